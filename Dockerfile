@@ -1,0 +1,37 @@
+# Rencai: one image for every process of the stack (the four services, their bus workers,
+# the gateway and the one-shot init). compose.yaml picks the process with `command:`;
+# by default the image runs the gateway.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    # The code finds bpmn/ and each service's migrations relative to the project root
+    # (services/common/config.py PROJECT_ROOT), so it runs from /app, not site-packages.
+    PYTHONPATH=/app
+
+WORKDIR /app
+
+# Dependencies first, in their own layer: editing the code does not reinstall them.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+
+COPY services/ services/
+COPY gateway/ gateway/
+COPY bpmn/ bpmn/
+COPY demo/ demo/
+# The project itself, editable so that it stays at /app (see PYTHONPATH above).
+RUN pip install --no-deps -e .
+
+# Run as an unprivileged user; it may write only var/ and the files volume.
+RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home rencai \
+    && mkdir -p /app/var /data/files \
+    && chown -R rencai:rencai /app/var /data
+USER rencai
+
+EXPOSE 8000 8101 8102 8103 8104
+CMD ["gunicorn", "-w", "2", "-b", "0.0.0.0:8000", "--access-logfile", "-", "gateway.wsgi:app"]

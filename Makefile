@@ -1,0 +1,46 @@
+# Rencai: `make run` (embedded, one process) and `make test` (the whole suite) on a fresh
+# machine; `make stack` runs the real topology here (PostgreSQL + RabbitMQ + processes).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+PG_URL ?= postgresql+psycopg://root@127.0.0.1:5432
+BUS_URL ?= amqp://guest:guest@127.0.0.1:5672//
+SERVICES := identity orgs files workflow
+STACK_ENV := RENCAI_BUS_URL=$(BUS_URL) \
+	$(foreach s,$(SERVICES),RENCAI_$(shell echo $(s) | tr a-z A-Z)_DATABASE_URL=$(PG_URL)/rencai_$(s))
+
+.PHONY: install run test stack bench lint clean
+
+# The virtualenv is (re)built when pyproject.toml changes.
+$(INSTALLED): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+run: install
+	$(PY) -m gateway.embedded
+
+test: install
+	$(PY) -m pytest
+
+stack: install
+	$(STACK_ENV) $(PY) -m services.common.topology
+	for s in $(SERVICES); do RENCAI_DATABASE_URL=$(PG_URL)/rencai_$$s $(PY) -m services.common.migrate $$s || exit 1; done
+	$(STACK_ENV) $(PY) -m demo.seed
+	@echo "Rencai stack: http://127.0.0.1:8000 (demo logins as in 'make run')"
+	$(VENV)/bin/honcho -f Procfile.stack start
+
+bench: install
+	$(PY) -m tests.bench
+
+lint: install
+	$(PY) -m ruff check services gateway demo tests
+
+clean:
+	rm -rf var $(VENV)

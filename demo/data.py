@@ -1,0 +1,53 @@
+"""The demo organisations and one account for every role. Ids are fixed so that identity
+(accounts act for an org) and orgs (the orgs themselves) agree without talking."""
+
+DEMO_PASSWORD = "Rencai@2026"
+
+BUREAU = "00000000-0000-4000-8000-000000000001"
+DISTRICT_CHAOYANG = "00000000-0000-4000-8000-000000000002"
+SUPERVISOR_SCIENCE = "00000000-0000-4000-8000-000000000011"
+SUPERVISOR_EDUCATION = "00000000-0000-4000-8000-000000000012"
+UNIT_INSTITUTE = "00000000-0000-4000-8000-000000000101"
+UNIT_SOFTWARE = "00000000-0000-4000-8000-000000000102"
+UNIT_SCHOOL = "00000000-0000-4000-8000-000000000103"
+COMMITTEE = "00000000-0000-4000-8000-000000000201"
+EXPERT_POOL = "00000000-0000-4000-8000-000000000301"
+
+# (id, kind, name, parent) in an order where parents come first.
+ORGS = [
+    (BUREAU, "bureau", "市人力资源和社会保障局", None),
+    (DISTRICT_CHAOYANG, "district", "朝阳区委人才工作领导小组办公室", BUREAU),
+    (SUPERVISOR_SCIENCE, "supervisor", "市科学技术委员会", BUREAU),
+    (SUPERVISOR_EDUCATION, "supervisor", "市教育委员会", BUREAU),
+    (UNIT_INSTITUTE, "unit", "北京智能制造研究院", SUPERVISOR_SCIENCE),
+    (UNIT_SOFTWARE, "unit", "北京星河软件有限公司", SUPERVISOR_SCIENCE),
+    (UNIT_SCHOOL, "unit", "北京市第一实验中学", SUPERVISOR_EDUCATION),
+    (COMMITTEE, "committee", "市职业技能竞赛组委会", BUREAU),
+    (EXPERT_POOL, "expert_pool", "市人才评审专家库", BUREAU),
+]
+
+PERSON_ZHANG = "00000000-0000-4000-a000-000000000001"
+PERSON_LI = "00000000-0000-4000-a000-000000000002"
+
+# (id, username, kind, display name, org, roles, what it is for)
+ACCOUNTS = [
+    (PERSON_ZHANG, "zhangsan", "person", "张三", None, [], "个人（已关联北京智能制造研究院）"),
+    (PERSON_LI, "lisi", "person", "李四", None, [], "个人（已关联北京市第一实验中学）"),
+    ("00000000-0000-4000-9000-000000000101", "zhizao", "unit", "北京智能制造研究院",
+     UNIT_INSTITUTE, ["unit"], "用人单位"),
+    ("00000000-0000-4000-9000-000000000103", "shiyan", "unit", "北京市第一实验中学",
+     UNIT_SCHOOL, ["unit"], "用人单位"),
+    ("00000000-0000-4000-9000-000000000011", "kewei", "staff", "科委审核员",
+     SUPERVISOR_SCIENCE, ["supervisor"], "归口单位审核员（市科委）"),
+    ("00000000-0000-4000-9000-000000000012", "jiaowei", "staff", "教委审核员",
+     SUPERVISOR_EDUCATION, ["supervisor"], "归口单位审核员（市教委）"),
+    ("00000000-0000-4000-9000-000000000001", "shiju", "staff", "市局审核员", BUREAU,
+     ["bureau"], "市局审核员"),
+    ("00000000-0000-4000-9000-000000000301", "zhuanjia", "staff", "王专家", EXPERT_POOL,
+     ["expert"], "评审专家"),
+    ("00000000-0000-4000-9000-000000000900", "admin", "staff", "系统管理员", BUREAU,
+     ["admin"], "管理员"),
+]
+
+# (person, unit)
+AFFILIATIONS = [(PERSON_ZHANG, "张三", UNIT_INSTITUTE), (PERSON_LI, "李四", UNIT_SCHOOL)]

@@ -1,0 +1,54 @@
+"""Loads the demo data through each service's own use cases (so the events go out on the
+bus like any other change). Idempotent: what exists is left alone.
+
+    python -m demo.seed      (stack: RENCAI_<SERVICE>_DATABASE_URL for each service)
+"""
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import select
+
+from services.common.bus import Outbox
+from services.common.config import SERVICES
+from services.common.db import Database
+from services.identity import service as identity
+from services.identity.model import BUS as IDENTITY_BUS, Account
+from services.orgs import service as orgs
+from services.orgs.model import BUS as ORGS_BUS, Affiliation, Org
+
+from . import data
+
+
+def seed(identity_db: Database, identity_outbox: Outbox, orgs_db: Database,
+         orgs_outbox: Outbox) -> None:
+    with orgs_db.reading() as session:
+        known_orgs = set(session.scalars(select(Org.id)))
+        affiliated = set(session.scalars(select(Affiliation.person_id)))
+    for org_id, kind, name, parent in data.ORGS:
+        if org_id not in known_orgs:
+            orgs.register_org(orgs_db, orgs_outbox, org_id=org_id, kind=kind, name=name,
+                              parent_id=parent)
+    for person_id, person_name, unit_id in data.AFFILIATIONS:
+        if person_id not in affiliated:
+            orgs.approve_affiliation_directly(orgs_db, orgs_outbox, person_id=person_id,
+                                              person_name=person_name, unit_id=unit_id)
+    with identity_db.reading() as session:
+        known_accounts = set(session.scalars(select(Account.id)))
+    for account_id, username, kind, name, org_id, roles, _ in data.ACCOUNTS:
+        if account_id not in known_accounts:
+            identity.create_account(identity_db, identity_outbox, account_id=account_id,
+                                    username=username, kind=kind, display_name=name,
+                                    password=data.DEMO_PASSWORD, org_id=org_id, roles=roles)
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    return [(username, data.DEMO_PASSWORD, purpose)
+            for _, username, _, _, _, _, purpose in data.ACCOUNTS]
+
+
+if __name__ == "__main__":
+    urls = {name: os.environ[f"RENCAI_{name.upper()}_DATABASE_URL"] for name in SERVICES}
+    seed(Database(urls["identity"]), Outbox(IDENTITY_BUS.outbox, "identity"),
+         Database(urls["orgs"]), Outbox(ORGS_BUS.outbox, "orgs"))
+    print("demo data loaded")

@@ -1,0 +1,77 @@
+"""The gateway app: routes /api/<service>/... to the services, verifies tokens before
+anything reaches them, propagates request ids, limits body sizes, and answers its own errors
+as problem+json."""
+from __future__ import annotations
+
+import uuid
+
+from flask import Flask, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from services.common.auth import TokenVerifier, bearer_token
+from services.common.errors import NotAuthenticated, NotFound, problem, register_error_handlers
+from services.common.app import REQUEST_ID
+
+# Reachable without a token: signing in, the public keys, and the API documents.
+PUBLIC = {("identity", "tokens"), ("identity", "tokens/refresh"),
+          ("identity", ".well-known/jwks.json")}
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def create_gateway(backends: dict, verifier: TokenVerifier,
+                   max_body_bytes: int = 20 * 1024 * 1024) -> Flask:
+    app = Flask("gateway")
+    app.json.ensure_ascii = False
+    app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
+    app.extensions["rencai.backends"] = backends
+    register_error_handlers(app)
+
+    @app.before_request
+    def _request_id():
+        incoming = request.headers.get("X-Request-Id", "")
+        g.request_id = incoming if REQUEST_ID.match(incoming) else str(uuid.uuid4())
+
+    @app.after_request
+    def _echo_request_id(response):
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        return response
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(_error):
+        return problem(413, f"请求内容不能超过 {max_body_bytes // (1024 * 1024)} MB",
+                       code="too-large")
+
+    @app.get("/healthz")
+    def healthz():
+        services = {name: ("ok" if backend.health() else "down")
+                    for name, backend in backends.items()}
+        healthy = all(state == "ok" for state in services.values())
+        return {"status": "ok" if healthy else "degraded", "services": services}, \
+            (200 if healthy else 503)
+
+    @app.get("/api/docs")
+    def api_docs():
+        """Every service's OpenAPI document, reachable through the gateway."""
+        return {"services": {name: f"/api/{name}/openapi.json" for name in backends}}
+
+    @app.get("/")
+    def home():
+        return {"name": "Rencai 人才业务办理平台", "api_docs": "/api/docs", "health": "/healthz"}
+
+    @app.route("/api/<service>/", defaults={"path": ""}, methods=METHODS)
+    @app.route("/api/<service>/<path:path>", methods=METHODS)
+    def route(service: str, path: str):
+        backend = backends.get(service)
+        if backend is None:
+            raise NotFound(f"没有名为 {service} 的服务")
+        if request.content_length and request.content_length > max_body_bytes:
+            raise RequestEntityTooLarge()
+        if (service, path) not in PUBLIC and path != "openapi.json":
+            token = bearer_token()
+            if not token:
+                raise NotAuthenticated("请先登录")
+            verifier.verify(token)  # the service verifies again; this stops strangers early
+        return backend.forward(request, path, {"X-Request-Id": g.request_id,
+                                               "X-Forwarded-For": request.remote_addr or ""})
+
+    return app

@@ -1,0 +1,80 @@
+"""How the gateway reaches a service: in-process (embedded) or over pooled HTTP (stack)."""
+from __future__ import annotations
+
+import requests
+from flask import Flask, Request, Response
+from requests.adapters import HTTPAdapter
+from werkzeug.test import run_wsgi_app
+
+# Headers that describe one hop of a connection and must not be forwarded.
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
+              "trailers", "transfer-encoding", "upgrade", "host", "content-length"}
+
+
+class InProcessBackend:
+    """Calls the service's WSGI app directly, as if it were mounted at /api/<service>."""
+
+    def __init__(self, name: str, app: Flask):
+        self.name = name
+        self.app = app
+
+    def forward(self, request: Request, path: str, extra_headers: dict) -> Response:
+        environ = dict(request.environ)
+        environ["SCRIPT_NAME"] = f"/api/{self.name}"
+        environ["PATH_INFO"] = "/" + path
+        environ["wsgi.input"] = request.stream
+        for header, value in extra_headers.items():
+            environ["HTTP_" + header.upper().replace("-", "_")] = value
+        app_iter, status, headers = run_wsgi_app(self.app, environ, buffered=False)
+        return Response(app_iter, status=status, headers=headers)
+
+    def health(self) -> bool:
+        with self.app.test_client() as client:
+            return client.get("/healthz").status_code == 200
+
+
+class _SizedStream:
+    """The request body with its known length, so `requests` sends Content-Length (not
+    chunked) while still streaming it."""
+
+    def __init__(self, stream, length: int):
+        self._stream = stream
+        self._length = length
+
+    def __len__(self):
+        return self._length
+
+    def read(self, size: int = -1) -> bytes:
+        return self._stream.read(size)
+
+
+class HttpBackend:
+    """Forwards over HTTP with a pooled, keep-alive session."""
+
+    def __init__(self, name: str, base_url: str, pool_size: int = 20):
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def forward(self, request: Request, path: str, extra_headers: dict) -> Response:
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+        headers.update(extra_headers)
+        body = None
+        if request.content_length:
+            body = _SizedStream(request.stream, request.content_length)
+        upstream = self.session.request(
+            request.method, f"{self.base_url}/{path}", params=request.query_string or None,
+            data=body, headers=headers, stream=True, allow_redirects=False, timeout=(3, 60))
+        response_headers = [(k, v) for k, v in upstream.raw.headers.items()
+                            if k.lower() not in HOP_BY_HOP]
+        return Response(upstream.iter_content(64 * 1024), status=upstream.status_code,
+                        headers=response_headers, direct_passthrough=True)
+
+    def health(self) -> bool:
+        try:
+            return self.session.get(f"{self.base_url}/healthz", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False

@@ -1,0 +1,13 @@
+"""gunicorn entry for the stack: gunicorn gateway.wsgi:app (RENCAI_GATEWAY_MODE=proxy)."""
+import os
+
+from services.common.auth import TokenVerifier
+from services.common.config import service_urls
+
+from .app import create_gateway
+from .backends import HttpBackend
+
+urls = service_urls()
+jwks_url = os.environ.get("RENCAI_JWKS_URL", f"{urls['identity']}/.well-known/jwks.json")
+app = create_gateway({name: HttpBackend(name, url) for name, url in urls.items()},
+                     TokenVerifier.from_url(jwks_url, "rencai-identity"))

@@ -1,0 +1,95 @@
+"""The part of every service's app factory that is the same everywhere."""
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Callable
+
+from flask import Flask, g, request
+from sqlalchemy import text
+
+from .auth import TokenVerifier
+from .bus import BusTables, BusWorker, EventConsumer, Handler, Outbox, OutboxRelay, trace_id_var
+from .config import Settings
+from .db import Database
+from .errors import register_error_handlers
+from .logging import configure_logging
+from .openapi import make_api
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+@dataclass
+class ServiceKit:
+    """What a running service holds: settings, database, outbox and its bus worker."""
+
+    settings: Settings
+    db: Database
+    outbox: Outbox
+    worker: BusWorker
+
+
+def kit() -> ServiceKit:
+    from flask import current_app
+
+    return current_app.extensions["rencai.kit"]
+
+
+def create_service_app(settings: Settings, *, title: str, tables: BusTables,
+                       handlers: Callable[[ServiceKit], dict[str, Handler]] | None = None,
+                       blueprints=(), verifier: TokenVerifier | None = None,
+                       max_body_bytes: int = 2 * 1024 * 1024) -> Flask:
+    configure_logging()
+    app = Flask(f"services.{settings.service}")
+    app.json.ensure_ascii = False
+    app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
+
+    db = Database(settings.database_url)
+    outbox = Outbox(tables.outbox, settings.service)
+    worker = BusWorker(settings.service, settings.bus_url, OutboxRelay(db, tables.outbox), None)
+    service_kit = ServiceKit(settings, db, outbox, worker)
+    if handlers is not None:
+        worker.consumer = EventConsumer(settings.service, db, tables.processed,
+                                        handlers(service_kit), settings.bus_max_attempts,
+                                        settings.bus_retry_backoff)
+    app.extensions["rencai.kit"] = service_kit
+    if verifier is None and settings.jwks_url:
+        verifier = TokenVerifier.from_url(settings.jwks_url, settings.token_issuer)
+    app.extensions["rencai.verifier"] = verifier
+
+    _trace_requests(app)
+
+    @app.get("/healthz")
+    def healthz():
+        with db.reading() as session:
+            session.execute(text("SELECT 1"))
+        return {"status": "ok", "service": settings.service}
+
+    api = make_api(app, settings.service, title)
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    # After the Api: flask-smorest installs its own HTTPException handler, ours must win.
+    register_error_handlers(app)
+    return app
+
+
+def _trace_requests(app: Flask) -> None:
+    """Every request carries an id (the gateway's, or a new one) into logs and events."""
+
+    @app.before_request
+    def _start():
+        incoming = request.headers.get("X-Request-Id", "")
+        g.request_id = incoming if REQUEST_ID.match(incoming) else str(uuid.uuid4())
+        g.trace_token = trace_id_var.set(g.request_id)
+
+    @app.after_request
+    def _finish(response):
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        return response
+
+    @app.teardown_request
+    def _reset(_error):
+        token = g.pop("trace_token", None)
+        if token is not None:
+            trace_id_var.reset(token)

@@ -1,0 +1,60 @@
+"""Configuration from environment variables with the single prefix RENCAI_.
+
+The same code runs embedded (SQLite + memory bus), as a stack of processes (PostgreSQL +
+RabbitMQ) and in containers; only these values change.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("identity", "orgs", "files", "workflow")
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"RENCAI_{name}", default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    service: str
+    database_url: str
+    bus_url: str = "memory://"
+    var_dir: Path = PROJECT_ROOT / "var"
+    files_dir: Path = PROJECT_ROOT / "var" / "files"
+    bpmn_dir: Path = PROJECT_ROOT / "bpmn"
+    # Where a verifier fetches identity's public keys; None means "use the in-process
+    # identity app" (embedded mode wires that up).
+    jwks_url: str | None = None
+    token_issuer: str = "rencai-identity"
+    access_token_seconds: int = 900
+    refresh_token_seconds: int = 7 * 24 * 3600
+    bus_max_attempts: int = 3
+    bus_retry_backoff: float = 0.05
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, service: str, **overrides) -> "Settings":
+        var_dir = Path(_env("VAR_DIR", str(PROJECT_ROOT / "var")))
+        values = dict(
+            service=service,
+            database_url=_env("DATABASE_URL", f"sqlite:///{var_dir / (service + '.db')}"),
+            bus_url=_env("BUS_URL", "memory://"),
+            var_dir=var_dir,
+            files_dir=Path(_env("FILES_DIR", str(var_dir / "files"))),
+            bpmn_dir=Path(_env("BPMN_DIR", str(PROJECT_ROOT / "bpmn"))),
+            jwks_url=_env("JWKS_URL"),
+        )
+        values.update(overrides)
+        return cls(**values)
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+
+def service_urls() -> dict[str, str]:
+    """Base URLs of the services for the gateway in the stack (RENCAI_<SERVICE>_URL)."""
+    return {name: _env(f"{name.upper()}_URL", f"http://127.0.0.1:{8101 + i}")
+            for i, name in enumerate(SERVICES)}

@@ -1,0 +1,138 @@
+"""Domain errors and their rendering as application/problem+json (RFC 9457).
+
+Services raise these from use cases; the handlers registered here turn them, and every
+framework error, into {type, title, status, detail, errors{field: msg}} with Chinese text.
+"""
+from __future__ import annotations
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+PROBLEM_TYPE = "https://rencai.example/problems/"
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad-request"
+    title = "请求有误"
+
+    def __init__(self, detail: str, errors: dict[str, str] | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or {}
+
+
+class ValidationFailed(DomainError):
+    status, code, title = 422, "validation", "提交的信息有误"
+
+
+class NotAuthenticated(DomainError):
+    status, code, title = 401, "unauthenticated", "未登录或登录已过期"
+
+
+class Forbidden(DomainError):
+    status, code, title = 403, "forbidden", "无权操作"
+
+
+class NotFound(DomainError):
+    status, code, title = 404, "not-found", "未找到"
+
+
+class Conflict(DomainError):
+    status, code, title = 409, "conflict", "状态已变化"
+
+
+HTTP_TITLES = {
+    400: "请求有误", 401: "未登录或登录已过期", 403: "无权操作", 404: "未找到",
+    405: "不支持的请求方法", 409: "状态已变化", 413: "请求内容过大", 415: "不支持的内容类型",
+    422: "提交的信息有误", 429: "请求过于频繁", 500: "系统内部错误", 502: "服务暂不可用",
+    503: "服务暂不可用", 504: "服务响应超时",
+}
+
+# marshmallow's English messages, in words a Chinese user reads.
+MARSHMALLOW_MESSAGES = {
+    "Missing data for required field.": "必填项",
+    "Field may not be null.": "不能为空",
+    "Unknown field.": "不允许的字段",
+    "Not a valid string.": "应为文本",
+    "Not a valid integer.": "应为整数",
+    "Not a valid number.": "应为数字",
+    "Not a valid boolean.": "应为是或否",
+    "Not a valid UUID.": "编号格式不正确",
+    "Not a valid date.": "日期格式不正确",
+    "Not a valid datetime.": "时间格式不正确",
+    "Invalid input type.": "格式不正确",
+    "Invalid value.": "取值不正确",
+    "Not a valid mapping type.": "应为对象",
+    "Not a valid list.": "应为列表",
+}
+
+
+def problem(status: int, detail: str, *, code: str | None = None, title: str | None = None,
+            errors: dict | None = None):
+    body = {
+        "type": PROBLEM_TYPE + (code or str(status)),
+        "title": title or HTTP_TITLES.get(status, "请求有误"),
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def _translate(message: str) -> str:
+    if message.startswith("Must be one of"):
+        return "取值不在允许范围内"
+    if message.startswith("Length must be") or message.startswith("Shorter than") \
+            or message.startswith("Longer than"):
+        return "长度不符合要求"
+    return MARSHMALLOW_MESSAGES.get(message, message)
+
+
+def flatten_marshmallow(messages, prefix: str = "") -> dict[str, str]:
+    """{'json': {'a': {'b': ['msg']}}} -> {'a.b': '中文'}; the location level is dropped."""
+    flat: dict[str, str] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if not prefix and key in ("json", "query", "form", "files", "headers", "view_args"):
+                flat.update(flatten_marshmallow(value, ""))
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
+                flat.update(flatten_marshmallow(value, name))
+    elif isinstance(messages, list) and messages and all(isinstance(m, str) for m in messages):
+        flat[prefix or "_schema"] = "；".join(_translate(m) for m in messages)
+    elif isinstance(messages, list):
+        for index, value in enumerate(messages):
+            flat.update(flatten_marshmallow(value, f"{prefix}[{index}]"))
+    return flat
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(error: DomainError):
+        return problem(error.status, error.detail, code=error.code, title=error.title,
+                       errors=error.errors)
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        status = error.code or 500
+        data = getattr(error, "data", None) or {}
+        if status == 422 and "messages" in data:  # webargs / flask-smorest validation
+            errors = flatten_marshmallow(data["messages"])
+            detail = "；".join(f"{k}：{v}" for k, v in errors.items())
+            return problem(422, detail, code="validation", errors=errors)
+        if status == 413 and app.config.get("MAX_CONTENT_LENGTH"):
+            limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+            return problem(413, f"请求内容不能超过 {limit} MB", code="too-large")
+        if status == 400 and error.description and "JSON" in str(error.description):
+            return problem(400, "请求内容不是有效的 JSON", code="bad-json")
+        return problem(status, HTTP_TITLES.get(status, error.name))
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        app.logger.exception("unhandled error")
+        return problem(500, "系统繁忙，请稍后重试", code="internal")

@@ -1,0 +1,70 @@
+"""From lanes to inboxes: a lane names a role; the instance's context (the applicant and
+their unit) and the read model of the org hierarchy make it a concrete candidate group,
+e.g. 'supervisor:<id of the unit's supervising body>'."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.common.errors import Conflict
+
+from .model import LANE_TITLES, Instance, OrgEntry, PersonUnit
+
+
+def unit_of(session: Session, person_id: str) -> str | None:
+    return session.scalar(select(PersonUnit.unit_id).where(PersonUnit.person_id == person_id))
+
+
+def _org(session: Session, org_id: str | None, what: str) -> OrgEntry:
+    org = session.get(OrgEntry, org_id) if org_id else None
+    if org is None:
+        raise Conflict(f"无法确定{what}，请联系管理员核实单位的归口关系")
+    return org
+
+
+def candidate_group(session: Session, lane: str, instance: Instance) -> str:
+    if lane == "applicant":
+        return f"person:{instance.applicant_id}"
+    unit = _org(session, instance.unit_id, "申请人所在单位")
+    if lane == "unit":
+        return f"unit:{unit.org_id}"
+    supervisor = _org(session, unit.parent_id, "单位的归口单位")
+    if lane == "supervisor":
+        return f"supervisor:{supervisor.org_id}"
+    bureau = _org(session, supervisor.parent_id, "市局")
+    if lane == "bureau":
+        return f"bureau:{bureau.org_id}"
+    if lane == "expert":
+        pool = session.scalars(select(OrgEntry).where(OrgEntry.kind == "expert_pool",
+                                                      OrgEntry.parent_id == bureau.org_id)
+                               .order_by(OrgEntry.org_id)).first()
+        return f"expert:{_org(session, pool.org_id if pool else None, '评审专家库').org_id}"
+    raise Conflict(f"流程泳道 {lane} 无法分配审核人")
+
+
+def holder_title(session: Session, group: str) -> str:
+    """'归口单位：市科学技术委员会' for 'supervisor:<id>'; '申请人' for the applicant."""
+    lane, _, org_id = group.partition(":")
+    title = LANE_TITLES.get(lane, lane)
+    if lane == "person":
+        return LANE_TITLES["applicant"]
+    org = session.get(OrgEntry, org_id)
+    return f"{title}：{org.name}" if org else title
+
+
+def org_name(session: Session, org_id: str | None) -> str | None:
+    org = session.get(OrgEntry, org_id) if org_id else None
+    return org.name if org else None
+
+
+# --- consumers keeping the read model --------------------------------------------------------
+
+def on_org_registered(session: Session, envelope: dict) -> None:
+    data = envelope["data"]
+    session.merge(OrgEntry(org_id=data["org_id"], kind=data["kind"], name=data["name"],
+                           parent_id=data.get("parent_id")))
+
+
+def on_affiliation_approved(session: Session, envelope: dict) -> None:
+    data = envelope["data"]
+    session.merge(PersonUnit(person_id=data["person_id"], unit_id=data["unit_id"]))

@@ -1,0 +1,200 @@
+"""The real stack for the tests: PostgreSQL (a fresh database per service), RabbitMQ, every
+service under gunicorn, a bus worker per service and the gateway, each its own process.
+
+Skips with the reason when PostgreSQL or RabbitMQ is unreachable — except under CI=true,
+where the stack tier must run.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pika
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from services.common.config import PROJECT_ROOT, SERVICES
+from services.common.topology import pika_parameters
+
+PG_ADMIN_URL = os.environ.get("RENCAI_TEST_PG_URL", "postgresql+psycopg://root@127.0.0.1:5432")
+BUS_URL = os.environ.get("RENCAI_TEST_BUS_URL", "amqp://guest:guest@127.0.0.1:5672//")
+BIN = Path(sys.executable).parent
+
+
+def _unavailable(reason: str):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"the real-stack tier must run under CI, but {reason}")
+    pytest.skip(f"real-stack tier skipped: {reason}")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Tap:
+    """A private queue bound to every event on rencai.events: what really crossed RabbitMQ."""
+
+    def __init__(self):
+        self.connection = pika.BlockingConnection(pika_parameters(BUS_URL))
+        self.channel = self.connection.channel()
+        self.channel.exchange_declare("rencai.events", "topic", durable=True)
+        self.queue = self.channel.queue_declare("", exclusive=True).method.queue
+        self.channel.queue_bind(self.queue, "rencai.events", routing_key="#")
+        self.seen: list[tuple[dict, dict]] = []  # (properties, envelope)
+
+    def drain(self) -> list[dict]:
+        while True:
+            method, properties, body = self.channel.basic_get(self.queue, auto_ack=True)
+            if method is None:
+                return [envelope for _, envelope in self.seen]
+            self.seen.append(({"delivery_mode": properties.delivery_mode,
+                               "message_id": properties.message_id,
+                               "routing_key": method.routing_key}, json.loads(body)))
+
+    def close(self):
+        self.connection.close()
+
+
+class Stack:
+    def __init__(self, tmp: Path):
+        suffix = uuid.uuid4().hex[:8]
+        self.databases = {name: f"rencai_test_{name}_{suffix}" for name in SERVICES}
+        self.urls = {name: f"{PG_ADMIN_URL}/{db}" for name, db in self.databases.items()}
+        self.ports = {name: _free_port() for name in [*SERVICES, "gateway"]}
+        self.tmp = tmp
+        self.processes: list[tuple[str, subprocess.Popen]] = []
+
+    def env(self, **extra) -> dict:
+        return {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RENCAI_BUS_URL": BUS_URL,
+                "RENCAI_VAR_DIR": str(self.tmp), "RENCAI_FILES_DIR": str(self.tmp / "files"),
+                "RENCAI_JWKS_URL": f"http://127.0.0.1:{self.ports['identity']}/.well-known/jwks.json",
+                **{f"RENCAI_{n.upper()}_DATABASE_URL": u for n, u in self.urls.items()},
+                **{f"RENCAI_{n.upper()}_URL": f"http://127.0.0.1:{self.ports[n]}" for n in SERVICES},
+                **extra}
+
+    def run(self, *args: str, **extra):
+        subprocess.run([str(BIN / "python"), *args], env=self.env(**extra), cwd=PROJECT_ROOT,
+                       check=True, capture_output=True, timeout=120)
+
+    def spawn(self, label: str, argv: list[str], **extra):
+        log = open(self.tmp / f"{label}.log", "wb")
+        process = subprocess.Popen(argv, env=self.env(**extra), cwd=PROJECT_ROOT, stdout=log,
+                                   stderr=subprocess.STDOUT)
+        self.processes.append((label, process))
+
+    def gunicorn(self, label: str, module: str, port: int, **extra):
+        self.spawn(label, [str(BIN / "gunicorn"), "-w", "1", "--threads", "4", "-b",
+                           f"127.0.0.1:{port}", "--graceful-timeout", "2", module], **extra)
+
+    def start(self):
+        self.run("-m", "services.common.topology")
+        self._purge_service_queues()  # leftovers of an earlier run belong to other databases
+        for name in SERVICES:
+            self.run("-m", "services.common.migrate", name, RENCAI_DATABASE_URL=self.urls[name])
+        self.run("-m", "demo.seed")
+        for name in SERVICES:
+            self.gunicorn(name, f"services.{name}.wsgi:app", self.ports[name],
+                          RENCAI_DATABASE_URL=self.urls[name])
+            self.spawn(f"{name}_worker", [str(BIN / "python"), "-m", "services.common.worker",
+                                          name], RENCAI_DATABASE_URL=self.urls[name])
+        self.gunicorn("gateway", "gateway.wsgi:app", self.ports["gateway"])
+        self.base_url = f"http://127.0.0.1:{self.ports['gateway']}"
+        self._wait_healthy()
+
+    def _purge_service_queues(self):
+        connection = pika.BlockingConnection(pika_parameters(BUS_URL))
+        channel = connection.channel()
+        for name in ("identity", "workflow"):
+            for queue in (f"rencai.{name}", f"rencai.{name}.dead"):
+                channel.queue_purge(queue)
+        connection.close()
+
+    def _wait_healthy(self, timeout: float = 60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for label, process in self.processes:
+                if process.poll() is not None:
+                    raise RuntimeError(f"{label} exited:\n{self.log(label)}")
+            try:
+                if requests.get(self.base_url + "/healthz", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError("the stack did not become healthy:\n" +
+                           "\n".join(self.log(label) for label, _ in self.processes))
+
+    def log(self, label: str) -> str:
+        return f"--- {label} ---\n" + (self.tmp / f"{label}.log").read_text(errors="replace")[-3000:]
+
+    def wait_for_read_model(self, timeout: float = 30):
+        """The seeded orgs events must have reached workflow's read model before applying."""
+        engine = create_engine(self.urls["workflow"])
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                with engine.connect() as connection:
+                    if connection.execute(text("SELECT count(*) FROM person_unit")).scalar() >= 2:
+                        return
+                time.sleep(0.2)
+        finally:
+            engine.dispose()
+        raise RuntimeError("workflow never received the seeded affiliations:\n" +
+                           self.log("orgs_worker") + self.log("workflow_worker"))
+
+    def stop(self):
+        for _, process in self.processes:
+            process.terminate()
+        for _, process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        admin = create_engine(f"{PG_ADMIN_URL}/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            for database in self.databases.values():
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _reachable() -> str | None:
+    try:
+        engine = create_engine(f"{PG_ADMIN_URL}/postgres")
+        with engine.connect():
+            pass
+        engine.dispose()
+    except Exception as error:  # noqa: BLE001 - any failure means "not here"
+        return f"PostgreSQL at {PG_ADMIN_URL} is unreachable ({error.__class__.__name__})"
+    try:
+        pika.BlockingConnection(pika_parameters(BUS_URL)).close()
+    except Exception as error:  # noqa: BLE001
+        return f"RabbitMQ at {BUS_URL} is unreachable ({error.__class__.__name__})"
+    return None
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    reason = _reachable()
+    if reason:
+        _unavailable(reason)
+    running = Stack(tmp_path_factory.mktemp("stack"))
+    tap = None
+    try:
+        tap = Tap()
+        running.start()
+        running.tap = tap
+        running.wait_for_read_model()
+        yield running
+    finally:
+        if tap:
+            tap.close()
+        running.stop()

@@ -1,0 +1,116 @@
+"""Helpers the end-to-end tests share: talking to the gateway as a demo user, in either mode."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from demo.data import DEMO_PASSWORD
+
+APPLICATION = {
+    "project_type": "高层次人才",
+    "project_name": "智能焊接机器人关键技术",
+    "basic_info_confirmed": True,
+    "summary": "面向汽车制造的智能焊接机器人研发与产业化。",
+    "education": [{"school": "清华大学", "degree": "博士", "from": "2008-09", "to": "2013-07"}],
+    "work_history": [{"employer": "北京智能制造研究院", "position": "研究员", "from": "2013-08"}],
+    "exam_exemption": "不免考",
+}
+
+
+@dataclass
+class Reply:
+    status: int
+    body: dict | list | None
+    headers: dict
+
+
+class Gateway:
+    """`send(method, path, json, headers) -> Reply`, over a Flask test client or HTTP."""
+
+    def __init__(self, send: Callable[..., Reply], sync: Callable[[], None]):
+        self.send = send
+        self.sync = sync  # delivers pending bus events (embedded) or does nothing (stack)
+
+    @classmethod
+    def in_process(cls, system) -> "Gateway":
+        client = system.gateway.test_client()
+
+        def send(method, path, json=None, headers=None):
+            response = client.open(path, method=method, json=json, headers=headers or {})
+            return Reply(response.status_code, response.get_json(silent=True),
+                         dict(response.headers))
+
+        return cls(send, system.settle)
+
+    @classmethod
+    def over_http(cls, base_url: str) -> "Gateway":
+        import requests
+
+        session = requests.Session()
+
+        def send(method, path, json=None, headers=None):
+            response = session.request(method, base_url + path, json=json, headers=headers or {},
+                                       timeout=30)
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            return Reply(response.status_code, body, dict(response.headers))
+
+        return cls(send, lambda: None)
+
+    def login(self, username: str, password: str = DEMO_PASSWORD) -> "User":
+        reply = self.send("POST", "/api/identity/tokens",
+                          json={"username": username, "password": password})
+        assert reply.status == 201, reply
+        return User(self, reply.body["access_token"])
+
+    def eventually(self, check: Callable[[], object], timeout: float = 15.0):
+        """Waits until `check()` returns something truthy (events travel asynchronously)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.sync()
+            result = check()
+            if result or time.monotonic() > deadline:
+                return result
+            time.sleep(0.1)
+
+
+class User:
+    def __init__(self, gateway: Gateway, token: str):
+        self.gateway = gateway
+        self.token = token
+
+    def get(self, path: str) -> Reply:
+        return self.gateway.send("GET", path, headers={"Authorization": f"Bearer {self.token}"})
+
+    def post(self, path: str, json: dict) -> Reply:
+        return self.gateway.send("POST", path, json=json,
+                                 headers={"Authorization": f"Bearer {self.token}"})
+
+    # --- the plan-project business -------------------------------------------------------
+
+    def submit(self, application: dict = APPLICATION) -> dict:
+        reply = self.post("/api/workflow/instances",
+                          {"process_key": "plan_project", "data": application})
+        assert reply.status == 201, reply
+        return reply.body
+
+    def task_of(self, instance_id: str) -> str | None:
+        """The id of this user's ready task for the instance, if it has one."""
+        reply = self.get("/api/workflow/tasks?per_page=100")
+        assert reply.status == 200, reply
+        ids = [t["id"] for t in reply.body["items"] if t["instance_id"] == instance_id]
+        return ids[0] if ids else None
+
+    def decide(self, instance_id: str, decision: str, comment: str = "") -> Reply:
+        task_id = self.task_of(instance_id)
+        assert task_id, f"no task for this reviewer on {instance_id}"
+        data = {"decision": decision, **({"comment": comment} if comment else {})}
+        return self.post(f"/api/workflow/tasks/{task_id}/complete", {"data": data})
+
+    def instance(self, instance_id: str) -> dict:
+        reply = self.get(f"/api/workflow/instances/{instance_id}")
+        assert reply.status == 200, reply
+        return reply.body

@@ -1,0 +1,98 @@
+"""Access-token verification (the kit), and what the gateway answers for a bad token."""
+import base64
+import json
+from datetime import datetime, timedelta, timezone
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from services.common.auth import TokenVerifier
+from services.common.errors import NotAuthenticated
+
+ISSUER = "rencai-identity"
+
+
+def _key():
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+KEY, OTHER_KEY = _key(), _key()
+
+
+def _jwks(key, kid="k1"):
+    jwk = jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    return {"keys": [{**jwk, "kid": kid, "alg": "RS256", "use": "sig"}]}
+
+
+def _token(key=KEY, kid="k1", **overrides):
+    now = datetime.now(timezone.utc)
+    claims = {"iss": ISSUER, "aud": "rencai", "sub": "a1", "typ": "access", "kind": "staff",
+              "name": "科委审核员", "org": "o1", "roles": ["supervisor"], "iat": now,
+              "exp": now + timedelta(minutes=5), **overrides}
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
+
+
+@pytest.fixture
+def verifier():
+    return TokenVerifier(lambda: _jwks(KEY), ISSUER)
+
+
+def test_a_good_token_gives_the_callers_claims(verifier):
+    claims = verifier.verify(_token())
+    assert (claims.sub, claims.kind, claims.org, claims.roles) == ("a1", "staff", "o1", ("supervisor",))
+    assert claims.groups == {"supervisor:o1"}
+
+
+@pytest.mark.parametrize("token, message", [
+    (_token(exp=datetime.now(timezone.utc) - timedelta(seconds=1)), "登录已过期，请重新登录"),
+    (_token(key=OTHER_KEY), "登录凭证无效，请重新登录"),
+    (_token(kid="unknown"), "登录凭证无效，请重新登录"),
+    (_token(iss="someone-else"), "登录凭证无效，请重新登录"),
+    (_token(aud="another-app"), "登录凭证无效，请重新登录"),
+    (_token(typ="refresh"), "登录凭证无效，请重新登录"),
+    ("not-a-token", "登录凭证格式不正确，请重新登录"),
+], ids=["expired", "wrong-key", "unknown-kid", "wrong-issuer", "wrong-audience",
+        "not-an-access-token", "garbage"])
+def test_bad_tokens_are_refused(verifier, token, message):
+    with pytest.raises(NotAuthenticated) as refused:
+        verifier.verify(token)
+    assert refused.value.detail == message
+
+
+def _tampered(token: str, **changes) -> str:
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    claims.update(changes)
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{header}.{forged}.{signature}"
+
+
+def test_a_tampered_token_is_refused(verifier):
+    with pytest.raises(NotAuthenticated):
+        verifier.verify(_tampered(_token(), roles=["admin"]))
+
+
+def test_an_unsigned_token_is_refused(verifier):
+    unsigned = jwt.encode({"sub": "a1", "typ": "access"}, None, algorithm="none",
+                          headers={"kid": "k1"})
+    with pytest.raises(NotAuthenticated):
+        verifier.verify(unsigned)
+
+
+def test_a_rotated_key_is_fetched_when_first_seen():
+    published = {"jwks": _jwks(KEY)}
+    verifier = TokenVerifier(lambda: published["jwks"], ISSUER, min_refresh_seconds=0)
+    verifier.verify(_token())
+    published["jwks"] = {"keys": _jwks(KEY)["keys"] + _jwks(OTHER_KEY, "k2")["keys"]}
+    assert verifier.verify(_token(key=OTHER_KEY, kid="k2")).sub == "a1"
+
+
+def test_the_gateway_answers_401_problems(gateway):
+    token = gateway.login("kewei").token
+    for headers in ({}, {"Authorization": "Bearer " + _tampered(token, roles=["admin"])},
+                    {"Authorization": "Basic a2V3ZWk6eA=="}):
+        reply = gateway.send("GET", "/api/workflow/tasks", headers=headers)
+        assert reply.status == 401, reply
+        assert reply.headers["Content-Type"].startswith("application/problem+json")
+        assert reply.body["title"] == "未登录或登录已过期"

@@ -1,0 +1,115 @@
+"""The bus kit on kombu's memory transport: outbox relay, idempotent consumer, retries and
+the dead-letter queue."""
+import uuid
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+
+from services.common.bus import (BusWorker, EventConsumer, Outbox, OutboxRelay, bus_tables,
+                                 connect, dead_letters, replay_dead_letters, settle)
+from services.common.db import Database
+
+
+@pytest.fixture
+def service(tmp_path):
+    """A throwaway service: its own database, outbox, and an `effect` table its handler
+    writes. Its name is unique because the memory transport is shared by the process."""
+    metadata = MetaData()
+    tables = bus_tables(metadata)
+    effect = Table("effect", metadata, Column("id", Integer, primary_key=True),
+                   Column("value", String(50)))
+    db = Database(f"sqlite:///{tmp_path}/svc.db")
+    metadata.create_all(db.engine)
+    name = f"svc{uuid.uuid4().hex[:8]}"
+    failures = {"left": 0}
+
+    def handle(session, envelope):
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            raise RuntimeError("数据库暂时不可用")
+        session.execute(insert(effect).values(value=envelope["data"]["value"]))
+
+    consumer = EventConsumer(name, db, tables.processed, {f"{name}.thing.happened": handle},
+                             max_attempts=3, backoff=0.001)
+    worker = BusWorker(name, "memory://", OutboxRelay(db, tables.outbox), consumer)
+
+    class Service:
+        pass
+
+    svc = Service()
+    svc.name, svc.db, svc.tables, svc.effect, svc.worker = name, db, tables, effect, worker
+    svc.outbox, svc.failures, svc.consumer = Outbox(tables.outbox, name), failures, consumer
+    svc.effects = lambda: [r.value for r in db.engine.connect().execute(select(effect.c.value))]
+    yield svc
+    worker.close()
+    db.dispose()
+
+
+def test_outbox_rows_are_published_in_order_and_marked_sent(service):
+    with service.db.transaction() as session:
+        first = service.outbox.add(session, f"{service.name}.thing.happened", "s1", {"value": "一"})
+        service.outbox.add(session, f"{service.name}.thing.happened", "s2", {"value": "二"})
+    assert set(first) == {"id", "type", "occurred_at", "producer", "subject", "data", "trace_id"}
+    assert first["producer"] == service.name
+
+    settle([service.worker])
+
+    assert service.effects() == ["一", "二"]
+    with service.db.reading() as session:
+        unsent = session.scalar(select(func.count()).where(service.tables.outbox.c.sent_at.is_(None)))
+    assert unsent == 0
+
+
+def test_nothing_is_published_from_a_rolled_back_transaction(service):
+    with pytest.raises(RuntimeError):
+        with service.db.transaction() as session:
+            service.outbox.add(session, f"{service.name}.thing.happened", "s", {"value": "x"})
+            raise RuntimeError("use case failed")
+    settle([service.worker])
+    assert service.effects() == []
+
+
+def test_a_service_cannot_publish_in_another_services_name(service):
+    with service.db.transaction() as session, pytest.raises(ValueError):
+        service.outbox.add(session, "orgs.unit.created", "s", {})
+
+
+def test_the_same_envelope_twice_has_one_effect(service):
+    with service.db.transaction() as session:
+        envelope = service.outbox.add(session, f"{service.name}.thing.happened", "s", {"value": "一次"})
+    settle([service.worker])
+    # A redelivery (same envelope id) straight onto the queue, as the broker would do.
+    connection = connect("memory://")
+    connection.Producer(serializer="json").publish(
+        envelope, exchange="rencai.events", routing_key=envelope["type"])
+    settle([service.worker])
+    assert service.effects() == ["一次"]
+    assert service.consumer.apply(envelope) is False
+
+
+def test_a_transient_failure_is_retried(service):
+    service.failures["left"] = 2  # fails twice, succeeds on the third and last attempt
+    with service.db.transaction() as session:
+        service.outbox.add(session, f"{service.name}.thing.happened", "s", {"value": "终于"})
+    settle([service.worker])
+    assert service.effects() == ["终于"]
+    assert dead_letters(connect("memory://"), service.name) == []
+
+
+def test_a_poison_message_is_dead_lettered_then_replayed(service):
+    service.failures["left"] = 3  # every attempt fails
+    with service.db.transaction() as session:
+        envelope = service.outbox.add(session, f"{service.name}.thing.happened", "s", {"value": "毒"})
+    settle([service.worker])
+    assert service.effects() == []
+
+    connection = connect("memory://")
+    parked = dead_letters(connection, service.name)
+    assert [p["envelope"]["id"] for p in parked] == [envelope["id"]]
+    assert parked[0]["error"] == "RuntimeError: 数据库暂时不可用"
+    assert len(dead_letters(connection, service.name)) == 1  # inspecting leaves it there
+
+    assert replay_dead_letters(connection, service.name) == 1  # the cause is fixed; replay
+    settle([service.worker])
+    assert service.effects() == ["毒"]
+    assert dead_letters(connection, service.name) == []

@@ -7,6 +7,8 @@ definition is deployed (unsafe BPMN is refused) and every time they run.
 """
 from __future__ import annotations
 
+import ast
+import builtins
 import copy
 from functools import lru_cache
 
@@ -80,11 +82,19 @@ def check_bpmn(xml: bytes, process_key: str) -> None:
     root = etree.fromstring(xml)
     expressions = [(node.text or "", "eval") for node in root.iterfind(".//bpmn:conditionExpression", BPMN_NS)]
     expressions += [(node.text or "", "exec") for node in root.iterfind(".//bpmn:script", BPMN_NS)]
+    allowed = set(_restricted_globals()["__builtins__"])
     for source, mode in expressions:
         try:
             compile_restricted(source, filename="<bpmn>", mode=mode)
         except SyntaxError as error:
             raise UnsafeBpmn(f"流程表达式不安全或有语法错误：{source.strip()[:80]}（{error}）") from error
+        # Builtins outside the allow-list (open, getattr, globals, ...) would only fail when
+        # the process reaches them; refuse them now.
+        names = {node.id for node in ast.walk(ast.parse(source.strip(), mode=mode))
+                 if isinstance(node, ast.Name)}
+        forbidden = sorted(name for name in names & set(dir(builtins)) if name not in allowed)
+        if forbidden:
+            raise UnsafeBpmn(f"流程表达式使用了不允许的函数：{'、'.join(forbidden)}")
 
 
 @lru_cache(maxsize=64)

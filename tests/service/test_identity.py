@@ -1,0 +1,48 @@
+"""identity over HTTP in-process: password login, refresh rotation, JWKS, the record."""
+import pytest
+
+
+def _login(gateway, username="kewei", password="Rencai@2026"):
+    return gateway.send("POST", "/api/identity/tokens",
+                        json={"username": username, "password": password})
+
+
+def test_login_gives_an_access_and_a_refresh_token(gateway):
+    reply = _login(gateway)
+    assert reply.status == 201
+    assert reply.body["token_type"] == "Bearer" and reply.body["expires_in"] == 900
+    me = gateway.send("GET", "/api/identity/me",
+                      headers={"Authorization": f"Bearer {reply.body['access_token']}"})
+    assert me.body["username"] == "kewei" and me.body["roles"] == ["supervisor"]
+    assert "password_hash" not in me.body
+
+
+@pytest.mark.parametrize("username, password", [("kewei", "wrong"), ("nobody", "Rencai@2026")])
+def test_a_bad_login_says_the_same_whatever_was_wrong(gateway, username, password):
+    reply = _login(gateway, username, password)
+    assert reply.status == 401 and reply.body["detail"] == "用户名或密码错误"
+
+
+def test_missing_fields_are_named(gateway):
+    reply = gateway.send("POST", "/api/identity/tokens", json={"username": "kewei"})
+    assert reply.status == 422 and reply.body["errors"] == {"password": "必填项"}
+
+
+def test_refresh_rotates_and_a_reused_token_revokes_the_family(gateway):
+    first = _login(gateway).body
+    second = gateway.send("POST", "/api/identity/tokens/refresh",
+                          json={"refresh_token": first["refresh_token"]})
+    assert second.status == 201 and second.body["refresh_token"] != first["refresh_token"]
+
+    replay = gateway.send("POST", "/api/identity/tokens/refresh",
+                          json={"refresh_token": first["refresh_token"]})
+    assert replay.status == 401 and replay.body["detail"] == "登录凭证已失效，请重新登录"
+    # The thief's replay also ended the legitimate successor.
+    after = gateway.send("POST", "/api/identity/tokens/refresh",
+                         json={"refresh_token": second.body["refresh_token"]})
+    assert after.status == 401
+
+
+def test_jwks_publishes_only_public_keys(gateway):
+    keys = gateway.send("GET", "/api/identity/.well-known/jwks.json").body["keys"]
+    assert keys and all(k["kty"] == "RSA" and k["alg"] == "RS256" and "d" not in k for k in keys)

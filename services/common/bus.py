@@ -280,7 +280,9 @@ class BusWorker:
     def run_forever(self, poll: float = 0.2) -> None:
         while not self._stop.is_set():
             try:
-                self.pump(wait=poll)
+                done = self.pump(wait=poll)
+                if self.consumer is None and not done:
+                    self._stop.wait(poll)  # nothing blocks in drain_events to pace us
             except Exception:  # noqa: BLE001 - a broken connection is reopened next round
                 log.exception("%s bus worker error; reconnecting", self.service)
                 self.close()

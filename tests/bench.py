@@ -1,0 +1,96 @@
+"""`make bench`: how long one approval step takes through the gateway, in each mode.
+
+Embedded: the one-process system served over real HTTP on loopback (werkzeug, threaded).
+Stack: PostgreSQL + RabbitMQ + gunicorn processes (skipped when they are unreachable).
+Prints a table; a benchmark, not a test — nothing here fails on a number.
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from tests.support import Gateway
+
+ROUNDS = 30
+
+
+def _measure(gateway: Gateway) -> dict[str, list[float]]:
+    applicant = gateway.login("zhangsan")
+    unit = gateway.login("zhizao")
+    timings: dict[str, list[float]] = {"submit": [], "inbox": [], "approve": []}
+    for _ in range(ROUNDS):
+        started = time.perf_counter()
+        instance = applicant.submit()
+        timings["submit"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        task_id = unit.task_of(instance["id"])
+        timings["inbox"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        reply = unit.post(f"/api/workflow/tasks/{task_id}/complete",
+                          {"data": {"decision": "approve", "comment": "同意"}})
+        timings["approve"].append(time.perf_counter() - started)
+        assert reply.status == 200, reply
+    return timings
+
+
+def embedded() -> dict[str, list[float]]:
+    from werkzeug.serving import make_server
+
+    from gateway.embedded import EmbeddedSystem
+
+    with tempfile.TemporaryDirectory() as var:
+        system = EmbeddedSystem(Path(var))
+        system.seed_demo()
+        system.settle()
+        system.start_bus_threads()
+        server = make_server("127.0.0.1", 0, system.gateway, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            return _measure(Gateway.over_http(f"http://127.0.0.1:{server.server_port}"))
+        finally:
+            server.shutdown()
+            system.close()
+
+
+def stack() -> dict[str, list[float]] | str:
+    from tests.stack.conftest import Stack, _reachable
+
+    reason = _reachable()
+    if reason:
+        return reason
+    with tempfile.TemporaryDirectory() as tmp:
+        running = Stack(Path(tmp))
+        try:
+            running.start()
+            running.wait_for_read_model()
+            return _measure(Gateway.over_http(running.base_url))
+        finally:
+            running.stop()
+
+
+def _row(mode: str, step: str, samples: list[float]) -> str:
+    ms = sorted(s * 1000 for s in samples)
+    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
+    return (f"| {mode} | {step} | {len(ms)} | {statistics.median(ms):.1f} | {p95:.1f} | "
+            f"{statistics.mean(ms):.1f} |")
+
+
+def main() -> None:
+    print("| mode | step (through the gateway) | n | median ms | p95 ms | mean ms |")
+    print("|---|---|---|---|---|---|")
+    for mode, run in (("embedded", embedded), ("stack", stack)):
+        result = run()
+        if isinstance(result, str):
+            print(f"| {mode} | skipped: {result} | | | | |")
+            continue
+        for step, samples in result.items():
+            print(_row(mode, step, samples))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Iterator
 
-from sqlalchemy import DateTime, create_engine, event
+from sqlalchemy import DateTime, Select, create_engine, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -30,6 +30,15 @@ class UtcDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value
+
+
+def paginate(session: Session, query: Select, page: int, per_page: int) -> dict:
+    """One page of an ordered query: {items, total, page, per_page}. Items are entities
+    when the query selects one, rows (tuples) when it selects several."""
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    result = session.execute(query.offset((page - 1) * per_page).limit(per_page))
+    items = result.scalars().all() if len(query.column_descriptions) == 1 else result.all()
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
 
 
 def make_engine(url: str) -> Engine:

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from services.common.auth import Claims
 from services.common.bus import Outbox
 from services.common.config import Settings
-from services.common.db import Database, utcnow
+from services.common.db import Database, paginate, utcnow
 from services.common.errors import Conflict, NotFound, ValidationFailed
 
 from .model import (CATEGORIES, MAX_FILE_BYTES, PDF_TAIL_BYTES, Attachment, clean_display_name,
@@ -105,11 +105,8 @@ def _own(session, claims: Claims, attachment_id: str) -> Attachment:
 
 def list_mine(db: Database, claims: Claims, page: int, per_page: int) -> dict:
     with db.reading() as session:
-        query = select(Attachment).where(Attachment.owner_id == claims.sub)
-        total = session.scalar(select(func.count()).select_from(query.subquery()))
-        items = session.scalars(query.order_by(Attachment.created_at.desc(), Attachment.id)
-                                .offset((page - 1) * per_page).limit(per_page)).all()
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
+        return paginate(session, select(Attachment).where(Attachment.owner_id == claims.sub)
+                        .order_by(Attachment.created_at.desc(), Attachment.id), page, per_page)
 
 
 def get(db: Database, claims: Claims, attachment_id: str) -> Attachment:

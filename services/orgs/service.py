@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from services.common.auth import Claims
 from services.common.bus import Outbox
-from services.common.db import Database, utcnow
+from services.common.db import Database, paginate, utcnow
 from services.common.errors import Forbidden, NotFound, ValidationFailed
 
 from .model import ORG_KINDS, Affiliation, Org
@@ -44,13 +44,10 @@ def list_orgs(db: Database, claims: Claims, kind: str | None, page: int, per_pag
     if claims.kind != "staff":
         raise Forbidden("仅工作人员可查看机构列表")
     with db.reading() as session:
-        query = select(Org)
+        query = select(Org).order_by(Org.name, Org.id)
         if kind:
             query = query.where(Org.kind == kind)
-        total = session.scalar(select(func.count()).select_from(query.subquery()))
-        items = session.scalars(query.order_by(Org.name).offset((page - 1) * per_page)
-                                .limit(per_page)).all()
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
+        return paginate(session, query, page, per_page)
 
 
 def approve_affiliation_directly(db: Database, outbox: Outbox, *, person_id: str,
@@ -94,9 +91,6 @@ def unit_employees(db: Database, claims: Claims, unit_id: str, page: int, per_pa
         supervising = claims.org == unit.parent_id and claims.has_role("supervisor")
         if not (acting_for_unit or supervising):
             raise NotFound("单位不存在")
-        query = select(Affiliation).where(Affiliation.unit_id == unit_id,
-                                          Affiliation.status == "approved")
-        total = session.scalar(select(func.count()).select_from(query.subquery()))
-        items = session.scalars(query.order_by(Affiliation.decided_at.desc())
-                                .offset((page - 1) * per_page).limit(per_page)).all()
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
+        return paginate(session, select(Affiliation)
+                        .where(Affiliation.unit_id == unit_id, Affiliation.status == "approved")
+                        .order_by(Affiliation.decided_at.desc(), Affiliation.id), page, per_page)

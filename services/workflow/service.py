@@ -8,13 +8,13 @@ import uuid
 from pathlib import Path
 
 from lxml import etree
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.common.auth import Claims
 from services.common.bus import Outbox
-from services.common.db import Database, utcnow
+from services.common.db import Database, paginate, utcnow
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 from . import engine, forms
@@ -188,23 +188,19 @@ def complete_task(db: Database, outbox: Outbox, claims: Claims, task_id: str, da
 
 # --- what people see ------------------------------------------------------------------------
 
-def _page(session: Session, query, page: int, per_page: int) -> tuple[list, int]:
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    return session.execute(query.offset((page - 1) * per_page).limit(per_page)).all(), total
-
-
 def inbox(db: Database, claims: Claims, status: str, page: int, per_page: int) -> dict:
     with db.reading() as session:
         query = (select(Task, Instance).join(Instance, Instance.id == Task.instance_id)
                  .where(Task.candidate_group.in_(sorted(claims.groups)), Task.status == status)
                  .order_by(Task.created_at.desc(), Task.id))
-        rows, total = _page(session, query, page, per_page)
-    items = [{"id": task.id, "title": task.title, "task_key": task.task_key,
-              "status": task.status, "created_at": task.created_at,
-              "completed_at": task.completed_at, "instance_id": instance.id,
-              "instance_title": instance.title, "process_key": instance.process_key,
-              "applicant_name": instance.applicant_name} for task, instance in rows]
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
+        result = paginate(session, query, page, per_page)
+    result["items"] = [
+        {"id": task.id, "title": task.title, "task_key": task.task_key, "status": task.status,
+         "created_at": task.created_at, "completed_at": task.completed_at,
+         "instance_id": instance.id, "instance_title": instance.title,
+         "process_key": instance.process_key, "applicant_name": instance.applicant_name}
+        for task, instance in result["items"]]
+    return result
 
 
 def task_detail(db: Database, claims: Claims, task_id: str) -> dict:
@@ -225,9 +221,9 @@ def my_instances(db: Database, claims: Claims, page: int, per_page: int) -> dict
     with db.reading() as session:
         query = (select(Instance).where(Instance.applicant_id == claims.sub)
                  .order_by(Instance.started_at.desc(), Instance.id))
-        rows, total = _page(session, query, page, per_page)
-        items = [_instance_summary(session, instance) for (instance,) in rows]
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
+        result = paginate(session, query, page, per_page)
+        result["items"] = [_instance_summary(session, instance) for instance in result["items"]]
+    return result
 
 
 def instance_detail(db: Database, claims: Claims, instance_id: str) -> dict:

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from sqlalchemy import text
 
 from .auth import TokenVerifier
@@ -31,8 +31,7 @@ class ServiceKit:
 
 
 def kit() -> ServiceKit:
-    from flask import current_app
-
+    """The running service's kit, inside a request."""
     return current_app.extensions["rencai.kit"]
 
 

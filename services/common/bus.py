@@ -6,7 +6,10 @@ transaction as its data (`Outbox.add`); the relay publishes committed rows with 
 confirms and marks them sent. A consumer records each envelope id in `processed_messages`
 in the same transaction as its effect, so a redelivery is a no-op, and acks only after
 commit. A handler that keeps failing is retried a bounded number of times with backoff,
-then parked on the service's dead-letter queue, from where it can be inspected and replayed.
+then parked on the service's dead-letter queue, from where it can be inspected and replayed:
+
+    python -m services.common.bus workflow            list what is parked
+    python -m services.common.bus workflow --replay   send it back to the queue
 """
 from __future__ import annotations
 
@@ -322,3 +325,17 @@ def settle(workers: list[BusWorker], rounds: int = 50) -> None:
         if sum(worker.pump() for worker in workers) == 0:
             return
     raise RuntimeError("bus did not settle")
+
+
+if __name__ == "__main__":  # python -m services.common.bus SERVICE [--replay]
+    import sys
+
+    from .config import Settings
+
+    service_name = sys.argv[1]
+    with connect(Settings.from_env(service_name).bus_url) as bus:
+        if "--replay" in sys.argv:
+            print(f"replayed {replay_dead_letters(bus, service_name)} message(s)")
+        else:
+            for parked in dead_letters(bus, service_name):
+                print(json.dumps(parked, ensure_ascii=False))

@@ -6,7 +6,7 @@ RabbitMQ) and in containers; only these values change.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +33,6 @@ class Settings:
     refresh_token_seconds: int = 7 * 24 * 3600
     bus_max_attempts: int = 3
     bus_retry_backoff: float = 0.05
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, service: str, **overrides) -> "Settings":
@@ -49,9 +48,6 @@ class Settings:
         )
         values.update(overrides)
         return cls(**values)
-
-    def with_(self, **changes) -> "Settings":
-        return replace(self, **changes)
 
 
 def service_urls() -> dict[str, str]:

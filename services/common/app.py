@@ -9,6 +9,7 @@ from typing import Callable
 from flask import Flask, current_app, g, request
 from sqlalchemy import text
 
+from . import pii
 from .auth import TokenVerifier
 from .bus import BusTables, BusWorker, EventConsumer, Handler, Outbox, OutboxRelay, trace_id_var
 from .config import Settings
@@ -40,6 +41,7 @@ def create_service_app(settings: Settings, *, title: str, tables: BusTables,
                        blueprints=(), verifier: TokenVerifier | None = None,
                        max_body_bytes: int = 2 * 1024 * 1024) -> Flask:
     configure_logging()
+    pii.configure(settings.pii_key, settings.var_dir)
     app = Flask(f"services.{settings.service}")
     app.json.ensure_ascii = False
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes

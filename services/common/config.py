@@ -28,6 +28,8 @@ class Settings:
     # Where a verifier fetches identity's public keys; None means "use the in-process
     # identity app" (embedded mode wires that up).
     jwks_url: str | None = None
+    # base64 of 32 bytes; None: a key generated once and kept in var/pii.key
+    pii_key: str | None = None
     token_issuer: str = "rencai-identity"
     access_token_seconds: int = 900
     refresh_token_seconds: int = 7 * 24 * 3600
@@ -45,6 +47,7 @@ class Settings:
             files_dir=Path(_env("FILES_DIR", str(var_dir / "files"))),
             bpmn_dir=Path(_env("BPMN_DIR", str(PROJECT_ROOT / "bpmn"))),
             jwks_url=_env("JWKS_URL"),
+            pii_key=_env("PII_KEY"),
         )
         values.update(overrides)
         return cls(**values)

@@ -1,7 +1,9 @@
 """What workflow publishes and what it consumes.
 
 Publishes:
-  workflow.instance.started    {instance_id, process_key, title, applicant_id, unit_id}
+  workflow.instance.started    {instance_id, process_key, title, applicant_id, unit_id,
+                                attachment_ids}
+  workflow.instance.resubmitted {instance_id, applicant_id, attachment_ids}
   workflow.task.created        {task_id, instance_id, task_key, title, candidate_group}
   workflow.task.completed      {task_id, instance_id, task_key, decision, actor_id}
   workflow.instance.completed  {instance_id, process_key, title, applicant_id, unit_id,

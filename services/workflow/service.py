@@ -129,7 +129,8 @@ def start_instance(db: Database, outbox: Outbox, claims: Claims, process_key: st
         _audit(session, instance, claims, "提交申请", "submit")
         outbox.add(session, "workflow.instance.started", instance.id,
                    {"instance_id": instance.id, "process_key": process_key,
-                    "title": instance.title, "applicant_id": claims.sub, "unit_id": unit_id})
+                    "title": instance.title, "applicant_id": claims.sub, "unit_id": unit_id,
+                    "attachment_ids": application.get("attachment_ids", [])})
         _open_new_tasks(session, outbox, instance, workflow)
     return instance
 
@@ -173,6 +174,10 @@ def complete_task(db: Database, outbox: Outbox, claims: Claims, task_id: str, da
         session.refresh(instance)
 
         _audit(session, instance, claims, task.title, action, data.get("comment"))
+        if applicant_task:
+            outbox.add(session, "workflow.instance.resubmitted", instance.id,
+                       {"instance_id": instance.id, "applicant_id": instance.applicant_id,
+                        "attachment_ids": data.get("attachment_ids", [])})
         outbox.add(session, "workflow.task.completed", task.id,
                    {"task_id": task.id, "instance_id": instance.id, "task_key": task.task_key,
                     "decision": action, "actor_id": claims.sub})

@@ -12,9 +12,17 @@ from services.common.auth import TokenVerifier, bearer_token
 from services.common.errors import NotAuthenticated, NotFound, problem, register_error_handlers
 from services.common.app import REQUEST_ID
 
-# Reachable without a token: signing in, the public keys, and the API documents.
-PUBLIC = {("identity", "tokens"), ("identity", "tokens/refresh"),
-          ("identity", ".well-known/jwks.json")}
+# Reachable without a token (besides every service's openapi.json): signing in,
+# registering, the public keys. Entries ending in "/" are prefixes.
+PUBLIC = {
+    "identity": ["tokens", "tokens/refresh", ".well-known/jwks.json"],
+}
+
+
+def is_public(service: str, path: str) -> bool:
+    return path == "openapi.json" or any(
+        path.startswith(entry) if entry.endswith("/") else path == entry
+        for entry in PUBLIC.get(service, ()))
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
@@ -66,7 +74,7 @@ def create_gateway(backends: dict, verifier: TokenVerifier,
             raise NotFound(f"没有名为 {service} 的服务")
         if request.content_length and request.content_length > max_body_bytes:
             raise RequestEntityTooLarge()
-        if (service, path) not in PUBLIC and path != "openapi.json":
+        if not is_public(service, path):
             token = bearer_token()
             if not token:
                 raise NotAuthenticated("请先登录")

@@ -1,7 +1,16 @@
+import base64
+import os
+
 import pytest
 
 from gateway.embedded import EmbeddedSystem
 from tests.support import Gateway
+
+
+def pytest_configure(config):
+    # One personal-data key for the whole run: the key is process-wide, and apps built by
+    # different tests must not each switch it under the others' feet.
+    os.environ.setdefault("RENCAI_PII_KEY", base64.b64encode(b"rencai-tests-pii-key-32-bytes-!!").decode())
 
 
 @pytest.fixture(scope="session")

@@ -47,11 +47,14 @@ def ensure_database(database_url: str) -> None:
 
 
 def _render_item(type_, obj, _context):
-    # Our UTC-aware wrapper is a plain timezone-aware DateTime in the database.
+    # Our wrappers are plain column types in the database.
     from .db import UtcDateTime
+    from .pii import EncryptedString
 
     if type_ == "type" and isinstance(obj, UtcDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, EncryptedString):  # ciphertext is plain text
+        return f"sa.String(length={obj.impl.length})"
     return False
 
 

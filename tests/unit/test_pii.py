@@ -13,6 +13,8 @@ from services.common.db import Database
 @pytest.fixture(autouse=True)
 def key(tmp_path):
     pii.configure(base64.b64encode(os.urandom(32)).decode(), tmp_path)
+    yield
+    pii.configure(os.environ["RENCAI_PII_KEY"], tmp_path)  # the run's key, for later tests
 
 
 def test_round_trip_and_no_plaintext_at_rest(tmp_path):

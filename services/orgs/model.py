@@ -1,13 +1,16 @@
-"""orgs' tables: the organisation hierarchy and people's affiliation to units."""
+"""orgs' tables: the organisation hierarchy, unit profiles, people's affiliation to units and
+the read model of businesses in progress (from workflow's events); domain rules without I/O."""
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.bus import bus_tables
 from services.common.db import UtcDateTime, utcnow
+from services.common.pii import EncryptedString
 
 # kind -> what users call it. A unit's parent is its supervising body (归口单位), whose
 # parent is the city bureau (市局); expert pools and committees hang under the bureau.
@@ -19,7 +22,19 @@ ORG_KINDS = {
     "committee": "竞赛组委会",
     "expert_pool": "专家库",
 }
+# kind -> the kind its parent must be (None: it has no parent).
+PARENT_KIND = {
+    "bureau": None,
+    "supervisor": "bureau",
+    "district": "bureau",
+    "committee": "bureau",
+    "expert_pool": "bureau",
+    "unit": "supervisor",
+}
 AFFILIATION_STATES = ("pending", "approved", "rejected", "unlinked")
+AFFILIATION_TITLES = {"pending": "待确认", "approved": "在职", "rejected": "已拒绝",
+                      "unlinked": "已解除关联"}
+PROFILE_STATES = ("incomplete", "complete")
 
 
 class Base(DeclarativeBase):
@@ -31,24 +46,164 @@ BUS = bus_tables(Base.metadata)
 
 class Org(Base):
     __tablename__ = "org"
+    __table_args__ = (UniqueConstraint("credit_code", name="uq_org_credit_code"),
+                      UniqueConstraint("association_code", name="uq_org_association_code"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), index=True)
     name: Mapped[str] = mapped_column(String(200))
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("org.id"), nullable=True, index=True)
+    # Units only: the district (区委人才办) the unit is registered in.
+    district_id: Mapped[str | None] = mapped_column(
+        ForeignKey("org.id", name="fk_org_district_id"), nullable=True, index=True)
+    # Units only: 统一社会信用代码 (GB 32100) and 单位关联代码 (what people type to link).
+    credit_code: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    association_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class UnitProfile(Base):
+    """A unit's own information (单位信息完善): general info, qualifications, the business
+    handler and emergency contact, attachments. `status` is the first-login gate."""
+
+    __tablename__ = "unit_profile"
+
+    unit_id: Mapped[str] = mapped_column(ForeignKey("org.id", name="fk_unit_profile_unit_id"),
+                                         primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), default="incomplete")
+    office_location: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    unit_type: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    general: Mapped[dict] = mapped_column(JSON, default=dict)
+    qualifications: Mapped[list] = mapped_column(JSON, default=list)
+    handler_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    handler_phone: Mapped[str | None] = mapped_column(EncryptedString(200), nullable=True)
+    emergency_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    emergency_phone: Mapped[str | None] = mapped_column(EncryptedString(200), nullable=True)
+    attachment_ids: Mapped[list] = mapped_column(JSON, default=list)
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class Affiliation(Base):
-    """A person's link to a unit. At most one approved affiliation per person."""
+    """A person's link to a unit, from request to approval (or rejection) to unlinking.
+    `open_person_id` is the person's id while the link is pending or approved and NULL
+    otherwise: its unique constraint makes "one open link per person" hold under races."""
 
     __tablename__ = "affiliation"
-    __table_args__ = (UniqueConstraint("person_id", "unit_id", name="uq_affiliation_person_unit"),)
+    __table_args__ = (UniqueConstraint("open_person_id", name="uq_affiliation_open_person"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     person_id: Mapped[str] = mapped_column(String(36), index=True)
     person_name: Mapped[str] = mapped_column(String(100))
+    open_person_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    id_number: Mapped[str | None] = mapped_column(EncryptedString(200), nullable=True)
+    id_number_index: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    phone: Mapped[str | None] = mapped_column(EncryptedString(200), nullable=True)
     unit_id: Mapped[str] = mapped_column(ForeignKey("org.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), index=True)
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    decision_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    unlinked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    unlink_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Current position and labour contract (当前职位与劳动合同).
+    position: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    contract_term: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    contract_start: Mapped[date | None] = mapped_column(Date, nullable=True)
+    contract_end: Mapped[date | None] = mapped_column(Date, nullable=True)
+    contract_file_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+
+CERTIFICATION_STATES = ("pending_review", "approved", "rejected")
+CERTIFICATION_TITLES = {"pending_review": "待审核", "approved": "已通过", "rejected": "未通过"}
+
+
+class UnitCertification(Base):
+    """单位认证 from the business licence: the last reading of the uploaded licence and the
+    submitted (checked, maybe corrected) name and code. `reading` is what OCR found, kept
+    server-side so that "recognition succeeded" is never the client's word."""
+
+    __tablename__ = "unit_certification"
+
+    unit_id: Mapped[str] = mapped_column(
+        ForeignKey("org.id", name="fk_unit_certification_unit_id"), primary_key=True)
+    reading: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    credit_code: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    licence_file_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class BusinessInProgress(Base):
+    """Read model of workflow: businesses started and not yet completed, with the applicant
+    and their unit (an employee with one cannot be unlinked from that unit)."""
+
+    __tablename__ = "business_in_progress"
+
+    instance_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    applicant_id: Mapped[str] = mapped_column(String(36), index=True)
+    unit_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    process_key: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+# --- rules without I/O ------------------------------------------------------------------------
+
+# GB 32100-2015: 18 characters from this alphabet (no I, O, S, V, Z); the last is a check
+# character computed from the first 17 with these weights, modulo 31.
+CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def credit_code_check_char(first17: str) -> str:
+    total = sum(CREDIT_CODE_ALPHABET.index(c) * w for c, w in zip(first17, CREDIT_CODE_WEIGHTS))
+    return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
+
+
+def credit_code_problem(code: str) -> str | None:
+    """None when `code` is a valid unified social credit code, else what is wrong (Chinese)."""
+    if len(code) != 18:
+        return "统一社会信用代码应为18位"
+    bad = [c for c in code if c not in CREDIT_CODE_ALPHABET]
+    if bad:
+        return f"统一社会信用代码含有不允许的字符“{bad[0]}”（不使用I、O、S、V、Z）"
+    if credit_code_check_char(code[:17]) != code[17]:
+        return "统一社会信用代码校验位不正确，请核对后重新输入"
+    return None
+
+
+def normalise_credit_code(code: str) -> str:
+    return code.strip().upper()
+
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
+
+
+def id_number_problem(value: str) -> str | None:
+    """None for a valid 18-digit resident ID number (GB 11643 check digit)."""
+    if not ID_PATTERN.match(value):
+        return "身份证号码应为18位（最后一位可为X）"
+    total = sum(int(c) * w for c, w in zip(value[:17], ID_WEIGHTS))
+    if ID_CHECK[total % 11] != value[17]:
+        return "身份证号码校验位不正确，请核对后重新输入"
+    return None
+
+
+# 单位关联代码: short, unambiguous when read aloud or typed (no 0/O, 1/I/L).
+ASSOCIATION_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+ASSOCIATION_LENGTH = 8
+
+
+def normalise_association_code(code: str) -> str:
+    return code.strip().upper().replace(" ", "").replace("-", "")

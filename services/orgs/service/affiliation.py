@@ -1,0 +1,312 @@
+"""People and units: the affiliation request (关联单位申请), the unit's review of it, the
+employee lists, position and labour contract, and unlinking (解除关联).
+
+The state changes (`approve_request`, `reject_request`, `unlink_employee`) work on a session
+and an affiliation so that a consumer of workflow events can call them once the review runs
+as a BPMN process (issue 7)."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from services.common.auth import Claims
+from services.common.bus import Outbox
+from services.common.db import Database, paginate, utcnow
+from services.common.errors import Conflict, NotFound, ValidationFailed
+from services.common.pii import blind_index, mask
+
+from ..model import (AFFILIATION_TITLES, Affiliation, BusinessInProgress, Org,
+                     id_number_problem, normalise_association_code)
+from .access import acts_for_unit, changeable_unit, is_admin, require_person, visible_unit
+
+CHINA = timezone(timedelta(hours=8))  # dates users pick are Beijing dates
+
+
+def _payload(affiliation: Affiliation, **extra) -> dict:
+    return {"affiliation_id": affiliation.id, "person_id": affiliation.person_id,
+            "unit_id": affiliation.unit_id, **extra}
+
+
+# --- the person's side -------------------------------------------------------------------------
+
+def request_affiliation(db: Database, outbox: Outbox, claims: Claims, data: dict) -> dict:
+    """申请关联: the unit found by its association code gets a pending request."""
+    require_person(claims)
+    code = normalise_association_code(data["association_code"])
+    id_number = (data.get("id_number") or "").strip().upper() or None
+    if id_number and (problem := id_number_problem(id_number)):
+        raise ValidationFailed(problem, {"id_number": problem})
+    try:
+        with db.transaction() as session:
+            unit = session.scalar(select(Org).where(Org.association_code == code,
+                                                    Org.kind == "unit"))
+            if unit is None:
+                raise NotFound("未找到该关联代码对应的单位，请向单位核实后重新输入",
+                               {"association_code": "未找到对应的单位"})
+            _refuse_second_open_link(session, claims.sub)
+            affiliation = Affiliation(
+                id=str(uuid.uuid4()), person_id=claims.sub, person_name=claims.name or "",
+                open_person_id=claims.sub, id_number=id_number,
+                id_number_index=blind_index(id_number) if id_number else None,
+                phone=data.get("phone"), unit_id=unit.id, status="pending",
+                requested_at=utcnow())
+            session.add(affiliation)
+            outbox.add(session, "orgs.affiliation.requested", affiliation.id,
+                       _payload(affiliation, person_name=affiliation.person_name))
+            return own_view(affiliation, unit)
+    except IntegrityError:  # a concurrent second request won the race
+        raise Conflict("您已提交过单位关联申请，请勿重复申请")
+
+
+def _refuse_second_open_link(session: Session, person_id: str) -> None:
+    row = session.execute(select(Affiliation, Org).join(Org, Org.id == Affiliation.unit_id)
+                          .where(Affiliation.open_person_id == person_id)).first()
+    if row is None:
+        return
+    affiliation, unit = row
+    if affiliation.status == "pending":
+        raise Conflict(f"您已申请关联“{unit.name}”，正在等待单位确认，请勿重复申请")
+    raise Conflict(f"您已关联“{unit.name}”，如需更换单位，请先由原单位解除关联")
+
+
+def own_view(affiliation: Affiliation, unit: Org) -> dict:
+    return {"affiliation_id": affiliation.id, "unit_id": unit.id, "unit_name": unit.name,
+            "status": affiliation.status, "status_title": AFFILIATION_TITLES[affiliation.status],
+            "requested_at": affiliation.requested_at, "decided_at": affiliation.decided_at,
+            "reason": affiliation.decision_comment if affiliation.status == "rejected"
+            else affiliation.unlink_reason, "position": affiliation.position}
+
+
+def my_affiliation(db: Database, claims: Claims) -> dict:
+    """The person's home: the unit's name once affiliated."""
+    require_person(claims)
+    with db.reading() as session:
+        row = session.execute(select(Affiliation, Org).join(Org, Org.id == Affiliation.unit_id)
+                              .where(Affiliation.person_id == claims.sub,
+                                     Affiliation.status == "approved")).first()
+    if row is None:
+        raise NotFound("您未关联单位，请点击进行关联")
+    return own_view(*row)
+
+
+def my_requests(db: Database, claims: Claims, page: int, per_page: int) -> dict:
+    """The person's own requests, newest first, with the reason of a rejection or unlink."""
+    require_person(claims)
+    with db.reading() as session:
+        result = paginate(session, select(Affiliation, Org)
+                          .join(Org, Org.id == Affiliation.unit_id)
+                          .where(Affiliation.person_id == claims.sub)
+                          .order_by(Affiliation.requested_at.desc(), Affiliation.id),
+                          page, per_page)
+    result["items"] = [own_view(a, u) for a, u in result["items"]]
+    return result
+
+
+# --- the unit's side ---------------------------------------------------------------------------
+
+def employee_view(affiliation: Affiliation, full: bool = False) -> dict:
+    show = (lambda v: v) if full else mask
+    return {
+        "affiliation_id": affiliation.id, "person_id": affiliation.person_id,
+        "person_name": affiliation.person_name, "id_number": show(affiliation.id_number),
+        "phone": show(affiliation.phone), "unit_id": affiliation.unit_id,
+        "status": affiliation.status, "status_title": AFFILIATION_TITLES[affiliation.status],
+        "requested_at": affiliation.requested_at, "decided_at": affiliation.decided_at,
+        "decision_comment": affiliation.decision_comment,
+        "unlinked_at": affiliation.unlinked_at, "unlink_reason": affiliation.unlink_reason,
+        "position": affiliation.position, "contract_term": affiliation.contract_term,
+        "contract_start": affiliation.contract_start, "contract_end": affiliation.contract_end,
+        "contract_file_id": affiliation.contract_file_id,
+    }
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, CHINA)
+
+
+def list_affiliations(db: Database, claims: Claims, unit_id: str, query: dict) -> dict:
+    """The pending list (status=pending, by request date) or the active list
+    (status=approved, by approval date), filtered by name, ID number and date range."""
+    status = query.get("status", "pending")
+    with db.reading() as session:
+        visible_unit(session, claims, unit_id)
+        when = Affiliation.requested_at if status == "pending" else Affiliation.decided_at
+        stmt = select(Affiliation).where(Affiliation.unit_id == unit_id,
+                                         Affiliation.status == status)
+        if query.get("name"):
+            stmt = stmt.where(Affiliation.person_name.contains(query["name"].strip()))
+        if query.get("id_number"):
+            stmt = stmt.where(Affiliation.id_number_index == blind_index(query["id_number"]))
+        if query.get("date_from"):
+            stmt = stmt.where(when >= _day_start(query["date_from"]))
+        if query.get("date_to"):
+            stmt = stmt.where(when < _day_start(query["date_to"] + timedelta(days=1)))
+        result = paginate(session, stmt.order_by(when.desc(), Affiliation.id),
+                          query["page"], query["per_page"])
+    result["items"] = [employee_view(a) for a in result["items"]]
+    return result
+
+
+def _unit_affiliation(session: Session, unit_id: str, affiliation_id: str,
+                      status: str | None = None) -> Affiliation:
+    affiliation = session.get(Affiliation, affiliation_id)
+    if affiliation is None or affiliation.unit_id != unit_id:
+        raise NotFound("未找到该人员的关联记录")
+    if status is not None and affiliation.status != status:
+        raise Conflict(f"该关联记录当前状态为“{AFFILIATION_TITLES[affiliation.status]}”，"
+                       "不能进行此操作")
+    return affiliation
+
+
+def approve_request(session: Session, outbox: Outbox, affiliation: Affiliation,
+                    actor_id: str | None, comment: str | None = None) -> None:
+    if affiliation.status != "pending":
+        raise Conflict("该申请已处理，请刷新后查看")
+    affiliation.status, affiliation.decided_at = "approved", utcnow()
+    affiliation.decided_by, affiliation.decision_comment = actor_id, comment
+    outbox.add(session, "orgs.affiliation.approved", affiliation.id, _payload(affiliation))
+
+
+def reject_request(session: Session, outbox: Outbox, affiliation: Affiliation,
+                   actor_id: str | None, reason: str) -> None:
+    if affiliation.status != "pending":
+        raise Conflict("该申请已处理，请刷新后查看")
+    affiliation.status, affiliation.decided_at = "rejected", utcnow()
+    affiliation.decided_by, affiliation.decision_comment = actor_id, reason
+    affiliation.open_person_id = None
+    outbox.add(session, "orgs.affiliation.rejected", affiliation.id,
+               _payload(affiliation, reason=reason))
+
+
+def decide(db: Database, outbox: Outbox, claims: Claims, unit_id: str, affiliation_id: str,
+           decision: str, reason: str | None) -> dict:
+    with db.transaction() as session:
+        changeable_unit(session, claims, unit_id)
+        affiliation = _unit_affiliation(session, unit_id, affiliation_id)
+        if decision == "approve":
+            approve_request(session, outbox, affiliation, claims.sub, reason)
+        else:
+            if not (reason or "").strip():
+                raise ValidationFailed("请填写拒绝原因", {"reason": "请填写拒绝原因"})
+            reject_request(session, outbox, affiliation, claims.sub, reason.strip())
+        return employee_view(affiliation)
+
+
+def employee_detail(db: Database, claims: Claims, unit_id: str, affiliation_id: str) -> dict:
+    with db.reading() as session:
+        unit = visible_unit(session, claims, unit_id)
+        affiliation = _unit_affiliation(session, unit_id, affiliation_id)
+        busy = _businesses_in_progress(session, affiliation)
+    view = employee_view(affiliation, full=is_admin(claims) or acts_for_unit(claims, unit))
+    view["businesses_in_progress"] = busy
+    return view
+
+
+def update_employment(db: Database, claims: Claims, unit_id: str, affiliation_id: str,
+                      data: dict) -> dict:
+    """Current position and labour contract of an active employee."""
+    with db.transaction() as session:
+        changeable_unit(session, claims, unit_id)
+        affiliation = _unit_affiliation(session, unit_id, affiliation_id, "approved")
+        merged = {field: data.get(field, getattr(affiliation, field))
+                  for field in ("position", "contract_term", "contract_start", "contract_end",
+                                "contract_file_id")}
+        if merged["contract_term"] == "fixed" and merged["contract_start"] and \
+                not merged["contract_end"]:
+            raise ValidationFailed("固定期限劳动合同请填写合同终止日期",
+                                   {"contract_end": "请填写合同终止日期"})
+        if merged["contract_start"] and merged["contract_end"] and \
+                merged["contract_end"] <= merged["contract_start"]:
+            raise ValidationFailed("合同终止日期应晚于起始日期",
+                                   {"contract_end": "应晚于合同起始日期"})
+        for field, value in merged.items():
+            setattr(affiliation, field, value)
+        return employee_view(affiliation, full=True)
+
+
+def _businesses_in_progress(session: Session, affiliation: Affiliation) -> list[dict]:
+    rows = session.scalars(select(BusinessInProgress).where(
+        BusinessInProgress.applicant_id == affiliation.person_id,
+        BusinessInProgress.unit_id == affiliation.unit_id)
+        .order_by(BusinessInProgress.started_at)).all()
+    return [{"instance_id": r.instance_id, "process_key": r.process_key, "title": r.title,
+             "started_at": r.started_at} for r in rows]
+
+
+def _unlink_refusals(session: Session, affiliation: Affiliation) -> list[str]:
+    return [f"该员工有正在办理的业务“{b['title']}”，业务办结后才能解除关联"
+            for b in _businesses_in_progress(session, affiliation)]
+
+
+def unlink_check(db: Database, claims: Claims, unit_id: str, affiliation_id: str) -> dict:
+    """Whether the employee may be unlinked now, and if not, why (before the confirm box)."""
+    with db.reading() as session:
+        changeable_unit(session, claims, unit_id)
+        affiliation = _unit_affiliation(session, unit_id, affiliation_id, "approved")
+        reasons = _unlink_refusals(session, affiliation)
+    return {"allowed": not reasons, "reasons": reasons}
+
+
+def unlink_employee(session: Session, outbox: Outbox, affiliation: Affiliation,
+                    actor_id: str | None, reason: str) -> None:
+    if affiliation.status != "approved":
+        raise Conflict("该人员不是在职员工，不能解除关联")
+    reasons = _unlink_refusals(session, affiliation)
+    if reasons:
+        raise Conflict("不满足解除关联条件：" + "；".join(reasons), {"_schema": reasons[0]})
+    affiliation.status, affiliation.unlinked_at = "unlinked", utcnow()
+    affiliation.unlink_reason, affiliation.open_person_id = reason, None
+    outbox.add(session, "orgs.affiliation.unlinked", affiliation.id,
+               _payload(affiliation, reason=reason))
+
+
+def unlink(db: Database, outbox: Outbox, claims: Claims, unit_id: str, affiliation_id: str,
+           reason: str) -> dict:
+    if not (reason or "").strip():
+        raise ValidationFailed("请填写解除关联原因", {"reason": "请填写解除关联原因"})
+    with db.transaction() as session:
+        changeable_unit(session, claims, unit_id)
+        affiliation = _unit_affiliation(session, unit_id, affiliation_id)
+        unlink_employee(session, outbox, affiliation, claims.sub, reason.strip())
+        return employee_view(affiliation)
+
+
+def approve_affiliation_directly(db: Database, outbox: Outbox, *, person_id: str,
+                                 person_name: str, unit_id: str,
+                                 id_number: str | None = None) -> Affiliation:
+    """Records an approved affiliation (demo data)."""
+    with db.transaction() as session:
+        unit = session.get(Org, unit_id)
+        if unit is None or unit.kind != "unit":
+            raise ValidationFailed("单位不存在", {"unit_id": "单位不存在"})
+        _refuse_second_open_link(session, person_id)
+        affiliation = Affiliation(id=str(uuid.uuid4()), person_id=person_id,
+                                  person_name=person_name, open_person_id=person_id,
+                                  id_number=id_number,
+                                  id_number_index=blind_index(id_number) if id_number else None,
+                                  unit_id=unit_id, status="pending", requested_at=utcnow())
+        session.add(affiliation)
+        approve_request(session, outbox, affiliation, None)
+    return affiliation
+
+
+# --- the read model of workflow (businesses in progress) -----------------------------------
+
+def on_instance_started(session: Session, envelope: dict) -> None:
+    data = envelope["data"]
+    session.merge(BusinessInProgress(
+        instance_id=data["instance_id"], applicant_id=data["applicant_id"],
+        unit_id=data.get("unit_id"), process_key=data.get("process_key", ""),
+        title=data.get("title") or data.get("process_key", ""),
+        started_at=datetime.fromisoformat(envelope["occurred_at"])
+        if envelope.get("occurred_at") else utcnow()))
+
+
+def on_instance_completed(session: Session, envelope: dict) -> None:
+    row = session.get(BusinessInProgress, envelope["data"]["instance_id"])
+    if row is not None:
+        session.delete(row)

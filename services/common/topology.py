@@ -7,17 +7,23 @@ declares them with the same arguments):
 """
 from __future__ import annotations
 
+import importlib
 import sys
 
 import pika
 
 from .bus import DEAD_EXCHANGE, EVENTS_EXCHANGE, QUORUM, RETRY_EXCHANGE
+from .config import SERVICES
 
-# Which events each consuming service binds (must match its events.handlers).
-SUBSCRIPTIONS = {
-    "identity": ["workflow.instance.completed"],
-    "workflow": ["orgs.org.registered", "orgs.affiliation.approved"],
-}
+
+def subscriptions() -> dict[str, list[str]]:
+    """Which events each service consumes: the keys of its events.handlers."""
+    found = {}
+    for service in SERVICES:
+        events = importlib.import_module(f"services.{service}.events")
+        if hasattr(events, "handlers"):
+            found[service] = sorted(events.handlers(None))
+    return found
 
 
 def pika_parameters(url: str) -> pika.URLParameters:
@@ -27,14 +33,14 @@ def pika_parameters(url: str) -> pika.URLParameters:
     return pika.URLParameters(url)
 
 
-def declare(url: str, subscriptions: dict[str, list[str]] = SUBSCRIPTIONS) -> None:
+def declare(url: str) -> None:
     connection = pika.BlockingConnection(pika_parameters(url))
     try:
         channel = connection.channel()
         channel.exchange_declare(EVENTS_EXCHANGE.name, "topic", durable=True)
         channel.exchange_declare(RETRY_EXCHANGE.name, "direct", durable=True)
         channel.exchange_declare(DEAD_EXCHANGE.name, "direct", durable=True)
-        for service, keys in subscriptions.items():
+        for service, keys in subscriptions().items():
             queue = f"rencai.{service}"
             channel.queue_declare(queue, durable=True, arguments=QUORUM)
             for key in keys:
@@ -46,12 +52,12 @@ def declare(url: str, subscriptions: dict[str, list[str]] = SUBSCRIPTIONS) -> No
         connection.close()
 
 
-def queue_depths(url: str, services=tuple(SUBSCRIPTIONS)) -> dict[str, int]:
+def queue_depths(url: str) -> dict[str, int]:
     connection = pika.BlockingConnection(pika_parameters(url))
     try:
         channel = connection.channel()
         depths = {}
-        for service in services:
+        for service in subscriptions():
             for queue in (f"rencai.{service}", f"rencai.{service}.dead"):
                 depths[queue] = channel.queue_declare(queue, passive=True).method.message_count
         return depths

@@ -18,9 +18,6 @@ from services.common.app import ServiceKit
 
 from . import service
 
-SUBSCRIPTIONS = ["workflow.instance.started", "workflow.instance.completed"]
-
-
 def handlers(_kit: ServiceKit) -> dict:
     return {
         "workflow.instance.started": service.on_instance_started,

@@ -183,7 +183,8 @@ def test_a_redelivered_event_is_applied_once(world):
     assert consumer.apply(envelope) is True and consumer.apply(envelope) is False
 
 
-def test_subscriptions_match_the_handlers():
+def test_rabbitmq_topology_binds_what_orgs_handles():
+    from services.common.topology import subscriptions
     from services.orgs import events
 
-    assert sorted(events.SUBSCRIPTIONS) == sorted(events.handlers(None))
+    assert subscriptions()["orgs"] == sorted(events.handlers(None))

@@ -21,7 +21,7 @@ import requests
 from sqlalchemy import create_engine, text
 
 from services.common.config import PROJECT_ROOT, SERVICES
-from services.common.topology import pika_parameters
+from services.common.topology import pika_parameters, subscriptions
 
 PG_ADMIN_URL = os.environ.get("RENCAI_TEST_PG_URL", "postgresql+psycopg://root@127.0.0.1:5432")
 BUS_URL = os.environ.get("RENCAI_TEST_BUS_URL", "amqp://guest:guest@127.0.0.1:5672//")
@@ -113,7 +113,7 @@ class Stack:
     def _purge_service_queues(self):
         connection = pika.BlockingConnection(pika_parameters(BUS_URL))
         channel = connection.channel()
-        for name in ("identity", "workflow"):
+        for name in subscriptions():
             for queue in (f"rencai.{name}", f"rencai.{name}.dead"):
                 channel.queue_purge(queue)
         connection.close()

@@ -38,6 +38,7 @@ stack: install
 
 bench: install
 	$(PY) -m tests.bench
+	$(PY) -m tests.bench_files
 
 lint: install
 	$(PY) -m ruff check services gateway demo tests

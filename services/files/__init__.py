@@ -1,5 +1,10 @@
-"""files: attachments people upload (ID photos, degree certificates, ...), stored on disk."""
+"""files: the catalogue of attachment types and the attachments people and units upload
+(ID photos, degree certificates, business licences, ...), stored on local disk or in an
+S3-compatible bucket; locked and shared with reviewers as workflow's events tell."""
 from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
 
 from flask import Flask
 
@@ -7,14 +12,42 @@ from services.common.app import create_service_app
 from services.common.auth import TokenVerifier
 from services.common.config import Settings
 
-from . import api
+from . import api, events
+from .config import FilesConfig, link_secret
 from .model import BUS
+from .storage import Storage, make_storage
 
-# Above the 10 MB file limit so an oversize file gets our clear 422, not a bare 413.
-MAX_BODY_BYTES = 20 * 1024 * 1024
+# Room for a file at the largest size limit plus the multipart envelope around it.
+MULTIPART_MARGIN = 256 * 1024
 
 
-def create_app(settings: Settings | None = None, verifier: TokenVerifier | None = None) -> Flask:
+@dataclass
+class FilesRuntime:
+    config: FilesConfig
+    storage: Storage
+    link_secret: str
+
+    @property
+    def max_file_bytes(self) -> int:
+        """The largest size limit a type may have: what fits in one request body."""
+        return self.config.max_body_bytes - MULTIPART_MARGIN
+
+
+def create_app(settings: Settings | None = None, verifier: TokenVerifier | None = None,
+               config: FilesConfig | None = None, storage: Storage | None = None) -> Flask:
     settings = settings or Settings.from_env("files")
-    return create_service_app(settings, title="Rencai files", tables=BUS, blueprints=[api.blp],
-                              verifier=verifier, max_body_bytes=MAX_BODY_BYTES)
+    config = config or FilesConfig.from_env()
+    # Above every type's size limit so an oversize file gets our clear 422, not a bare 413.
+    app = create_service_app(settings, title="Rencai files", tables=BUS,
+                             handlers=events.handlers, blueprints=[api.blp],
+                             verifier=verifier, max_body_bytes=config.max_body_bytes)
+    storage = storage or make_storage(config, settings.files_dir)
+    app.extensions["rencai.files"] = FilesRuntime(config, storage,
+                                                  link_secret(config, settings.var_dir))
+    try:  # what a crash between storing and recording left behind
+        from .service import sweep
+
+        sweep(app.extensions["rencai.kit"].db, storage)
+    except Exception:  # noqa: BLE001 - never stop the service for housekeeping
+        logging.getLogger("rencai.files").exception("sweeping orphaned files failed")
+    return app

@@ -1,12 +1,70 @@
-from flask import send_file
+from flask import current_app, send_file
 from flask_smorest import Blueprint
 
 from services.common.app import kit
 from services.common.auth import current_claims, login_required
 
-from . import schemas, service
+from . import access, catalogue, photo, schemas, service
 
-blp = Blueprint("files", __name__, description="附件上传、查看与删除")
+blp = Blueprint("files", __name__, description="附件：类型目录、附件管理、查看、裁切照片")
+
+
+def files():
+    """files' own runtime: its config, storage and link secret (see __init__.py)."""
+    return current_app.extensions["rencai.files"]
+
+
+def _content(attachment, max_age: int = 0):
+    stream, size = files().storage.open(attachment.stored_path)
+    # Inline with the sniffed type; werkzeug adds filename* (RFC 5987) for Chinese names.
+    response = send_file(stream, mimetype=attachment.content_type, as_attachment=False,
+                         download_name=attachment.display_name, max_age=max_age,
+                         conditional=False, etag=False)
+    response.content_length = size
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"  # personal documents
+    return response
+
+
+# --- the catalogue --------------------------------------------------------------------------
+
+@blp.route("/types", methods=["GET"])
+@blp.arguments(schemas.TypeQuerySchema, location="query")
+@blp.response(200, schemas.TypeSchema(many=True))
+@login_required()
+def list_types(query):
+    """附件类型目录（格式、大小、是否多个、提示信息）"""
+    return catalogue.list_types(kit().db, query["all"] and current_claims().has_role("admin"))
+
+
+@blp.route("/types", methods=["POST"])
+@blp.arguments(schemas.TypeSchema)
+@blp.response(201, schemas.TypeSchema)
+@login_required("admin")
+def create_type(values):
+    """新增附件类型（管理员）"""
+    return catalogue.create_type(kit().db, values, files().max_file_bytes)
+
+
+@blp.route("/types/<key>", methods=["PUT"])
+@blp.arguments(schemas.TypeUpdateSchema)
+@blp.response(200, schemas.TypeSchema)
+@login_required("admin")
+def update_type(values, key):
+    """修改或停用附件类型（管理员）"""
+    return catalogue.update_type(kit().db, key, values, files().max_file_bytes)
+
+
+# --- the attachment page --------------------------------------------------------------------
+
+@blp.route("/slots", methods=["GET"])
+@blp.arguments(schemas.SlotQuerySchema, location="query")
+@blp.response(200, schemas.SlotSchema(many=True))
+@login_required()
+def slots(query):
+    """附件管理页：按类型列出附件及状态（未上传 / 已上传），可按名称模糊搜索"""
+    return catalogue.slots(kit().db, current_claims(), query["q"], query.get("unit_name"),
+                           query.get("person_name"))
 
 
 @blp.route("/attachments", methods=["POST"])
@@ -17,28 +75,29 @@ blp = Blueprint("files", __name__, description="附件上传、查看与删除")
 @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": schemas.UploadSchema}}})
 @blp.response(201, schemas.AttachmentSchema)
 @login_required()
-def upload(form, files):
+def upload(form, file_part):
     """上传附件"""
-    file = files["file"]
-    return service.upload(kit().db, kit().outbox, kit().settings, current_claims(),
-                          form["category"], file.filename, file.stream)
+    file = file_part["file"]
+    return service.upload(kit().db, kit().outbox, files().storage, current_claims(),
+                          form["category"], file.filename, file.stream, form.get("display_name"))
 
 
 @blp.route("/attachments", methods=["GET"])
-@blp.arguments(schemas.PageQuerySchema, location="query")
+@blp.arguments(schemas.AttachmentListQuerySchema, location="query")
 @blp.response(200, schemas.AttachmentPageSchema)
 @login_required()
 def list_mine(query):
     """我的附件（最新在前）"""
-    return service.list_mine(kit().db, current_claims(), query["page"], query["per_page"])
+    return service.list_mine(kit().db, current_claims(), query["page"], query["per_page"],
+                             query.get("category"))
 
 
 @blp.route("/attachments/<attachment_id>", methods=["GET"])
 @blp.response(200, schemas.AttachmentSchema)
 @login_required()
 def get_attachment(attachment_id):
-    """附件信息"""
-    return service.get(kit().db, current_claims(), attachment_id)
+    """附件信息（本人，或审核引用它的申请的审核人）"""
+    return access.get(kit().db, current_claims(), attachment_id)
 
 
 @blp.route("/attachments/<attachment_id>/content", methods=["GET"])
@@ -47,13 +106,28 @@ def get_attachment(attachment_id):
 @login_required()
 def view_content(attachment_id):
     """在线查看附件"""
-    content = service.open_content(kit().db, kit().settings, current_claims(), attachment_id)
-    # Inline with the sniffed type; werkzeug adds filename* (RFC 5987) for Chinese names.
-    response = send_file(content.path, mimetype=content.content_type, as_attachment=False,
-                         download_name=content.display_name, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-cache"  # personal documents
-    return response
+    return _content(access.get(kit().db, current_claims(), attachment_id))
+
+
+@blp.route("/attachments/<attachment_id>/links", methods=["POST"])
+@blp.response(201, schemas.LinkSchema)
+@login_required()
+def make_link(attachment_id):
+    """生成短期查看链接（几分钟内有效，无需登录即可打开）"""
+    runtime = files()
+    return access.make_link(kit().db, runtime.link_secret, runtime.config.link_seconds,
+                            current_claims(), attachment_id)
+
+
+@blp.route("/signed/<token>", methods=["GET"])
+@blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
+@blp.doc(security=[])
+def signed_content(token):
+    """用短期链接查看附件（链接本身即凭证）"""
+    runtime = files()
+    attachment = access.resolve_link(kit().db, runtime.link_secret, runtime.config.link_seconds,
+                                     token)
+    return _content(attachment)
 
 
 @blp.route("/attachments/<attachment_id>", methods=["DELETE"])
@@ -61,4 +135,23 @@ def view_content(attachment_id):
 @login_required()
 def delete_attachment(attachment_id):
     """删除附件（已被提交的申请引用的不能删除）"""
-    service.delete(kit().db, kit().outbox, kit().settings, current_claims(), attachment_id)
+    service.delete(kit().db, kit().outbox, files().storage, current_claims(), attachment_id)
+
+
+@blp.route("/attachments/<attachment_id>/crop", methods=["POST"])
+@blp.arguments(schemas.CropSchema)
+@blp.response(201, schemas.CropResultSchema)
+@login_required()
+def crop_photo(box, attachment_id):
+    """裁切照片：按裁切框裁剪、缩放到标准尺寸、去除元数据后保存"""
+    attachment = photo.crop(kit().db, kit().outbox, files().storage, current_claims(),
+                            attachment_id, box)
+    return {"message": "保存成功", "attachment": attachment}
+
+
+@blp.route("/instances/<instance_id>/attachments", methods=["GET"])
+@blp.response(200, schemas.AttachmentSchema(many=True))
+@login_required()
+def instance_attachments(instance_id):
+    """某一申请引用的附件（该申请的审核人或申请人）"""
+    return access.of_instance(kit().db, current_claims(), instance_id)

@@ -1,5 +1,32 @@
-"""What files publishes (it consumes nothing yet).
+"""What files publishes and what it consumes.
 
-  files.attachment.uploaded    {attachment_id, owner_id, category, sha256, size}
+Publishes:
+  files.attachment.uploaded    {attachment_id, owner_id, owner_kind, category, sha256, size}
   files.attachment.deleted     {attachment_id, owner_id}
+Consumes (workflow's; the read model of who reviews which application, access.py):
+  workflow.instance.started     {instance_id, applicant_id, attachment_ids, ...}
+      -> the applicant's referenced attachments are locked (kept, not deletable)
+  workflow.instance.resubmitted {instance_id, applicant_id, attachment_ids}
+      -> the same for what the corrected application references
+  workflow.task.created         {task_id, instance_id, candidate_group, ...}
+      -> the candidate group may read that instance's attachments
+Consumes (orgs'; names for the default file name "XX单位-姓名-材料名称"):
+  orgs.org.registered, orgs.org.updated   {org_id, name, ...}     -> the unit's name
+  orgs.affiliation.approved               {person_id, unit_id}    -> the person's unit
+  orgs.affiliation.unlinked               {person_id, unit_id}    -> no longer
 """
+from services.common.app import ServiceKit
+
+from . import access
+
+
+def handlers(_kit: ServiceKit) -> dict:
+    return {
+        "workflow.instance.started": access.on_application_submitted,
+        "workflow.instance.resubmitted": access.on_application_submitted,
+        "workflow.task.created": access.on_task_created,
+        "orgs.org.registered": access.on_org_registered,
+        "orgs.org.updated": access.on_org_registered,
+        "orgs.affiliation.approved": access.on_affiliation_approved,
+        "orgs.affiliation.unlinked": access.on_affiliation_unlinked,
+    }

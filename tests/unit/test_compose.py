@@ -183,6 +183,27 @@ def test_compose_files_volume_is_shared_by_files_and_its_worker():
     assert "files" in COMPOSE.get("volumes", {}), "the files volume is not declared"
 
 
+S3_SETTINGS = ("RENCAI_FILES_STORAGE", "RENCAI_S3_ENDPOINT_URL", "RENCAI_S3_BUCKET",
+               "RENCAI_S3_ACCESS_KEY", "RENCAI_S3_SECRET_KEY", "RENCAI_S3_REGION",
+               "RENCAI_FILES_LINK_SECRET")
+
+
+def test_compose_files_keeps_attachments_in_minio():
+    env = compose_env("files")
+    assert env.get("RENCAI_FILES_STORAGE") == "s3"
+    assert env.get("RENCAI_S3_ENDPOINT_URL") == "http://minio:9000"
+    assert env.get("RENCAI_S3_BUCKET"), "files needs a bucket name"
+    for key in S3_SETTINGS:
+        assert compose_env("files-worker").get(key) == env.get(key), \
+            f"compose files-worker and files disagree on {key}"
+    minio_env = compose_env("minio")
+    assert minio_env.get("MINIO_ROOT_USER") == env["RENCAI_S3_ACCESS_KEY"]
+    assert minio_env.get("MINIO_ROOT_PASSWORD") == env["RENCAI_S3_SECRET_KEY"]
+    for process in ("files", "files-worker"):
+        assert compose_depends(process).get("minio") == "service_healthy", \
+            f"compose {process} should wait for MinIO to be healthy"
+
+
 # --- compose.yaml: init, gateway, backing services -------------------------------------------
 
 def test_compose_init_runs_topology_migrations_and_seed_in_order():
@@ -231,6 +252,7 @@ def test_compose_gateway_proxies_to_the_services():
 @pytest.mark.parametrize("name, image, data_dir", [
     ("postgres", "postgres:16", "/var/lib/postgresql/data"),
     ("rabbitmq", "rabbitmq:3.13-management", "/var/lib/rabbitmq"),
+    ("minio", "minio/minio:RELEASE.2025-04-22T22-12-26Z", "/data"),
 ])
 def test_compose_backing_service_has_healthcheck_and_volume(name, image, data_dir):
     service = compose_service(name)

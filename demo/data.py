@@ -26,6 +26,13 @@ ORGS = [
     (EXPERT_POOL, "expert_pool", "市人才评审专家库", BUREAU),
 ]
 
+# Units: (统一社会信用代码, 单位关联代码 people type to link, district). Valid GB 32100 codes.
+UNIT_DETAILS = {
+    UNIT_INSTITUTE: ("121100004000000014", "ZNZZ2828", DISTRICT_CHAOYANG),
+    UNIT_SOFTWARE: ("91110105MA00000012", "XHRJ6688", DISTRICT_CHAOYANG),
+    UNIT_SCHOOL: ("121100004000000027", "SYZX9988", None),
+}
+
 PERSON_ZHANG = "00000000-0000-4000-a000-000000000001"
 PERSON_LI = "00000000-0000-4000-a000-000000000002"
 
@@ -45,9 +52,20 @@ ACCOUNTS = [
      ["bureau"], "市局审核员"),
     ("00000000-0000-4000-9000-000000000301", "zhuanjia", "staff", "王专家", EXPERT_POOL,
      ["expert"], "评审专家"),
+    ("00000000-0000-4000-9000-000000000302", "zhuanjia2", "staff", "李专家", EXPERT_POOL,
+     ["expert"], "评审专家（专家组第二位）"),
+    ("00000000-0000-4000-9000-000000000303", "zhuanjia3", "staff", "赵专家", EXPERT_POOL,
+     ["expert"], "评审专家（专家组第三位）"),
     ("00000000-0000-4000-9000-000000000900", "admin", "staff", "系统管理员", BUREAU,
      ["admin"], "管理员"),
 ]
+
+# Persons' phone and real-name binding (valid GB 11643 numbers; fictitious people), so the
+# demo can sign in by phone or ID number and SMS login works (codes on GET /api/identity/dev/sms).
+PERSON_DETAILS = {
+    PERSON_ZHANG: ("13800000001", "110105198503070019"),
+    PERSON_LI: ("13800000002", "110108199005120021"),
+}
 
 # (person, unit)
 AFFILIATIONS = [(PERSON_ZHANG, "张三", UNIT_INSTITUTE), (PERSON_LI, "李四", UNIT_SCHOOL)]

@@ -27,8 +27,11 @@ def seed(identity_db: Database, identity_outbox: Outbox, orgs_db: Database,
         affiliated = set(session.scalars(select(Affiliation.person_id)))
     for org_id, kind, name, parent in data.ORGS:
         if org_id not in known_orgs:
+            credit_code, association_code, district = data.UNIT_DETAILS.get(
+                org_id, (None, None, None))
             orgs.register_org(orgs_db, orgs_outbox, org_id=org_id, kind=kind, name=name,
-                              parent_id=parent)
+                              parent_id=parent, district_id=district, credit_code=credit_code,
+                              association_code=association_code)
     for person_id, person_name, unit_id in data.AFFILIATIONS:
         if person_id not in affiliated:
             orgs.approve_affiliation_directly(orgs_db, orgs_outbox, person_id=person_id,
@@ -37,9 +40,15 @@ def seed(identity_db: Database, identity_outbox: Outbox, orgs_db: Database,
         known_accounts = set(session.scalars(select(Account.id)))
     for account_id, username, kind, name, org_id, roles, _ in data.ACCOUNTS:
         if account_id not in known_accounts:
+            phone, id_number = data.PERSON_DETAILS.get(account_id, (None, None))
+            # A unit's credit code maps its digital certificate to its account.
+            credit_code = data.UNIT_DETAILS.get(org_id, (None,))[0] \
+                if kind == "unit" else None
             identity.create_account(identity_db, identity_outbox, account_id=account_id,
                                     username=username, kind=kind, display_name=name,
-                                    password=data.DEMO_PASSWORD, org_id=org_id, roles=roles)
+                                    password=data.DEMO_PASSWORD, org_id=org_id, roles=roles,
+                                    phone=phone, id_number=id_number, real_name=name,
+                                    credit_code=credit_code)
 
 
 def demo_logins() -> list[tuple[str, str, str]]:

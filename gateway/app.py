@@ -15,7 +15,12 @@ from services.common.app import REQUEST_ID
 # Reachable without a token (besides every service's openapi.json): signing in,
 # registering, the public keys. Entries ending in "/" are prefixes.
 PUBLIC = {
-    "identity": ["tokens", "tokens/refresh", ".well-known/jwks.json"],
+    "identity": ["tokens", "tokens/refresh", "tokens/sms", ".well-known/jwks.json",
+                 "captchas", "captchas/", "sms-codes", "registrations", "dev/sms",
+                 "qr-logins", "qr-logins/poll", "units/phone-sessions", "cert-challenges",
+                 "tokens/certificate", "oidc/"],
+    # short-lived signed view links: the token in the path is the credential
+    "files": ["signed/"],
 }
 
 

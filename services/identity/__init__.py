@@ -1,4 +1,5 @@
-"""identity: accounts, logins, tokens and JWKS, and each person's record."""
+"""identity: accounts, registration, real-name check, every login method, tokens and JWKS,
+personal profiles, and each person's record."""
 from __future__ import annotations
 
 from flask import Flask
@@ -7,16 +8,29 @@ from services.common.app import create_service_app
 from services.common.auth import TokenVerifier
 from services.common.config import Settings
 
-from . import api, events, service
+from . import api, events
+from .config import IdentityConfig
 from .model import BUS
+from .service import tokens
+from .service.verification import make_sender
 
 
-def create_app(settings: Settings | None = None, verifier: TokenVerifier | None = None) -> Flask:
+def create_app(settings: Settings | None = None, verifier: TokenVerifier | None = None,
+               config: IdentityConfig | None = None, sender=None,
+               name_matches=None) -> Flask:
+    """`sender` sends SMS (default: from the config); `name_matches(name, id_number)` asks an
+    authoritative source whether they belong together (default: trusts GB 11643 alone)."""
     settings = settings or Settings.from_env("identity")
+    config = config or IdentityConfig.from_env()
     app = create_service_app(settings, title="Rencai identity", tables=BUS,
                              handlers=events.handlers, blueprints=[api.blp])
     db = app.extensions["rencai.kit"].db
+    app.extensions["identity"] = {"config": config,
+                                  "sender": sender or make_sender(config.sms_url),
+                                  "name_matches": name_matches or (lambda _name, _number: True)}
     # identity verifies its own tokens from its own keys, never over HTTP to itself.
-    app.extensions["rencai.verifier"] = verifier or TokenVerifier(lambda: service.jwks(db),
-                                                                  settings.token_issuer)
+    # Reading them is a local query, so a key id it has not seen is looked up at once.
+    app.extensions["rencai.verifier"] = verifier or TokenVerifier(
+        lambda: tokens.jwks(db), settings.token_issuer, min_refresh_seconds=0)
     return app
+

@@ -1,11 +1,23 @@
+"""identity's request and response schemas. Request fields are mostly optional here: the
+use cases check each rule themselves, so that every broken rule gets its own message."""
 from marshmallow import Schema, fields, validate
+
+from services.common.schemas import PageQuerySchema, page_of
+
+
+def _text(description: str, max_length: int = 200, **kwargs):
+    return fields.String(validate=validate.Length(max=max_length), allow_none=True,
+                         metadata={"description": description}, **kwargs)
 
 
 class PasswordLoginSchema(Schema):
     username = fields.String(required=True, validate=validate.Length(min=1, max=40),
-                             metadata={"description": "用户名"})
+                             metadata={"description": "用户名、手机号或身份证号"})
     password = fields.String(required=True, validate=validate.Length(min=1, max=100),
                              load_only=True, metadata={"description": "密码"})
+    captcha_id = _text("图形验证码编号（失败过之后必填）", 36)
+    captcha_code = _text("图形验证码", 10)
+    totp_code = _text("动态验证码（开启了双因素认证的工作人员账号）", 10)
 
 
 class RefreshSchema(Schema):
@@ -19,6 +31,94 @@ class TokenPairSchema(Schema):
     expires_in = fields.Integer()
 
 
+class CaptchaSchema(Schema):
+    captcha_id = fields.String()
+    image = fields.String(metadata={"description": "data:image/png;base64,..."})
+    expires_in = fields.Integer()
+
+
+class SmsCodeRequestSchema(Schema):
+    phone = _text("手机号", 20)
+    purpose = fields.String(load_default="register",
+                            metadata={"description": "register | login | rebind | unit_register"})
+    captcha_id = _text("图形验证码编号", 36)
+    captcha_code = _text("图形验证码", 10)
+
+
+class SmsCodeSentSchema(Schema):
+    sent = fields.Boolean()
+    expires_in = fields.Integer()
+    resend_after = fields.Integer()
+
+
+class SmsLoginSchema(Schema):
+    phone = _text("手机号", 20)
+    sms_code = _text("短信验证码", 10)
+
+
+class DevSmsQuerySchema(Schema):
+    phone = fields.String(required=True, validate=validate.Length(max=20))
+
+
+class RegistrationSchema(Schema):
+    username = _text("用户名：6-20 个字符，第一位必须是字母，支持字母、数字组合", 40)
+    phone = _text("手机号", 20)
+    sms_code = _text("短信验证码", 10)
+    password = _text("密码：6-20 个字符，由字母或字母和数字组成", 100, load_only=True)
+    password_confirm = _text("再次输入密码", 100, load_only=True)
+    agree = fields.Boolean(allow_none=True,
+                           metadata={"description": "我已阅读并同意《用户协议》"})
+
+
+class RegisteredSchema(Schema):
+    account_id = fields.String()
+    step = fields.String()
+    message = fields.String()
+    tokens = fields.Nested(TokenPairSchema)
+
+
+class RealNameSchema(Schema):
+    name = _text("姓名", 60)
+    id_number = _text("18 位居民身份证号", 30)
+
+
+class RebindSchema(RealNameSchema):
+    sms_code = _text("发到本账号手机号的短信验证码（用途 rebind）", 10)
+
+
+class RegistrationStepSchema(Schema):
+    step = fields.String()
+    verified = fields.Boolean()
+    message = fields.String()
+
+
+class AppealRequestSchema(RealNameSchema):
+    reason = _text("申诉理由", 1000)
+    evidence_file_id = _text("证明材料（files 服务中的附件编号）", 36)
+
+
+class AppealSchema(Schema):
+    id = fields.String()
+    account_id = fields.String()
+    name = fields.String()
+    id_number = fields.String()
+    reason = fields.String()
+    evidence_file_id = fields.String()
+    status = fields.String(metadata={"description": "pending | approved | rejected"})
+    created_at = fields.DateTime()
+    decided_at = fields.DateTime(allow_none=True)
+    comment = fields.String(allow_none=True)
+
+
+class AppealQuerySchema(PageQuerySchema):
+    status = fields.String(validate=validate.OneOf(["pending", "approved", "rejected"]))
+
+
+class AppealDecisionSchema(Schema):
+    decision = _text("approve（通过）| reject（驳回）", 10)
+    comment = _text("审核意见（驳回时必填）", 1000)
+
+
 class AccountSchema(Schema):
     id = fields.String()
     username = fields.String()
@@ -26,6 +126,172 @@ class AccountSchema(Schema):
     display_name = fields.String()
     org_id = fields.String(allow_none=True)
     roles = fields.List(fields.String())
+    phone = fields.String(allow_none=True, metadata={"description": "本人可见完整号码，其他人脱敏"})
+    real_name = fields.String(allow_none=True)
+    id_type = fields.String(allow_none=True)
+    id_number = fields.String(allow_none=True, metadata={"description": "本人可见完整号码，其他人脱敏"})
+    verified = fields.Boolean()
+    profile_complete = fields.Boolean(metadata={"description": "为 false 时显示“完善个人信息”提示"})
+    totp_enabled = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class BasicInfoSchema(Schema):
+    name = fields.String()
+    phone = fields.String(allow_none=True)
+    id_type = fields.String(allow_none=True)
+    id_number = fields.String(allow_none=True, metadata={"description": "脱敏"})
+    verified = fields.Boolean()
+    profile_complete = fields.Boolean()
+
+
+class StaffAccountRequestSchema(Schema):
+    username = _text("用户名", 40)
+    display_name = _text("姓名", 100)
+    password = _text("初始密码", 100, load_only=True)
+    org_id = _text("所属机构（orgs 中的编号）", 36)
+    roles = fields.List(fields.String(validate=validate.Length(max=30)), allow_none=True)
+
+
+class StaffAccountCreatedSchema(Schema):
+    account = fields.Nested(AccountSchema)
+    totp_secret = fields.String(metadata={"description": "只显示这一次，请录入身份验证器应用"})
+    otpauth_uri = fields.String()
+
+
+class LogoutSchema(Schema):
+    refresh_token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class KeyRotatedSchema(Schema):
+    kid = fields.String()
+
+
+class AuditQuerySchema(PageQuerySchema):
+    account_id = fields.String(validate=validate.Length(max=36))
+    action = fields.String(validate=validate.Length(max=40))
+
+
+class AuditEventSchema(Schema):
+    id = fields.String()
+    at = fields.DateTime()
+    action = fields.String()
+    account_id = fields.String(allow_none=True)
+    actor_id = fields.String(allow_none=True)
+    ip = fields.String(allow_none=True)
+    detail = fields.Dict()
+
+
+class ProfileBodySchema(Schema):
+    general = fields.Raw(metadata={"description": "一般信息：gender、ethnicity、political_status、"
+                                                  "email、address，可选 title、hukou"})
+    education = fields.Raw(metadata={
+        "description": "教育信息：[{level, degree, school, major, graduated}]"})
+    study_history = fields.Raw(metadata={"description": "学习经历：[{from, to, school, major}]"})
+    work_history = fields.Raw(metadata={"description": "工作经历：[{from, to?, employer, position}]"})
+    photo_file_id = fields.Raw(metadata={"description": "证件照片（files 服务中的附件编号）"})
+
+
+class ProfileSchema(Schema):
+    basic = fields.Dict()
+    general = fields.Dict()
+    education = fields.List(fields.Dict())
+    study_history = fields.List(fields.Dict())
+    work_history = fields.List(fields.Dict())
+    photo_file_id = fields.String(allow_none=True)
+    complete = fields.Boolean()
+    submitted_at = fields.DateTime(allow_none=True)
+    updated_at = fields.DateTime(allow_none=True)
+
+
+class ProfilePreviewSchema(ProfileSchema):
+    ready = fields.Boolean()
+    missing = fields.Dict()
+
+
+class QrCreatedSchema(Schema):
+    qr_id = fields.String()
+    qr_content = fields.String()
+    poll_token = fields.String()
+    expires_in = fields.Integer()
+    status = fields.String()
+    message = fields.String()
+
+
+class QrPollSchema(Schema):
+    poll_token = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class QrConfirmSchema(Schema):
+    approve = fields.Boolean(load_default=True)
+
+
+class QrStateSchema(Schema):
+    status = fields.String(metadata={"description": "pending | scanned | confirmed | cancelled"})
+    message = fields.String()
+    account = fields.String()
+    tokens = fields.Nested(TokenPairSchema)
+
+
+class UnitPhoneSessionSchema(Schema):
+    phone = _text("单位经办人手机号", 20)
+    sms_code = _text("短信验证码（用途 unit_register）", 10)
+
+
+class UnitPhoneSessionResultSchema(Schema):
+    registered = fields.Boolean(metadata={"description": "true：新注册的单位账号"})
+    certified = fields.Boolean(metadata={"description": "是否已完成单位认证"})
+    tokens = fields.Nested(TokenPairSchema)
+
+
+class PasswordChangeSchema(Schema):
+    old_password = _text("原密码（通过短信注册、尚未设置密码的单位账号不填）", 100, load_only=True)
+    new_password = _text("新密码：6-20 个字符，由字母或字母和数字组成", 100, load_only=True)
+    new_password_confirm = _text("再次输入新密码", 100, load_only=True)
+
+
+class CertChallengeSchema(Schema):
+    challenge_id = fields.String()
+    nonce = fields.String()
+    expires_in = fields.Integer()
+    algorithm = fields.String()
+
+
+class CertificateLoginSchema(Schema):
+    challenge_id = _text("登录挑战编号", 36)
+    certificate = fields.String(allow_none=True, validate=validate.Length(max=20000),
+                                metadata={"description": "单位证书（PEM）"})
+    chain = fields.List(fields.String(validate=validate.Length(max=20000)), allow_none=True,
+                        validate=validate.Length(max=5),
+                        metadata={"description": "中间证书（PEM），可选"})
+    signature = fields.String(allow_none=True, validate=validate.Length(max=2000),
+                              metadata={"description": "用证书私钥对 nonce 的签名（Base64）"})
+
+
+class OidcProviderSchema(Schema):
+    name = fields.String()
+    title = fields.String()
+
+
+class OidcAuthorizeSchema(Schema):
+    authorization_url = fields.String(metadata={"description": "把浏览器带到这里"})
+    state = fields.String()
+
+
+class OidcCallbackSchema(Schema):
+    state = _text("回调中的 state", 100)
+    code = _text("回调中的 code", 2000)
+
+
+class OidcResultSchema(Schema):
+    linked = fields.Boolean()
+    provider = fields.String()
+    tokens = fields.Nested(TokenPairSchema)
+
+
+class ExternalIdentitySchema(Schema):
+    provider = fields.String()
+    linked_at = fields.DateTime()
 
 
 class BusinessRecordSchema(Schema):
@@ -34,3 +300,7 @@ class BusinessRecordSchema(Schema):
     title = fields.String()
     outcome = fields.String()
     completed_at = fields.DateTime()
+
+
+AuditPageSchema = page_of(AuditEventSchema)
+AppealPageSchema = page_of(AppealSchema)

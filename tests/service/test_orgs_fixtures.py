@@ -14,7 +14,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
-from services.common import pii
 from services.common.auth import TokenVerifier
 from services.common.config import Settings
 from services.common.migrate import upgrade
@@ -81,7 +80,6 @@ def migrated_orgs_db(tmp_path_factory) -> Path:
 @pytest.fixture
 def world(tmp_path, signing_key, migrated_orgs_db) -> World:
     shutil.copy(migrated_orgs_db, tmp_path / "orgs.db")
-    previous_key = pii._key  # the PII key is per process: give back the one others use
     settings = Settings.from_env("orgs", database_url=f"sqlite:///{tmp_path}/orgs.db",
                                  var_dir=tmp_path)
     jwk = jwt.algorithms.RSAAlgorithm.to_jwk(signing_key.public_key(), as_dict=True)
@@ -125,7 +123,6 @@ def world(tmp_path, signing_key, migrated_orgs_db) -> World:
     yield World(app.test_client(), app, token, bureau, district, supervisor, other, unit,
                 sibling, foreign)
     kit.db.dispose()
-    pii._key = previous_key
 
 
 def request_link(world: World, person_id: str, name: str = "张三", code: str = CODE_A,

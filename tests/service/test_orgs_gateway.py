@@ -1,22 +1,10 @@
 """orgs through the gateway with the demo data: the unit home, the person's side, the
 authorisation between units, and unlinking refused while a real business is in progress
 (workflow.instance.started travels over the bus into orgs' read model)."""
-import pytest
 
 from demo.data import UNIT_DETAILS, UNIT_INSTITUTE, UNIT_SCHOOL
-from services.common import pii
 
 ORGS = "/api/orgs"
-
-
-@pytest.fixture(autouse=True)
-def embedded_pii_key(embedded):
-    """The PII key is one per process and other modules' apps switch it (to their own var/):
-    put back the embedded system's, which encrypted the demo people's data."""
-    previous = pii._key
-    pii.configure(None, embedded.settings["identity"].var_dir)
-    yield
-    pii._key = previous
 
 
 def test_the_unit_home_shows_its_code_and_counts(gateway):

@@ -1,0 +1,63 @@
+"""identity API, for admins: staff accounts, appeals review, accounts (masked), audit log,
+key rotation."""
+
+from services.common.app import kit
+from services.common.auth import current_claims, login_required
+
+from .. import schemas
+from ..service import accounts, registration
+from .common import blp, ctx
+
+
+@blp.route("/appeals", methods=["GET"])
+@blp.arguments(schemas.AppealQuerySchema, location="query")
+@blp.response(200, schemas.AppealPageSchema)
+@login_required("admin")
+def list_appeals(query):
+    """申诉列表（管理员）"""
+    return registration.list_appeals(ctx(), current_claims(), query.get("status"),
+                                     query["page"], query["per_page"])
+
+
+@blp.route("/appeals/<appeal_id>/decision", methods=["POST"])
+@blp.arguments(schemas.AppealDecisionSchema)
+@blp.response(200, schemas.AppealSchema)
+@login_required("admin")
+def decide_appeal(body, appeal_id):
+    """审核申诉（管理员）：通过则身份证号改绑到申诉人；结果短信通知"""
+    return registration.decide_appeal(ctx(), current_claims(), appeal_id, body)
+
+
+@blp.route("/keys/rotate", methods=["POST"])
+@blp.response(201, schemas.KeyRotatedSchema)
+@login_required("admin")
+def rotate_keys():
+    """轮换签名密钥（管理员）：新密钥签发，旧密钥仍发布以验证未过期的令牌"""
+    return accounts.rotate_keys(ctx(), current_claims())
+
+
+@blp.route("/staff-accounts", methods=["POST"])
+@blp.arguments(schemas.StaffAccountRequestSchema)
+@blp.response(201, schemas.StaffAccountCreatedSchema)
+@login_required("admin")
+def create_staff(body):
+    """创建审核员、专家、管理员账号（管理员）；返回一次性的动态验证码密钥"""
+    return accounts.create_staff(ctx(), current_claims(), body)
+
+
+@blp.route("/accounts/<account_id>", methods=["GET"])
+@blp.response(200, schemas.AccountSchema)
+@login_required(kinds=("staff",))
+def account(account_id):
+    """查看账号（工作人员；手机号、身份证号脱敏）"""
+    return accounts.staff_view_of(kit().db, current_claims(), account_id)
+
+
+@blp.route("/audit", methods=["GET"])
+@blp.arguments(schemas.AuditQuerySchema, location="query")
+@blp.response(200, schemas.AuditPageSchema)
+@login_required("admin")
+def audit_log(query):
+    """审计日志（管理员）：登录、失败、锁定、换绑、申诉、密钥轮换"""
+    return accounts.audit_log(kit().db, query.get("account_id"), query.get("action"),
+                              query["page"], query["per_page"])

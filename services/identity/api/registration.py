@@ -1,0 +1,113 @@
+"""identity API: captchas, SMS codes, registration (注册账号 → 实名认证 → 完成), 换绑 and 人工申诉."""
+from flask import Response
+
+from services.common.app import kit
+from services.common.auth import current_claims, login_required
+
+from .. import schemas
+from ..service import accounts, registration, verification
+from .common import blp, ctx
+
+
+@blp.route("/captchas", methods=["POST"])
+@blp.response(201, schemas.CaptchaSchema)
+def new_captcha():
+    """图形验证码：图片（PNG，data URI）与编号；一次有效，2 分钟过期"""
+    return verification.new_captcha(ctx())
+
+
+@blp.route("/captchas/<captcha_id>.png", methods=["GET"])
+def captcha_image(captcha_id):
+    """图形验证码图片"""
+    return Response(verification.captcha_png(kit().db, captcha_id), mimetype="image/png",
+                    headers={"Cache-Control": "no-store"})
+
+
+@blp.route("/sms-codes", methods=["POST"])
+@blp.arguments(schemas.SmsCodeRequestSchema)
+@blp.response(201, schemas.SmsCodeSentSchema)
+def send_sms_code(body):
+    """获取短信验证码（先校验图形验证码；注册、短信登录、单位注册）"""
+    if body["purpose"] == "rebind":
+        return send_my_sms_code(body)
+    return verification.send_sms_code(ctx(), body.get("phone"), body["purpose"],
+                                      body.get("captcha_id"), body.get("captcha_code"))
+
+
+@blp.route("/me/sms-codes", methods=["POST"])
+@blp.arguments(schemas.SmsCodeRequestSchema)
+@blp.response(201, schemas.SmsCodeSentSchema)
+@login_required()
+def send_my_sms_code(body):
+    """向本账号手机号发送短信验证码（换绑身份证时证明本人）"""
+    claims = current_claims()
+    account = accounts.get_account(kit().db, claims.sub)
+    return verification.send_sms_code(ctx(), body.get("phone") or account.phone, "rebind",
+                                      body.get("captcha_id"), body.get("captcha_code"),
+                                      account_phone=account.phone)
+
+
+@blp.route("/dev/sms", methods=["GET"])
+@blp.arguments(schemas.DevSmsQuerySchema, location="query")
+def dev_sms(query):
+    """开发环境：开发短信发送器“发出”的短信（配置了短信网关时不存在）"""
+    return {"messages": verification.dev_messages(ctx(), query["phone"])}
+
+
+@blp.route("/registrations", methods=["POST"])
+@blp.arguments(schemas.RegistrationSchema)
+@blp.response(201, schemas.RegisteredSchema)
+def register(body):
+    """注册账号（第一步）：用户名、手机号、短信验证码、密码（两次）、同意用户协议"""
+    return registration.register(ctx(), body)
+
+
+@blp.route("/me/registration", methods=["GET"])
+@blp.response(200, schemas.RegistrationStepSchema)
+@login_required()
+def registration_status():
+    """注册完成页：认证成功 / 注册成功"""
+    return registration.registration_status(ctx(), current_claims())
+
+
+@blp.route("/me/real-name", methods=["POST"])
+@blp.arguments(schemas.RealNameSchema)
+@blp.response(200, schemas.RegistrationStepSchema)
+@login_required()
+def verify_real_name(body):
+    """实名认证（第二步，或以后在个人中心）：姓名 + 身份证号"""
+    return registration.verify_real_name(ctx(), current_claims(), body)
+
+
+@blp.route("/me/real-name/skip", methods=["POST"])
+@blp.response(200, schemas.RegistrationStepSchema)
+@login_required()
+def skip_real_name():
+    """暂不认证"""
+    return registration.skip_real_name(ctx(), current_claims())
+
+
+@blp.route("/me/real-name/rebind", methods=["POST"])
+@blp.arguments(schemas.RebindSchema)
+@blp.response(200, schemas.RegistrationStepSchema)
+@login_required()
+def rebind(body):
+    """换绑：身份证号已被其他账号认证时，短信验证本账号手机后改绑到本账号"""
+    return registration.rebind(ctx(), current_claims(), body)
+
+
+@blp.route("/me/appeals", methods=["POST"])
+@blp.arguments(schemas.AppealRequestSchema)
+@blp.response(201, schemas.AppealSchema)
+@login_required()
+def file_appeal(body):
+    """人工申诉：身份证号已被其他账号认证"""
+    return registration.file_appeal(ctx(), current_claims(), body)
+
+
+@blp.route("/me/appeals", methods=["GET"])
+@blp.response(200, schemas.AppealSchema(many=True))
+@login_required()
+def my_appeals():
+    """本人的申诉及结果"""
+    return registration.my_appeals(ctx(), current_claims())

@@ -1,0 +1,16 @@
+"""identity's use cases, by topic:
+
+  context       what a use case is given (Ctx) and the audit log
+  tokens        signing keys and rotation, JWKS, token issue, refresh rotation, logout
+  accounts      accounts (seeded, registered, staff), how they are shown, records, audit
+  verification  graphic captchas, SMS codes and senders
+  registration  person registration, real-name check, 换绑, 人工申诉
+  logins        password (+ captcha, + TOTP), SMS, lockout
+  qr            QR-code sign-in
+  profile       个人信息完善
+"""
+from .accounts import business_records, create_account, get_account, record_business_result
+from .tokens import jwks, refresh_tokens, rotate_signing_key
+
+__all__ = ["business_records", "create_account", "get_account", "jwks",
+           "record_business_result", "refresh_tokens", "rotate_signing_key"]

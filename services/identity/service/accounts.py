@@ -1,0 +1,190 @@
+"""Accounts: creation (seeded, registered, or staff made by admins), how one is shown
+(masked to everyone but its owner), the person's business record, the audit log."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import pyotp
+from argon2 import PasswordHasher
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.common.auth import Claims
+from services.common.bus import Outbox
+from services.common.db import Database, paginate, utcnow
+from services.common.errors import Forbidden, NotFound, ValidationFailed
+from services.common.pii import mask
+
+from .. import rules
+from ..model import ACCOUNT_KINDS, Account, AuditEvent, BusinessRecord
+from .context import Ctx, audit
+
+# argon2id with the library's defaults; replaceable (tests use cheaper parameters).
+passwords = PasswordHasher()
+STAFF_ROLES = ("supervisor", "bureau", "district", "committee", "expert", "admin")
+
+
+def create_account(db: Database, outbox: Outbox, *, username: str, kind: str, display_name: str,
+                   password: str, org_id: str | None = None, roles: list[str] | None = None,
+                   account_id: str | None = None, phone: str | None = None,
+                   id_number: str | None = None, real_name: str | None = None,
+                   totp_secret: str | None = None, credit_code: str | None = None) -> Account:
+    if kind not in ACCOUNT_KINDS:
+        raise ValidationFailed("账号类型不正确", {"kind": "应为 person、unit 或 staff"})
+    with db.transaction() as session:
+        if session.scalar(select(Account.id).where(Account.username == username)):
+            raise ValidationFailed("用户名已被使用", {"username": "用户名已被使用"})
+        account = Account(id=account_id or str(uuid.uuid4()), username=username, kind=kind,
+                          display_name=display_name, password_hash=passwords.hash(password),
+                          org_id=org_id, roles=list(roles or []), created_at=utcnow(),
+                          totp_secret=totp_secret, profile_complete=False,
+                          credit_code=credit_code)
+        if phone:
+            set_phone(account, phone)
+        if id_number:
+            set_identity(account, real_name or display_name, id_number)
+        session.add(account)
+        account_created(session, outbox, account)
+    return account
+
+
+def account_created(session: Session, outbox: Outbox, account: Account) -> None:
+    outbox.add(session, "identity.account.created", account.id,
+               {"account_id": account.id, "kind": account.kind,
+                "display_name": account.display_name, "org_id": account.org_id,
+                "roles": account.roles})
+
+
+def set_phone(account: Account, phone: str | None) -> None:
+    from services.common.pii import blind_index
+
+    account.phone = phone
+    account.phone_index = blind_index(phone) if phone else None
+
+
+def set_identity(account: Account, real_name: str | None, id_number: str | None) -> None:
+    from services.common.pii import blind_index
+
+    account.real_name = real_name
+    account.id_number = rules.normalise_id_number(id_number) if id_number else None
+    account.id_number_index = blind_index(account.id_number) if id_number else None
+    account.verified_at = utcnow() if id_number else None
+    if real_name and account.kind == "person":
+        account.display_name = real_name
+
+
+def get_account(db: Database, account_id: str) -> Account:
+    with db.reading() as session:
+        account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound("账号不存在")
+    return account
+
+
+def view(account: Account, owner: bool) -> dict:
+    """An account as shown: the owner sees their phone and ID number, others masked."""
+    show = (lambda value: value) if owner else mask
+    return {
+        "id": account.id, "username": account.username, "kind": account.kind,
+        "display_name": account.display_name, "org_id": account.org_id,
+        "roles": account.roles,
+        "phone": show(account.phone),
+        "real_name": account.real_name if owner else rules.mask_name(account.real_name),
+        "id_type": "居民身份证" if account.id_number else None,
+        "id_number": show(account.id_number),
+        "verified": account.verified_at is not None,
+        "profile_complete": bool(account.profile_complete),
+        "totp_enabled": account.totp_secret is not None,
+        "created_at": account.created_at,
+    }
+
+
+def me(db: Database, account_id: str) -> dict:
+    return view(get_account(db, account_id), owner=True)
+
+
+def basic_info(db: Database, account_id: str) -> dict:
+    """个人基础信息 panel: name, phone, ID type and the ID number masked."""
+    account = get_account(db, account_id)
+    return {"name": account.real_name or account.display_name, "phone": account.phone,
+            "id_type": "居民身份证" if account.id_number else None,
+            "id_number": mask(account.id_number), "verified": account.verified_at is not None,
+            "profile_complete": bool(account.profile_complete)}
+
+
+def staff_view_of(db: Database, claims: Claims, account_id: str) -> dict:
+    if claims.kind != "staff":
+        raise Forbidden("仅工作人员可以查看其他账号")
+    return view(get_account(db, account_id), owner=claims.sub == account_id)
+
+
+def create_staff(ctx: Ctx, claims: Claims, body: dict) -> dict:
+    """Admins create reviewer, expert and admin accounts; each gets a TOTP secret once."""
+    errors = {}
+    username_problem = rules.username_error(body.get("username"))
+    if username_problem:
+        errors["username"] = username_problem
+    password_problem = rules.password_error(body.get("password"))
+    if password_problem:
+        errors["password"] = password_problem
+    if not (body.get("display_name") or "").strip():
+        errors["display_name"] = "请输入姓名或名称"
+    roles = body.get("roles") or []
+    if not roles or any(role not in STAFF_ROLES for role in roles):
+        errors["roles"] = "角色应为 " + "、".join(STAFF_ROLES) + " 中的一个或多个"
+    if not body.get("org_id"):
+        errors["org_id"] = "请选择所属机构"
+    if errors:
+        raise ValidationFailed("；".join(errors.values()), errors)
+    secret = pyotp.random_base32()
+    account = create_account(ctx.db, ctx.outbox, username=body["username"], kind="staff",
+                             display_name=body["display_name"].strip(),
+                             password=body["password"], org_id=body["org_id"], roles=roles,
+                             totp_secret=secret)
+    with ctx.db.transaction() as session:
+        audit(session, ctx, "staff.created", account.id, claims.sub, roles=roles,
+              org_id=body["org_id"])
+    uri = pyotp.TOTP(secret).provisioning_uri(name=account.username,
+                                              issuer_name="Rencai 人才业务办理平台")
+    return {"account": view(account, owner=False), "totp_secret": secret, "otpauth_uri": uri}
+
+
+def rotate_keys(ctx: Ctx, claims: Claims) -> dict:
+    """A new signing key (admins); the previous one stays published, the rotation audited."""
+    from .tokens import rotate_signing_key
+
+    kid = rotate_signing_key(ctx.db)
+    with ctx.db.transaction() as session:
+        audit(session, ctx, "keys.rotated", None, claims.sub, kid=kid)
+    return {"kid": kid}
+
+
+def business_records(db: Database, account_id: str) -> list[BusinessRecord]:
+    with db.reading() as session:
+        return list(session.scalars(select(BusinessRecord)
+                                    .where(BusinessRecord.account_id == account_id)
+                                    .order_by(BusinessRecord.completed_at.desc())))
+
+
+def record_business_result(session: Session, envelope: dict) -> None:
+    """Consumer of workflow.instance.completed: the result lands on the applicant's record."""
+    data = envelope["data"]
+    # Only the id: nothing personal is decrypted to file a record.
+    if session.scalar(select(Account.id).where(Account.id == data["applicant_id"])) is None:
+        return  # not one of our accounts (nothing to record)
+    session.merge(BusinessRecord(
+        instance_id=data["instance_id"], account_id=data["applicant_id"],
+        process_key=data["process_key"], title=data["title"], outcome=data["outcome"],
+        completed_at=datetime.fromisoformat(data["completed_at"])))
+
+
+def audit_log(db: Database, account_id: str | None, action: str | None, page: int,
+              per_page: int) -> dict:
+    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id)
+    if account_id:
+        query = query.where(AuditEvent.account_id == account_id)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    with db.reading() as session:
+        return paginate(session, query, page, per_page)

@@ -1,0 +1,36 @@
+"""What every identity use case is given (database, outbox, settings, sender, caller's IP),
+and the audit log every sign-in, failure, lockout, rebind and appeal is written to."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sqlalchemy.orm import Session
+
+from services.common.bus import Outbox
+from services.common.config import Settings
+from services.common.db import Database, utcnow
+
+from ..config import IdentityConfig
+from ..model import AuditEvent
+
+
+@dataclass
+class Ctx:
+    db: Database
+    outbox: Outbox
+    settings: Settings
+    config: IdentityConfig = field(default_factory=IdentityConfig)
+    sender: object = None  # an SmsSender
+    # Compares name + ID number with an authoritative source (公安 citizen data). The
+    # default accepts every number that passes GB 11643: there is no such source here.
+    name_matches: Callable[[str, str], bool] = lambda _name, _id_number: True
+    ip: str = "unknown"
+
+
+def audit(session: Session, ctx: Ctx, action: str, account_id: str | None = None,
+          actor_id: str | None = None, **detail) -> None:
+    session.add(AuditEvent(id=str(uuid.uuid4()), at=utcnow(), action=action,
+                           account_id=account_id, actor_id=actor_id or account_id,
+                           ip=ctx.ip, detail=detail))

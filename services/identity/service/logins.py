@@ -1,0 +1,217 @@
+"""Signing in: by username / phone / ID number + password (+ captcha, + TOTP for staff who
+have it), by SMS code; lockout per account and per IP; logout; every attempt audited."""
+from __future__ import annotations
+
+import hmac
+import math
+from datetime import timedelta
+
+import pyotp
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from services.common.db import utcnow
+from services.common.errors import DomainError, NotAuthenticated, ValidationFailed
+from services.common.pii import blind_index
+
+from .. import rules
+from ..model import Account, LoginGuard
+from . import tokens
+from . import accounts
+from .context import Ctx, audit
+from .verification import check_captcha, check_sms_code
+
+# Verified against when the login is unknown, so both cases take the same time.
+_DUMMY_HASH = accounts.passwords.hash("rencai-dummy-password")
+BAD_LOGIN = "用户名或密码错误"
+IP_FAILURES_BEFORE_CAPTCHA = 5
+
+
+class Locked(DomainError):
+    status, code, title = 429, "locked", "登录已被暂时锁定"
+
+
+class SecondFactorRequired(DomainError):
+    status, code, title = 401, "totp-required", "需要动态验证码"
+
+
+class CaptchaRequired(ValidationFailed):
+    code = "captcha-required"
+
+
+# --- lockout ------------------------------------------------------------------------------
+
+def _guard(session: Session, key: str) -> LoginGuard | None:
+    return session.get(LoginGuard, key)
+
+
+def _minutes_left(guard: LoginGuard | None) -> int:
+    if guard is None or guard.locked_until is None or guard.locked_until <= utcnow():
+        return 0
+    return max(1, math.ceil((guard.locked_until - utcnow()).total_seconds() / 60))
+
+
+def _refuse_if_locked(ctx: Ctx, account: Account | None) -> None:
+    with ctx.db.reading() as session:
+        by_ip = _minutes_left(_guard(session, f"ip:{ctx.ip}"))
+        by_account = _minutes_left(_guard(session, f"account:{account.id}")) if account else 0
+    if by_account or by_ip:
+        with ctx.db.transaction() as session:
+            audit(session, ctx, "login.refused", account.id if account else None,
+                  reason="locked")
+        if by_account:
+            raise Locked(f"登录失败次数过多，账号已被锁定，请 {by_account} 分钟后再试")
+        raise Locked(f"登录失败次数过多，请 {by_ip} 分钟后再试")
+
+
+def _count_failure(session: Session, ctx: Ctx, key: str, threshold: int) -> int:
+    """Adds a failure under `key`; returns the minutes of a lock it just started (or 0)."""
+    now = utcnow()
+    guard = _guard(session, key)
+    if guard is None:
+        guard = LoginGuard(key=key, failures=0, window_start=now)
+        session.add(guard)
+    if guard.window_start < now - timedelta(minutes=ctx.config.failure_window_minutes):
+        guard.failures, guard.window_start = 0, now
+    guard.failures += 1
+    if guard.failures >= threshold:
+        guard.locked_until = now + timedelta(minutes=ctx.config.lock_minutes)
+        guard.failures, guard.window_start = 0, now
+        return ctx.config.lock_minutes
+    return 0
+
+
+def _fail(ctx: Ctx, account: Account | None, method: str, reason: str,
+          error: DomainError) -> DomainError:
+    """Counts and audits a failed attempt (committed), and says what to raise."""
+    try:
+        locked = _record_failure(ctx, account, method, reason)
+    except IntegrityError:  # a first failure under the same key at the same moment
+        locked = _record_failure(ctx, account, method, reason)
+    by_ip, by_account = locked
+    if by_account:
+        return Locked(f"登录失败次数过多，账号已被锁定，请 {by_account} 分钟后再试")
+    if by_ip:
+        return Locked(f"登录失败次数过多，请 {by_ip} 分钟后再试")
+    return error
+
+
+def _record_failure(ctx: Ctx, account: Account | None, method: str,
+                    reason: str) -> tuple[int, int]:
+    """(minutes the IP, minutes the account) was just locked for; 0 for not locked."""
+    with ctx.db.transaction() as session:
+        audit(session, ctx, "login.failed", account.id if account else None, method=method,
+              reason=reason)
+        by_ip = _count_failure(session, ctx, f"ip:{ctx.ip}", ctx.config.ip_lock_failures)
+        by_account = _count_failure(session, ctx, f"account:{account.id}",
+                                    ctx.config.account_lock_failures) if account else 0
+        if by_ip or by_account:
+            audit(session, ctx, "login.locked", account.id if by_account else None,
+                  minutes=by_account or by_ip, scope="account" if by_account else "ip")
+    return by_ip, by_account
+
+
+def _succeed(ctx: Ctx, account: Account, method: str) -> tokens.TokenPair:
+    with ctx.db.transaction() as session:
+        session.execute(LoginGuard.__table__.delete().where(
+            LoginGuard.key == f"account:{account.id}"))
+        audit(session, ctx, "login.succeeded", account.id, method=method)
+        return tokens.issue(session, ctx.settings, session.get(Account, account.id),
+                            method=method)
+
+
+def _captcha_needed(ctx: Ctx, account: Account | None) -> bool:
+    if ctx.config.login_captcha == "always":
+        return True
+    with ctx.db.reading() as session:
+        by_ip = _guard(session, f"ip:{ctx.ip}")
+        by_account = _guard(session, f"account:{account.id}") if account else None
+    recent = utcnow() - timedelta(minutes=ctx.config.failure_window_minutes)
+    return bool((by_account and by_account.failures and by_account.window_start > recent)
+                or (by_ip and by_ip.failures >= IP_FAILURES_BEFORE_CAPTCHA
+                    and by_ip.window_start > recent))
+
+
+# --- the ways in --------------------------------------------------------------------------
+
+def find_by_login(session: Session, login: str) -> Account | None:
+    """A username, a phone number or an ID-card number."""
+    login = (login or "").strip()
+    account = session.scalars(select(Account).where(Account.username == login)).first()
+    if account is None and rules.PHONE.match(login):
+        account = session.scalars(select(Account).where(
+            Account.phone_index == blind_index(login))).first()
+    if account is None and len(login) == 18:
+        account = session.scalars(select(Account).where(
+            Account.id_number_index == blind_index(rules.normalise_id_number(login)))).first()
+    return account
+
+
+def login_with_password(ctx: Ctx, login: str, password: str, captcha_id: str | None = None,
+                        captcha_code: str | None = None,
+                        totp_code: str | None = None) -> tokens.TokenPair:
+    with ctx.db.reading() as session:
+        account = find_by_login(session, login)
+    _refuse_if_locked(ctx, account)
+    if captcha_id or captcha_code or _captcha_needed(ctx, account):
+        if not captcha_id or not captcha_code:
+            raise CaptchaRequired("请输入图形验证码", {"captcha_code": "请输入图形验证码"})
+        check_captcha(ctx.db, captcha_id, captcha_code)
+    try:
+        accounts.passwords.verify(account.password_hash if account else _DUMMY_HASH, password)
+        good = account is not None
+    except (VerificationError, InvalidHashError):
+        good = False
+    if not good:
+        raise _fail(ctx, account, "password", "bad-password", NotAuthenticated(BAD_LOGIN))
+    if account.totp_secret:
+        if not totp_code:
+            raise SecondFactorRequired("请输入动态验证码（身份验证器应用中的 6 位数字）",
+                                       {"totp_code": "请输入动态验证码"})
+        if not _spend_totp(ctx, account, str(totp_code).strip()):
+            raise _fail(ctx, account, "password+totp", "bad-totp",
+                        NotAuthenticated("动态验证码错误", {"totp_code": "动态验证码错误"}))
+        return _succeed(ctx, account, "password+totp")
+    return _succeed(ctx, account, "password")
+
+
+def _spend_totp(ctx: Ctx, account: Account, code: str) -> bool:
+    """The code of this 30-second step or a neighbour, each step accepted once."""
+    totp = pyotp.TOTP(account.totp_secret)
+    now = utcnow()
+    step = totp.timecode(now)
+    for candidate in (step - 1, step, step + 1):
+        if hmac.compare_digest(totp.generate_otp(candidate), code):
+            with ctx.db.transaction() as session:
+                spent = session.execute(update(Account).where(
+                    Account.id == account.id,
+                    or_(Account.totp_last_step.is_(None), Account.totp_last_step < candidate))
+                    .values(totp_last_step=candidate)).rowcount
+            return spent == 1
+    return False
+
+
+def login_with_sms(ctx: Ctx, phone: str | None, sms_code: str | None) -> tokens.TokenPair:
+    error = rules.phone_error(phone)
+    if error:
+        raise ValidationFailed(error, {"phone": error})
+    with ctx.db.reading() as session:
+        account = session.scalars(select(Account).where(
+            Account.phone_index == blind_index(phone))).first()
+    _refuse_if_locked(ctx, account)
+    if account is None:
+        raise ValidationFailed("该手机号未注册", {"phone": "该手机号未注册，请先注册"})
+    try:
+        check_sms_code(ctx, phone, "login", sms_code)
+    except ValidationFailed as wrong:
+        raise _fail(ctx, account, "sms", "bad-sms-code", wrong) from None
+    return _succeed(ctx, account, "sms")
+
+
+def logout(ctx: Ctx, account_id: str, refresh_token: str) -> None:
+    with ctx.db.transaction() as session:
+        if not tokens.revoke_family(session, account_id, refresh_token):
+            raise ValidationFailed("刷新令牌无效", {"refresh_token": "不是本账号的有效刷新令牌"})
+        audit(session, ctx, "logout", account_id)

@@ -1,0 +1,285 @@
+"""Person registration in three steps (注册账号 → 实名认证 → 完成), the real-name check
+(GB 11643), and what happens when the ID number is bound elsewhere: 换绑 and 人工申诉."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from services.common.auth import Claims
+from services.common.db import paginate, utcnow
+from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from services.common.pii import blind_index, mask
+
+from .. import rules
+from ..model import Account, Appeal
+from . import tokens
+from . import accounts
+from .accounts import account_created, set_identity, set_phone
+from .context import Ctx, audit
+from .verification import check_sms_code
+
+ID_BOUND = ("该身份证号已被其他账号认证。如确属本人，可通过“换绑”（短信验证后解除原账号的认证）"
+            "或“人工申诉”处理")
+
+
+class IdBound(Conflict):
+    """409 with type .../id-bound: the client offers 换绑 (rebind) and 人工申诉 (appeal)."""
+
+    code, title = "id-bound", "身份证号已被认证"
+
+
+def _fail(errors: dict) -> None:
+    if errors:
+        raise ValidationFailed("；".join(errors.values()), errors)
+
+
+def register(ctx: Ctx, body: dict) -> dict:
+    """Step 1 (注册账号): every rule checked with its own message, then the SMS code."""
+    errors = {}
+    for field, check in (("username", rules.username_error), ("phone", rules.phone_error),
+                         ("password", rules.password_error)):
+        problem = check(body.get(field))
+        if problem:
+            errors[field] = problem
+    sms_problem = rules.sms_code_error(body.get("sms_code"))
+    if sms_problem:
+        errors["sms_code"] = sms_problem
+    if not body.get("password_confirm"):
+        errors["password_confirm"] = "请再次输入密码"
+    elif "password" not in errors and body["password_confirm"] != body["password"]:
+        errors["password_confirm"] = "两次输入的密码不一致"
+    if body.get("agree") is not True:
+        errors["agree"] = "请阅读并勾选“我已阅读并同意《用户协议》”"
+    with ctx.db.reading() as session:
+        if "username" not in errors and session.scalar(
+                select(Account.id).where(Account.username == body["username"])):
+            errors["username"] = "该用户名已被注册"
+        if "phone" not in errors and session.scalar(
+                select(Account.id).where(Account.phone_index == blind_index(body["phone"]))):
+            errors["phone"] = "该手机号已被注册，请直接登录"
+    _fail(errors)
+    check_sms_code(ctx, body["phone"], "register", body["sms_code"])
+    account = Account(id=str(uuid.uuid4()), username=body["username"], kind="person",
+                      display_name=body["username"],
+                      password_hash=accounts.passwords.hash(body["password"]),
+                      org_id=None, roles=[], created_at=utcnow(), agreed_at=utcnow(),
+                      profile_complete=False)
+    set_phone(account, body["phone"])
+    try:
+        with ctx.db.transaction() as session:
+            session.add(account)
+            session.flush()
+            account_created(session, ctx.outbox, account)
+            ctx.outbox.add(session, "identity.person.registered", account.id,
+                           {"account_id": account.id, "username": account.username})
+            audit(session, ctx, "person.registered", account.id)
+            pair = tokens.issue(session, ctx.settings, account, method="register")
+    except IntegrityError:  # the same username or phone, registered a moment ago
+        raise ValidationFailed("用户名或手机号已被注册",
+                               {"username": "该用户名或手机号已被注册"}) from None
+    return {"account_id": account.id, "step": "real_name", "tokens": pair.__dict__,
+            "message": "注册账号成功，请进行实名认证"}
+
+
+def _check_identity(body: dict) -> tuple[str, str]:
+    errors = {}
+    name_problem = rules.name_error(body.get("name"))
+    if name_problem:
+        errors["name"] = name_problem
+    id_problem = rules.id_number_error(body.get("id_number"))
+    if id_problem:
+        errors["id_number"] = id_problem
+    _fail(errors)
+    return body["name"].strip(), rules.normalise_id_number(body["id_number"])
+
+
+def _holder(session, id_number: str) -> Account | None:
+    return session.scalars(select(Account).where(
+        Account.id_number_index == blind_index(id_number))).first()
+
+
+def _verified(ctx: Ctx, session, account: Account, name: str, id_number: str, how: str) -> None:
+    set_identity(account, name, id_number)
+    ctx.outbox.add(session, "identity.person.verified", account.id,
+                   {"account_id": account.id, "name": name, "method": how})
+    audit(session, ctx, "person.verified", account.id, method=how)
+
+
+def verify_real_name(ctx: Ctx, claims: Claims, body: dict) -> dict:
+    """Step 2 (实名认证): name + ID number, checked by GB 11643 and against bindings."""
+    if claims.kind != "person":
+        raise Forbidden("仅个人账号可以进行实名认证")
+    name, id_number = _check_identity(body)
+    if not ctx.name_matches(name, id_number):
+        with ctx.db.transaction() as session:
+            audit(session, ctx, "person.verification_failed", claims.sub)
+        raise ValidationFailed("姓名与身份证号不匹配，请核对后重新提交",
+                               {"name": "姓名与身份证号不匹配，请核对后重新提交"})
+    with ctx.db.transaction() as session:
+        account = session.get(Account, claims.sub)
+        if account.verified_at is not None:
+            raise Conflict("本账号已完成实名认证", {"id_number": "本账号已完成实名认证"})
+        holder = _holder(session, id_number)
+        if holder is not None:
+            raise IdBound(ID_BOUND, {"id_number": "该身份证号已被其他账号认证，可换绑或人工申诉"})
+        _verified(ctx, session, account, name, id_number, "id_card")
+    return {"step": "done", "verified": True, "message": "认证成功"}
+
+
+def skip_real_name(ctx: Ctx, claims: Claims) -> dict:
+    """暂不认证: registration is complete without it; it can be done later."""
+    with ctx.db.transaction() as session:
+        audit(session, ctx, "person.verification_skipped", claims.sub)
+    return {"step": "done", "verified": False, "message": "注册成功"}
+
+
+def registration_status(ctx: Ctx, claims: Claims) -> dict:
+    with ctx.db.reading() as session:
+        account = session.get(Account, claims.sub)
+    verified = account.verified_at is not None
+    return {"step": "done", "verified": verified,
+            "message": "认证成功" if verified else "注册成功"}
+
+
+def rebind(ctx: Ctx, claims: Claims, body: dict) -> dict:
+    """换绑: this account proves its phone by SMS, takes the ID number, the old one loses it."""
+    if claims.kind != "person":
+        raise Forbidden("仅个人账号可以换绑身份证")
+    name, id_number = _check_identity(body)
+    with ctx.db.reading() as session:
+        account = session.get(Account, claims.sub)
+        holder = _holder(session, id_number)
+    if account.verified_at is not None:
+        raise Conflict("本账号已完成实名认证", {"id_number": "本账号已完成实名认证"})
+    if holder is None:
+        raise ValidationFailed("该身份证号未被其他账号认证，请直接进行实名认证",
+                               {"id_number": "该身份证号未被其他账号认证"})
+    if not account.phone:
+        raise ValidationFailed("本账号未绑定手机号，无法换绑", {"phone": "本账号未绑定手机号"})
+    if holder.real_name and holder.real_name != name:
+        raise ValidationFailed("姓名与身份证号不匹配，请核对后重新提交", {"name": "姓名与身份证号不匹配"})
+    check_sms_code(ctx, account.phone, "rebind", body.get("sms_code"))
+    with ctx.db.transaction() as session:
+        old = session.get(Account, holder.id)
+        set_identity(old, None, None)
+        old.display_name = old.username
+        tokens.revoke_all(session, old.id)
+        session.flush()
+        account = session.get(Account, claims.sub)
+        _verified(ctx, session, account, name, id_number, "rebind")
+        audit(session, ctx, "person.rebound", account.id, released_from=old.id)
+        audit(session, ctx, "person.binding_released", old.id, actor_id=account.id,
+              taken_by=account.id)
+        ctx.outbox.add(session, "identity.person.rebound", account.id,
+                       {"account_id": account.id, "released_account_id": old.id})
+    return {"step": "done", "verified": True, "message": "换绑成功，认证成功"}
+
+
+# --- 人工申诉 -------------------------------------------------------------------------------
+
+def _appeal_view(appeal: Appeal, owner: bool) -> dict:
+    return {"id": appeal.id, "account_id": appeal.account_id,
+            "name": appeal.real_name if owner else rules.mask_name(appeal.real_name),
+            "id_number": appeal.id_number if owner else mask(appeal.id_number),
+            "reason": appeal.reason, "evidence_file_id": appeal.evidence_file_id,
+            "status": appeal.status, "created_at": appeal.created_at,
+            "decided_at": appeal.decided_at, "comment": appeal.comment}
+
+
+def file_appeal(ctx: Ctx, claims: Claims, body: dict) -> dict:
+    if claims.kind != "person":
+        raise Forbidden("仅个人账号可以提交申诉")
+    errors = {}
+    try:
+        name, id_number = _check_identity(body)
+    except ValidationFailed as invalid:
+        errors.update(invalid.errors)
+    reason = (body.get("reason") or "").strip()
+    if len(reason) < 5:
+        errors["reason"] = "请填写申诉理由（至少 5 个字）"
+    evidence = (body.get("evidence_file_id") or "").strip()
+    if not evidence:
+        errors["evidence_file_id"] = "请上传证明材料（如手持身份证照片）"
+    _fail(errors)
+    with ctx.db.transaction() as session:
+        if _holder(session, id_number) is None:
+            raise ValidationFailed("该身份证号未被其他账号认证，请直接进行实名认证",
+                                   {"id_number": "该身份证号未被其他账号认证"})
+        pending = session.scalar(select(Appeal.id).where(
+            Appeal.account_id == claims.sub, Appeal.status == "pending"))
+        if pending:
+            raise Conflict("您已有一条待处理的申诉，请等待审核结果")
+        appeal = Appeal(id=str(uuid.uuid4()), account_id=claims.sub, real_name=name,
+                        id_number=id_number, id_number_index=blind_index(id_number),
+                        reason=reason, evidence_file_id=evidence, status="pending",
+                        created_at=utcnow())
+        session.add(appeal)
+        audit(session, ctx, "appeal.filed", claims.sub, appeal_id=appeal.id)
+        ctx.outbox.add(session, "identity.appeal.filed", appeal.id,
+                       {"appeal_id": appeal.id, "account_id": claims.sub})
+    return _appeal_view(appeal, owner=True)
+
+
+def my_appeals(ctx: Ctx, claims: Claims) -> list[dict]:
+    with ctx.db.reading() as session:
+        rows = session.scalars(select(Appeal).where(Appeal.account_id == claims.sub)
+                               .order_by(Appeal.created_at.desc())).all()
+    return [_appeal_view(row, owner=True) for row in rows]
+
+
+def list_appeals(ctx: Ctx, claims: Claims, status: str | None, page: int, per_page: int) -> dict:
+    query = select(Appeal).order_by(Appeal.created_at)
+    if status:
+        query = query.where(Appeal.status == status)
+    with ctx.db.reading() as session:
+        result = paginate(session, query, page, per_page)
+    result["items"] = [_appeal_view(row, owner=False) for row in result["items"]]
+    return result
+
+
+def decide_appeal(ctx: Ctx, claims: Claims, appeal_id: str, body: dict) -> dict:
+    """Staff decide: approved moves the binding to the appellant; either way they are told."""
+    decision = body.get("decision")
+    if decision not in ("approve", "reject"):
+        raise ValidationFailed("审核结果应为 approve 或 reject",
+                               {"decision": "审核结果应为 approve（通过）或 reject（驳回）"})
+    comment = (body.get("comment") or "").strip()
+    if decision == "reject" and not comment:
+        raise ValidationFailed("驳回时请填写理由", {"comment": "驳回时请填写理由"})
+    with ctx.db.transaction() as session:
+        appeal = session.get(Appeal, appeal_id)
+        if appeal is None:
+            raise NotFound("申诉不存在")
+        if appeal.status != "pending":
+            raise Conflict("该申诉已处理")
+        appellant = session.get(Account, appeal.account_id)
+        appeal.status = "approved" if decision == "approve" else "rejected"
+        appeal.decided_at, appeal.decided_by, appeal.comment = utcnow(), claims.sub, comment
+        released = None
+        if decision == "approve":
+            holder = _holder(session, appeal.id_number)
+            if holder is not None and holder.id != appellant.id:
+                released = holder.id
+                set_identity(holder, None, None)
+                holder.display_name = holder.username
+                tokens.revoke_all(session, holder.id)
+                audit(session, ctx, "person.binding_released", holder.id, actor_id=claims.sub,
+                      appeal_id=appeal.id)
+                session.flush()
+            if appellant.verified_at is not None:
+                set_identity(appellant, None, None)
+                session.flush()
+            _verified(ctx, session, appellant, appeal.real_name, appeal.id_number, "appeal")
+        audit(session, ctx, "appeal.decided", appellant.id, actor_id=claims.sub,
+              appeal_id=appeal.id, decision=decision, released_account_id=released)
+        ctx.outbox.add(session, "identity.appeal.decided", appeal.id,
+                       {"appeal_id": appeal.id, "account_id": appellant.id,
+                        "decision": decision, "comment": comment})
+        if appellant.phone and ctx.sender is not None:
+            result = "已通过，您的账号已完成实名认证" if decision == "approve" \
+                else f"未通过，原因：{comment}"
+            ctx.sender.send(session, appellant.phone,
+                            f"【北京市统一身份认证平台】您提交的实名认证人工申诉{result}。")
+    return _appeal_view(appeal, owner=False)

@@ -1,0 +1,139 @@
+"""Signing keys (rotation, JWKS), access + refresh token issue, rotation, logout."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from services.common.auth import ALGORITHM, AUDIENCE
+from services.common.config import Settings
+from services.common.db import Database, utcnow
+from services.common.errors import NotAuthenticated
+
+from ..model import Account, RefreshToken, SigningKey
+
+# The newest key signs; the one before stays published so tokens it signed still verify.
+PUBLISHED_KEYS = 2
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "Bearer"
+
+
+def _new_signing_key() -> SigningKey:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    return SigningKey(kid=uuid.uuid4().hex, private_pem=pem, created_at=utcnow())
+
+
+@lru_cache(maxsize=8)
+def _load_private_key(pem: str):
+    return serialization.load_pem_private_key(pem.encode(), password=None)
+
+
+def _signing_key(session: Session) -> SigningKey:
+    """The newest key signs. The first login creates one; two processes racing there both
+    add a key, both are published, and the newest signs, which is harmless."""
+    key = session.scalars(select(SigningKey).order_by(SigningKey.created_at.desc())).first()
+    if key is None:
+        key = _new_signing_key()
+        session.add(key)
+    return key
+
+
+def rotate_signing_key(db: Database) -> str:
+    """A new key signs from now on; the previous one stays published, older ones retire."""
+    key = _new_signing_key()
+    with db.transaction() as session:
+        session.add(key)
+        session.flush()
+        keep = session.scalars(select(SigningKey.kid).order_by(SigningKey.created_at.desc())
+                               .limit(PUBLISHED_KEYS)).all()
+        session.execute(SigningKey.__table__.delete().where(SigningKey.kid.not_in(keep)))
+    return key.kid
+
+
+def jwks(db: Database) -> dict:
+    with db.reading() as session:
+        keys = session.scalars(select(SigningKey).order_by(SigningKey.created_at.desc())
+                               .limit(PUBLISHED_KEYS)).all()
+    published = []
+    for key in keys:
+        jwk = jwt.algorithms.RSAAlgorithm.to_jwk(_load_private_key(key.private_pem).public_key(),
+                                                 as_dict=True)
+        published.append({**jwk, "kid": key.kid, "use": "sig", "alg": ALGORITHM})
+    return {"keys": published}
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue(session: Session, settings: Settings, account: Account,
+          family_id: str | None = None, method: str = "password") -> TokenPair:
+    now = utcnow()
+    key = _signing_key(session)
+    claims = {
+        "iss": settings.token_issuer, "aud": AUDIENCE, "sub": account.id, "typ": "access",
+        "kind": account.kind, "name": account.display_name, "org": account.org_id,
+        "roles": account.roles, "iat": now,
+        "exp": now + timedelta(seconds=settings.access_token_seconds),
+        "jti": uuid.uuid4().hex, "amr": [method],
+    }
+    access = jwt.encode(claims, _load_private_key(key.private_pem), algorithm=ALGORITHM,
+                        headers={"kid": key.kid})
+    refresh = secrets.token_urlsafe(32)
+    session.add(RefreshToken(id=str(uuid.uuid4()), token_hash=hash_token(refresh),
+                             family_id=family_id or str(uuid.uuid4()), account_id=account.id,
+                             expires_at=now + timedelta(seconds=settings.refresh_token_seconds)))
+    return TokenPair(access, refresh, settings.access_token_seconds)
+
+
+def refresh_tokens(db: Database, settings: Settings, refresh_token: str) -> TokenPair:
+    """Rotates a refresh token. A token used twice means it leaked: its family is revoked."""
+    with db.transaction() as session:
+        token = session.scalars(select(RefreshToken).where(
+            RefreshToken.token_hash == hash_token(refresh_token))).first()
+        if token is None or token.revoked_at is not None or token.expires_at < utcnow():
+            raise NotAuthenticated("登录已过期，请重新登录")
+        claimed = session.execute(update(RefreshToken).where(
+            RefreshToken.id == token.id, RefreshToken.used_at.is_(None)).values(used_at=utcnow()))
+        if claimed.rowcount == 1:
+            return issue(session, settings, session.get(Account, token.account_id),
+                         token.family_id, method="refresh")
+        session.execute(update(RefreshToken).where(RefreshToken.family_id == token.family_id)
+                        .values(revoked_at=utcnow()))
+    # Raised after the commit, so the family's revocation sticks.
+    raise NotAuthenticated("登录凭证已失效，请重新登录")
+
+
+def revoke_family(session: Session, account_id: str, refresh_token: str) -> bool:
+    """Logout: the refresh token's whole family ends. Someone else's token is left alone."""
+    token = session.scalars(select(RefreshToken).where(
+        RefreshToken.token_hash == hash_token(refresh_token))).first()
+    if token is None or token.account_id != account_id:
+        return False
+    session.execute(update(RefreshToken).where(RefreshToken.family_id == token.family_id,
+                                               RefreshToken.revoked_at.is_(None))
+                    .values(revoked_at=utcnow()))
+    return True
+
+
+def revoke_all(session: Session, account_id: str) -> None:
+    session.execute(update(RefreshToken).where(RefreshToken.account_id == account_id,
+                                               RefreshToken.revoked_at.is_(None))
+                    .values(revoked_at=utcnow()))

@@ -1,0 +1,247 @@
+"""Graphic captchas (a Pillow image, single use, short-lived) and SMS codes (a sender
+interface, rate limits per phone and per IP, expiry, single use, bounded attempts)."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+import logging
+import random
+import secrets
+import uuid
+from datetime import timedelta
+
+import requests
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from services.common.db import Database, utcnow
+from services.common.errors import DomainError, NotFound, ValidationFailed
+from services.common.pii import blind_index
+
+from .. import rules
+from ..model import Account, Captcha, SmsCode, SmsMessage
+from .context import Ctx
+
+log = logging.getLogger("rencai.identity.sms")
+
+CAPTCHA_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
+SMS_PURPOSES = ("register", "login", "rebind", "unit_register")
+
+
+class TooManyRequests(DomainError):
+    status, code, title = 429, "too-many-requests", "请求过于频繁"
+
+
+# --- graphic captcha ----------------------------------------------------------------------
+
+def _draw(text: str) -> bytes:
+    rng = random.Random(secrets.randbits(64))
+    image = Image.new("RGB", (120, 44), (240, 244, 248))
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=28)
+    for _ in range(6):
+        draw.line([(rng.randint(0, 120), rng.randint(0, 44)),
+                   (rng.randint(0, 120), rng.randint(0, 44))],
+                  fill=(rng.randint(120, 200),) * 3, width=1)
+    for index, char in enumerate(text):
+        draw.text((10 + index * 26 + rng.randint(-3, 3), 6 + rng.randint(-4, 4)), char,
+                  font=font, fill=(rng.randint(0, 90), rng.randint(0, 90), rng.randint(60, 150)))
+    for _ in range(120):
+        draw.point((rng.randint(0, 119), rng.randint(0, 43)), fill=(rng.randint(0, 255),) * 3)
+    image = image.filter(ImageFilter.SMOOTH)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def new_captcha(ctx: Ctx) -> dict:
+    answer = "".join(secrets.choice(CAPTCHA_ALPHABET) for _ in range(4))
+    captcha = Captcha(id=str(uuid.uuid4()), answer=answer,
+                      expires_at=utcnow() + timedelta(seconds=ctx.config.captcha_seconds))
+    with ctx.db.transaction() as session:
+        # Expired captchas are swept as new ones are made.
+        session.execute(Captcha.__table__.delete().where(
+            Captcha.expires_at < utcnow() - timedelta(hours=1)))
+        session.add(captcha)
+    png = _draw(answer)
+    return {"captcha_id": captcha.id, "expires_in": ctx.config.captcha_seconds,
+            "image": "data:image/png;base64," + base64.b64encode(png).decode()}
+
+
+def captcha_png(db: Database, captcha_id: str) -> bytes:
+    """The image again (the same answer), for an <img src>."""
+    with db.reading() as session:
+        captcha = session.get(Captcha, captcha_id)
+    if captcha is None or captcha.used_at or captcha.expires_at < utcnow():
+        raise NotFound("图形验证码不存在或已过期")
+    return _draw(captcha.answer)
+
+
+def check_captcha(db: Database, captcha_id: str | None, answer: str | None) -> None:
+    """Spends the captcha (committed) whatever the answer: a second guess needs a new image."""
+    if not captcha_id or not answer or not str(answer).strip():
+        raise ValidationFailed("请输入图形验证码", {"captcha_code": "请输入图形验证码"})
+    spent = ValidationFailed("图形验证码已失效，请刷新后重新输入",
+                             {"captcha_code": "图形验证码已失效，请刷新后重新输入"})
+    with db.transaction() as session:
+        captcha = session.get(Captcha, str(captcha_id))
+        if captcha is None or captcha.used_at is not None:
+            raise spent
+        claimed = session.execute(update(Captcha).where(Captcha.id == captcha.id,
+                                                        Captcha.used_at.is_(None))
+                                  .values(used_at=utcnow()))
+        if claimed.rowcount != 1:
+            raise spent
+    if captcha.expires_at < utcnow():
+        raise ValidationFailed("图形验证码已过期，请刷新后重新输入",
+                               {"captcha_code": "图形验证码已过期，请刷新后重新输入"})
+    if not hmac.compare_digest(captcha.answer.upper(), str(answer).strip().upper()):
+        raise ValidationFailed("图形验证码错误", {"captcha_code": "图形验证码错误"})
+
+
+# --- SMS senders --------------------------------------------------------------------------
+
+class DevSmsSender:
+    """Development: every message is kept in sms_message (GET /dev/sms shows them)."""
+
+    dev = True
+
+    def send(self, session: Session, phone: str, text: str) -> None:
+        session.add(SmsMessage(id=str(uuid.uuid4()), phone=phone, phone_index=blind_index(phone),
+                               text=text, created_at=utcnow()))
+        log.info("dev sms to %s: %s", phone[:3] + "****" + phone[-4:], text)
+
+
+class HttpSmsSender:
+    """Production: POSTs {phone, text} as JSON to the SMS gateway at `url`."""
+
+    dev = False
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def send(self, session: Session, phone: str, text: str) -> None:
+        try:
+            response = requests.post(self.url, json={"phone": phone, "text": text}, timeout=5)
+            response.raise_for_status()
+        except requests.RequestException:
+            log.exception("sms gateway failed")
+            raise DomainError("短信发送失败，请稍后重试") from None
+
+
+def make_sender(sms_url: str | None):
+    return HttpSmsSender(sms_url) if sms_url else DevSmsSender()
+
+
+def dev_messages(ctx: Ctx, phone: str) -> list[dict]:
+    if not getattr(ctx.sender, "dev", False):
+        raise NotFound("未找到")
+    error = rules.phone_error(phone)
+    if error:
+        raise ValidationFailed(error, {"phone": error})
+    with ctx.db.reading() as session:
+        rows = session.scalars(select(SmsMessage).where(
+            SmsMessage.phone_index == blind_index(phone))
+            .order_by(SmsMessage.created_at.desc()).limit(20)).all()
+    return [{"phone": row.phone, "text": row.text, "sent_at": row.created_at} for row in rows]
+
+
+# --- SMS codes ----------------------------------------------------------------------------
+
+def _code_hash(code_id: str, code: str) -> str:
+    return hashlib.sha256(f"{code_id}:{code}".encode()).hexdigest()
+
+
+PURPOSE_TEXT = {"register": "注册账号", "login": "登录", "rebind": "身份证换绑",
+                "unit_register": "单位注册或登录"}
+
+
+def send_sms_code(ctx: Ctx, phone: str | None, purpose: str, captcha_id: str | None,
+                  captcha_code: str | None, account_phone: str | None = None) -> dict:
+    """The captcha is checked first; then the phone's and the IP's limits; then one code."""
+    error = rules.phone_error(phone)
+    if error:
+        raise ValidationFailed(error, {"phone": error})
+    if purpose not in SMS_PURPOSES:
+        raise ValidationFailed("验证码用途不正确", {"purpose": "应为 " + "、".join(SMS_PURPOSES)})
+    now = utcnow()
+    index = blind_index(phone)
+    check_captcha(ctx.db, captcha_id, captcha_code)
+    with ctx.db.transaction() as session:
+        registered = session.scalar(select(Account.id).where(Account.phone_index == index))
+        if purpose == "register" and registered:
+            raise ValidationFailed("该手机号已被注册", {"phone": "该手机号已被注册，请直接登录"})
+        if purpose == "login" and not registered:
+            raise ValidationFailed("该手机号未注册", {"phone": "该手机号未注册，请先注册"})
+        if purpose == "rebind" and phone != account_phone:
+            raise ValidationFailed("请使用本账号绑定的手机号接收验证码",
+                                   {"phone": "请使用本账号绑定的手机号接收验证码"})
+        last = session.scalar(select(func.max(SmsCode.created_at))
+                              .where(SmsCode.phone_index == index, SmsCode.purpose == purpose))
+        if last is not None and last > now - timedelta(seconds=ctx.config.sms_resend_seconds):
+            wait = ctx.config.sms_resend_seconds - int((now - last).total_seconds())
+            raise TooManyRequests(f"验证码发送过于频繁，请 {max(wait, 1)} 秒后再试",
+                                  {"phone": f"请 {max(wait, 1)} 秒后再获取验证码"})
+        today = session.scalar(select(func.count()).select_from(SmsCode).where(
+            SmsCode.phone_index == index, SmsCode.created_at > now - timedelta(days=1)))
+        if today >= ctx.config.sms_per_phone_per_day:
+            raise TooManyRequests("该手机号今日获取验证码次数已达上限，请明天再试",
+                                  {"phone": "今日获取验证码次数已达上限"})
+        from_ip = session.scalar(select(func.count()).select_from(SmsCode).where(
+            SmsCode.ip == ctx.ip, SmsCode.created_at > now - timedelta(hours=1)))
+        if from_ip >= ctx.config.sms_per_ip_per_hour:
+            raise TooManyRequests("获取验证码过于频繁，请 1 小时后再试")
+        code = f"{secrets.randbelow(10 ** 6):06d}"
+        row = SmsCode(id=str(uuid.uuid4()), phone_index=index, purpose=purpose, ip=ctx.ip,
+                      created_at=now, attempts=0,
+                      expires_at=now + timedelta(seconds=ctx.config.sms_code_seconds))
+        row.code_hash = _code_hash(row.id, code)
+        session.add(row)
+        minutes = ctx.config.sms_code_seconds // 60
+        ctx.sender.send(session, phone, f"【北京市统一身份认证平台】您的{PURPOSE_TEXT[purpose]}"
+                                        f"验证码是 {code}，{minutes} 分钟内有效，请勿泄露给他人。")
+    return {"sent": True, "expires_in": ctx.config.sms_code_seconds,
+            "resend_after": ctx.config.sms_resend_seconds}
+
+
+class SmsCodeRejected(ValidationFailed):
+    pass
+
+
+def check_sms_code(ctx: Ctx, phone: str, purpose: str, code: str | None,
+                   field: str = "sms_code") -> None:
+    """Spends the phone's latest code for `purpose` if `code` matches. A wrong guess counts
+    against it (in its own transaction, so it sticks when the caller's fails)."""
+    error = rules.sms_code_error(code)
+    if error:
+        raise ValidationFailed(error, {field: error})
+    now = utcnow()
+    with ctx.db.transaction() as session:
+        row = session.scalars(select(SmsCode).where(
+            SmsCode.phone_index == blind_index(phone), SmsCode.purpose == purpose)
+            .order_by(SmsCode.created_at.desc())).first()
+        if row is None or row.used_at is not None:
+            message = "请先获取短信验证码" if row is None else "短信验证码已使用，请重新获取"
+            raise ValidationFailed(message, {field: message})
+        if row.expires_at < now:
+            raise ValidationFailed("短信验证码已过期，请重新获取",
+                                   {field: "短信验证码已过期，请重新获取"})
+        if row.attempts >= ctx.config.sms_max_attempts:
+            raise ValidationFailed("短信验证码错误次数过多，请重新获取",
+                                   {field: "短信验证码错误次数过多，请重新获取"})
+        if not hmac.compare_digest(row.code_hash, _code_hash(row.id, code)):
+            row.attempts += 1
+            wrong = True
+        else:
+            claimed = session.execute(update(SmsCode).where(SmsCode.id == row.id,
+                                                            SmsCode.used_at.is_(None))
+                                      .values(used_at=now))
+            wrong = False
+            if claimed.rowcount != 1:
+                raise ValidationFailed("短信验证码已使用，请重新获取",
+                                       {field: "短信验证码已使用，请重新获取"})
+    if wrong:
+        raise ValidationFailed("短信验证码错误", {field: "短信验证码错误"})

@@ -1,0 +1,448 @@
+"""Person registration through the gateway: captcha, SMS codes, the three steps, real-name
+check (GB 11643), 换绑 and 人工申诉, and personal information encrypted at rest."""
+import base64
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, text, update
+
+from services.common.db import utcnow
+from services.identity.model import BUS, Account, AuditEvent, Captcha, SmsCode
+from services.identity.rules import id_number_error, with_check_digit
+from services.identity.service import create_account
+from tests.service.identity_harness import Harness, new_id_number, new_phone
+
+
+@pytest.fixture(scope="module")
+def h(tmp_path_factory):
+    harness = Harness(tmp_path_factory.mktemp("identity-registration"))
+    yield harness
+    harness.close()
+
+
+@pytest.fixture(scope="module")
+def admin(h):
+    create_account(h.db, h.kit.outbox, username="appealadmin", kind="staff",
+                   display_name="管理员", password="Admin12345", org_id="org-1", roles=["admin"])
+    reply = h.call("POST", "/tokens", {"username": "appealadmin", "password": "Admin12345"})
+    return reply.get_json()["access_token"]
+
+
+def events(h, type_):
+    with h.db.reading() as session:
+        rows = session.scalars(select(BUS.outbox.c.envelope).where(BUS.outbox.c.type == type_))
+        return [json.loads(row) for row in rows]
+
+
+def form(phone_number, /, **changes):
+    body = {"username": "liuyang88", "phone": phone_number, "sms_code": "123456",
+            "password": "abc123", "password_confirm": "abc123", "agree": True}
+    body.update(changes)
+    return body
+
+
+# --- graphic captcha ----------------------------------------------------------------------
+
+def test_a_captcha_is_a_png_image_with_an_id(h):
+    reply = h.call("POST", "/captchas")
+    body = reply.get_json()
+    assert reply.status_code == 201 and body["expires_in"] == 120
+    png = base64.b64decode(body["image"].removeprefix("data:image/png;base64,"))
+    assert png.startswith(b"\x89PNG")
+    image = h.call("GET", f"/captchas/{body['captcha_id']}.png")
+    assert image.status_code == 200 and image.mimetype == "image/png"
+    assert h.call("GET", "/captchas/nope.png").status_code == 404
+
+
+def test_no_sms_without_the_right_captcha_and_a_captcha_serves_once(h):
+    phone = new_phone()
+    missing = h.call("POST", "/sms-codes", {"phone": phone, "purpose": "register"})
+    assert missing.status_code == 422 and missing.get_json()["errors"] == {
+        "captcha_code": "请输入图形验证码"}
+    captcha_id, answer = h.captcha()
+    wrong = h.call("POST", "/sms-codes", {"phone": phone, "captcha_id": captcha_id,
+                                          "captcha_code": "0000"})
+    assert wrong.status_code == 422 and wrong.get_json()["errors"] == {
+        "captcha_code": "图形验证码错误"}
+    # The right answer, but the captcha was spent by the wrong guess.
+    again = h.call("POST", "/sms-codes", {"phone": phone, "captcha_id": captcha_id,
+                                          "captcha_code": answer})
+    assert again.status_code == 422 and "已失效" in again.get_json()["detail"]
+
+
+def test_an_expired_captcha_is_refused(h):
+    captcha_id, answer = h.captcha()
+    with h.db.transaction() as session:
+        session.execute(update(Captcha).where(Captcha.id == captcha_id)
+                        .values(expires_at=utcnow() - timedelta(seconds=1)))
+    reply = h.call("POST", "/sms-codes", {"phone": new_phone(), "captcha_id": captcha_id,
+                                          "captcha_code": answer.lower()})
+    assert reply.status_code == 422 and reply.get_json()["errors"]["captcha_code"] == \
+        "图形验证码已过期，请刷新后重新输入"
+
+
+# --- SMS codes ----------------------------------------------------------------------------
+
+def test_the_dev_sender_keeps_the_message_for_the_demo(h):
+    phone = new_phone()
+    assert h.send_sms(phone).status_code == 201
+    reply = h.call("GET", f"/dev/sms?phone={phone}")
+    assert reply.status_code == 200
+    [message] = reply.get_json()["messages"]
+    assert message["phone"] == phone and h.last_sms_code(phone) in message["text"]
+    assert h.call("GET", "/dev/sms?phone=12").status_code == 422
+
+
+def test_sms_codes_are_rate_limited_per_phone_and_per_ip(h):
+    phone = new_phone()
+    assert h.send_sms(phone).status_code == 201
+    again = h.send_sms(phone)
+    assert again.status_code == 429 and "秒后再试" in again.get_json()["detail"]
+
+    ip = "10.99.0.1"
+    limit = h.config.sms_per_ip_per_hour
+    with h.db.transaction() as session:  # this IP already asked `limit` times this hour
+        for index in range(limit):
+            session.add(SmsCode(id=f"ip-{index}", phone_index=f"x{index}", purpose="register",
+                                code_hash="-", ip=ip, created_at=utcnow(), attempts=0,
+                                expires_at=utcnow() + timedelta(minutes=5)))
+    refused = h.send_sms(new_phone(), ip=ip)
+    assert refused.status_code == 429 and "1 小时后再试" in refused.get_json()["detail"]
+
+
+def test_the_phone_must_be_valid_and_new(h):
+    bad = h.send_sms("2345")
+    assert bad.status_code == 422 and bad.get_json()["errors"]["phone"].startswith("手机号格式不正确")
+    taken = h.register("takenphone1")["phone"]
+    reply = h.send_sms(taken)
+    assert reply.status_code == 422 and reply.get_json()["errors"]["phone"] == "该手机号已被注册，请直接登录"
+
+
+def test_a_wrong_sms_code_counts_and_enough_of_them_spend_it(h):
+    phone = new_phone()
+    h.send_sms(phone)
+    right = h.last_sms_code(phone)
+    wrong = "000000" if right != "000000" else "111111"
+    for _ in range(h.config.sms_max_attempts):
+        reply = h.call("POST", "/registrations", form(phone, username="triesalot", sms_code=wrong))
+        assert reply.status_code == 422 and reply.get_json()["errors"] == {"sms_code": "短信验证码错误"}
+    reply = h.call("POST", "/registrations", form(phone, username="triesalot", sms_code=right))
+    assert reply.get_json()["errors"] == {"sms_code": "短信验证码错误次数过多，请重新获取"}
+
+
+def test_an_expired_sms_code_is_refused_and_a_used_one_too(h):
+    phone = new_phone()
+    h.send_sms(phone)
+    code = h.last_sms_code(phone)
+    with h.db.transaction() as session:
+        session.execute(update(SmsCode).values(expires_at=utcnow() - timedelta(seconds=1))
+                        .where(SmsCode.expires_at > utcnow(), SmsCode.purpose == "register",
+                               SmsCode.ip == "10.255.0.1"))
+    reply = h.call("POST", "/registrations", form(phone, username="latecomer", sms_code=code))
+    assert reply.status_code == 422 and reply.get_json()["errors"] == {
+        "sms_code": "短信验证码已过期，请重新获取"}
+
+    done = h.register("usedcode01")
+    with h.db.reading() as session:
+        account = session.get(Account, done["account_id"])
+    assert account.phone == done["phone"]
+    code = h.last_sms_code(done["phone"])
+    with h.db.transaction() as session:  # the same person tries to register the phone again
+        session.execute(update(Account).where(Account.id == account.id)
+                        .values(phone_index=None))
+    reply = h.call("POST", "/registrations", form(done["phone"], username="usedcode02",
+                                                  sms_code=code))
+    assert reply.get_json()["errors"] == {"sms_code": "短信验证码已使用，请重新获取"}
+
+
+# --- step 1: 注册账号 -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("changes, field, message", [
+    ({"username": ""}, "username", "请输入用户名"),
+    ({"username": "abc12"}, "username", "用户名应为 6-20 个字符"),
+    ({"username": "a" * 21}, "username", "用户名应为 6-20 个字符"),
+    ({"username": "1abcdef"}, "username", "用户名第一位必须是字母"),
+    ({"username": "abc_def"}, "username", "用户名只能由字母和数字组成"),
+    ({"username": "张三丰abcd"}, "username", "用户名第一位必须是字母"),
+    ({"phone": ""}, "phone", "请输入手机号"),
+    ({"phone": "12345678901"}, "phone", "手机号格式不正确，应为 11 位中国大陆手机号"),
+    ({"sms_code": ""}, "sms_code", "请输入短信验证码"),
+    ({"sms_code": "12ab"}, "sms_code", "短信验证码应为 6 位数字"),
+    ({"password": ""}, "password", "请设置密码"),
+    ({"password": "ab1", "password_confirm": "ab1"}, "password", "密码应为 6-20 个字符"),
+    ({"password": "12345678", "password_confirm": "12345678"}, "password",
+     "密码须由字母或字母和数字组成"),
+    ({"password": "abc@1234", "password_confirm": "abc@1234"}, "password",
+     "密码须由字母或字母和数字组成"),
+    ({"password_confirm": ""}, "password_confirm", "请再次输入密码"),
+    ({"password_confirm": "abc124"}, "password_confirm", "两次输入的密码不一致"),
+    ({"agree": False}, "agree", "请阅读并勾选“我已阅读并同意《用户协议》”"),
+    ({"agree": None}, "agree", "请阅读并勾选“我已阅读并同意《用户协议》”"),
+])
+def test_every_registration_rule_has_its_own_message(h, changes, field, message):
+    reply = h.call("POST", "/registrations", form(new_phone(), **changes))
+    assert reply.status_code == 422
+    assert reply.get_json()["errors"] == {field: message}
+    assert message in reply.get_json()["detail"]
+
+
+def test_wrong_types_are_named_not_a_500(h):
+    reply = h.call("POST", "/registrations", {"username": 5, "agree": "maybe", "extra": 1})
+    assert reply.status_code == 422
+    assert set(reply.get_json()["errors"]) == {"username", "agree", "extra"}
+
+
+def test_a_taken_username_is_refused(h):
+    h.register("samename01")
+    reply = h.call("POST", "/registrations", form(new_phone(), username="samename01"))
+    assert reply.status_code == 422 and reply.get_json()["errors"] == {
+        "username": "该用户名已被注册"}
+
+
+def test_registration_signs_in_and_publishes_registered(h):
+    done = h.register("newperson1")
+    assert done["step"] == "real_name" and done["tokens"]["token_type"] == "Bearer"
+    me = h.call("GET", "/me", token=done["token"]).get_json()
+    assert me["username"] == "newperson1" and me["phone"] == done["phone"]
+    assert me["verified"] is False and me["profile_complete"] is False
+    [event] = [e for e in events(h, "identity.person.registered")
+               if e["data"]["account_id"] == done["account_id"]]
+    assert event["data"] == {"account_id": done["account_id"], "username": "newperson1"}
+    # The password works for the account login too.
+    assert h.call("POST", "/tokens", {"username": "newperson1", "password": "abc123"},
+                  ip=h.new_ip()).status_code == 201
+
+
+def test_phone_and_id_number_are_encrypted_at_rest(h):
+    done = h.register("secretive1")
+    id_number = new_id_number()
+    h.call("POST", "/me/real-name", {"name": "王秘", "id_number": id_number}, token=done["token"])
+    with h.db.reading() as session:
+        raw = session.execute(text("SELECT phone, id_number, phone_index FROM account "
+                                   "WHERE id = :id"), {"id": done["account_id"]}).one()
+    assert raw.phone.startswith("v1:") and done["phone"] not in raw.phone
+    assert raw.id_number.startswith("v1:") and id_number not in raw.id_number
+    assert raw.phone_index != done["phone"]
+
+
+# --- step 2: 实名认证 -----------------------------------------------------------------------
+
+def test_gb11643_rules():
+    good = with_check_digit("11010519491231002")
+    assert good == "11010519491231002X" and id_number_error(good) is None
+    assert id_number_error(good.lower()) is None
+    assert id_number_error("11010519491231002") == "身份证号应为 18 位"
+    assert id_number_error("11010519491231002A").startswith("身份证号格式不正确")
+    assert id_number_error(with_check_digit("11010519490230002")) == "身份证号中的出生日期不正确"
+    assert id_number_error(with_check_digit("11010530000101002")) == "身份证号中的出生日期不正确"
+    assert id_number_error(with_check_digit("91010519491231002")) == "身份证号的地区码不正确"
+    assert id_number_error("110105194912310021") == "身份证号校验位不正确，请核对"
+
+
+@pytest.mark.parametrize("body, field, message", [
+    ({"name": "", "id_number": None}, "name", "请输入姓名"),
+    ({"name": "张", "id_number": None}, "name", "姓名应为 2-30 个字符"),
+    ({"name": "张3", "id_number": None}, "name", "姓名只能包含汉字、字母、空格或“·”"),
+    ({"name": "张三", "id_number": ""}, "id_number", "请输入身份证号"),
+    ({"name": "张三", "id_number": "110105199003070011"}, "id_number", "身份证号校验位不正确，请核对"),
+    ({"name": "张三", "id_number": with_check_digit("11010519901307001")}, "id_number",
+     "身份证号中的出生日期不正确"),
+])
+def test_real_name_rules_name_the_field(h, body, field, message):
+    done = h.register(f"rn{abs(hash(str(body))) % 10 ** 8:08d}")
+    if body["id_number"] is None:
+        body = {**body, "id_number": new_id_number()}
+    reply = h.call("POST", "/me/real-name", body, token=done["token"])
+    assert reply.status_code == 422 and reply.get_json()["errors"] == {field: message}
+
+
+def test_verified_says_认证成功_and_publishes(h):
+    done = h.register("verifyme01")
+    reply = h.call("POST", "/me/real-name", {"name": "赵敏", "id_number": new_id_number()},
+                   token=done["token"])
+    assert reply.status_code == 200 and reply.get_json() == {
+        "step": "done", "verified": True, "message": "认证成功"}
+    assert h.call("GET", "/me/registration", token=done["token"]).get_json()["message"] == "认证成功"
+    [event] = [e for e in events(h, "identity.person.verified")
+               if e["data"]["account_id"] == done["account_id"]]
+    assert event["data"]["name"] == "赵敏" and "id_number" not in event["data"]
+    again = h.call("POST", "/me/real-name", {"name": "赵敏", "id_number": new_id_number()},
+                   token=done["token"])
+    assert again.status_code == 409
+
+
+def test_skipping_says_注册成功_and_it_can_be_done_later(h):
+    done = h.register("skipper001")
+    reply = h.call("POST", "/me/real-name/skip", token=done["token"])
+    assert reply.get_json() == {"step": "done", "verified": False, "message": "注册成功"}
+    assert h.call("GET", "/me/registration", token=done["token"]).get_json()["message"] == "注册成功"
+    later = h.call("POST", "/me/real-name", {"name": "周芷若", "id_number": new_id_number()},
+                   token=done["token"])
+    assert later.get_json()["message"] == "认证成功"
+
+
+def test_only_people_verify_and_strangers_are_turned_away(h, admin):
+    assert h.call("POST", "/me/real-name", {"name": "某某", "id_number": new_id_number()}
+                  ).status_code == 401
+    assert h.call("POST", "/me/real-name", {"name": "某某", "id_number": new_id_number()},
+                  token=admin).status_code == 403
+
+
+# --- 换绑 and 人工申诉 -----------------------------------------------------------------------
+
+def _bound_elsewhere(h, name="钱多多"):
+    id_number = new_id_number()
+    first = h.register(f"first{id_number[-6:]}")
+    h.call("POST", "/me/real-name", {"name": name, "id_number": id_number}, token=first["token"])
+    second = h.register(f"second{id_number[-6:]}")
+    return id_number, first, second
+
+
+def test_an_id_number_bound_elsewhere_offers_rebind_or_appeal(h):
+    id_number, first, second = _bound_elsewhere(h)
+    reply = h.call("POST", "/me/real-name", {"name": "钱多多", "id_number": id_number},
+                   token=second["token"])
+    body = reply.get_json()
+    assert reply.status_code == 409 and body["type"].endswith("/id-bound")
+    assert "换绑" in body["detail"] and "人工申诉" in body["detail"]
+
+
+def test_rebind_needs_the_sms_of_this_account_then_moves_the_binding(h):
+    id_number, first, second = _bound_elsewhere(h)
+    body = {"name": "钱多多", "id_number": id_number, "sms_code": "123456"}
+    no_code = h.call("POST", "/me/real-name/rebind", body, token=second["token"])
+    assert no_code.status_code == 422 and no_code.get_json()["errors"] == {
+        "sms_code": "请先获取短信验证码"}
+    # The SMS can only go to this account's own phone.
+    other = h.send_sms(first["phone"], purpose="rebind", token=second["token"])
+    assert other.status_code == 422 and other.get_json()["errors"]["phone"].startswith("请使用本账号")
+    assert h.send_sms(second["phone"], purpose="rebind", token=second["token"]).status_code == 201
+    wrong_name = h.call("POST", "/me/real-name/rebind",
+                        {**body, "name": "钱少少", "sms_code": h.last_sms_code(second["phone"])},
+                        token=second["token"])
+    assert wrong_name.status_code == 422 and "name" in wrong_name.get_json()["errors"]
+
+    reply = h.call("POST", "/me/real-name/rebind",
+                   {**body, "sms_code": h.last_sms_code(second["phone"])}, token=second["token"])
+    assert reply.status_code == 200 and reply.get_json()["verified"] is True
+    assert h.call("GET", "/me", token=second["token"]).get_json()["id_number"] == id_number
+    old = h.call("GET", "/me", token=first["token"]).get_json()
+    assert old["verified"] is False and old["id_number"] is None
+    # The old account's sign-ins ended; the audit keeps both sides.
+    assert h.call("POST", "/tokens/refresh", {"refresh_token": first["tokens"]["refresh_token"]}
+                  ).status_code == 401
+    with h.db.reading() as session:
+        actions = {(row.action, row.account_id) for row in session.scalars(select(AuditEvent))}
+    assert ("person.rebound", second["account_id"]) in actions
+    assert ("person.binding_released", first["account_id"]) in actions
+
+
+def test_an_appeal_is_filed_reviewed_and_its_result_notified(h, admin):
+    id_number, first, second = _bound_elsewhere(h, "孙悟空")
+    bad = h.call("POST", "/me/appeals", {"name": "孙悟空", "id_number": id_number},
+                 token=second["token"])
+    assert bad.status_code == 422 and set(bad.get_json()["errors"]) == {"reason",
+                                                                        "evidence_file_id"}
+    appeal = h.call("POST", "/me/appeals", {
+        "name": "孙悟空", "id_number": id_number, "reason": "本人身份证被他人冒用注册",
+        "evidence_file_id": "5f0c6a52-4c1e-4a53-9b1f-0f7d1a2b3c4d"}, token=second["token"])
+    assert appeal.status_code == 201 and appeal.get_json()["status"] == "pending"
+    assert appeal.get_json()["id_number"] == id_number  # the owner sees it whole
+    twice = h.call("POST", "/me/appeals", {
+        "name": "孙悟空", "id_number": id_number, "reason": "再提交一次申诉",
+        "evidence_file_id": "x"}, token=second["token"])
+    assert twice.status_code == 409
+
+    assert h.call("GET", "/appeals", token=second["token"]).status_code == 403
+    listed = h.call("GET", "/appeals?status=pending", token=admin).get_json()
+    [item] = [a for a in listed["items"] if a["id"] == appeal.get_json()["id"]]
+    assert item["id_number"] == id_number[:3] + "*" * 11 + id_number[-4:]
+
+    path = f"/appeals/{item['id']}/decision"
+    assert h.call("POST", path, {"decision": "maybe"}, token=admin).status_code == 422
+    assert h.call("POST", path, {"decision": "reject"}, token=admin).get_json()["errors"] == {
+        "comment": "驳回时请填写理由"}
+    decided = h.call("POST", path, {"decision": "approve", "comment": "材料属实"}, token=admin)
+    assert decided.status_code == 200 and decided.get_json()["status"] == "approved"
+    assert h.call("POST", path, {"decision": "approve"}, token=admin).status_code == 409
+    assert h.call("POST", "/appeals/nope/decision", {"decision": "approve"},
+                  token=admin).status_code == 404
+
+    assert h.call("GET", "/me", token=second["token"]).get_json()["verified"] is True
+    assert h.call("GET", "/me", token=first["token"]).get_json()["verified"] is False
+    mine = h.call("GET", "/me/appeals", token=second["token"]).get_json()
+    assert mine[0]["status"] == "approved" and mine[0]["comment"] == "材料属实"
+    sms = h.call("GET", f"/dev/sms?phone={second['phone']}").get_json()["messages"]
+    assert "人工申诉已通过" in sms[0]["text"]
+    assert [e for e in events(h, "identity.appeal.decided")
+            if e["data"]["appeal_id"] == item["id"]]
+
+
+def test_others_see_phone_and_id_number_masked(h, admin):
+    done = h.register("maskedone1")
+    id_number = new_id_number()
+    h.call("POST", "/me/real-name", {"name": "李白", "id_number": id_number}, token=done["token"])
+    seen = h.call("GET", f"/accounts/{done['account_id']}", token=admin).get_json()
+    assert seen["phone"] == done["phone"][:3] + "****" + done["phone"][-4:]
+    assert seen["id_number"] == id_number[:3] + "*" * 11 + id_number[-4:]
+    assert seen["real_name"] == "李*"
+    assert h.call("GET", f"/accounts/{done['account_id']}", token=done["token"]).status_code == 403
+    basic = h.call("GET", "/me/basic", token=done["token"]).get_json()
+    assert basic == {"name": "李白", "phone": done["phone"], "id_type": "居民身份证",
+                     "id_number": id_number[:3] + "*" * 11 + id_number[-4:],
+                     "verified": True, "profile_complete": False}
+
+
+# --- the authoritative check and the production SMS sender --------------------------------
+
+def test_a_name_that_does_not_match_the_id_number_is_refused(tmp_path):
+    known = {}
+    checked = Harness(tmp_path / "checked",
+                      name_matches=lambda name, number: known.get(number) == name)
+    try:
+        done = checked.register("checkedone")
+        id_number = new_id_number()
+        known[id_number] = "欧阳修"
+        wrong = checked.call("POST", "/me/real-name", {"name": "欧阳锋", "id_number": id_number},
+                             token=done["token"])
+        assert wrong.status_code == 422 and wrong.get_json()["errors"] == {
+            "name": "姓名与身份证号不匹配，请核对后重新提交"}
+        right = checked.call("POST", "/me/real-name", {"name": "欧阳修", "id_number": id_number},
+                             token=done["token"])
+        assert right.get_json()["message"] == "认证成功"
+    finally:
+        checked.close()
+
+
+def test_the_http_sms_gateway_sender(tmp_path):
+    import threading
+
+    from flask import Flask, request
+    from werkzeug.serving import make_server
+
+    received, fail = [], []
+    gateway_app = Flask("sms-gateway")
+
+    @gateway_app.post("/send")
+    def send():
+        if fail:
+            return {"error": "down"}, 503
+        received.append(request.get_json())
+        return {"ok": True}
+
+    server = make_server("127.0.0.1", 0, gateway_app)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    real = Harness(tmp_path / "real-sms", sms_url=f"http://127.0.0.1:{server.server_port}/send")
+    try:
+        phone = new_phone()
+        assert real.send_sms(phone).status_code == 201
+        assert received[0]["phone"] == phone and "验证码" in received[0]["text"]
+        # No development outbox in production.
+        assert real.call("GET", f"/dev/sms?phone={phone}").status_code == 404
+        fail.append(True)
+        down = real.send_sms(new_phone())
+        assert down.status_code == 400 and down.get_json()["detail"] == "短信发送失败，请稍后重试"
+    finally:
+        real.close()
+        server.shutdown()

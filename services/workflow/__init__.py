@@ -1,4 +1,4 @@
-"""workflow: the BPMN engine, instances, the task inbox and the audit timeline."""
+"""workflow: the BPMN engine, instances, the task inbox, timers and the audit timeline."""
 from __future__ import annotations
 
 from flask import Flask
@@ -9,9 +9,16 @@ from services.common.config import Settings
 
 from . import api, events
 from .model import BUS
+from .service.timers import fire_due_timers
 
 
 def create_app(settings: Settings | None = None, verifier: TokenVerifier | None = None) -> Flask:
     settings = settings or Settings.from_env("workflow")
-    return create_service_app(settings, title="Rencai workflow", tables=BUS,
-                              handlers=events.handlers, blueprints=[api.blp], verifier=verifier)
+    app = create_service_app(settings, title="Rencai workflow", tables=BUS,
+                             handlers=events.handlers, blueprints=api.blueprints,
+                             verifier=verifier)
+    # The timer scheduler rides on the bus worker's rounds (stack worker process, embedded
+    # threads, tests' settle); a lease row keeps it to one active scheduler.
+    kit = app.extensions["rencai.kit"]
+    kit.worker.every(0.5, lambda: fire_due_timers(kit.db, kit.outbox))
+    return app

@@ -1,3 +1,4 @@
+"""workflow's HTTP surface: parse with schemas, call the use cases, return. No logic here."""
 from flask_smorest import Blueprint
 
 from services.common.app import kit
@@ -7,14 +8,24 @@ from services.common.schemas import PageQuerySchema
 from . import schemas, service
 
 blp = Blueprint("workflow", __name__, description="业务办理：申请、待办与审核")
+admin = Blueprint("workflow-admin", __name__, url_prefix="/admin",
+                  description="管理员：流程定义、版本迁移、办理异常、业务限制、通知公告")
+portal = Blueprint("workflow-portal", __name__, description="门户：人才服务列表、在办业务、通知与提示")
+blueprints = [blp, admin, portal]
 
+
+def _k():
+    return kit()
+
+
+# --- applying -------------------------------------------------------------------------------
 
 @blp.route("/processes", methods=["GET"])
 @blp.response(200, schemas.ProcessSchema(many=True))
 @login_required()
 def list_processes():
     """可办理的业务及其申请表单"""
-    return service.list_processes(kit().db)
+    return service.list_processes(_k().db)
 
 
 @blp.route("/instances", methods=["POST"])
@@ -23,44 +34,99 @@ def list_processes():
 @login_required()
 def start_instance(body):
     """提交业务申请"""
-    instance = service.start_instance(kit().db, kit().outbox, current_claims(),
-                                      body["process_key"], body["data"])
-    return service.instance_detail(kit().db, current_claims(), instance.id)
+    instance = service.start_instance(_k().db, _k().outbox, current_claims(),
+                                      body["process_key"], body["data"], body["business_key"])
+    return service.instance_detail(_k().db, current_claims(), instance.id)
 
 
 @blp.route("/instances", methods=["GET"])
-@blp.arguments(PageQuerySchema, location="query")
+@blp.arguments(schemas.InstanceQuerySchema, location="query")
 @blp.response(200, schemas.InstancePageSchema)
 @login_required()
 def my_instances(query):
     """我的申请（在办与已办结）"""
-    return service.my_instances(kit().db, current_claims(), query["page"], query["per_page"])
+    return service.my_instances(_k().db, current_claims(), query["page"], query["per_page"],
+                                query["status"])
 
 
 @blp.route("/instances/<instance_id>", methods=["GET"])
 @blp.response(200, schemas.InstanceSchema)
 @login_required()
 def get_instance(instance_id):
-    """申请详情：当前环节、办理人、审核记录"""
-    return service.instance_detail(kit().db, current_claims(), instance_id)
+    """申请详情：状态、当前环节、办理人、审核记录"""
+    return service.instance_detail(_k().db, current_claims(), instance_id)
 
+
+@blp.route("/instances/<instance_id>/withdraw", methods=["POST"])
+@blp.arguments(schemas.WithdrawSchema)
+@blp.response(200, schemas.InstanceSchema)
+@login_required()
+def withdraw(body, instance_id):
+    """撤回申请（审核开始前）"""
+    service.withdraw(_k().db, _k().outbox, current_claims(), instance_id, body["reason"])
+    return service.instance_detail(_k().db, current_claims(), instance_id)
+
+
+@blp.route("/instances/<instance_id>/audit", methods=["GET"])
+@blp.response(200, schemas.AuditSchema(many=True))
+@login_required()
+def audit_trail(instance_id):
+    """完整办理记录（认领、转交、备注、时限、异常……），供审核人员查看"""
+    return service.audit_trail(_k().db, current_claims(), instance_id)
+
+
+# --- the inbox ------------------------------------------------------------------------------
 
 @blp.route("/tasks", methods=["GET"])
 @blp.arguments(schemas.TaskQuerySchema, location="query")
 @blp.response(200, schemas.TaskPageSchema)
 @login_required()
 def inbox(query):
-    """待办 / 已办任务"""
-    return service.inbox(kit().db, current_claims(), query["status"], query["page"],
-                         query["per_page"])
+    """待办 / 已办任务：筛选、排序、分页"""
+    return service.inbox(_k().db, current_claims(), query)
+
+
+@blp.route("/tasks/counts", methods=["GET"])
+@blp.response(200, schemas.CountsSchema)
+@login_required()
+def task_counts():
+    """各任务组待办数（未认领、已超时）"""
+    return service.counts(_k().db, current_claims())
+
+
+@blp.route("/tasks/filters", methods=["GET"])
+@blp.response(200, schemas.SavedFilterSchema(many=True))
+@login_required()
+def saved_filters():
+    """我保存的待办筛选条件"""
+    return service.saved_filters(_k().db, current_claims())
+
+
+@blp.route("/tasks/filters", methods=["POST"])
+@blp.arguments(schemas.SavedFilterInSchema)
+@blp.response(201, schemas.SavedFilterSchema)
+@login_required()
+def save_filter(body):
+    """保存待办筛选条件"""
+    query = schemas.TaskQuerySchema(exclude=("page", "per_page", "cursor")).dump(body["criteria"])
+    query = {k: v for k, v in query.items() if v is not None}
+    return service.save_filter(_k().db, current_claims(), body["name"], query)
+
+
+@blp.route("/tasks/filters/<filter_id>", methods=["DELETE"])
+@blp.response(204)
+@login_required()
+def delete_filter(filter_id):
+    """删除筛选条件"""
+    service.delete_filter(_k().db, current_claims(), filter_id)
 
 
 @blp.route("/tasks/<task_id>", methods=["GET"])
 @blp.response(200, schemas.TaskSchema)
 @login_required()
 def get_task(task_id):
-    """任务详情与表单"""
-    return service.task_detail(kit().db, current_claims(), task_id)
+    """任务详情：表单、申请内容、附件与备注"""
+    return service.task_detail(_k().db, current_claims(), task_id)
 
 
 @blp.route("/tasks/<task_id>/complete", methods=["POST"])
@@ -69,6 +135,213 @@ def get_task(task_id):
 @login_required()
 def complete_task(body, task_id):
     """办理任务：审核（通过 / 不通过 / 退回）或修改后重新提交"""
-    instance = service.complete_task(kit().db, kit().outbox, current_claims(), task_id,
+    instance = service.complete_task(_k().db, _k().outbox, current_claims(), task_id,
                                      body["data"])
-    return service.instance_detail(kit().db, current_claims(), instance.id)
+    return service.instance_detail(_k().db, current_claims(), instance.id)
+
+
+@blp.route("/tasks/<task_id>/claim", methods=["POST"])
+@blp.response(200, schemas.TaskSummarySchema)
+@login_required()
+def claim(task_id):
+    """认领任务"""
+    return service.claim(_k().db, current_claims(), task_id)
+
+
+@blp.route("/tasks/<task_id>/unclaim", methods=["POST"])
+@blp.response(200, schemas.TaskSummarySchema)
+@login_required()
+def unclaim(task_id):
+    """取消认领，退回任务组"""
+    return service.unclaim(_k().db, current_claims(), task_id)
+
+
+@blp.route("/tasks/<task_id>/assign", methods=["POST"])
+@blp.arguments(schemas.AssignSchema)
+@blp.response(200, schemas.TaskSummarySchema)
+@login_required()
+def assign(body, task_id):
+    """转交给同组同事"""
+    return service.assign(_k().db, current_claims(), task_id, body["assignee_id"],
+                          body["comment"])
+
+
+@blp.route("/tasks/<task_id>/colleagues", methods=["GET"])
+@blp.response(200, schemas.ColleagueSchema(many=True))
+@login_required()
+def colleagues(task_id):
+    """可转交的同组同事"""
+    return service.colleagues(_k().db, current_claims(), task_id)
+
+
+@blp.route("/tasks/<task_id>/comments", methods=["POST"])
+@blp.arguments(schemas.CommentSchema)
+@blp.response(201, schemas.AuditSchema)
+@login_required()
+def comment(body, task_id):
+    """添加备注"""
+    return service.comment(_k().db, current_claims(), task_id, body["body"])
+
+
+# --- admins: definitions --------------------------------------------------------------------
+
+@admin.route("/definitions/<process_key>/validate", methods=["POST"])
+@admin.arguments(schemas.DefinitionUploadSchema)
+@admin.response(200, schemas.ValidSchema)
+@login_required()
+def validate_definition(body, process_key):
+    """校验流程定义（不保存）"""
+    return service.check(current_claims(), process_key, body["bpmn_xml"], body["forms"])
+
+
+@admin.route("/definitions/<process_key>/versions", methods=["POST"])
+@admin.arguments(schemas.DefinitionUploadSchema)
+@admin.response(201, schemas.DefinitionSchema)
+@login_required()
+def upload_definition(body, process_key):
+    """上传新版本（校验通过后保存为待发布）"""
+    return service.upload(_k().db, current_claims(), process_key, body["bpmn_xml"],
+                          body["forms"], body["note"])
+
+
+@admin.route("/definitions/<process_key>/versions", methods=["GET"])
+@admin.response(200, schemas.DefinitionSchema(many=True))
+@login_required()
+def list_versions(process_key):
+    """版本列表（上传人、时间、在办申请数）"""
+    return service.versions(_k().db, current_claims(), process_key)
+
+
+@admin.route("/definitions/<process_key>/versions/<int:version>", methods=["GET"])
+@admin.response(200, schemas.DefinitionFileSchema)
+@login_required()
+def download_version(process_key, version):
+    """下载某版本的 BPMN 与表单"""
+    return service.download(_k().db, current_claims(), process_key, version)
+
+
+@admin.route("/definitions/<process_key>/versions/<int:version>/diff", methods=["GET"])
+@admin.response(200, schemas.DiffSchema)
+@login_required()
+def diff_version(process_key, version):
+    """与运行中版本的差异"""
+    return service.diff(_k().db, current_claims(), process_key, version)
+
+
+@admin.route("/definitions/<process_key>/versions/<int:version>/deploy", methods=["POST"])
+@admin.response(200, schemas.DefinitionSchema)
+@login_required()
+def deploy_version(process_key, version):
+    """发布（或回滚到）某版本：新申请按此版本办理，在办申请不变"""
+    return service.make_current(_k().db, current_claims(), process_key, version)
+
+
+@admin.route("/definitions/<process_key>/migrations", methods=["POST"])
+@admin.arguments(schemas.MigrateSchema)
+@admin.response(200, schemas.MigrationReportSchema)
+@login_required()
+def migrate(body, process_key):
+    """把在办申请迁移到某版本（dry_run 只检查）"""
+    return service.migrate(_k().db, _k().outbox, current_claims(), process_key, body["version"],
+                           body["instance_ids"], body["dry_run"])
+
+
+# --- admins: incidents, restrictions, notices -----------------------------------------------
+
+@admin.route("/incidents", methods=["GET"])
+@admin.arguments(PageQuerySchema, location="query")
+@admin.response(200, schemas.InstancePageSchema)
+@login_required()
+def incidents(query):
+    """办理异常的申请"""
+    return service.incidents(_k().db, current_claims(), query["page"], query["per_page"])
+
+
+@admin.route("/incidents/<instance_id>/retry", methods=["POST"])
+@admin.arguments(schemas.RetrySchema)
+@admin.response(200, schemas.InstanceSchema)
+@login_required()
+def retry(body, instance_id):
+    """修正数据后重试"""
+    service.retry(_k().db, _k().outbox, current_claims(), instance_id, body["data"])
+    return service.instance_detail(_k().db, current_claims(), instance_id)
+
+
+@admin.route("/restrictions", methods=["GET"])
+@admin.response(200, schemas.RestrictionSchema(many=True))
+@login_required()
+def list_restrictions():
+    """业务限制列表"""
+    return service.restrictions(_k().db, current_claims())
+
+
+@admin.route("/restrictions", methods=["POST"])
+@admin.arguments(schemas.RestrictionInSchema)
+@admin.response(201, schemas.RestrictionSchema)
+@login_required()
+def restrict(body):
+    """限制个人或单位办理某业务（须说明原因）"""
+    return service.restrict(_k().db, current_claims(), body["subject_id"], body["process_key"],
+                            body["reason"])
+
+
+@admin.route("/restrictions/<restriction_id>", methods=["DELETE"])
+@admin.response(204)
+@login_required()
+def lift(restriction_id):
+    """解除限制"""
+    service.lift(_k().db, current_claims(), restriction_id)
+
+
+@admin.route("/notices", methods=["POST"])
+@admin.arguments(schemas.NoticeInSchema)
+@admin.response(201, schemas.NoticeSchema)
+@login_required()
+def publish_notice(body):
+    """发布通知公告"""
+    return service.publish_notice(_k().db, current_claims(), body["title"], body["body"],
+                                  body["attachment_ids"])
+
+
+# --- the portal -----------------------------------------------------------------------------
+
+@portal.route("/catalogue", methods=["GET"])
+@portal.response(200, schemas.CatalogueEntrySchema(many=True))
+@login_required()
+def catalogue():
+    """人才服务列表：可办理的业务，不能办理时说明原因"""
+    return service.catalogue(_k().db, current_claims())
+
+
+@portal.route("/in-progress", methods=["GET"])
+@portal.response(200, schemas.InProgressSchema)
+@login_required()
+def in_progress():
+    """在办业务（个人本人的；单位账号为本单位人员的）"""
+    return service.in_progress(_k().db, current_claims())
+
+
+@portal.route("/notices", methods=["GET"])
+@portal.arguments(PageQuerySchema, location="query")
+@portal.response(200, schemas.NoticePageSchema)
+@login_required()
+def notices(query):
+    """通知公告（查看更多）"""
+    return service.notices(_k().db, query["page"], query["per_page"])
+
+
+@portal.route("/prompts", methods=["GET"])
+@portal.arguments(PageQuerySchema, location="query")
+@portal.response(200, schemas.PromptListSchema)
+@login_required()
+def prompts(query):
+    """业务提示（查看更多）"""
+    return service.prompts(_k().db, current_claims(), query["page"], query["per_page"])
+
+
+@portal.route("/prompts/read", methods=["POST"])
+@portal.response(204)
+@login_required()
+def read_prompts():
+    """全部标为已读"""
+    service.mark_prompts_read(_k().db, current_claims())

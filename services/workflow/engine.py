@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
+from datetime import datetime
 from functools import lru_cache
 
 from lxml import etree
@@ -22,13 +23,21 @@ from SpiffWorkflow.bpmn.parser import BpmnParser, BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.specs.defaults import EndEvent, UserTask
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, EndEvent, UserTask
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.util.task import TaskState
 
 BPMN_NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+RENCAI_NS = "https://rencai.example/bpmn/extensions"
+# Every element whose text is an expression or a script the engine will run.
+EXPRESSION_TAGS = [("conditionExpression", "eval"), ("completionCondition", "eval"),
+                   ("loopCardinality", "eval"), ("timeDuration", "eval"), ("timeDate", "eval"),
+                   ("timeCycle", "eval"), ("script", "exec")]
 # Helpers a BPMN expression may call; everything else is out of reach.
 ALLOWED_HELPERS = {"len": len, "min": min, "max": max, "sorted": sorted, "any": any, "all": all,
-                   "str": str, "int": int, "float": float, "bool": bool, "round": round}
+                   "str": str, "int": int, "float": float, "bool": bool, "round": round,
+                   "sum": sum, "abs": abs}
 
 
 class UnsafeBpmn(Exception):
@@ -67,7 +76,27 @@ class RestrictedEnvironment(TaskDataEnvironment):
         return True
 
 
-SCRIPT_ENGINE = PythonScriptEngine(environment=RestrictedEnvironment())
+class RencaiScriptEngine(PythonScriptEngine):
+    """A multi-instance child evaluates its completion condition with its own data, which
+    holds a stale copy of the output collection; give it the panel's results so far."""
+
+    def evaluate(self, task, expression, external_context=None):
+        parent = task.parent
+        spec = parent.task_spec if parent is not None else None
+        if isinstance(spec, MultiInstanceTask) and spec.data_output is not None \
+                and spec.data_output.bpmn_id in parent.data:
+            name = spec.data_output.bpmn_id
+            data = {**task.data, name: parent.data[name]}
+            try:
+                return self.environment.evaluate(expression, data, external_context)
+            except Exception as error:  # noqa: BLE001 - reported like Spiff's own errors
+                from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+                raise WorkflowTaskException(f"Error evaluating expression '{expression}'",
+                                            task=task, exception=error) from error
+        return super().evaluate(task, expression, external_context)
+
+
+SCRIPT_ENGINE = RencaiScriptEngine(environment=RestrictedEnvironment())
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure())
 
 
@@ -80,8 +109,8 @@ def check_bpmn(xml: bytes, process_key: str) -> None:
     except (ValidationException, etree.XMLSyntaxError, Exception) as error:
         raise UnsafeBpmn(f"BPMN 文件无效：{error}") from error
     root = etree.fromstring(xml)
-    expressions = [(node.text or "", "eval") for node in root.iterfind(".//bpmn:conditionExpression", BPMN_NS)]
-    expressions += [(node.text or "", "exec") for node in root.iterfind(".//bpmn:script", BPMN_NS)]
+    expressions = [(node.text or "", mode) for tag, mode in EXPRESSION_TAGS
+                   for node in root.iterfind(f".//bpmn:{tag}", BPMN_NS)]
     allowed = set(_restricted_globals()["__builtins__"])
     for source, mode in expressions:
         try:
@@ -91,7 +120,7 @@ def check_bpmn(xml: bytes, process_key: str) -> None:
         # Builtins outside the allow-list (open, getattr, globals, ...) would only fail when
         # the process reaches them; refuse them now.
         names = {node.id for node in ast.walk(ast.parse(source.strip(), mode=mode))
-                 if isinstance(node, ast.Name)}
+                 if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
         forbidden = sorted(name for name in names & set(dir(builtins)) if name not in allowed)
         if forbidden:
             raise UnsafeBpmn(f"流程表达式使用了不允许的函数：{'、'.join(forbidden)}")
@@ -104,13 +133,20 @@ def _specs(xml: bytes, process_key: str):
     return parser.get_spec(process_key), parser.get_subprocess_specs(process_key)
 
 
-def new_workflow(xml: bytes, process_key: str, data: dict) -> BpmnWorkflow:
+def new_workflow(xml: bytes, process_key: str, data: dict, run: bool = True) -> BpmnWorkflow:
+    """A new workflow with the start data; `run=False` leaves the first engine steps to the
+    caller (so that a failing script leaves a workflow to keep as an incident)."""
     spec, subprocesses = _specs(xml, process_key)
     workflow = BpmnWorkflow(spec, subprocesses, script_engine=SCRIPT_ENGINE)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(copy.deepcopy(data))
-    workflow.do_engine_steps()
+    if run:
+        workflow.do_engine_steps()
     return workflow
+
+
+def run(workflow: BpmnWorkflow) -> None:
+    workflow.do_engine_steps()
 
 
 def restore(serialized: str) -> BpmnWorkflow:
@@ -128,18 +164,176 @@ def ready_user_tasks(workflow: BpmnWorkflow):
             if isinstance(task.task_spec, UserTask)]
 
 
+def task_state(workflow: BpmnWorkflow, task_id: str) -> str | None:
+    """READY / COMPLETED / CANCELLED ... of a task, None when the tree no longer holds it."""
+    import uuid
+
+    task = workflow.get_task_from_id(uuid.UUID(task_id))
+    return TaskState.get_name(task.state) if task is not None else None
+
+
+def task_key(task) -> str:
+    return task.task_spec.bpmn_id or task.task_spec.name
+
+
+def panel_member(task) -> str | None:
+    """For a child of a multi-instance task, the item it was made for (e.g. an expert's
+    account id), which the service turns into the task's assignee."""
+    spec = task.parent.task_spec if task.parent is not None else None
+    if isinstance(spec, MultiInstanceTask) and spec.input_item is not None:
+        item = task.data.get(spec.input_item.bpmn_id)
+        return item if isinstance(item, str) else None
+    return None
+
+
+def _timer_due(task) -> datetime | None:
+    value = task._get_internal_data("event_value")
+    if not isinstance(value, str):
+        return None
+    try:
+        return TimerEventDefinition.get_datetime(value)
+    except ValueError:
+        return None
+
+
+def deadlines(task) -> tuple[datetime | None, datetime | None]:
+    """(due, remind) of a user task: its interrupting and non-interrupting boundary timers."""
+    due = remind = None
+    holder = task.parent if task.parent is not None else None
+    # A multi-instance child's boundary events hang off the multi-instance task's parent.
+    if holder is not None and isinstance(holder.task_spec, MultiInstanceTask):
+        holder = holder.parent
+    for sibling in (holder.children if holder is not None else []):
+        spec = sibling.task_spec
+        if isinstance(spec, BoundaryEvent) and sibling.state == TaskState.WAITING \
+                and isinstance(spec.event_definition, TimerEventDefinition):
+            when = _timer_due(sibling)
+            if when is None:
+                continue
+            if spec.cancel_activity:
+                due = min(due, when) if due else when
+            else:
+                remind = min(remind, when) if remind else when
+    return due, remind
+
+
+def waiting_timers(workflow: BpmnWorkflow) -> dict[str, dict]:
+    """{task id: {key, name, due, interrupting}} of every timer the workflow waits on."""
+    timers = {}
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        spec = task.task_spec
+        if isinstance(getattr(spec, "event_definition", None), TimerEventDefinition):
+            timers[str(task.id)] = {"key": task_key(task), "name": spec.bpmn_name or task_key(task),
+                                    "due": _timer_due(task),
+                                    "interrupting": bool(getattr(spec, "cancel_activity", True)),
+                                    "attached_to": getattr(task.parent.task_spec, "name", "")
+                                    .removesuffix(".BoundaryEventSplit")}
+    return timers
+
+
+def next_timer_at(workflow: BpmnWorkflow) -> datetime | None:
+    dues = [t["due"] for t in waiting_timers(workflow).values() if t["due"] is not None]
+    return min(dues) if dues else None
+
+
+def fire_due_timers(workflow: BpmnWorkflow) -> list[dict]:
+    """Fires the timers whose time has come and runs the engine on; returns those fired."""
+    before = waiting_timers(workflow)
+    workflow.refresh_timers()
+    workflow.do_engine_steps()
+    import uuid
+
+    fired = []
+    for task_id, timer in before.items():
+        task = workflow.get_task_from_id(uuid.UUID(task_id))
+        if task is not None and task.state == TaskState.COMPLETED:
+            fired.append(timer)
+    return fired
+
+
 def complete(workflow: BpmnWorkflow, task_id: str, data: dict) -> None:
     import uuid
 
     task = workflow.get_task_from_id(uuid.UUID(task_id))
     task.data.update(copy.deepcopy(data))
+    # A multi-instance child's form data is its output item (one expert's opinion).
+    spec = task.parent.task_spec if task.parent is not None else None
+    if isinstance(spec, MultiInstanceTask) and spec.output_item is not None:
+        opinion = copy.deepcopy(data)
+        if spec.input_item is not None:
+            opinion[spec.input_item.bpmn_id] = task.data.get(spec.input_item.bpmn_id)
+        task.data[spec.output_item.bpmn_id] = opinion
     task.run()
     workflow.do_engine_steps()
+
+
+def failed_tasks(workflow: BpmnWorkflow):
+    return workflow.get_tasks(state=TaskState.ERROR)
+
+
+def retry(workflow: BpmnWorkflow, data: dict) -> None:
+    """Runs the failed tasks again with `data` merged in (an admin's fix), then goes on."""
+    for task in failed_tasks(workflow):
+        task.data.update(copy.deepcopy(data))
+        task.run()
+    workflow.do_engine_steps()
+
+
+def workflow_data(workflow: BpmnWorkflow) -> dict:
+    """The data of the furthest task (what scripts have computed so far)."""
+    return workflow.last_task.data if workflow.last_task is not None else {}
+
+
+def cancel(workflow: BpmnWorkflow) -> None:
+    workflow.cancel()
 
 
 def outcome(workflow: BpmnWorkflow) -> str | None:
     """'approved' / 'rejected' from the end event reached (ids end_approved / end_rejected)."""
     for task in workflow.get_tasks(state=TaskState.COMPLETED):
-        if isinstance(task.task_spec, EndEvent) and task.task_spec.bpmn_id:
-            return task.task_spec.bpmn_id.removeprefix("end_")
+        bpmn_id = task.task_spec.bpmn_id or ""
+        if isinstance(task.task_spec, EndEvent) and bpmn_id.startswith("end_"):
+            return bpmn_id.removeprefix("end_")
     return None
+
+
+@lru_cache(maxsize=64)
+def process_settings(xml: bytes, process_key: str) -> dict:
+    """Per-process switches on the <process> element (rencai:fourEyes="false" to relax)."""
+    process = etree.fromstring(xml).find(f"bpmn:process[@id='{process_key}']", BPMN_NS)
+    four_eyes = (process.get(f"{{{RENCAI_NS}}}fourEyes", "true") if process is not None
+                 else "true").lower() != "false"
+    return {"four_eyes": four_eyes}
+
+
+def _diff(xml: bytes, process_key: str, workflow: BpmnWorkflow):
+    from SpiffWorkflow.bpmn.util.diff import diff_workflow
+
+    spec, subprocesses = _specs(xml, process_key)
+    top, _ = diff_workflow(SERIALIZER.registry, workflow, spec, subprocesses)
+    return spec, subprocesses, top
+
+
+def migration_problem(xml: bytes, process_key: str, workflow: BpmnWorkflow) -> str | None:
+    """Why the workflow cannot move onto this spec (a task it waits on is gone), or None."""
+    _, _, top = _diff(xml, process_key, workflow)
+    live = [t for t in top.removed if t.state in (TaskState.READY, TaskState.WAITING,
+                                                   TaskState.STARTED)]
+    if live:
+        names = sorted({t.task_spec.bpmn_name or t.task_spec.name for t in live})
+        return f"目标版本删除了当前环节：{'、'.join(names)}"
+    return None
+
+
+def migrate_to(xml: bytes, process_key: str, workflow: BpmnWorkflow) -> BpmnWorkflow:
+    """Moves the workflow onto another version of its spec (Spiff's diff and migrate)."""
+    from SpiffWorkflow.bpmn.util.diff import migrate_workflow
+
+    spec, subprocesses, top = _diff(xml, process_key, workflow)
+    problem = migration_problem(xml, process_key, workflow)
+    if problem:
+        raise UnsafeBpmn(problem)
+    migrate_workflow(top, workflow, spec)
+    workflow.subprocess_specs = subprocesses
+    workflow.do_engine_steps()
+    return workflow

@@ -1,23 +1,38 @@
 """What workflow publishes and what it consumes.
 
 Publishes:
-  workflow.instance.started    {instance_id, process_key, title, applicant_id, unit_id,
-                                attachment_ids}
+  workflow.instance.started     {instance_id, process_key, title, applicant_id, unit_id,
+                                 business_key, attachment_ids}
   workflow.instance.resubmitted {instance_id, applicant_id, attachment_ids}
-  workflow.task.created        {task_id, instance_id, task_key, title, candidate_group}
-  workflow.task.completed      {task_id, instance_id, task_key, decision, actor_id}
-  workflow.instance.completed  {instance_id, process_key, title, applicant_id, unit_id,
-                                outcome, completed_at}
-Consumes (its read model of orgs):
-  orgs.org.registered, orgs.affiliation.approved
+  workflow.instance.withdrawn   {instance_id, process_key, applicant_id, attachment_ids}
+  workflow.instance.failed      {instance_id, process_key, error}       (an incident)
+  workflow.instance.migrated    {instance_id, from_version, to_version}
+  workflow.task.created         {task_id, instance_id, task_key, title, candidate_group,
+                                 assignee, due_at}
+  workflow.task.completed       {task_id, instance_id, task_key, decision, actor_id}
+  workflow.task.reminded        {task_id, instance_id, title, candidate_group, assignee, due_at}
+  workflow.timer.fired          {instance_id, timer, name, interrupting}
+  workflow.instance.completed   {instance_id, process_key, title, applicant_id, unit_id,
+                                 outcome (approved | rejected | withdrawn), status,
+                                 completed_at}
+Consumes:
+  orgs.org.registered, orgs.affiliation.approved   its read model of orgs
+  identity.account.created                         staff and experts (colleagues, panels)
+  workflow.task.created, workflow.instance.completed, workflow.task.reminded
+                                                   per-user prompts
 """
 from services.common.app import ServiceKit
 
 from . import routing
+from .service.catalogue import on_instance_completed, on_task_created, on_task_reminded
 
 
 def handlers(_kit: ServiceKit) -> dict:
     return {
         "orgs.org.registered": routing.on_org_registered,
         "orgs.affiliation.approved": routing.on_affiliation_approved,
+        "identity.account.created": routing.on_account_created,
+        "workflow.task.created": on_task_created,
+        "workflow.instance.completed": on_instance_completed,
+        "workflow.task.reminded": on_task_reminded,
     }

@@ -90,3 +90,24 @@ def validate(process_key: str, forms: dict[str, dict], form_name: str, data: dic
     if errors:
         raise ValidationFailed("；".join(errors.values()), errors)
     return data
+
+
+def schema_problem(process_key: str, forms: dict[str, dict], form_name: str) -> str | None:
+    """Why a form cannot be used (not a valid JSON Schema, a $ref to a missing form), or None."""
+    from jsonschema.exceptions import SchemaError
+    from referencing.exceptions import Unresolvable
+
+    schema = forms[form_name]
+    if not isinstance(schema, dict):
+        return "表单应为 JSON 对象"
+    try:
+        Draft202012Validator.check_schema(schema)
+        for _ in _validator(process_key, forms, form_name).iter_errors({}):
+            pass
+    except SchemaError as error:
+        return f"表单不是有效的 JSON Schema：{error.message}"
+    except Unresolvable as error:
+        return f"表单引用的文件不存在：{error}"
+    except Exception as error:  # noqa: BLE001 - anything else makes the form unusable
+        return f"表单无法使用：{error}"
+    return None

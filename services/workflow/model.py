@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (JSON, ForeignKey, Index, Integer, LargeBinary, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.bus import bus_tables
@@ -14,9 +15,22 @@ from services.common.db import UtcDateTime, utcnow
 LANE_TITLES = {"applicant": "申请人", "unit": "用人单位", "supervisor": "归口单位",
                "bureau": "市局", "expert": "专家", "district": "区委人才办",
                "committee": "竞赛组委会", "admin": "管理员"}
+# The stage in plain words while a lane holds the application ("归口单位审核中").
+STAGE_TITLES = {"applicant": "退回申请人修改中", "unit": "用人单位审核中",
+                "supervisor": "归口单位审核中", "bureau": "市局审核中", "expert": "专家评审中",
+                "district": "区委人才办审核中", "committee": "竞赛组委会审核中",
+                "admin": "管理员处理中"}
 DECISION_TITLES = {"approve": "通过", "reject": "不通过", "return": "退回修改",
-                   "submit": "提交申请", "resubmit": "修改后重新提交"}
-OUTCOME_TITLES = {"approved": "已通过", "rejected": "未通过"}
+                   "submit": "提交申请", "resubmit": "修改后重新提交", "withdraw": "撤回申请",
+                   "overdue": "超过规定时限", "remind": "时限提醒", "claim": "认领任务",
+                   "unclaim": "退回任务池", "assign": "转交同事", "comment": "备注",
+                   "incident": "办理异常", "retry": "异常处理后重试", "migrate": "迁移流程版本",
+                   "task_created": "任务到达"}
+# What the applicant's timeline shows; the rest of the audit trail is for staff.
+PUBLIC_ACTIONS = {"submit", "approve", "reject", "return", "resubmit", "withdraw", "overdue"}
+OUTCOME_TITLES = {"approved": "已通过", "rejected": "未通过", "withdrawn": "已撤回"}
+STATUS_TITLES = {"running": "办理中", "returned": "已退回待修改", "completed": "已办结",
+                 "rejected": "未通过", "withdrawn": "已撤回", "failed": "办理异常"}
 
 
 class Base(DeclarativeBase):
@@ -40,12 +54,17 @@ class Definition(Base):
     bpmn_xml: Mapped[bytes] = mapped_column(LargeBinary)
     forms: Mapped[dict] = mapped_column(JSON)
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # draft (uploaded, not yet in use) | deployed (new instances start on it) | retired
+    state: Mapped[str] = mapped_column(String(20), default="deployed", server_default="deployed")
+    uploaded_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    note: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
 
 class Instance(Base):
     """A running or finished business. `version` makes every update compare-and-swap."""
 
     __tablename__ = "instance"
+    __table_args__ = (Index("ix_instance_next_timer_at", "next_timer_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     definition_id: Mapped[str] = mapped_column(ForeignKey("definition.id"))
@@ -54,9 +73,15 @@ class Instance(Base):
     applicant_id: Mapped[str] = mapped_column(String(36), index=True)
     applicant_name: Mapped[str] = mapped_column(String(100))
     unit_id: Mapped[str] = mapped_column(String(36), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="running")  # running | completed
+    business_key: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    # running | returned | completed | rejected | withdrawn | failed
+    status: Mapped[str] = mapped_column(String(20), default="running", index=True)
     outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    stage: Mapped[str] = mapped_column(String(100), default="", server_default="")
     application: Mapped[dict] = mapped_column(JSON)
+    result: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # e.g. the expert panel's
+    incident: Mapped[str | None] = mapped_column(Text, nullable=True)
+    next_timer_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     serialized: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -68,7 +93,8 @@ class Task(Base):
     """One user task waiting in (or done from) a candidate group's inbox."""
 
     __tablename__ = "task"
-    __table_args__ = (Index("ix_task_inbox", "candidate_group", "status", "created_at"),)
+    __table_args__ = (Index("ix_task_inbox", "candidate_group", "status", "created_at"),
+                      Index("ix_task_assignee", "assignee", "status", "created_at"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # Spiff's task id
     instance_id: Mapped[str] = mapped_column(ForeignKey("instance.id"), index=True)
@@ -76,11 +102,18 @@ class Task(Base):
     title: Mapped[str] = mapped_column(String(200))
     lane: Mapped[str] = mapped_column(String(30))
     candidate_group: Mapped[str] = mapped_column(String(80))
-    status: Mapped[str] = mapped_column(String(20), default="ready")  # ready | completed
+    status: Mapped[str] = mapped_column(String(20), default="ready")  # ready|completed|cancelled
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     completed_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    completed_by_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    decision: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    assignee: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    assignee_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
+    remind_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class AuditEntry(Base):
@@ -94,9 +127,12 @@ class AuditEntry(Base):
     actor_id: Mapped[str] = mapped_column(String(36))
     actor_name: Mapped[str] = mapped_column(String(100))
     actor_org: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    actor_role: Mapped[str | None] = mapped_column(String(30), nullable=True)  # lane, or system
     stage: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(20))
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    task_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    detail: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class OrgEntry(Base):
@@ -117,3 +153,81 @@ class PersonUnit(Base):
 
     person_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     unit_id: Mapped[str] = mapped_column(String(36))
+
+
+class StaffMember(Base):
+    """Read model of identity.account.created for staff and unit accounts: who belongs to
+    which candidate group (colleagues to assign to, the experts of a pool)."""
+
+    __tablename__ = "staff_member"
+
+    account_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(100))
+    org_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    roles: Mapped[list] = mapped_column(JSON)
+
+
+class SchedulerLease(Base):
+    """One row per singleton loop (the timer scheduler): whoever holds an unexpired lease
+    is the only one acting; the others wait for it to lapse."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(80))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Restriction(Base):
+    """An admin keeps a person or unit from starting a business, with the reason they see."""
+
+    __tablename__ = "restriction"
+    __table_args__ = (UniqueConstraint("subject_id", "process_key", name="uq_restriction"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(36), index=True)  # account or unit id
+    process_key: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(500))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Notice(Base):
+    """A policy notice published by admins (通知公告)."""
+
+    __tablename__ = "notice"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    attachment_ids: Mapped[list] = mapped_column(JSON)
+    published_by: Mapped[str] = mapped_column(String(100))
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+
+
+class Prompt(Base):
+    """A per-user business prompt made from a bus event ("您的申请已被退回……")."""
+
+    __tablename__ = "prompt"
+    __table_args__ = (Index("ix_prompt_user", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(36))
+    instance_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    text: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class SavedFilter(Base):
+    """A reviewer's named inbox filter (the query parameters of GET /tasks)."""
+
+    __tablename__ = "saved_filter"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_saved_filter_name"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    query: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from services.common.errors import Conflict
 
-from .model import LANE_TITLES, Instance, OrgEntry, PersonUnit
+from .model import LANE_TITLES, Instance, OrgEntry, PersonUnit, StaffMember
 
 
 def unit_of(session: Session, person_id: str) -> str | None:
@@ -68,3 +68,13 @@ def on_org_registered(session: Session, envelope: dict) -> None:
 def on_affiliation_approved(session: Session, envelope: dict) -> None:
     data = envelope["data"]
     session.merge(PersonUnit(person_id=data["person_id"], unit_id=data["unit_id"]))
+
+
+def on_account_created(session: Session, envelope: dict) -> None:
+    """Staff and unit accounts: who belongs to which group (colleagues, expert pools)."""
+    data = envelope["data"]
+    if data.get("kind") not in ("staff", "unit"):
+        return
+    session.merge(StaffMember(account_id=data["account_id"], kind=data["kind"],
+                              name=data.get("display_name") or "", org_id=data.get("org_id"),
+                              roles=list(data.get("roles") or [])))

@@ -2,6 +2,8 @@ from marshmallow import Schema, fields, validate
 
 from services.common.schemas import PageQuerySchema, page_of
 
+STATUSES = ["running", "returned", "completed", "rejected", "withdrawn", "failed"]
+
 
 class ProcessSchema(Schema):
     process_key = fields.String()
@@ -13,6 +15,8 @@ class ProcessSchema(Schema):
 class StartInstanceSchema(Schema):
     process_key = fields.String(required=True, validate=validate.Length(min=1, max=64),
                                 metadata={"description": "业务编号，如 plan_project"})
+    business_key = fields.String(load_default=None, validate=validate.Length(min=1, max=64),
+                                 metadata={"description": "业务单号（可选，办理中唯一）"})
     data = fields.Dict(required=True, metadata={"description": "按申请表单填写的内容"})
 
 
@@ -21,9 +25,56 @@ class CompleteTaskSchema(Schema):
                                                 "审核环节为 {decision, comment}"})
 
 
+class WithdrawSchema(Schema):
+    reason = fields.String(load_default=None, validate=validate.Length(max=500),
+                           metadata={"description": "撤回原因"})
+
+
+class RetrySchema(Schema):
+    data = fields.Dict(load_default=dict, metadata={"description": "修正后的流程数据"})
+
+
+class InstanceQuerySchema(PageQuerySchema):
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES + ["active"]),
+                           metadata={"description": "按状态筛选；active 为在办"})
+
+
 class TaskQuerySchema(PageQuerySchema):
     status = fields.String(load_default="ready", validate=validate.OneOf(["ready", "completed"]),
                            metadata={"description": "ready 待办；completed 已办"})
+    scope = fields.String(load_default="all",
+                          validate=validate.OneOf(["all", "mine", "group", "team"]),
+                          metadata={"description": "all 我的及未认领；mine 我认领的；group 未认领；"
+                                    "team 本组全部"})
+    group = fields.String(load_default=None, validate=validate.Length(max=80))
+    process_key = fields.String(load_default=None, validate=validate.Length(max=64))
+    stage = fields.String(load_default=None, validate=validate.Length(max=64),
+                          metadata={"description": "环节（任务编号，如 supervisor_review）"})
+    applicant = fields.String(load_default=None, validate=validate.Length(max=100),
+                              metadata={"description": "申请人姓名（包含）"})
+    unit_id = fields.String(load_default=None, validate=validate.Length(max=36))
+    created_from = fields.Date(load_default=None, metadata={"description": "到达日期起"})
+    created_to = fields.Date(load_default=None, metadata={"description": "到达日期止"})
+    overdue = fields.Boolean(load_default=None, metadata={"description": "是否已超时"})
+    sort = fields.String(load_default="-created_at",
+                         validate=validate.OneOf(["created_at", "-created_at", "due_at", "-due_at"]))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=200),
+                           metadata={"description": "翻页标记：上一页返回的 next_cursor；"
+                                     "传空字符串从第一页开始（此时不计总数）"})
+
+
+class SavedFilterInSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=50),
+                         metadata={"description": "筛选条件名称"})
+    criteria = fields.Nested(TaskQuerySchema(exclude=("page", "per_page", "cursor")), required=True,
+                             metadata={"description": "待办列表的查询条件"})
+
+
+class SavedFilterSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    criteria = fields.Dict()
+    created_at = fields.DateTime()
 
 
 class AuditSchema(Schema):
@@ -33,30 +84,47 @@ class AuditSchema(Schema):
     action_title = fields.String()
     actor_name = fields.String()
     actor_org = fields.String(allow_none=True)
+    actor_role = fields.String(allow_none=True)
     comment = fields.String(allow_none=True)
+    task_id = fields.String(allow_none=True)
+    detail = fields.Dict(allow_none=True)
 
 
 class StageSchema(Schema):
     task_id = fields.String()
     title = fields.String()
+    task_key = fields.String()
     holder = fields.String(metadata={"description": "当前由谁办理"})
+    assignee_name = fields.String(allow_none=True)
+    due_at = fields.DateTime(allow_none=True, metadata={"description": "规定时限"})
 
 
 class InstanceSummarySchema(Schema):
     id = fields.String()
     process_key = fields.String()
     title = fields.String()
-    status = fields.String(metadata={"description": "running 办理中；completed 已办结"})
-    outcome = fields.String(allow_none=True, metadata={"description": "approved / rejected"})
+    business_key = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": "running 办理中；returned 已退回；"
+                                     "completed 已办结（通过）；rejected 未通过；withdrawn 已撤回；"
+                                     "failed 办理异常"})
+    status_title = fields.String()
+    outcome = fields.String(allow_none=True, metadata={"description": "approved / rejected / withdrawn"})
+    stage = fields.String(metadata={"description": "当前环节，如“归口单位审核中”"})
+    holder = fields.String(allow_none=True, metadata={"description": "当前由谁办理"})
     started_at = fields.DateTime()
     completed_at = fields.DateTime(allow_none=True)
     current_stage = fields.List(fields.Nested(StageSchema))
     last_action = fields.Nested(AuditSchema, allow_none=True)
+    withdrawable = fields.Boolean(metadata={"description": "申请人现在能否撤回"})
+    applicant_name = fields.String()
+    incident = fields.String(allow_none=True)
+    updated_at = fields.DateTime()
 
 
 class InstanceSchema(InstanceSummarySchema):
-    applicant_name = fields.String()
     application = fields.Dict()
+    result = fields.Dict(allow_none=True, metadata={"description": "如专家评审汇总"})
+    return_reason = fields.String(allow_none=True)
     timeline = fields.List(fields.Nested(AuditSchema))
 
 
@@ -67,10 +135,24 @@ class TaskSummarySchema(Schema):
     status = fields.String()
     created_at = fields.DateTime()
     completed_at = fields.DateTime(allow_none=True)
+    decision = fields.String(allow_none=True)
+    candidate_group = fields.String()
+    group_title = fields.String()
+    assignee = fields.String(allow_none=True)
+    assignee_name = fields.String(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+    overdue = fields.Boolean()
     instance_id = fields.String()
     instance_title = fields.String()
+    instance_status = fields.String()
+    stage = fields.String()
     process_key = fields.String()
     applicant_name = fields.String()
+
+
+class AttachmentLinkSchema(Schema):
+    id = fields.String()
+    url = fields.String()
 
 
 class TaskSchema(Schema):
@@ -80,9 +162,175 @@ class TaskSchema(Schema):
     status = fields.String()
     version = fields.Integer()
     created_at = fields.DateTime()
+    candidate_group = fields.String()
+    assignee = fields.String(allow_none=True)
+    assignee_name = fields.String(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
     form = fields.Dict(metadata={"description": "本环节表单（JSON Schema）"})
     instance = fields.Nested(InstanceSchema)
+    attachments = fields.List(fields.Nested(AttachmentLinkSchema))
+    comments = fields.List(fields.Nested(AuditSchema))
 
 
-TaskPageSchema = page_of(TaskSummarySchema)
+class GroupCountSchema(Schema):
+    group = fields.String()
+    title = fields.String()
+    ready = fields.Integer()
+    unclaimed = fields.Integer()
+    overdue = fields.Integer()
+
+
+class CountsSchema(Schema):
+    assigned_to_me = fields.Integer()
+    groups = fields.List(fields.Nested(GroupCountSchema))
+
+
+class AssignSchema(Schema):
+    assignee_id = fields.String(required=True, validate=validate.Length(min=1, max=36),
+                                metadata={"description": "同组同事的账号编号"})
+    comment = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class CommentSchema(Schema):
+    body = fields.String(required=True, validate=validate.Length(min=1, max=1000),
+                         metadata={"description": "备注内容"})
+
+
+class ColleagueSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+
+
+# --- definitions (admins) -------------------------------------------------------------------
+
+class DefinitionUploadSchema(Schema):
+    bpmn_xml = fields.String(required=True, validate=validate.Length(min=1, max=1_000_000),
+                             metadata={"description": "BPMN 2.0 XML"})
+    forms = fields.Dict(keys=fields.String(), values=fields.Dict(), required=True,
+                        metadata={"description": "{任务编号: JSON Schema}，须含 start"})
+    note = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class DefinitionSchema(Schema):
+    id = fields.String()
+    process_key = fields.String()
+    name = fields.String()
+    version = fields.Integer()
+    state = fields.String(metadata={"description": "draft 待发布；deployed 运行中；retired 已停用"})
+    checksum = fields.String()
+    uploaded_by = fields.String(allow_none=True)
+    uploaded_at = fields.DateTime()
+    note = fields.String(allow_none=True)
+    forms = fields.List(fields.String())
+    running_instances = fields.Integer(allow_none=True)
+
+
+class DefinitionFileSchema(DefinitionSchema):
+    bpmn_xml = fields.String()
+    form_schemas = fields.Dict()
+
+
+class DiffSchema(Schema):
+    from_version = fields.Integer()
+    to_version = fields.Integer()
+    bpmn_diff = fields.String()
+    forms_added = fields.List(fields.String())
+    forms_removed = fields.List(fields.String())
+    forms_changed = fields.List(fields.String())
+
+
+class ValidSchema(Schema):
+    valid = fields.Boolean()
+    process_key = fields.String()
+
+
+class MigrateSchema(Schema):
+    version = fields.Integer(required=True, validate=validate.Range(min=1),
+                             metadata={"description": "目标版本"})
+    instance_ids = fields.List(fields.String(validate=validate.Length(max=36)), load_default=None,
+                               validate=validate.Length(max=1000),
+                               metadata={"description": "指定申请；不填为全部在办申请"})
+    dry_run = fields.Boolean(load_default=True, metadata={"description": "只检查不迁移"})
+
+
+class BlockedSchema(Schema):
+    instance_id = fields.String()
+    problem = fields.String()
+
+
+class MigrationReportSchema(Schema):
+    to_version = fields.Integer()
+    dry_run = fields.Boolean()
+    movable = fields.List(fields.String())
+    moved = fields.List(fields.String())
+    blocked = fields.List(fields.Nested(BlockedSchema))
+
+
+# --- catalogue, restrictions, notices, prompts ----------------------------------------------
+
+class CatalogueEntrySchema(Schema):
+    process_key = fields.String()
+    name = fields.String()
+    version = fields.Integer()
+    can_start = fields.Boolean()
+    reason = fields.String(allow_none=True, metadata={"description": "不能办理的原因"})
+    restricted = fields.Boolean()
+
+
+class InProgressSchema(Schema):
+    items = fields.List(fields.Nested(InstanceSummarySchema))
+    message = fields.String(allow_none=True)
+
+
+class RestrictionInSchema(Schema):
+    subject_id = fields.String(required=True, validate=validate.Length(min=1, max=36),
+                               metadata={"description": "个人账号或单位编号"})
+    process_key = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class RestrictionSchema(RestrictionInSchema):
+    id = fields.String()
+    created_by = fields.String()
+    created_at = fields.DateTime()
+
+
+class NoticeInSchema(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    body = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    attachment_ids = fields.List(fields.String(validate=validate.Length(max=36)),
+                                 load_default=list, validate=validate.Length(max=20))
+
+
+class NoticeSchema(NoticeInSchema):
+    id = fields.String()
+    published_by = fields.String()
+    published_at = fields.DateTime()
+
+
+class PromptSchema(Schema):
+    id = fields.Integer()
+    text = fields.String()
+    instance_id = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    read = fields.Boolean()
+
+
+class TaskPageSchema(Schema):
+    items = fields.List(fields.Nested(TaskSummarySchema))
+    total = fields.Integer(allow_none=True, metadata={"description": "总数（翻页标记方式为空）"})
+    page = fields.Integer(allow_none=True)
+    per_page = fields.Integer()
+    next_cursor = fields.String(allow_none=True, metadata={"description": "下一页的翻页标记"})
+
+
 InstancePageSchema = page_of(InstanceSummarySchema)
+NoticePageSchema = page_of(NoticeSchema)
+
+
+class PromptListSchema(Schema):
+    items = fields.List(fields.Nested(PromptSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+    unread = fields.Integer(metadata={"description": "未读条数"})

@@ -39,9 +39,9 @@ def test_a_restricted_expression_cannot_reach_builtins_at_run_time():
 
 
 def test_a_workflow_survives_serialization_between_steps():
-    workflow = engine.new_workflow(PLAN, "plan_project", {"project_name": "x"})
+    workflow = engine.new_workflow(PLAN, "plan_project", {"project_name": "x", "experts": ["e"]})
     for decision in ("approve", "approve", "approve", "approve"):
         workflow = engine.restore(engine.dump(workflow))
         (task,) = engine.ready_user_tasks(workflow)
-        engine.complete(workflow, str(task.id), {"decision": decision})
+        engine.complete(workflow, str(task.id), {"decision": decision, "score": 80})
     assert workflow.is_completed() and engine.outcome(workflow) == "approved"

@@ -1,0 +1,13 @@
+"""workflow's use cases, by topic: definitions (deploy, the admins' API, migration),
+instances (start, complete, withdraw, incidents), inbox (reviewers' tasks), timers (the
+scheduler) and catalogue (service list, restrictions, in-progress, notices, prompts)."""
+from .base import NOT_YOUR_TASK  # noqa: F401
+from .catalogue import (catalogue, in_progress, lift, mark_prompts_read, notices,  # noqa: F401
+                        prompts, publish_notice, restrict, restrictions)
+from .definitions import (check, deploy, deploy_directory, diff, download,  # noqa: F401
+                          list_processes, make_current, migrate, upload, versions)
+from .inbox import (assign, claim, colleagues, comment, counts, delete_filter, inbox,  # noqa: F401
+                    save_filter, saved_filters, task_detail, unclaim)
+from .instances import (audit_trail, complete_task, incidents, instance_detail,  # noqa: F401
+                        my_instances, retry, start_instance, withdraw)
+from .timers import fire_due_timers, take_lease  # noqa: F401

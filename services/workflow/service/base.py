@@ -1,0 +1,264 @@
+"""What every workflow use case shares: the audit trail, turning the engine's state into task
+rows and instance status after each step, four eyes, and what people see of an instance."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from services.common.auth import Claims
+from services.common.bus import Outbox
+from services.common.db import utcnow
+from services.common.errors import Conflict, Forbidden, NotFound
+
+from .. import engine
+from ..model import (DECISION_TITLES, LANE_TITLES, PUBLIC_ACTIONS, STAGE_TITLES, STATUS_TITLES,
+                     AuditEntry, Definition, Instance, StaffMember, Task)
+from ..routing import candidate_group, holder_title, org_name
+
+NOT_YOUR_TASK = "待办任务不存在或不属于您"
+SYSTEM = "system"
+ACTIVE = ("running", "returned")  # statuses in which the engine still moves
+PANEL_SIZE = 3  # experts per panel
+STAFF_KINDS = ("staff", "unit")
+
+
+def is_admin(claims: Claims) -> bool:
+    return claims.has_role("admin")
+
+
+def audit(session: Session, instance: Instance, claims: Claims | None, stage: str, action: str,
+          comment: str | None = None, *, role: str | None = None, task_id: str | None = None,
+          detail: dict | None = None) -> None:
+    """One append-only row; `claims` None means the system acted (a timer, the engine)."""
+    session.add(AuditEntry(
+        instance_id=instance.id, at=utcnow(), actor_id=claims.sub if claims else SYSTEM,
+        actor_name=claims.name if claims else "系统",
+        actor_org=org_name(session, claims.org) if claims else None,
+        actor_role=role if claims else SYSTEM, stage=stage, action=action, comment=comment,
+        task_id=task_id, detail=detail))
+
+
+def definition_of(session: Session, instance: Instance) -> Definition:
+    return session.get(Definition, instance.definition_id)
+
+
+def visible_task(session: Session, claims: Claims, task_id: str) -> Task:
+    task = session.get(Task, task_id)
+    if task is None or not (task.candidate_group in claims.groups or task.assignee == claims.sub):
+        raise NotFound(NOT_YOUR_TASK)
+    return task
+
+
+# --- four eyes ------------------------------------------------------------------------------
+
+def check_four_eyes(session: Session, instance: Instance, task: Task, person_id: str,
+                    who: str = "您") -> None:
+    """One person acts at one level (one review task of the BPMN, e.g. 初审 and 复审 are two)
+    of an instance, and never reviews their own application (unless the process's BPMN says
+    rencai:fourEyes="false"). Acting again at the same level after a resubmission is fine."""
+    if task.lane == "applicant":
+        return
+    definition = definition_of(session, instance)
+    if not engine.process_settings(definition.bpmn_xml, instance.process_key)["four_eyes"]:
+        return
+    if person_id == instance.applicant_id:
+        raise Forbidden(f"{who}不能审核本人提交的申请（四眼原则）")
+    earlier = session.scalars(select(Task).where(
+        Task.instance_id == instance.id, Task.completed_by == person_id,
+        Task.task_key != task.task_key, Task.lane != "applicant")).first()
+    if earlier is not None:
+        raise Forbidden(f"{who}已在本申请的“{earlier.title}”环节办理过，同一人不能在两个审核层级"
+                        "办理同一申请（四眼原则）")
+
+
+# --- the engine's state into rows -----------------------------------------------------------
+
+def expert_panel(session: Session, instance: Instance) -> list[str]:
+    """The experts of the instance's pool who may review it, fewest open tasks first."""
+    try:
+        group = candidate_group(session, "expert", instance)
+    except Conflict:
+        return []
+    pool = group.partition(":")[2]
+    members = session.scalars(select(StaffMember).where(StaffMember.org_id == pool)).all()
+    acted = set(session.scalars(select(Task.completed_by).where(
+        Task.instance_id == instance.id, Task.lane != "expert", Task.completed_by.is_not(None))))
+    experts = [m for m in members if "expert" in (m.roles or [])
+               and m.account_id not in acted and m.account_id != instance.applicant_id]
+
+    def load(member: StaffMember) -> int:
+        return len(session.scalars(select(Task.id).where(Task.assignee == member.account_id,
+                                                         Task.status == "ready")).all())
+
+    return [m.account_id for m in sorted(experts, key=lambda m: (load(m), m.account_id))][:PANEL_SIZE]
+
+
+def engine_context(session: Session, instance: Instance) -> dict:
+    """Variables the service gives the process at every step (who sits on the panel)."""
+    return {"experts": expert_panel(session, instance)}
+
+
+def sync(session: Session, outbox: Outbox, instance: Instance, workflow, now: datetime) -> dict:
+    """After any engine step: new task rows (with deadlines and panel assignees), tasks the
+    engine dropped marked cancelled, and the instance's status, stage and next timer.
+    Returns the column changes for the instance's compare-and-swap update."""
+    rows = {t.id: t for t in session.scalars(select(Task).where(Task.instance_id == instance.id))}
+    ready = {str(t.id): t for t in engine.ready_user_tasks(workflow)}
+    for task_id, row in rows.items():
+        if row.status == "ready" and task_id not in ready:
+            row.status, row.completed_at = "cancelled", now
+    for task_id, spiff_task in ready.items():
+        due, remind = engine.deadlines(spiff_task)
+        if task_id in rows:
+            rows[task_id].due_at, rows[task_id].remind_at = due, remind
+            continue
+        spec = spiff_task.task_spec
+        group = candidate_group(session, spec.lane, instance)
+        assignee = engine.panel_member(spiff_task)
+        member = session.get(StaffMember, assignee) if assignee else None
+        task = Task(id=task_id, instance_id=instance.id, task_key=engine.task_key(spiff_task),
+                    title=spec.bpmn_name or engine.task_key(spiff_task), lane=spec.lane,
+                    candidate_group=group, status="ready", version=1, created_at=now,
+                    assignee=assignee if member else None,
+                    assignee_name=member.name if member else None,
+                    claimed_at=now if member else None, due_at=due, remind_at=remind)
+        session.add(task)
+        rows[task_id] = task
+        outbox.add(session, "workflow.task.created", task_id,
+                   {"task_id": task_id, "instance_id": instance.id, "task_key": task.task_key,
+                    "title": task.title, "candidate_group": group, "assignee": task.assignee,
+                    "due_at": due.isoformat() if due else None})
+    session.flush()
+
+    changes: dict = {"next_timer_at": engine.next_timer_at(workflow)}
+    result = engine.workflow_data(workflow).get("expert_result")
+    if result is not None:
+        changes["result"] = {"expert_panel": result}
+    if workflow.is_completed():
+        outcome = engine.outcome(workflow) or "approved"
+        changes.update(status="completed" if outcome == "approved" else "rejected",
+                       outcome=outcome, completed_at=now, next_timer_at=None,
+                       stage=STATUS_TITLES["completed" if outcome == "approved" else "rejected"])
+    else:
+        lanes = [t.task_spec.lane for t in ready.values()]
+        changes["status"] = "returned" if "applicant" in lanes else "running"
+        stages = list(dict.fromkeys(STAGE_TITLES.get(lane, "审核中") for lane in lanes))
+        changes["stage"] = "、".join(stages) or STATUS_TITLES["running"]
+    return changes
+
+
+def swap(session: Session, instance: Instance, changes: dict) -> None:
+    """Compare-and-swap on the instance's version: of two concurrent steps one wins."""
+    swapped = session.execute(update(Instance).where(
+        Instance.id == instance.id, Instance.version == instance.version)
+        .values(version=instance.version + 1, **changes))
+    if swapped.rowcount != 1:
+        raise Conflict("申请已被他人处理，请刷新后重试")
+    session.refresh(instance)
+
+
+def publish_end(session: Session, outbox: Outbox, instance: Instance) -> None:
+    if instance.status in ("completed", "rejected", "withdrawn"):
+        outbox.add(session, "workflow.instance.completed", instance.id,
+                   {"instance_id": instance.id, "process_key": instance.process_key,
+                    "title": instance.title, "applicant_id": instance.applicant_id,
+                    "unit_id": instance.unit_id, "outcome": instance.outcome,
+                    "status": instance.status,
+                    "completed_at": (instance.completed_at or utcnow()).isoformat()})
+
+
+def fail(session: Session, outbox: Outbox, instance: Instance, error: Exception,
+         stage: str) -> None:
+    """An exception in a script or condition: the instance stops as an incident for admins."""
+    message = f"{type(error).__name__}: {error}"[:2000]
+    swap(session, instance, {"status": "failed", "incident": message,
+                             "stage": STATUS_TITLES["failed"], "next_timer_at": None,
+                             "updated_at": utcnow()})
+    audit(session, instance, None, stage, "incident", message)
+    outbox.add(session, "workflow.instance.failed", instance.id,
+               {"instance_id": instance.id, "process_key": instance.process_key,
+                "error": message})
+
+
+# --- what people see ------------------------------------------------------------------------
+
+def is_staff(claims: Claims) -> bool:
+    return claims.kind in STAFF_KINDS
+
+
+def current_stage(session: Session, instance: Instance) -> list[dict]:
+    waiting = session.scalars(select(Task).where(Task.instance_id == instance.id,
+                                                 Task.status == "ready")
+                              .order_by(Task.created_at, Task.id)).all()
+    return [{"task_id": t.id, "title": t.title, "task_key": t.task_key,
+             "holder": holder_title(session, t.candidate_group),
+             "assignee_name": t.assignee_name, "due_at": t.due_at} for t in waiting]
+
+
+def audit_view(entry: AuditEntry, staff: bool = True) -> dict:
+    name = entry.actor_name
+    if not staff and entry.actor_role not in (None, "applicant", SYSTEM):
+        # Applicants see the body and role that decided; names are for staff.
+        name = "评审专家" if entry.actor_role == "expert" else \
+            f"{LANE_TITLES.get(entry.actor_role, '')}审核人员"
+    return {"at": entry.at, "stage": entry.stage, "action": entry.action,
+            "action_title": DECISION_TITLES.get(entry.action, entry.action),
+            "actor_name": name, "actor_org": entry.actor_org, "actor_role": entry.actor_role,
+            "comment": entry.comment, "task_id": entry.task_id, "detail": entry.detail}
+
+
+def instance_summary(session: Session, instance: Instance, staff: bool = True) -> dict:
+    last = session.scalars(select(AuditEntry).where(
+        AuditEntry.instance_id == instance.id, AuditEntry.action.in_(PUBLIC_ACTIONS))
+        .order_by(AuditEntry.id.desc())).first()
+    stage = current_stage(session, instance)
+    return {
+        "id": instance.id, "process_key": instance.process_key, "title": instance.title,
+        "business_key": instance.business_key, "status": instance.status,
+        "status_title": STATUS_TITLES.get(instance.status, instance.status),
+        "outcome": instance.outcome, "stage": instance.stage,
+        "holder": "、".join(dict.fromkeys(s["holder"] for s in stage)) or None,
+        "started_at": instance.started_at, "completed_at": instance.completed_at,
+        "current_stage": stage, "last_action": audit_view(last, staff) if last else None,
+        "withdrawable": withdrawable(session, instance),
+    }
+
+
+def instance_view(session: Session, instance: Instance, staff: bool = True) -> dict:
+    timeline = session.scalars(select(AuditEntry).where(
+        AuditEntry.instance_id == instance.id, AuditEntry.action.in_(PUBLIC_ACTIONS))
+        .order_by(AuditEntry.id)).all()
+    view = {**instance_summary(session, instance, staff),
+            "applicant_name": instance.applicant_name, "application": instance.application,
+            "result": instance.result,
+            "timeline": [audit_view(entry, staff) for entry in timeline]}
+    returned = [e for e in timeline if e.action in ("return", "overdue")]
+    if instance.status == "returned" and returned:
+        view["return_reason"] = returned[-1].comment
+    if staff:
+        view["incident"] = instance.incident
+    return view
+
+
+def withdrawable(session: Session, instance: Instance) -> bool:
+    """Before the first review starts: nobody but the applicant has claimed or done a task."""
+    if instance.status != "running":
+        return False
+    touched = session.scalars(select(Task.id).where(
+        Task.instance_id == instance.id, Task.lane != "applicant",
+        (Task.completed_by.is_not(None)) | ((Task.assignee.is_not(None)) & (Task.lane != "expert")))
+    ).first()
+    return touched is None
+
+
+def load_instance(session: Session, instance_id: str) -> Instance:
+    instance = session.get(Instance, instance_id)
+    if instance is None:
+        raise NotFound("申请不存在")
+    return instance
+
+
+def describe_decision(action: str) -> str:
+    return DECISION_TITLES.get(action, action)

@@ -1,0 +1,204 @@
+"""The portal's business side (seeds 001/002): the service catalogue with eligibility,
+restrictions, in-progress businesses, notices and per-user prompts made from bus events."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from services.common.auth import Claims
+from services.common.db import Database, paginate, utcnow
+from services.common.errors import Conflict, Forbidden, NotFound
+
+from ..model import Definition, Instance, Notice, Prompt, Restriction
+from ..routing import unit_of
+from .base import ACTIVE, instance_summary, is_admin
+from .definitions import current_definition
+
+NO_AFFILIATION = "您未关联单位，请先关联单位后再办理此业务"
+
+
+def _subjects(session: Session, claims: Claims) -> list[str]:
+    subjects = [claims.sub]
+    if claims.org:
+        subjects.append(claims.org)
+    elif claims.kind == "person":
+        unit = unit_of(session, claims.sub)
+        if unit:
+            subjects.append(unit)
+    return subjects
+
+
+def _restriction(session: Session, claims: Claims, process_key: str) -> Restriction | None:
+    return session.scalars(select(Restriction).where(
+        Restriction.process_key == process_key,
+        Restriction.subject_id.in_(_subjects(session, claims)))).first()
+
+
+def check_restriction(session: Session, claims: Claims, process_key: str) -> None:
+    restriction = _restriction(session, claims, process_key)
+    if restriction is not None:
+        raise Forbidden(f"您暂不能办理此业务：{restriction.reason}")
+
+
+def catalogue(db: Database, claims: Claims) -> list[dict]:
+    """人才服务列表: every open business, whether this account may start it and if not why."""
+    with db.reading() as session:
+        keys = sorted(session.scalars(select(Definition.process_key).distinct()))
+        entries = []
+        for key in keys:
+            definition = current_definition(session, key)
+            if definition is None:
+                continue
+            reason = None
+            restriction = _restriction(session, claims, key)
+            if claims.kind != "person":
+                reason = "仅个人账号可以办理此业务"
+            elif unit_of(session, claims.sub) is None:
+                reason = NO_AFFILIATION
+            elif restriction is not None:
+                reason = restriction.reason
+            entries.append({"process_key": key, "name": definition.name,
+                            "version": definition.version, "can_start": reason is None,
+                            "reason": reason, "restricted": restriction is not None})
+    return entries
+
+
+def in_progress(db: Database, claims: Claims) -> dict:
+    """在办业务: a person's own, or (unit accounts) its people's."""
+    with db.reading() as session:
+        query = select(Instance).where(Instance.status.in_(ACTIVE + ("failed",)))
+        if claims.kind == "unit" and claims.org:
+            query = query.where(Instance.unit_id == claims.org)
+        else:
+            query = query.where(Instance.applicant_id == claims.sub)
+        rows = session.scalars(query.order_by(Instance.started_at.desc()).limit(100)).all()
+        items = [{**instance_summary(session, i, staff=claims.kind != "person"),
+                  "applicant_name": i.applicant_name} for i in rows]
+    return {"items": items, "message": None if items else "没有正在办理中的业务"}
+
+
+# --- restrictions (admins) ------------------------------------------------------------------
+
+def _admin(claims: Claims) -> None:
+    if not is_admin(claims):
+        raise Forbidden("仅管理员可以进行此操作")
+
+
+def _restriction_view(r: Restriction) -> dict:
+    return {"id": r.id, "subject_id": r.subject_id, "process_key": r.process_key,
+            "reason": r.reason, "created_by": r.created_by, "created_at": r.created_at}
+
+
+def restrict(db: Database, claims: Claims, subject_id: str, process_key: str, reason: str) -> dict:
+    _admin(claims)
+    try:
+        with db.transaction() as session:
+            if current_definition(session, process_key) is None:
+                raise NotFound("业务不存在")
+            row = Restriction(id=str(uuid.uuid4()), subject_id=subject_id,
+                              process_key=process_key, reason=reason,
+                              created_by=claims.name or claims.sub, created_at=utcnow())
+            session.add(row)
+        return _restriction_view(row)
+    except IntegrityError:
+        raise Conflict("该对象已被限制办理此业务", {"subject_id": "已存在限制"})
+
+
+def restrictions(db: Database, claims: Claims) -> list[dict]:
+    _admin(claims)
+    with db.reading() as session:
+        return [_restriction_view(r) for r in session.scalars(
+            select(Restriction).order_by(Restriction.created_at.desc()))]
+
+
+def lift(db: Database, claims: Claims, restriction_id: str) -> None:
+    _admin(claims)
+    with db.transaction() as session:
+        row = session.get(Restriction, restriction_id)
+        if row is None:
+            raise NotFound("限制不存在")
+        session.delete(row)
+
+
+# --- notices and prompts --------------------------------------------------------------------
+
+def publish_notice(db: Database, claims: Claims, title: str, body: str,
+                   attachment_ids: list[str]) -> dict:
+    _admin(claims)
+    with db.transaction() as session:
+        notice = Notice(id=str(uuid.uuid4()), title=title, body=body,
+                        attachment_ids=attachment_ids, published_by=claims.name or claims.sub,
+                        published_at=utcnow())
+        session.add(notice)
+    return _notice_view(notice)
+
+
+def _notice_view(n: Notice) -> dict:
+    return {"id": n.id, "title": n.title, "body": n.body, "attachment_ids": n.attachment_ids,
+            "published_by": n.published_by, "published_at": n.published_at}
+
+
+def notices(db: Database, page: int, per_page: int) -> dict:
+    with db.reading() as session:
+        result = paginate(session, select(Notice).order_by(Notice.published_at.desc(),
+                                                           Notice.id), page, per_page)
+    result["items"] = [_notice_view(n) for n in result["items"]]
+    return result
+
+
+def prompts(db: Database, claims: Claims, page: int, per_page: int) -> dict:
+    with db.reading() as session:
+        query = select(Prompt).where(Prompt.user_id == claims.sub) \
+            .order_by(Prompt.created_at.desc(), Prompt.id.desc())
+        result = paginate(session, query, page, per_page)
+        unread = session.scalar(select(func.count()).select_from(Prompt).where(
+            Prompt.user_id == claims.sub, Prompt.read_at.is_(None)))
+    result["items"] = [{"id": p.id, "text": p.text, "instance_id": p.instance_id,
+                        "created_at": p.created_at, "read": p.read_at is not None}
+                       for p in result["items"]]
+    result["unread"] = unread
+    return result
+
+
+def mark_prompts_read(db: Database, claims: Claims) -> None:
+    with db.transaction() as session:
+        session.execute(update(Prompt).where(Prompt.user_id == claims.sub,
+                                             Prompt.read_at.is_(None)).values(read_at=utcnow()))
+
+
+# --- consumers of workflow's own events -----------------------------------------------------
+
+OUTCOME_PROMPTS = {"approved": "您的申请“{title}”已审核通过",
+                   "rejected": "您的申请“{title}”未通过审核，请查看审核意见",
+                   "withdrawn": "您已撤回申请“{title}”"}
+
+
+def on_task_created(session: Session, envelope: dict) -> None:
+    data = envelope["data"]
+    lane, _, person = (data.get("candidate_group") or "").partition(":")
+    if lane != "person":
+        return
+    instance = session.get(Instance, data["instance_id"])
+    title = instance.title if instance else data.get("title", "")
+    session.add(Prompt(user_id=person, instance_id=data["instance_id"], created_at=utcnow(),
+                       text=f"您的申请“{title}”已被退回，请修改后重新提交"))
+
+
+def on_instance_completed(session: Session, envelope: dict) -> None:
+    data = envelope["data"]
+    text = OUTCOME_PROMPTS.get(data.get("outcome"))
+    if text:
+        session.add(Prompt(user_id=data["applicant_id"], instance_id=data["instance_id"],
+                           created_at=utcnow(), text=text.format(title=data.get("title", ""))))
+
+
+def on_task_reminded(session: Session, envelope: dict) -> None:
+    """A reviewer who holds a task gets a prompt when its time limit draws near."""
+    data = envelope["data"]
+    if data.get("assignee"):
+        session.add(Prompt(user_id=data["assignee"], instance_id=data["instance_id"],
+                           created_at=utcnow(),
+                           text=f"待办任务“{data.get('title', '')}”即将超过规定时限，请尽快办理"))

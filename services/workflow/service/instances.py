@@ -1,0 +1,259 @@
+"""Instances: start a business, complete a task, withdraw, incidents and their retry, and what
+an applicant or reviewer sees of an instance."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from services.common.auth import Claims
+from services.common.bus import Outbox
+from services.common.db import Database, paginate, utcnow
+from services.common.errors import Conflict, Forbidden, NotFound
+
+from .. import engine, forms
+from ..model import STATUS_TITLES, AuditEntry, Instance, Task
+from ..routing import unit_of
+from .base import (ACTIVE, NOT_YOUR_TASK, audit, audit_view, check_four_eyes, definition_of,
+                   engine_context, fail, instance_summary, instance_view, is_admin, is_staff,
+                   load_instance, publish_end, swap, sync, visible_task, withdrawable)
+from .definitions import current_definition
+
+ENGINE_ERRORS = (Exception,)  # whatever a script or condition raises becomes an incident
+
+
+def start_instance(db: Database, outbox: Outbox, claims: Claims, process_key: str,
+                   application: dict, business_key: str | None = None) -> Instance:
+    if claims.kind != "person":
+        raise Forbidden("仅个人账号可以提交业务申请")
+    from .catalogue import check_restriction
+
+    with db.transaction() as session:
+        definition = current_definition(session, process_key)
+        if definition is None:
+            raise NotFound("业务不存在或未开放")
+        check_restriction(session, claims, process_key)
+        forms.validate(process_key, definition.forms, "start", application)
+        unit_id = unit_of(session, claims.sub)
+        if unit_id is None:
+            raise Forbidden("您未关联单位，请先关联单位后再办理此业务")
+        if business_key and session.scalars(select(Instance.id).where(
+                Instance.process_key == process_key, Instance.business_key == business_key,
+                Instance.status.in_(ACTIVE))).first():
+            raise Conflict("该业务编号已有办理中的申请", {"business_key": "业务编号已存在办理中的申请"})
+        now = utcnow()
+        instance = Instance(id=str(uuid.uuid4()), definition_id=definition.id,
+                            process_key=process_key, business_key=business_key,
+                            title=f"{definition.name}：{application.get('project_name', '')}".rstrip("："),
+                            applicant_id=claims.sub, applicant_name=claims.name, unit_id=unit_id,
+                            status="running", stage="", application=application,
+                            serialized="", version=1, started_at=now, updated_at=now)
+        session.add(instance)
+        session.flush()
+        audit(session, instance, claims, "提交申请", "submit", role="applicant")
+        outbox.add(session, "workflow.instance.started", instance.id,
+                   {"instance_id": instance.id, "process_key": process_key,
+                    "title": instance.title, "applicant_id": claims.sub, "unit_id": unit_id,
+                    "business_key": business_key,
+                    "attachment_ids": application.get("attachment_ids", [])})
+        workflow = engine.new_workflow(definition.bpmn_xml, process_key,
+                                       {**application, **engine_context(session, instance)},
+                                       run=False)
+        try:
+            engine.run(workflow)
+        except ENGINE_ERRORS as error:
+            _save_failed(session, outbox, instance, workflow, error, "提交申请")
+            return instance
+        changes = sync(session, outbox, instance, workflow, now)
+        swap(session, instance, {**changes, "serialized": engine.dump(workflow)})
+        publish_end(session, outbox, instance)
+    return instance
+
+
+def complete_task(db: Database, outbox: Outbox, claims: Claims, task_id: str, data: dict) -> Instance:
+    """Completes a task with its form data. Compare-and-swap on the task and the instance
+    versions: of two reviewers acting at once, one wins and the other gets 409."""
+    with db.transaction() as session:
+        task = visible_task(session, claims, task_id)
+        if task.status != "ready":
+            raise Conflict("该任务已被处理，请刷新待办列表")
+        if task.assignee and task.assignee != claims.sub:
+            raise Forbidden(f"该任务已由{task.assignee_name or '他人'}认领，您不能办理")
+        instance = session.get(Instance, task.instance_id)
+        if instance.status not in ACTIVE:
+            raise Conflict(f"申请当前状态为“{STATUS_TITLES.get(instance.status)}”，不能办理")
+        check_four_eyes(session, instance, task, claims.sub)
+        definition = definition_of(session, instance)
+        forms.validate(instance.process_key, definition.forms, task.task_key, data)
+
+        applicant_task = task.lane == "applicant"
+        action = "resubmit" if applicant_task else data.get("decision", "approve")
+        now = utcnow()
+        claimed = session.execute(update(Task).where(
+            Task.id == task.id, Task.version == task.version, Task.status == "ready",
+        ).values(status="completed", version=task.version + 1, completed_at=now,
+                 completed_by=claims.sub, completed_by_name=claims.name, decision=action))
+        if claimed.rowcount != 1:
+            raise Conflict("该任务已被处理，请刷新待办列表")
+
+        audit(session, instance, claims, task.title, action, data.get("comment"),
+              role=task.lane, task_id=task.id,
+              detail={"score": data["score"]} if "score" in data else None)
+        if applicant_task:
+            outbox.add(session, "workflow.instance.resubmitted", instance.id,
+                       {"instance_id": instance.id, "applicant_id": instance.applicant_id,
+                        "attachment_ids": data.get("attachment_ids", [])})
+        outbox.add(session, "workflow.task.completed", task.id,
+                   {"task_id": task.id, "instance_id": instance.id, "task_key": task.task_key,
+                    "decision": action, "actor_id": claims.sub})
+        workflow = engine.restore(instance.serialized)
+        context = engine_context(session, instance)
+        try:
+            engine.complete(workflow, task.id, {**data, **context})
+        except ENGINE_ERRORS as error:
+            if applicant_task:
+                instance.application = data
+            _save_failed(session, outbox, instance, workflow, error, task.title)
+            return instance
+        changes = sync(session, outbox, instance, workflow, now)
+        changes.update(serialized=engine.dump(workflow), updated_at=now)
+        if applicant_task:
+            changes["application"] = data
+        swap(session, instance, changes)
+        publish_end(session, outbox, instance)
+    return instance
+
+
+def _save_failed(session: Session, outbox: Outbox, instance: Instance, workflow, error,
+                 stage: str) -> None:
+    """The step failed inside the engine: keep the workflow as it stands (the failed task in
+    ERROR) so an admin can fix the data and retry."""
+    try:
+        serialized = engine.dump(workflow)
+    except Exception:  # noqa: BLE001 - keep the last good state then
+        serialized = instance.serialized
+    swap(session, instance, {"serialized": serialized, "application": instance.application})
+    fail(session, outbox, instance, error, stage)
+
+
+def withdraw(db: Database, outbox: Outbox, claims: Claims, instance_id: str,
+             reason: str | None) -> Instance:
+    with db.transaction() as session:
+        instance = session.get(Instance, instance_id)
+        if instance is None or instance.applicant_id != claims.sub:
+            raise NotFound("申请不存在")
+        if not withdrawable(session, instance):
+            raise Conflict("审核已经开始，不能撤回；如需撤回请联系审核单位")
+        now = utcnow()
+        workflow = engine.restore(instance.serialized)
+        engine.cancel(workflow)
+        session.execute(update(Task).where(Task.instance_id == instance.id, Task.status == "ready")
+                        .values(status="cancelled", completed_at=now))
+        swap(session, instance, {"status": "withdrawn", "outcome": "withdrawn",
+                                 "stage": STATUS_TITLES["withdrawn"], "completed_at": now,
+                                 "updated_at": now, "next_timer_at": None,
+                                 "serialized": engine.dump(workflow)})
+        audit(session, instance, claims, "撤回申请", "withdraw", reason, role="applicant")
+        outbox.add(session, "workflow.instance.withdrawn", instance.id,
+                   {"instance_id": instance.id, "process_key": instance.process_key,
+                    "applicant_id": instance.applicant_id,
+                    "attachment_ids": instance.application.get("attachment_ids", [])})
+        publish_end(session, outbox, instance)
+    return instance
+
+
+# --- incidents (admins) ---------------------------------------------------------------------
+
+def incidents(db: Database, claims: Claims, page: int, per_page: int) -> dict:
+    if not is_admin(claims):
+        raise Forbidden("仅管理员可以查看办理异常")
+    with db.reading() as session:
+        query = (select(Instance).where(Instance.status == "failed")
+                 .order_by(Instance.updated_at.desc(), Instance.id))
+        result = paginate(session, query, page, per_page)
+        result["items"] = [{**instance_summary(session, i), "incident": i.incident,
+                            "applicant_name": i.applicant_name, "updated_at": i.updated_at}
+                           for i in result["items"]]
+    return result
+
+
+def retry(db: Database, outbox: Outbox, claims: Claims, instance_id: str, data: dict) -> Instance:
+    """An admin fixes the process data (merged into the failed task's data) and runs it again."""
+    if not is_admin(claims):
+        raise Forbidden("仅管理员可以处理办理异常")
+    with db.transaction() as session:
+        instance = load_instance(session, instance_id)
+        if instance.status != "failed":
+            raise Conflict("该申请没有待处理的异常")
+        workflow = engine.restore(instance.serialized)
+        if not engine.failed_tasks(workflow):
+            raise Conflict("该申请没有可重试的环节")
+        now = utcnow()
+        audit(session, instance, claims, "异常处理", "retry", None, role="admin",
+              detail={"data": data})
+        try:
+            engine.retry(workflow, {**data, **engine_context(session, instance)})
+        except ENGINE_ERRORS as error:
+            _save_failed(session, outbox, instance, workflow, error, "异常处理")
+            return instance
+        changes = sync(session, outbox, instance, workflow, now)
+        swap(session, instance, {**changes, "serialized": engine.dump(workflow),
+                                 "incident": None, "updated_at": now})
+        publish_end(session, outbox, instance)
+    return instance
+
+
+# --- what people see ------------------------------------------------------------------------
+
+def my_instances(db: Database, claims: Claims, page: int, per_page: int,
+                 status: str | None = None) -> dict:
+    with db.reading() as session:
+        query = select(Instance).where(Instance.applicant_id == claims.sub)
+        if status == "active":
+            query = query.where(Instance.status.in_(ACTIVE + ("failed",)))
+        elif status:
+            query = query.where(Instance.status == status)
+        query = query.order_by(Instance.started_at.desc(), Instance.id)
+        result = paginate(session, query, page, per_page)
+        result["items"] = [instance_summary(session, i, staff=False) for i in result["items"]]
+    return result
+
+
+def _may_see(session: Session, claims: Claims, instance: Instance) -> bool:
+    if instance.applicant_id == claims.sub or is_admin(claims):
+        return True
+    rows = session.execute(select(Task.candidate_group, Task.assignee)
+                           .where(Task.instance_id == instance.id)).all()
+    return any(group in claims.groups or assignee == claims.sub for group, assignee in rows)
+
+
+def instance_detail(db: Database, claims: Claims, instance_id: str) -> dict:
+    """The applicant, the reviewers the instance passed or waits for, and admins may look."""
+    with db.reading() as session:
+        instance = session.get(Instance, instance_id)
+        if instance is None or not _may_see(session, claims, instance):
+            raise NotFound("申请不存在")
+        staff = is_staff(claims) and instance.applicant_id != claims.sub
+        return instance_view(session, instance, staff=staff)
+
+
+def audit_trail(db: Database, claims: Claims, instance_id: str) -> list[dict]:
+    """Every row (claims, comments, timers, incidents...): for staff who may see it."""
+    with db.reading() as session:
+        instance = session.get(Instance, instance_id)
+        if instance is None or not _may_see(session, claims, instance) \
+                or instance.applicant_id == claims.sub:
+            raise NotFound("申请不存在")
+        rows = session.scalars(select(AuditEntry).where(AuditEntry.instance_id == instance_id)
+                               .order_by(AuditEntry.id)).all()
+        return [audit_view(row) for row in rows]
+
+
+def require_task(session: Session, claims: Claims, task_id: str) -> Task:
+    task = visible_task(session, claims, task_id)
+    if task is None:
+        raise NotFound(NOT_YOUR_TASK)
+    return task
+
+

@@ -1,0 +1,49 @@
+"""The engine's newer guard rails and mechanics: every kind of expression is sandboxed at
+validation, panels close on their completion condition, timers expose their due times."""
+import pytest
+
+from services.common.config import PROJECT_ROOT
+from services.workflow import engine
+
+PLAN = (PROJECT_ROOT / "bpmn" / "plan_project.bpmn").read_bytes()
+
+
+@pytest.mark.parametrize("old, new", [
+    (b'"P5D"', b'__import__(&quot;os&quot;).getcwd()'),
+    (b'"P3D"', b'open(&quot;/etc/passwd&quot;).read()'),
+    (b'decision = "approve" if', b'x = ().__class__\ndecision = "approve" if'),
+    (b'len(experts) * 2 or', b'len(experts) * 2 or getattr(experts, &quot;x&quot;) or'),
+], ids=["timer-import", "timer-open", "script-dunder", "completion-getattr"])
+def test_hostile_code_anywhere_is_refused(old, new):
+    assert old in PLAN
+    with pytest.raises(engine.UnsafeBpmn):
+        engine.check_bpmn(PLAN.replace(old, new, 1), "plan_project")
+
+
+def _to_experts(experts):
+    workflow = engine.new_workflow(PLAN, "plan_project", {"experts": experts})
+    for _ in range(3):
+        (task,) = engine.ready_user_tasks(workflow)
+        engine.complete(workflow, str(task.id), {"decision": "approve"})
+    return workflow
+
+
+def test_two_thirds_rejecting_close_the_panel_early():
+    workflow = _to_experts(["a", "b", "c"])
+    tasks = engine.ready_user_tasks(workflow)
+    assert [engine.panel_member(t) for t in tasks] == ["a", "b", "c"]
+    for task in tasks[:2]:
+        engine.complete(workflow, str(task.id), {"decision": "reject", "score": 40, "comment": "x"})
+        workflow = engine.restore(engine.dump(workflow))
+    assert workflow.is_completed() and engine.outcome(workflow) == "rejected"
+    assert engine.task_state(workflow, str(tasks[2].id)) == "CANCELLED"
+    assert engine.workflow_data(workflow)["expert_result"]["reject"] == 2
+
+
+def test_review_tasks_have_a_due_date_and_a_reminder():
+    workflow = engine.new_workflow(PLAN, "plan_project", {})
+    (task,) = engine.ready_user_tasks(workflow)
+    due, remind = engine.deadlines(task)
+    assert due and remind and remind < due
+    assert engine.next_timer_at(workflow) == remind
+    assert engine.process_settings(PLAN, "plan_project") == {"four_eyes": True}

@@ -10,7 +10,8 @@ import os
 from sqlalchemy import select
 
 from services.common.bus import Outbox
-from services.common.config import SERVICES
+from services.common import pii
+from services.common.config import SERVICES, Settings
 from services.common.db import Database
 from services.identity import service as identity
 from services.identity.model import BUS as IDENTITY_BUS, Account
@@ -57,6 +58,8 @@ def demo_logins() -> list[tuple[str, str, str]]:
 
 
 if __name__ == "__main__":
+    settings = Settings.from_env("seed")
+    pii.configure(settings.pii_key, settings.var_dir)  # the same key the services use
     urls = {name: os.environ[f"RENCAI_{name.upper()}_DATABASE_URL"] for name in SERVICES}
     seed(Database(urls["identity"]), Outbox(IDENTITY_BUS.outbox, "identity"),
          Database(urls["orgs"]), Outbox(ORGS_BUS.outbox, "orgs"))

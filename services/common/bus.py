@@ -249,6 +249,24 @@ class BusWorker:
         self._connection: Connection | None = None
         self._kombu_consumer = None
         self._stop = threading.Event()
+        self._periodic: list[list] = []  # [every seconds, last run, job]
+
+    def every(self, seconds: float, job: Callable[[], int]) -> None:
+        """Runs `job` from this worker's rounds at most every `seconds` (workflow's timer
+        scheduler rides here). `job` returns how much it did."""
+        self._periodic.append([seconds, 0.0, job])
+
+    def _run_periodic(self) -> int:
+        done = 0
+        for entry in self._periodic:
+            seconds, last_run, job = entry
+            if time.monotonic() - last_run >= seconds:
+                entry[1] = time.monotonic()
+                try:
+                    done += job() or 0
+                except Exception:  # noqa: BLE001 - the relay and consumer must go on
+                    log.exception("%s: periodic job failed", self.service)
+        return done
 
     def connect(self) -> Connection:
         """Connects and declares this service's queues (idempotent)."""
@@ -268,7 +286,7 @@ class BusWorker:
         """Publishes pending outbox rows and handles delivered messages; returns work done."""
         with self.lock:
             connection = self.connect()
-            done = self.relay.run_once(connection)
+            done = self._run_periodic() + self.relay.run_once(connection)
             if self.consumer is None:
                 return done
             timeout = wait

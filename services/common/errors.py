@@ -93,21 +93,24 @@ def _translate(message: str) -> str:
     return MARSHMALLOW_MESSAGES.get(message, message)
 
 
-def flatten_marshmallow(messages, prefix: str = "") -> dict[str, str]:
-    """{'json': {'a': {'b': ['msg']}}} -> {'a.b': '中文'}; the location level is dropped."""
+def flatten_marshmallow(messages_by_location: dict) -> dict[str, str]:
+    """webargs' {'json': {'a': {'b': ['msg']}}} -> {'a.b': '中文'} (the location dropped)."""
+    flat: dict[str, str] = {}
+    for messages in messages_by_location.values():
+        flat.update(_flatten(messages, ""))
+    return flat
+
+
+def _flatten(messages, prefix: str) -> dict[str, str]:
     flat: dict[str, str] = {}
     if isinstance(messages, dict):
         for key, value in messages.items():
-            if not prefix and key in ("json", "query", "form", "files", "headers", "view_args"):
-                flat.update(flatten_marshmallow(value, ""))
-            else:
-                name = f"{prefix}.{key}" if prefix else str(key)
-                flat.update(flatten_marshmallow(value, name))
+            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
     elif isinstance(messages, list) and messages and all(isinstance(m, str) for m in messages):
         flat[prefix or "_schema"] = "；".join(_translate(m) for m in messages)
     elif isinstance(messages, list):
         for index, value in enumerate(messages):
-            flat.update(flatten_marshmallow(value, f"{prefix}[{index}]"))
+            flat.update(_flatten(value, f"{prefix}[{index}]"))
     return flat
 
 

@@ -82,8 +82,10 @@ class Stack:
                 **extra}
 
     def run(self, *args: str, **extra):
-        subprocess.run([str(BIN / "python"), *args], env=self.env(**extra), cwd=PROJECT_ROOT,
-                       check=True, capture_output=True, timeout=120)
+        done = subprocess.run([str(BIN / "python"), *args], env=self.env(**extra),
+                              cwd=PROJECT_ROOT, capture_output=True, timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(args)} failed:\n{done.stderr.decode()[-3000:]}")
 
     def spawn(self, label: str, argv: list[str], **extra):
         log = open(self.tmp / f"{label}.log", "wb")

@@ -11,6 +11,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tests.support import Gateway
@@ -37,6 +38,28 @@ def _measure(gateway: Gateway) -> dict[str, list[float]]:
     return timings
 
 
+def _throughput(gateway: Gateway, applications: int = 60, clients: int = 8) -> float:
+    """Approval steps per second: `clients` unit reviewers completing tasks at once."""
+    applicant = gateway.login("zhangsan")
+    unit = gateway.login("zhizao")
+    task_ids = [unit.task_of(applicant.submit()["id"]) for _ in range(applications)]
+
+    def approve(task_id: str) -> int:
+        return unit.post(f"/api/workflow/tasks/{task_id}/complete",
+                         {"data": {"decision": "approve", "comment": "同意"}}).status
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        statuses = list(pool.map(approve, task_ids))
+    elapsed = time.perf_counter() - started
+    assert statuses == [200] * applications, statuses
+    return applications / elapsed
+
+
+def _run(gateway: Gateway) -> dict:
+    return {**_measure(gateway), "approvals per second (8 clients)": _throughput(gateway)}
+
+
 def embedded() -> dict[str, list[float]]:
     from werkzeug.serving import make_server
 
@@ -50,7 +73,7 @@ def embedded() -> dict[str, list[float]]:
         server = make_server("127.0.0.1", 0, system.gateway, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
-            return _measure(Gateway.over_http(f"http://127.0.0.1:{server.server_port}"))
+            return _run(Gateway.over_http(f"http://127.0.0.1:{server.server_port}"))
         finally:
             server.shutdown()
             system.close()
@@ -67,7 +90,7 @@ def stack() -> dict[str, list[float]] | str:
         try:
             running.start()
             running.wait_for_read_model()
-            return _measure(Gateway.over_http(running.base_url))
+            return _run(Gateway.over_http(running.base_url))
         finally:
             running.stop()
 
@@ -88,7 +111,10 @@ def main() -> None:
             print(f"| {mode} | skipped: {result} | | | | |")
             continue
         for step, samples in result.items():
-            print(_row(mode, step, samples))
+            if isinstance(samples, float):
+                print(f"| {mode} | {step} | | {samples:.1f} | | |")
+            else:
+                print(_row(mode, step, samples))
     sys.stdout.flush()
 
 

@@ -28,7 +28,7 @@ from services.common.db import Database, paginate, utcnow
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 from .model import (CONTENT_TYPE_FORMAT, MAX_IMAGE_PIXELS, NAMING_RULE, PDF_TAIL_BYTES,
-                    Attachment, AttachmentType, InstanceAttachment, clean_display_name,
+                    Attachment, AttachmentType, clean_display_name,
                     describe_limit, follows_naming_rule, formats_label, sniff_content_type,
                     stored_path_for, with_true_extension)
 from .storage import CHUNK_BYTES, Storage

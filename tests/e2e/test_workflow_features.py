@@ -4,7 +4,6 @@ migration, the catalogue, restrictions, notices and prompts."""
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 

@@ -1,5 +1,4 @@
 """The engine's guard rails: unsafe BPMN is refused at deploy, expressions run restricted."""
-from pathlib import Path
 
 import pytest
 

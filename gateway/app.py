@@ -3,6 +3,7 @@ anything reaches them, propagates request ids, limits body sizes, and answers it
 as problem+json."""
 from __future__ import annotations
 
+import os
 import uuid
 
 from flask import Flask, g, request
@@ -11,6 +12,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from services.common.auth import TokenVerifier, bearer_token
 from services.common.errors import NotAuthenticated, NotFound, problem, register_error_handlers
 from services.common.app import REQUEST_ID
+
+from .ratelimit import RateLimiter
 
 # Reachable without a token (besides every service's openapi.json): signing in,
 # registering, the public keys. Entries ending in "/" are prefixes.
@@ -22,18 +25,22 @@ PUBLIC = {
     # short-lived signed view links: the token in the path is the credential
     "files": ["signed/"],
 }
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
 def is_public(service: str, path: str) -> bool:
     return path == "openapi.json" or any(
         path.startswith(entry) if entry.endswith("/") else path == entry
         for entry in PUBLIC.get(service, ()))
-METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
 def create_gateway(backends: dict, verifier: TokenVerifier,
-                   max_body_bytes: int = 20 * 1024 * 1024) -> Flask:
+                   max_body_bytes: int = 20 * 1024 * 1024,
+                   limiter: RateLimiter | None = None) -> Flask:
+    """`limiter` defaults to RENCAI_RATE_LIMIT requests per second per client (burst 4x)."""
     app = Flask("gateway")
+    per_second = float(os.environ.get("RENCAI_RATE_LIMIT", "100"))
+    limiter = limiter or RateLimiter(per_second, int(per_second * 4))
     app.json.ensure_ascii = False
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
     app.extensions["rencai.backends"] = backends
@@ -49,10 +56,13 @@ def create_gateway(backends: dict, verifier: TokenVerifier,
         response.headers["X-Request-Id"] = g.get("request_id", "")
         return response
 
-    @app.errorhandler(RequestEntityTooLarge)
-    def _too_large(_error):
-        return problem(413, f"请求内容不能超过 {max_body_bytes // (1024 * 1024)} MB",
-                       code="too-large")
+    @app.before_request
+    def _rate_limit():
+        wait = limiter.allow(request.remote_addr or "-")
+        if wait:
+            response = problem(429, "请求过于频繁，请稍后再试", code="rate-limited")
+            response.headers["Retry-After"] = str(max(1, round(wait)))
+            return response
 
     @app.get("/healthz")
     def healthz():

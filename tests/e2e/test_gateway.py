@@ -65,3 +65,18 @@ def test_every_service_serves_its_openapi_document_through_the_gateway(gateway):
         assert document.body["openapi"].startswith("3.")
         assert document.body["servers"] == [{"url": f"/api/{name}"}]
         assert document.body["paths"], name
+
+
+def test_a_client_over_its_rate_gets_429_with_retry_after(embedded):
+    from gateway.app import create_gateway
+    from gateway.ratelimit import RateLimiter
+
+    gateway = create_gateway({}, embedded.verifier, limiter=RateLimiter(per_second=1, burst=3))
+    client = gateway.test_client()
+    statuses = [client.get("/healthz").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    refused = client.get("/healthz")
+    assert refused.headers["Retry-After"] == "1"
+    assert refused.get_json()["detail"] == "请求过于频繁，请稍后再试"
+    other = client.get("/healthz", environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    assert other.status_code == 200  # the limit is per client

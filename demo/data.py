@@ -35,11 +35,13 @@ UNIT_DETAILS = {
 
 PERSON_ZHANG = "00000000-0000-4000-a000-000000000001"
 PERSON_LI = "00000000-0000-4000-a000-000000000002"
+PERSON_WANG = "00000000-0000-4000-a000-000000000003"
 
 # (id, username, kind, display name, org, roles, what it is for)
 ACCOUNTS = [
     (PERSON_ZHANG, "zhangsan", "person", "张三", None, [], "个人（已关联北京智能制造研究院）"),
     (PERSON_LI, "lisi", "person", "李四", None, [], "个人（已关联北京市第一实验中学）"),
+    (PERSON_WANG, "zhouqi", "person", "周七", None, [], "个人（未关联单位：演示关联单位申请）"),
     ("00000000-0000-4000-9000-000000000101", "zhizao", "unit", "北京智能制造研究院",
      UNIT_INSTITUTE, ["unit"], "用人单位"),
     ("00000000-0000-4000-9000-000000000103", "shiyan", "unit", "北京市第一实验中学",
@@ -65,6 +67,7 @@ ACCOUNTS = [
 PERSON_DETAILS = {
     PERSON_ZHANG: ("13800000001", "110105198503070019"),
     PERSON_LI: ("13800000002", "110108199005120021"),
+    PERSON_WANG: ("13800000003", "110101199203150032"),
 }
 
 # (person, unit)

@@ -97,7 +97,7 @@ def maintain_handler(data, unit_id):
 @login_required()
 def regenerate_association_code(unit_id):
     """重新生成单位关联代码（原代码随即失效）"""
-    return service.regenerate_association_code(kit().db, current_claims(), unit_id)
+    return service.regenerate_association_code(kit().db, kit().outbox, current_claims(), unit_id)
 
 
 # --- affiliation: the person's side ---------------------------------------------------------

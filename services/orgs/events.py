@@ -1,8 +1,8 @@
 """What orgs publishes and what it consumes.
 
 Publishes (routing key = type; envelope per services/common/bus.py):
-  orgs.org.registered          {org_id, kind, name, parent_id, district_id}
-  orgs.org.updated             {org_id, kind, name, parent_id, district_id}   (same shape:
+  orgs.org.registered          {org_id, kind, name, parent_id, district_id, association_code}
+  orgs.org.updated             (same shape; also when a unit regenerates its association code:
                                a consumer can apply both with one upsert)
   orgs.unit.profile_completed  {unit_id}                   the unit passed the first-login gate
   orgs.affiliation.requested   {affiliation_id, person_id, unit_id, person_name}
@@ -11,8 +11,12 @@ Publishes (routing key = type; envelope per services/common/bus.py):
   orgs.affiliation.unlinked    {affiliation_id, person_id, unit_id, reason}
 
 Consumes (its read model of businesses in progress, for 解除关联):
-  workflow.instance.started    -> a business of (applicant, unit) is in progress
-  workflow.instance.completed  -> it no longer is
+  workflow.instance.started    -> a business of (applicant, unit) is in progress; for
+                                  process_key "affiliation" (个人关联单位, run as BPMN) a
+                                  pending request of the person for the unit (id = instance id)
+  workflow.instance.completed  -> it no longer is; for "affiliation" the request is approved
+                                  (with the unit's position) or rejected with the unit's reason,
+                                  publishing orgs.affiliation.approved / rejected
 """
 from services.common.app import ServiceKit
 

@@ -321,6 +321,14 @@ def in_progress():
     return service.in_progress(_k().db, current_claims())
 
 
+@portal.route("/me/certificates", methods=["GET"])
+@portal.response(200, schemas.CertificatePanelSchema)
+@login_required()
+def certificates():
+    """有效证件信息展示（持有有效工作居住证时显示）"""
+    return service.certificates(_k().db, current_claims())
+
+
 @portal.route("/notices", methods=["GET"])
 @portal.arguments(PageQuerySchema, location="query")
 @portal.response(200, schemas.NoticePageSchema)

@@ -297,13 +297,54 @@ def outcome(workflow: BpmnWorkflow) -> str | None:
     return None
 
 
+STARTERS = ("person", "unit")
+AFFILIATION_RULES = ("required", "forbidden", "none")
+UNIT_SOURCES = ("affiliation", "association_code", "account")
+
+
 @lru_cache(maxsize=64)
 def process_settings(xml: bytes, process_key: str) -> dict:
-    """Per-process switches on the <process> element (rencai:fourEyes="false" to relax)."""
+    """Per-process switches, data of the process deployed with it (attributes of <process>):
+
+    rencai:fourEyes="false"          relax four eyes (default true)
+    rencai:starter="person unit"     account kinds that may start it (default person)
+    rencai:affiliation="required"    the person must be affiliated (default), "forbidden"
+                                     (must not be yet: the affiliation request) or "none"
+    rencai:unitFrom="affiliation"    where the routing unit comes from: the person's
+                                     affiliation (default), "association_code" (the unit the
+                                     person names by its 单位关联代码 in the start form field
+                                     `association_code`), or "account" (the unit account)
+    rencai:subjectField="employee_id"  the start form field naming the subject person (a unit
+                                     applies for an affiliated employee)
+    rencai:titleField="project_name" the start form field (or resolved context, e.g.
+                                     unit_name / subject_name) that completes the title
+    """
     process = etree.fromstring(xml).find(f"bpmn:process[@id='{process_key}']", BPMN_NS)
-    four_eyes = (process.get(f"{{{RENCAI_NS}}}fourEyes", "true") if process is not None
-                 else "true").lower() != "false"
-    return {"four_eyes": four_eyes}
+
+    def attr(name: str, default: str) -> str:
+        value = process.get(f"{{{RENCAI_NS}}}{name}") if process is not None else None
+        return (value or default).strip()
+
+    return {"four_eyes": attr("fourEyes", "true").lower() != "false",
+            "starters": tuple(attr("starter", "person").split()),
+            "affiliation": attr("affiliation", "required"),
+            "unit_from": attr("unitFrom", "affiliation"),
+            "subject_field": attr("subjectField", "") or None,
+            "title_field": attr("titleField", "project_name")}
+
+
+def settings_problem(xml: bytes, process_key: str) -> str | None:
+    """Why the process's start settings are not usable, or None."""
+    settings = process_settings(xml, process_key)
+    if not settings["starters"] or any(s not in STARTERS for s in settings["starters"]):
+        return f"rencai:starter 只能是 {'、'.join(STARTERS)}"
+    if settings["affiliation"] not in AFFILIATION_RULES:
+        return f"rencai:affiliation 只能是 {'、'.join(AFFILIATION_RULES)}"
+    if settings["unit_from"] not in UNIT_SOURCES:
+        return f"rencai:unitFrom 只能是 {'、'.join(UNIT_SOURCES)}"
+    if settings["unit_from"] == "account" and settings["starters"] != ("unit",):
+        return "rencai:unitFrom=\"account\" 要求 rencai:starter=\"unit\""
+    return None
 
 
 def _diff(xml: bytes, process_key: str, workflow: BpmnWorkflow):

@@ -1,7 +1,8 @@
 """What workflow publishes and what it consumes.
 
 Publishes:
-  workflow.instance.started     {instance_id, process_key, title, applicant_id, unit_id,
+  workflow.instance.started     {instance_id, process_key, title, applicant_id,
+                                 applicant_name, applicant_kind, unit_id, subject_id,
                                  business_key, attachment_ids}
   workflow.instance.resubmitted {instance_id, applicant_id, attachment_ids}
   workflow.instance.withdrawn   {instance_id, process_key, applicant_id, attachment_ids}
@@ -12,11 +13,15 @@ Publishes:
   workflow.task.completed       {task_id, instance_id, task_key, decision, actor_id}
   workflow.task.reminded        {task_id, instance_id, title, candidate_group, assignee, due_at}
   workflow.timer.fired          {instance_id, timer, name, interrupting}
-  workflow.instance.completed   {instance_id, process_key, title, applicant_id, unit_id,
+  workflow.instance.completed   {instance_id, process_key, title, applicant_id,
+                                 applicant_kind, unit_id, subject_id,
                                  outcome (approved | rejected | withdrawn), status,
+                                 comment (the last reviewer's opinion or reason),
+                                 result (what the process produced, e.g. a permit),
                                  completed_at}
 Consumes:
-  orgs.org.registered, orgs.affiliation.approved   its read model of orgs
+  orgs.org.registered / updated (with association_code), orgs.affiliation.requested /
+  approved / rejected / unlinked                   its read model of orgs
   identity.account.created                         staff and experts (colleagues, panels)
   workflow.task.created, workflow.instance.completed, workflow.task.reminded
                                                    per-user prompts
@@ -30,7 +35,11 @@ from .service.catalogue import on_instance_completed, on_task_created, on_task_r
 def handlers(_kit: ServiceKit) -> dict:
     return {
         "orgs.org.registered": routing.on_org_registered,
+        "orgs.org.updated": routing.on_org_registered,
         "orgs.affiliation.approved": routing.on_affiliation_approved,
+        "orgs.affiliation.requested": routing.on_affiliation_requested,
+        "orgs.affiliation.rejected": routing.on_affiliation_unlinked,
+        "orgs.affiliation.unlinked": routing.on_affiliation_unlinked,
         "identity.account.created": routing.on_account_created,
         "workflow.task.created": on_task_created,
         "workflow.instance.completed": on_instance_completed,

@@ -73,6 +73,10 @@ class Instance(Base):
     applicant_id: Mapped[str] = mapped_column(String(36), index=True)
     applicant_name: Mapped[str] = mapped_column(String(100))
     unit_id: Mapped[str] = mapped_column(String(36), index=True)
+    # Who started it (person | unit: a unit account applies) and, when a unit applies for an
+    # employee, the person the business is about (rencai:subjectField of the process).
+    applicant_kind: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    subject_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
     business_key: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     # running | returned | completed | rejected | withdrawn | failed
     status: Mapped[str] = mapped_column(String(20), default="running", index=True)
@@ -144,15 +148,21 @@ class OrgEntry(Base):
     kind: Mapped[str] = mapped_column(String(20), index=True)
     name: Mapped[str] = mapped_column(String(200))
     parent_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    # Units only: 单位关联代码 (orgs.org.registered / updated carry it), so a person can name
+    # the unit of an affiliation request by it.
+    association_code: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
 
 
 class PersonUnit(Base):
-    """Read model of orgs.affiliation.approved: the unit a person belongs to."""
+    """Read model of orgs.affiliation.*: the unit a person belongs to (approved) or has asked
+    to join (pending: no second request); rejected and unlinked links are deleted."""
 
     __tablename__ = "person_unit"
 
     person_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     unit_id: Mapped[str] = mapped_column(String(36))
+    status: Mapped[str] = mapped_column(String(20), default="approved",
+                                        server_default="approved")
 
 
 class StaffMember(Base):

@@ -12,7 +12,21 @@ from .model import LANE_TITLES, Instance, OrgEntry, PersonUnit, StaffMember
 
 
 def unit_of(session: Session, person_id: str) -> str | None:
-    return session.scalar(select(PersonUnit.unit_id).where(PersonUnit.person_id == person_id))
+    """The unit the person is affiliated with (approved), or None."""
+    return session.scalar(select(PersonUnit.unit_id).where(PersonUnit.person_id == person_id,
+                                                           PersonUnit.status == "approved"))
+
+
+def pending_unit_of(session: Session, person_id: str) -> str | None:
+    """The unit the person has asked to join and that has not decided yet, or None."""
+    return session.scalar(select(PersonUnit.unit_id).where(PersonUnit.person_id == person_id,
+                                                           PersonUnit.status == "pending"))
+
+
+def unit_by_association_code(session: Session, code: str) -> OrgEntry | None:
+    code = code.strip().upper().replace(" ", "").replace("-", "")
+    return session.scalars(select(OrgEntry).where(OrgEntry.association_code == code,
+                                                  OrgEntry.kind == "unit")).first()
 
 
 def _org(session: Session, org_id: str | None, what: str) -> OrgEntry:
@@ -24,6 +38,8 @@ def _org(session: Session, org_id: str | None, what: str) -> OrgEntry:
 
 def candidate_group(session: Session, lane: str, instance: Instance) -> str:
     if lane == "applicant":
+        if instance.applicant_kind == "unit":  # a unit applied: its returns go to the unit
+            return f"unit:{instance.unit_id}"
         return f"person:{instance.applicant_id}"
     unit = _org(session, instance.unit_id, "申请人所在单位")
     if lane == "unit":
@@ -62,12 +78,30 @@ def org_name(session: Session, org_id: str | None) -> str | None:
 def on_org_registered(session: Session, envelope: dict) -> None:
     data = envelope["data"]
     session.merge(OrgEntry(org_id=data["org_id"], kind=data["kind"], name=data["name"],
-                           parent_id=data.get("parent_id")))
+                           parent_id=data.get("parent_id"),
+                           association_code=data.get("association_code")))
+
+
+def on_affiliation_requested(session: Session, envelope: dict) -> None:
+    data = envelope["data"]
+    row = session.get(PersonUnit, data["person_id"])
+    if row is None:
+        session.add(PersonUnit(person_id=data["person_id"], unit_id=data["unit_id"],
+                               status="pending"))
 
 
 def on_affiliation_approved(session: Session, envelope: dict) -> None:
     data = envelope["data"]
-    session.merge(PersonUnit(person_id=data["person_id"], unit_id=data["unit_id"]))
+    session.merge(PersonUnit(person_id=data["person_id"], unit_id=data["unit_id"],
+                             status="approved"))
+
+
+def on_affiliation_unlinked(session: Session, envelope: dict) -> None:
+    """orgs.affiliation.unlinked and .rejected: the link (approved or pending) is gone."""
+    data = envelope["data"]
+    row = session.get(PersonUnit, data["person_id"])
+    if row is not None and row.unit_id == data["unit_id"]:
+        session.delete(row)
 
 
 def on_account_created(session: Session, envelope: dict) -> None:

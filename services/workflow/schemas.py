@@ -334,3 +334,18 @@ class PromptListSchema(Schema):
     page = fields.Integer()
     per_page = fields.Integer()
     unread = fields.Integer(metadata={"description": "未读条数"})
+
+
+class CertificateSchema(Schema):
+    kind = fields.String(metadata={"description": "证件类型，如 工作居住证"})
+    number = fields.String(metadata={"description": "证件编号"})
+    holder_name = fields.String(allow_none=True)
+    unit_name = fields.String(allow_none=True)
+    valid_from = fields.String(allow_none=True)
+    valid_until = fields.String(allow_none=True)
+    instance_id = fields.String()
+
+
+class CertificatePanelSchema(Schema):
+    items = fields.List(fields.Nested(CertificateSchema))
+    show = fields.Boolean(metadata={"description": "未持有有效证件时不显示此区域"})

@@ -14,7 +14,9 @@ def test_an_admin_creates_a_unit_under_a_supervising_body_and_it_is_published(wo
     assert body["credit_code"] == "91110105MA00000012" and body["district_id"] == world.district
     event = world.events("orgs.org.registered")[-1]
     assert event["data"] == {"org_id": body["id"], "kind": "unit", "name": "北京新材料有限公司",
-                             "parent_id": world.supervisor, "district_id": world.district}
+                             "parent_id": world.supervisor, "district_id": world.district,
+                             "association_code": event["data"]["association_code"]}
+    assert len(event["data"]["association_code"]) == 8  # a new unit gets its 单位关联代码
 
 
 def test_moving_and_renaming_publishes_an_update_of_the_same_shape(world):
@@ -23,7 +25,8 @@ def test_moving_and_renaming_publishes_an_update_of_the_same_shape(world):
     assert status == 200 and body["parent_id"] == world.other_supervisor
     event = world.events("orgs.org.updated")[-1]
     assert event["data"] == {"org_id": world.sibling, "kind": "unit", "name": "星河软件",
-                             "parent_id": world.other_supervisor, "district_id": None}
+                             "parent_id": world.other_supervisor, "district_id": None,
+                             "association_code": event["data"]["association_code"]}
     assert set(event["data"]) == set(world.events("orgs.org.registered")[0]["data"])
 
 

@@ -46,4 +46,25 @@ def test_review_tasks_have_a_due_date_and_a_reminder():
     due, remind = engine.deadlines(task)
     assert due and remind and remind < due
     assert engine.next_timer_at(workflow) == remind
-    assert engine.process_settings(PLAN, "plan_project") == {"four_eyes": True}
+    # plan_project keeps the defaults: persons start it, affiliated, routed by their unit.
+    assert engine.process_settings(PLAN, "plan_project") == {
+        "four_eyes": True, "starters": ("person",), "affiliation": "required",
+        "unit_from": "affiliation", "subject_field": None, "title_field": "project_name"}
+
+
+def test_who_starts_a_process_and_where_its_unit_comes_from_are_its_data():
+    from pathlib import Path
+
+    bpmn = Path(__file__).resolve().parents[2] / "bpmn"
+    affiliation = engine.process_settings((bpmn / "affiliation.bpmn").read_bytes(), "affiliation")
+    assert (affiliation["starters"], affiliation["affiliation"], affiliation["unit_from"]) == \
+        (("person",), "forbidden", "association_code")
+    permit = engine.process_settings((bpmn / "work_permit.bpmn").read_bytes(), "work_permit")
+    assert (permit["starters"], permit["unit_from"], permit["subject_field"]) == \
+        (("unit",), "account", "employee_id")
+    bad = PLAN.replace(b'rencai:fourEyes="true"', b'rencai:fourEyes="true" rencai:unitFrom="account"')
+    assert engine.settings_problem(bad, "plan_project") == \
+        'rencai:unitFrom="account" 要求 rencai:starter="unit"'
+    bad = PLAN.replace(b'rencai:fourEyes="true"', b'rencai:fourEyes="true" rencai:starter="robot"')
+    assert engine.settings_problem(bad, "plan_project").startswith("rencai:starter")
+    assert engine.settings_problem(PLAN, "plan_project") is None

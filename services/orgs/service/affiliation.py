@@ -1,11 +1,16 @@
 """People and units: the affiliation request (关联单位申请), the unit's review of it, the
 employee lists, position and labour contract, and unlinking (解除关联).
 
-The state changes (`approve_request`, `reject_request`, `unlink_employee`) work on a session
-and an affiliation so that a consumer of workflow events can call them once the review runs
-as a BPMN process (issue 7)."""
+The request normally runs as the BPMN process "affiliation" (bpmn/affiliation.bpmn) in the
+workflow service: this service's table stays the one source of truth for the state, kept from
+workflow's events (`on_instance_started` makes the pending request, id = the instance's id;
+`on_instance_completed` calls `approve_request` / `reject_request`, which publish
+orgs.affiliation.approved / rejected as a direct decision does). A request that runs as a
+process is decided only there (the unit's task); the direct endpoints remain for requests made
+on them, and unlinking (解除关联) stays here."""
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -19,11 +24,13 @@ from services.common.db import Database, paginate, utcnow
 from services.common.errors import Conflict, NotFound, ValidationFailed
 from services.common.pii import blind_index, mask
 
+from ..model import BUS
 from ..model import (AFFILIATION_TITLES, Affiliation, BusinessInProgress, Org,
                      id_number_problem, normalise_association_code)
 from .access import acts_for_unit, changeable_unit, is_admin, require_person, visible_unit
 
-CHINA = timezone(timedelta(hours=8))  # dates users pick are Beijing dates
+CHINA = timezone(timedelta(hours=8))
+log = logging.getLogger(__name__)  # dates users pick are Beijing dates
 
 
 def _payload(affiliation: Affiliation, **extra) -> dict:
@@ -187,6 +194,11 @@ def decide(db: Database, outbox: Outbox, claims: Claims, unit_id: str, affiliati
     with db.transaction() as session:
         changeable_unit(session, claims, unit_id)
         affiliation = _unit_affiliation(session, unit_id, affiliation_id)
+        if session.get(BusinessInProgress, affiliation.id) is not None:
+            # The request runs as the BPMN process "affiliation": it is decided there (the
+            # unit's task), and this table follows the process's events.
+            raise Conflict("该关联申请正在流程中办理，请在待办任务中审核",
+                           {"affiliation_id": "请在待办任务中审核"})
         if decision == "approve":
             approve_request(session, outbox, affiliation, claims.sub, reason)
         else:
@@ -296,10 +308,62 @@ def approve_affiliation_directly(db: Database, outbox: Outbox, *, person_id: str
 
 # --- the read model of workflow (businesses in progress) -----------------------------------
 
+AFFILIATION_PROCESS = "affiliation"
+
+
+def _on_affiliation_started(session: Session, data: dict) -> None:
+    """The person submitted the BPMN affiliation request: a pending request for the unit
+    (its id is the instance's, so the process's end finds it)."""
+    if session.get(Affiliation, data["instance_id"]) is not None:
+        return
+    person_id, unit_id = data["applicant_id"], data.get("unit_id")
+    if session.get(Org, unit_id) is None:
+        log.warning("affiliation %s names unknown unit %s", data["instance_id"], unit_id)
+        return
+    open_link = session.scalar(select(Affiliation.id).where(
+        Affiliation.open_person_id == person_id))
+    if open_link is not None:  # workflow checked; a direct request raced it
+        log.warning("affiliation %s: person %s already has open link %s",
+                    data["instance_id"], person_id, open_link)
+        return
+    affiliation = Affiliation(id=data["instance_id"], person_id=person_id,
+                              person_name=data.get("applicant_name") or "",
+                              open_person_id=person_id, unit_id=unit_id, status="pending",
+                              requested_at=utcnow())
+    session.add(affiliation)
+    session.flush()
+    outbox = Outbox(BUS.outbox, "orgs")
+    outbox.add(session, "orgs.affiliation.requested", affiliation.id,
+               _payload(affiliation, person_name=affiliation.person_name))
+
+
+def _on_affiliation_completed(session: Session, data: dict) -> None:
+    """The unit decided in the process: record it (publishing orgs.affiliation.approved or
+    rejected like a direct decision)."""
+    affiliation = session.get(Affiliation, data["instance_id"])
+    if affiliation is None or affiliation.status != "pending":
+        return
+    outbox = Outbox(BUS.outbox, "orgs")
+    result = data.get("result") or {}
+    decider = data.get("decided_by")
+    if data.get("outcome") == "approved":
+        approve_request(session, outbox, affiliation, decider, data.get("comment"))
+        if result.get("position"):
+            affiliation.position = result["position"]
+    else:
+        reason = data.get("comment") or ("申请人已撤回申请" if data.get("outcome") == "withdrawn"
+                                          else "单位未通过关联申请")
+        reject_request(session, outbox, affiliation, decider, reason)
+
+
 def on_instance_started(session: Session, envelope: dict) -> None:
     data = envelope["data"]
+    if data.get("process_key") == AFFILIATION_PROCESS:
+        _on_affiliation_started(session, data)
+    # A unit applying for an employee: the business is the employee's (subject_id).
     session.merge(BusinessInProgress(
-        instance_id=data["instance_id"], applicant_id=data["applicant_id"],
+        instance_id=data["instance_id"],
+        applicant_id=data.get("subject_id") or data["applicant_id"],
         unit_id=data.get("unit_id"), process_key=data.get("process_key", ""),
         title=data.get("title") or data.get("process_key", ""),
         started_at=datetime.fromisoformat(envelope["occurred_at"])
@@ -307,6 +371,14 @@ def on_instance_started(session: Session, envelope: dict) -> None:
 
 
 def on_instance_completed(session: Session, envelope: dict) -> None:
-    row = session.get(BusinessInProgress, envelope["data"]["instance_id"])
+    data = envelope["data"]
+    row = session.get(BusinessInProgress, data["instance_id"])
     if row is not None:
         session.delete(row)
+        session.flush()
+    if data.get("process_key") == AFFILIATION_PROCESS:
+        if row is None and session.get(Affiliation, data["instance_id"]) is None:
+            # The end overtook the start (a redelivered start): fail so that the bus retries
+            # and, failing that, parks it for replay instead of losing the decision.
+            raise LookupError(f"affiliation {data['instance_id']} ended before it was recorded")
+        _on_affiliation_completed(session, data)

@@ -20,7 +20,7 @@ from .access import require_admin
 
 def org_payload(org: Org) -> dict:
     return {"org_id": org.id, "kind": org.kind, "name": org.name, "parent_id": org.parent_id,
-            "district_id": org.district_id}
+            "district_id": org.district_id, "association_code": org.association_code}
 
 
 def new_association_code(session: Session) -> str:

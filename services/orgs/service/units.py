@@ -160,12 +160,15 @@ def maintain_handler(db: Database, outbox: Outbox, claims: Claims, unit_id: str,
         return profile_view(claims, unit, profile)
 
 
-def regenerate_association_code(db: Database, claims: Claims, unit_id: str) -> dict:
-    """A new 单位关联代码; the old one stops finding the unit at once."""
+def regenerate_association_code(db: Database, outbox: Outbox, claims: Claims,
+                                unit_id: str) -> dict:
+    """A new 单位关联代码; the old one stops finding the unit at once (here and, through
+    orgs.org.updated, in workflow's read model that starts affiliation requests)."""
     with db.transaction() as session:
         unit = changeable_unit(session, claims, unit_id)
         unit.association_code = new_association_code(session)
         unit.updated_at = utcnow()
+        outbox.add(session, "orgs.org.updated", unit.id, org_payload(unit))
         return {"unit_id": unit.id, "association_code": unit.association_code}
 
 

@@ -2,7 +2,7 @@
 instances (start, complete, withdraw, incidents), inbox (reviewers' tasks), timers (the
 scheduler) and catalogue (service list, restrictions, in-progress, notices, prompts)."""
 from .base import NOT_YOUR_TASK  # noqa: F401
-from .catalogue import (catalogue, in_progress, lift, mark_prompts_read, notices,  # noqa: F401
+from .catalogue import (catalogue, certificates, in_progress, lift, mark_prompts_read, notices,  # noqa: F401
                         prompts, publish_notice, restrict, restrictions)
 from .definitions import (check, deploy, deploy_directory, diff, download,  # noqa: F401
                           list_processes, make_current, migrate, upload, versions)

@@ -2,7 +2,7 @@
 rows and instance status after each step, four eyes, and what people see of an instance."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ SYSTEM = "system"
 ACTIVE = ("running", "returned")  # statuses in which the engine still moves
 PANEL_SIZE = 3  # experts per panel
 STAFF_KINDS = ("staff", "unit")
+CHINA = timezone(timedelta(hours=8))
 
 
 def is_admin(claims: Claims) -> bool:
@@ -133,11 +134,19 @@ def sync(session: Session, outbox: Outbox, instance: Instance, workflow, now: da
     session.flush()
 
     changes: dict = {"next_timer_at": engine.next_timer_at(workflow)}
-    result = engine.workflow_data(workflow).get("expert_result")
-    if result is not None:
-        changes["result"] = {"expert_panel": result}
+    data = engine.workflow_data(workflow)
+    result = dict(instance.result or {})
+    if data.get("expert_result") is not None:
+        result["expert_panel"] = data["expert_result"]
+    if isinstance(data.get("process_result"), dict):  # what a process's script produced
+        result.update(data["process_result"])
     if workflow.is_completed():
         outcome = engine.outcome(workflow) or "approved"
+        if outcome == "approved" and result.get("certificate"):
+            result.update(issue_certificate(instance, result, now))
+    if result:
+        changes["result"] = result
+    if workflow.is_completed():
         changes.update(status="completed" if outcome == "approved" else "rejected",
                        outcome=outcome, completed_at=now, next_timer_at=None,
                        stage=STATUS_TITLES["completed" if outcome == "approved" else "rejected"])
@@ -147,6 +156,22 @@ def sync(session: Session, outbox: Outbox, instance: Instance, workflow, now: da
         stages = list(dict.fromkeys(STAGE_TITLES.get(lane, "审核中") for lane in lanes))
         changes["stage"] = "、".join(stages) or STATUS_TITLES["running"]
     return changes
+
+
+def issue_certificate(instance: Instance, result: dict, now: datetime) -> dict:
+    """A certificate the approved process grants (result {certificate, number_prefix,
+    valid_years}): its number and validity, fixed once on the instance."""
+    if result.get("number"):
+        return {}
+    years = int(result.get("valid_years") or 1)
+    start = now.astimezone(CHINA).date()
+    try:
+        until = start.replace(year=start.year + years)
+    except ValueError:  # 29 February
+        until = start.replace(year=start.year + years, day=28)
+    number = f"{result.get('number_prefix', '')}{start:%Y}{instance.id.replace('-', '')[:8].upper()}"
+    return {"number": number, "valid_from": start.isoformat(),
+            "valid_until": (until - timedelta(days=1)).isoformat()}
 
 
 def swap(session: Session, instance: Instance, changes: dict) -> None:
@@ -159,13 +184,25 @@ def swap(session: Session, instance: Instance, changes: dict) -> None:
     session.refresh(instance)
 
 
+def last_opinion(session: Session, instance: Instance) -> tuple[str | None, str | None]:
+    """(comment, actor id) of the last decision: the reviewer's opinion or reason."""
+    row = session.execute(select(AuditEntry.comment, AuditEntry.actor_id).where(
+        AuditEntry.instance_id == instance.id,
+        AuditEntry.action.in_(("approve", "reject", "withdraw", "overdue")))
+        .order_by(AuditEntry.id.desc())).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
 def publish_end(session: Session, outbox: Outbox, instance: Instance) -> None:
     if instance.status in ("completed", "rejected", "withdrawn"):
+        comment, decided_by = last_opinion(session, instance)
         outbox.add(session, "workflow.instance.completed", instance.id,
                    {"instance_id": instance.id, "process_key": instance.process_key,
                     "title": instance.title, "applicant_id": instance.applicant_id,
-                    "unit_id": instance.unit_id, "outcome": instance.outcome,
-                    "status": instance.status,
+                    "applicant_kind": instance.applicant_kind or "person",
+                    "unit_id": instance.unit_id, "subject_id": instance.subject_id,
+                    "outcome": instance.outcome, "status": instance.status,
+                    "comment": comment, "decided_by": decided_by, "result": instance.result,
                     "completed_at": (instance.completed_at or utcnow()).isoformat()})
 
 

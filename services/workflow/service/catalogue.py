@@ -12,12 +12,15 @@ from services.common.auth import Claims
 from services.common.db import Database, paginate, utcnow
 from services.common.errors import Conflict, Forbidden, NotFound
 
+from .. import engine
 from ..model import Definition, Instance, Notice, Prompt, Restriction
-from ..routing import unit_of
+from ..routing import pending_unit_of, unit_of
 from .base import ACTIVE, instance_summary, is_admin
 from .definitions import current_definition
 
 NO_AFFILIATION = "您未关联单位，请先关联单位后再办理此业务"
+STARTER_REFUSALS = {("person",): "仅个人账号可以办理此业务",
+                    ("unit",): "此业务仅限用人单位申请，个人不能直接申请"}
 
 
 def _subjects(session: Session, claims: Claims) -> list[str]:
@@ -54,10 +57,18 @@ def catalogue(db: Database, claims: Claims) -> list[dict]:
                 continue
             reason = None
             restriction = _restriction(session, claims, key)
-            if claims.kind != "person":
-                reason = "仅个人账号可以办理此业务"
-            elif unit_of(session, claims.sub) is None:
+            settings = engine.process_settings(definition.bpmn_xml, key)
+            if claims.kind not in settings["starters"]:
+                reason = STARTER_REFUSALS.get(settings["starters"], "您的账号类型不能办理此业务")
+            elif claims.kind == "person" and settings["affiliation"] == "required" \
+                    and unit_of(session, claims.sub) is None:
                 reason = NO_AFFILIATION
+            elif claims.kind == "person" and settings["affiliation"] == "forbidden" \
+                    and unit_of(session, claims.sub) is not None:
+                reason = "您已关联单位"
+            elif claims.kind == "person" and settings["affiliation"] == "forbidden" \
+                    and pending_unit_of(session, claims.sub) is not None:
+                reason = "您的单位关联申请正在等待单位确认"
             elif restriction is not None:
                 reason = restriction.reason
             entries.append({"process_key": key, "name": definition.name,
@@ -72,12 +83,36 @@ def in_progress(db: Database, claims: Claims) -> dict:
         query = select(Instance).where(Instance.status.in_(ACTIVE + ("failed",)))
         if claims.kind == "unit" and claims.org:
             query = query.where(Instance.unit_id == claims.org)
-        else:
-            query = query.where(Instance.applicant_id == claims.sub)
+        else:  # their own, and what a unit applies for them (e.g. 工作居住证)
+            query = query.where((Instance.applicant_id == claims.sub)
+                                | (Instance.subject_id == claims.sub))
         rows = session.scalars(query.order_by(Instance.started_at.desc()).limit(100)).all()
         items = [{**instance_summary(session, i, staff=claims.kind != "person"),
                   "applicant_name": i.applicant_name} for i in rows]
     return {"items": items, "message": None if items else "没有正在办理中的业务"}
+
+
+def certificates(db: Database, claims: Claims) -> dict:
+    """有效证件信息展示: the valid certificates (工作居住证) the person holds, issued by an
+    approved process that names them as its subject. Empty items: the panel is not shown."""
+    today = utcnow().date().isoformat()
+    with db.reading() as session:
+        rows = session.scalars(select(Instance).where(
+            Instance.subject_id == claims.sub, Instance.status == "completed",
+            Instance.outcome == "approved").order_by(Instance.completed_at.desc())).all()
+    items = []
+    for instance in rows:
+        result = instance.result or {}
+        if not result.get("certificate") or not result.get("number"):
+            continue
+        if result.get("valid_until", "") < today:
+            continue
+        items.append({"kind": result["certificate"], "number": result["number"],
+                      "holder_name": result.get("holder_name"),
+                      "unit_name": result.get("unit_name"),
+                      "valid_from": result.get("valid_from"),
+                      "valid_until": result.get("valid_until"), "instance_id": instance.id})
+    return {"items": items, "show": bool(items)}
 
 
 # --- restrictions (admins) ------------------------------------------------------------------
@@ -187,12 +222,21 @@ def on_task_created(session: Session, envelope: dict) -> None:
                        text=f"您的申请“{title}”已被退回，请修改后重新提交"))
 
 
+SUBJECT_PROMPTS = {"approved": "单位为您申请的“{title}”已审核通过",
+                   "rejected": "单位为您申请的“{title}”未通过审核"}
+
+
 def on_instance_completed(session: Session, envelope: dict) -> None:
     data = envelope["data"]
     text = OUTCOME_PROMPTS.get(data.get("outcome"))
     if text:
         session.add(Prompt(user_id=data["applicant_id"], instance_id=data["instance_id"],
                            created_at=utcnow(), text=text.format(title=data.get("title", ""))))
+    subject_text = SUBJECT_PROMPTS.get(data.get("outcome"))
+    if data.get("subject_id") and subject_text:  # the person a unit applied for hears too
+        session.add(Prompt(user_id=data["subject_id"], instance_id=data["instance_id"],
+                           created_at=utcnow(),
+                           text=subject_text.format(title=data.get("title", ""))))
 
 
 def on_task_reminded(session: Session, envelope: dict) -> None:

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 from services.common.auth import Claims
 from services.common.bus import Outbox
 from services.common.db import Database, paginate, utcnow
-from services.common.errors import Conflict, Forbidden, NotFound
+from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 from .. import engine, forms
-from ..model import STATUS_TITLES, AuditEntry, Instance, Task
-from ..routing import unit_of
+from ..model import STATUS_TITLES, AuditEntry, Instance, OrgEntry, Task
+from ..routing import org_name, pending_unit_of, unit_by_association_code, unit_of
 from .base import (ACTIVE, NOT_YOUR_TASK, audit, audit_view, check_four_eyes, definition_of,
                    engine_context, fail, instance_summary, instance_view, is_admin, is_staff,
                    load_instance, publish_end, swap, sync, visible_task, withdrawable)
@@ -23,30 +23,98 @@ from .definitions import current_definition
 ENGINE_ERRORS = (Exception,)  # whatever a script or condition raises becomes an incident
 
 
+STARTER_REFUSALS = {("person",): "仅个人账号可以提交业务申请",
+                    ("unit",): "此业务仅限用人单位申请，个人不能直接申请"}
+NO_AFFILIATION = "您未关联单位，请先关联单位后再办理此业务"
+
+
+def start_context(session: Session, claims: Claims, settings: dict, application: dict) -> dict:
+    """Who may start the process and where its routing context comes from, as the process's
+    settings say (engine.process_settings): {unit_id, unit_name, subject_id, subject_name}.
+    Raises the refusal the applicant sees."""
+    if claims.kind not in settings["starters"]:
+        raise Forbidden(STARTER_REFUSALS.get(settings["starters"], "您的账号类型不能办理此业务"))
+    context: dict = {"subject_id": None, "subject_name": None}
+    own_unit = unit_of(session, claims.sub) if claims.kind == "person" else None
+    if claims.kind == "person":
+        if settings["affiliation"] == "required" and own_unit is None:
+            raise Forbidden(NO_AFFILIATION)
+        if settings["affiliation"] == "forbidden" and own_unit is not None:
+            raise Conflict(f"您已关联“{org_name(session, own_unit) or '单位'}”，如需更换单位，"
+                           "请先由原单位解除关联")
+        pending = pending_unit_of(session, claims.sub)
+        if settings["affiliation"] == "forbidden" and pending is not None:
+            raise Conflict(f"您已申请关联“{org_name(session, pending) or '单位'}”，正在等待单位"
+                           "确认，请勿重复申请")
+    source = settings["unit_from"]
+    if source == "association_code":
+        code = str(application.get("association_code") or "")
+        unit = unit_by_association_code(session, code) if code else None
+        if unit is None:
+            raise NotFound("未找到该关联代码对应的单位，请向单位核实后重新输入",
+                           {"association_code": "未找到对应的单位"})
+        unit_id = unit.org_id
+    elif source == "account":
+        org = session.get(OrgEntry, claims.org) if claims.org else None
+        if org is None or org.kind != "unit":
+            raise Forbidden("此业务仅限用人单位申请")
+        unit_id = org.org_id
+    else:
+        if own_unit is None:
+            raise Forbidden(NO_AFFILIATION)
+        unit_id = own_unit
+    context.update(unit_id=unit_id, unit_name=org_name(session, unit_id))
+    field = settings["subject_field"]
+    if field:
+        subject = str(application.get(field) or "")
+        if not subject or unit_of(session, subject) != unit_id:
+            raise ValidationFailed("该人员不是本单位在职员工，不能为其申请",
+                                   {field: "不是本单位在职员工"})
+        context.update(subject_id=subject, subject_name=application.get("employee_name"))
+    return context
+
+
+def _refuse_second(session: Session, process_key: str, applicant_id: str,
+                   subject_id: str | None) -> None:
+    """One open instance per applicant (or, when a unit applies for people, per person) for
+    processes that are about the applicant or a subject rather than a project."""
+    query = select(Instance).where(Instance.process_key == process_key,
+                                   Instance.status.in_(ACTIVE))
+    query = query.where(Instance.subject_id == subject_id) if subject_id else \
+        query.where(Instance.applicant_id == applicant_id)
+    open_one = session.scalars(query).first()
+    if open_one is not None:
+        raise Conflict(f"已有办理中的申请“{open_one.title}”，请勿重复申请")
+
+
 def start_instance(db: Database, outbox: Outbox, claims: Claims, process_key: str,
                    application: dict, business_key: str | None = None) -> Instance:
-    if claims.kind != "person":
-        raise Forbidden("仅个人账号可以提交业务申请")
     from .catalogue import check_restriction
 
     with db.transaction() as session:
         definition = current_definition(session, process_key)
         if definition is None:
             raise NotFound("业务不存在或未开放")
+        settings = engine.process_settings(definition.bpmn_xml, process_key)
+        if claims.kind not in settings["starters"]:
+            raise Forbidden(STARTER_REFUSALS.get(settings["starters"], "您的账号类型不能办理此业务"))
         check_restriction(session, claims, process_key)
         forms.validate(process_key, definition.forms, "start", application)
-        unit_id = unit_of(session, claims.sub)
-        if unit_id is None:
-            raise Forbidden("您未关联单位，请先关联单位后再办理此业务")
+        context = start_context(session, claims, settings, application)
+        unit_id, subject_id = context["unit_id"], context["subject_id"]
+        if subject_id or settings["affiliation"] == "forbidden":
+            _refuse_second(session, process_key, claims.sub, subject_id)
         if business_key and session.scalars(select(Instance.id).where(
                 Instance.process_key == process_key, Instance.business_key == business_key,
                 Instance.status.in_(ACTIVE))).first():
             raise Conflict("该业务编号已有办理中的申请", {"business_key": "业务编号已存在办理中的申请"})
         now = utcnow()
+        suffix = application.get(settings["title_field"]) or context.get(settings["title_field"]) or ""
         instance = Instance(id=str(uuid.uuid4()), definition_id=definition.id,
                             process_key=process_key, business_key=business_key,
-                            title=f"{definition.name}：{application.get('project_name', '')}".rstrip("："),
+                            title=f"{definition.name}：{suffix}".rstrip("："),
                             applicant_id=claims.sub, applicant_name=claims.name, unit_id=unit_id,
+                            applicant_kind=claims.kind, subject_id=subject_id,
                             status="running", stage="", application=application,
                             serialized="", version=1, started_at=now, updated_at=now)
         session.add(instance)
@@ -54,12 +122,15 @@ def start_instance(db: Database, outbox: Outbox, claims: Claims, process_key: st
         audit(session, instance, claims, "提交申请", "submit", role="applicant")
         outbox.add(session, "workflow.instance.started", instance.id,
                    {"instance_id": instance.id, "process_key": process_key,
-                    "title": instance.title, "applicant_id": claims.sub, "unit_id": unit_id,
+                    "title": instance.title, "applicant_id": claims.sub,
+                    "applicant_name": claims.name, "applicant_kind": claims.kind,
+                    "unit_id": unit_id, "subject_id": subject_id,
                     "business_key": business_key,
                     "attachment_ids": application.get("attachment_ids", [])})
-        workflow = engine.new_workflow(definition.bpmn_xml, process_key,
-                                       {**application, **engine_context(session, instance)},
-                                       run=False)
+        workflow = engine.new_workflow(
+            definition.bpmn_xml, process_key,
+            {**application, "unit_name": context["unit_name"],
+             **engine_context(session, instance)}, run=False)
         try:
             engine.run(workflow)
         except ENGINE_ERRORS as error:

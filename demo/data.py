@@ -33,6 +33,9 @@ UNIT_DETAILS = {
     UNIT_SCHOOL: ("121100004000000027", "SYZX9988", None),
 }
 
+# Units that passed 单位认证 (seed 003: needed to apply for a business permission).
+CERTIFIED_UNITS = [UNIT_INSTITUTE, UNIT_SOFTWARE]
+
 PERSON_ZHANG = "00000000-0000-4000-a000-000000000001"
 PERSON_LI = "00000000-0000-4000-a000-000000000002"
 PERSON_WANG = "00000000-0000-4000-a000-000000000003"
@@ -46,6 +49,12 @@ ACCOUNTS = [
      UNIT_INSTITUTE, ["unit"], "用人单位"),
     ("00000000-0000-4000-9000-000000000103", "shiyan", "unit", "北京市第一实验中学",
      UNIT_SCHOOL, ["unit"], "用人单位"),
+    ("00000000-0000-4000-9000-000000000102", "xinghe", "unit", "北京星河软件有限公司",
+     UNIT_SOFTWARE, ["unit"], "用人单位（朝阳区：演示业务权限开通）"),
+    ("00000000-0000-4000-9000-000000000021", "chaoyang", "staff", "朝阳区初审员",
+     DISTRICT_CHAOYANG, ["district"], "区委人才办审核员（朝阳区：业务权限审核、需求信息初审）"),
+    ("00000000-0000-4000-9000-000000000022", "chaoyang2", "staff", "朝阳区复审员",
+     DISTRICT_CHAOYANG, ["district"], "区委人才办审核员（朝阳区：需求信息复审）"),
     ("00000000-0000-4000-9000-000000000011", "kewei", "staff", "科委审核员",
      SUPERVISOR_SCIENCE, ["supervisor"], "归口单位审核员（市科委）"),
     ("00000000-0000-4000-9000-000000000012", "jiaowei", "staff", "教委审核员",

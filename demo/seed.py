@@ -16,7 +16,7 @@ from services.common.db import Database
 from services.identity import service as identity
 from services.identity.model import BUS as IDENTITY_BUS, Account
 from services.orgs import service as orgs
-from services.orgs.model import BUS as ORGS_BUS, Affiliation, Org
+from services.orgs.model import BUS as ORGS_BUS, Affiliation, Org, UnitCertification
 
 from . import data
 
@@ -33,6 +33,13 @@ def seed(identity_db: Database, identity_outbox: Outbox, orgs_db: Database,
             orgs.register_org(orgs_db, orgs_outbox, org_id=org_id, kind=kind, name=name,
                               parent_id=parent, district_id=district, credit_code=credit_code,
                               association_code=association_code)
+    with orgs_db.reading() as session:
+        certified = set(session.scalars(select(UnitCertification.unit_id).where(
+            UnitCertification.status == "approved")))
+    for unit_id in data.CERTIFIED_UNITS:
+        if unit_id not in certified:
+            account = next(a[0] for a in data.ACCOUNTS if a[2] == "unit" and a[4] == unit_id)
+            orgs.certify_directly(orgs_db, orgs_outbox, unit_id, account)
     for person_id, person_name, unit_id in data.AFFILIATIONS:
         if person_id not in affiliated:
             orgs.approve_affiliation_directly(orgs_db, orgs_outbox, person_id=person_id,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from demo.data import PERSON_LI, PERSON_WANG, PERSON_ZHANG, UNIT_INSTITUTE
 
-from .support import APPLICATION, Gateway, Reply, User
+from .support import APPLICATION, Gateway, User
 
 ORGS = "/api/orgs"
 CODE = "ZNZZ2828"  # 北京智能制造研究院's 单位关联代码 (demo data)
@@ -25,24 +25,12 @@ PERMIT = {"employee_id": PERSON_ZHANG, "employee_name": "张三", "apply_type": 
           "contract_confirmed": True}
 
 
-def start(user: User, process_key: str, data: dict) -> Reply:
-    return user.post("/api/workflow/instances", {"process_key": process_key, "data": data})
 
 
-def complete(user: User, instance_id: str, data: dict) -> Reply:
-    task_id = user.task_of(instance_id)
-    assert task_id, f"no task for this user on {instance_id}"
-    return user.post(f"/api/workflow/tasks/{task_id}/complete", {"data": data})
 
 
-def catalogue(user: User) -> dict:
-    reply = user.get("/api/workflow/catalogue")
-    assert reply.status == 200, reply
-    return {entry["process_key"]: entry for entry in reply.body}
 
 
-def prompts(user: User) -> list[str]:
-    return [p["text"] for p in user.get("/api/workflow/prompts?per_page=100").body["items"]]
 
 
 # --- 个人关联单位 ---------------------------------------------------------------------------
@@ -54,7 +42,7 @@ def _pending_in_orgs(gateway: Gateway, unit: User, instance_id: str) -> dict | N
 
 
 def _apply_for_affiliation(gateway: Gateway, person: User) -> dict:
-    reply = start(person, "affiliation", {"association_code": CODE.lower(), "unit_confirmed": True})
+    reply = person.start("affiliation", {"association_code": CODE.lower(), "unit_confirmed": True})
     assert reply.status == 201, reply
     instance = reply.body
     assert instance["title"] == f"个人关联单位：{UNIT_NAME}"
@@ -67,25 +55,25 @@ def _apply_for_affiliation(gateway: Gateway, person: User) -> dict:
 def affiliation_is_needed_and_found_by_code(gateway: Gateway) -> None:
     """No affiliation → no entry; the request names its unit by the association code."""
     person = gateway.login(PERSON)
-    entries = catalogue(person)
+    entries = person.catalogue()
     assert entries["plan_project"]["can_start"] is False
     assert entries["plan_project"]["reason"] == NO_AFFILIATION
     assert entries["affiliation"]["can_start"] is True
-    refused = start(person, "plan_project", APPLICATION)
+    refused = person.start("plan_project", APPLICATION)
     assert refused.status == 403 and refused.body["detail"] == NO_AFFILIATION
     assert person.get(f"{ORGS}/me/affiliation").status == 404
 
-    unknown = start(person, "affiliation", {"association_code": "XXXX9999", "unit_confirmed": True})
+    unknown = person.start("affiliation", {"association_code": "XXXX9999", "unit_confirmed": True})
     assert unknown.status == 404, unknown
     assert unknown.body["errors"] == {"association_code": "未找到对应的单位"}
-    unconfirmed = start(person, "affiliation", {"association_code": CODE})
+    unconfirmed = person.start("affiliation", {"association_code": CODE})
     assert unconfirmed.status == 422
     assert unconfirmed.body["errors"] == {"unit_confirmed": "请填写确认单位信息无误"}
 
     # Only persons ask to be affiliated; an affiliated person cannot ask again.
-    assert start(gateway.login("zhizao"), "affiliation",
+    assert gateway.login("zhizao").start("affiliation",
                  {"association_code": CODE, "unit_confirmed": True}).status == 403
-    again = start(gateway.login("zhangsan"), "affiliation",
+    again = gateway.login("zhangsan").start("affiliation",
                   {"association_code": CODE, "unit_confirmed": True})
     assert again.status == 409 and again.body["detail"].startswith(f"您已关联“{UNIT_NAME}”")
 
@@ -96,7 +84,7 @@ def affiliation_rejected_then_approved(gateway: Gateway) -> dict:
     businesses. Finally the unit unlinks the employee again (the demo state is restored)."""
     person, unit = gateway.login(PERSON), gateway.login("zhizao")
     first = _apply_for_affiliation(gateway, person)
-    second = start(person, "affiliation", {"association_code": CODE, "unit_confirmed": True})
+    second = person.start("affiliation", {"association_code": CODE, "unit_confirmed": True})
     assert second.status == 409 and "请勿重复申请" in second.body["detail"]
 
     # orgs keeps the pending request from workflow.instance.started; it is decided in the
@@ -107,10 +95,10 @@ def affiliation_rejected_then_approved(gateway: Gateway) -> dict:
     assert direct.status == 409 and direct.body["detail"] == "该关联申请正在流程中办理，请在待办任务中审核"
 
     # 拒绝: the reason is required.
-    assert complete(unit, first["id"], {"decision": "reject"}).body["errors"] == \
+    assert unit.complete(first["id"], {"decision": "reject"}).body["errors"] == \
         {"comment": "请填写拒绝原因"}
     reason = "经核实，本单位无此员工"
-    assert complete(unit, first["id"], {"decision": "reject", "comment": reason}).status == 200
+    assert unit.complete(first["id"], {"decision": "reject", "comment": reason}).status == 200
     rejected = person.instance(first["id"])
     assert rejected["status"] == "rejected" and rejected["last_action"]["comment"] == reason
     assert rejected["last_action"]["actor_name"] == "用人单位审核人员"
@@ -122,15 +110,14 @@ def affiliation_rejected_then_approved(gateway: Gateway) -> dict:
 
     mine = gateway.eventually(my_request_rejected)
     assert mine and mine["reason"] == reason and mine["unit_name"] == UNIT_NAME
-    assert f"您的申请“个人关联单位：{UNIT_NAME}”未通过审核，请查看审核意见" in \
-        gateway.eventually(lambda: prompts(person))
+    assert gateway.eventually(lambda: f"您的申请“个人关联单位：{UNIT_NAME}”未通过审核，请查看审核意见" in person.prompts())
 
     # Again, and 通过 with the position (required when approving).
-    assert gateway.eventually(lambda: catalogue(person)["affiliation"]["can_start"])
+    assert gateway.eventually(lambda: person.catalogue()["affiliation"]["can_start"])
     second = _apply_for_affiliation(gateway, person)
-    assert complete(unit, second["id"], {"decision": "approve"}).body["errors"] == \
+    assert unit.complete(second["id"], {"decision": "approve"}).body["errors"] == \
         {"position": "请填写当前职位"}
-    assert complete(unit, second["id"], {"decision": "approve", "position": "工程师"}).status == 200
+    assert unit.complete(second["id"], {"decision": "approve", "position": "工程师"}).status == 200
     approved = person.instance(second["id"])
     assert approved["status"] == "completed" and approved["outcome"] == "approved"
 
@@ -140,16 +127,16 @@ def affiliation_rejected_then_approved(gateway: Gateway) -> dict:
 
     home = gateway.eventually(my_unit)
     assert home and home["unit_name"] == UNIT_NAME and home["position"] == "工程师"
-    assert gateway.eventually(lambda: catalogue(person)["plan_project"]["can_start"])
-    assert catalogue(person)["affiliation"]["can_start"] is False
-    again = start(person, "affiliation", {"association_code": CODE, "unit_confirmed": True})
+    assert gateway.eventually(lambda: person.catalogue()["plan_project"]["can_start"])
+    assert person.catalogue()["affiliation"]["can_start"] is False
+    again = person.start("affiliation", {"association_code": CODE, "unit_confirmed": True})
     assert again.status == 409 and again.body["detail"].startswith(f"您已关联“{UNIT_NAME}”")
 
     # Back to the demo state: the unit unlinks 周七; workflow's read model follows.
     unlinked = unit.post(f"{ORGS}/units/{UNIT_INSTITUTE}/employees/{second['id']}/unlink",
                          {"reason": "演示结束，解除关联"})
     assert unlinked.status == 200, unlinked
-    assert gateway.eventually(lambda: not catalogue(person)["plan_project"]["can_start"])
+    assert gateway.eventually(lambda: not person.catalogue()["plan_project"]["can_start"])
     return approved
 
 
@@ -166,7 +153,7 @@ def affiliation_withdrawn(gateway: Gateway) -> None:
     items = person.get(f"{ORGS}/me/affiliation-requests").body["items"]
     mine = next(r for r in items if r["affiliation_id"] == instance["id"])
     assert mine["status"] == "rejected" and mine["reason"] == "关联代码输错了单位"
-    assert gateway.eventually(lambda: catalogue(person)["affiliation"]["can_start"])
+    assert gateway.eventually(lambda: person.catalogue()["affiliation"]["can_start"])
 
 
 def direct_request_and_process_do_not_overlap(gateway: Gateway) -> None:
@@ -176,7 +163,7 @@ def direct_request_and_process_do_not_overlap(gateway: Gateway) -> None:
     direct = person.post(f"{ORGS}/me/affiliation-requests", {"association_code": CODE})
     assert direct.status == 201, direct
     def refused_process_request():
-        reply = start(person, "affiliation", {"association_code": CODE, "unit_confirmed": True})
+        reply = person.start("affiliation", {"association_code": CODE, "unit_confirmed": True})
         assert reply.status in (201, 409), reply
         if reply.status == 201:  # workflow had not heard of the direct request yet
             person.post(f"/api/workflow/instances/{reply.body['id']}/withdraw", {})
@@ -189,11 +176,11 @@ def direct_request_and_process_do_not_overlap(gateway: Gateway) -> None:
     reply = unit.post(f"{ORGS}/units/{UNIT_INSTITUTE}/affiliations/"
                       f"{direct.body['affiliation_id']}/reject", {"reason": "请通过平台重新申请"})
     assert reply.status == 200, reply
-    assert gateway.eventually(lambda: catalogue(person)["affiliation"]["can_start"])
+    assert gateway.eventually(lambda: person.catalogue()["affiliation"]["can_start"])
     instance = _apply_for_affiliation(gateway, person)
     reply = person.post(f"/api/workflow/instances/{instance['id']}/withdraw", {"reason": "演示结束"})
     assert reply.status == 200, reply
-    assert gateway.eventually(lambda: catalogue(person)["affiliation"]["can_start"])
+    assert gateway.eventually(lambda: person.catalogue()["affiliation"]["can_start"])
 
 
 def association_code_travels_with_org_events(gateway: Gateway) -> None:
@@ -211,9 +198,9 @@ def association_code_travels_with_org_events(gateway: Gateway) -> None:
 
     def found_and_withdrawn(code: str) -> bool:
         """The code finds the unit in workflow (then the request is withdrawn again)."""
-        if not catalogue(person)["affiliation"]["can_start"]:
+        if not person.catalogue()["affiliation"]["can_start"]:
             return False
-        reply = start(person, "affiliation", {"association_code": code, "unit_confirmed": True})
+        reply = person.start("affiliation", {"association_code": code, "unit_confirmed": True})
         if reply.status != 201:
             return False
         assert reply.body["current_stage"][0]["holder"] == "用人单位：北京新型材料研究所"
@@ -227,16 +214,16 @@ def association_code_travels_with_org_events(gateway: Gateway) -> None:
     new_code = regenerated.body["association_code"]
     assert new_code != old_code
     assert gateway.eventually(lambda: found_and_withdrawn(new_code))
-    gone = start(person, "affiliation", {"association_code": old_code, "unit_confirmed": True})
+    gone = person.start("affiliation", {"association_code": old_code, "unit_confirmed": True})
     assert gone.status == 404 and gone.body["errors"] == {"association_code": "未找到对应的单位"}
-    assert gateway.eventually(lambda: catalogue(person)["affiliation"]["can_start"])
+    assert gateway.eventually(lambda: person.catalogue()["affiliation"]["can_start"])
 
 
 # --- 工作居住证 -----------------------------------------------------------------------------
 
 def _apply_for_permit(gateway: Gateway, data: dict = PERMIT) -> dict:
     unit = gateway.login("zhizao")
-    reply = start(unit, "work_permit", data)
+    reply = unit.start("work_permit", data)
     assert reply.status == 201, reply
     instance = reply.body
     assert instance["title"] == "工作居住证：张三"
@@ -247,17 +234,17 @@ def _apply_for_permit(gateway: Gateway, data: dict = PERMIT) -> dict:
 
 def only_units_apply_for_their_employees(gateway: Gateway) -> None:
     person = gateway.login("zhangsan")
-    assert catalogue(person)["work_permit"]["reason"] == "此业务仅限用人单位申请，个人不能直接申请"
-    refused = start(person, "work_permit", PERMIT)
+    assert person.catalogue()["work_permit"]["reason"] == "此业务仅限用人单位申请，个人不能直接申请"
+    refused = person.start("work_permit", PERMIT)
     assert refused.status == 403 and refused.body["detail"] == "此业务仅限用人单位申请，个人不能直接申请"
     unit = gateway.login("zhizao")
-    assert catalogue(unit)["work_permit"]["can_start"] is True
+    assert unit.catalogue()["work_permit"]["can_start"] is True
     # 李四 belongs to another unit; 周七 to none.
     for employee in (PERSON_LI, PERSON_WANG):
-        reply = start(unit, "work_permit", {**PERMIT, "employee_id": employee})
+        reply = unit.start("work_permit", {**PERMIT, "employee_id": employee})
         assert reply.status == 422, reply
         assert reply.body["errors"] == {"employee_id": "不是本单位在职员工"}
-    bad = start(unit, "work_permit", {**PERMIT, "education": "小学"})
+    bad = unit.start("work_permit", {**PERMIT, "education": "小学"})
     assert bad.status == 422 and bad.body["errors"] == {"education": "最高学历的取值不正确"}
 
 
@@ -268,14 +255,14 @@ def permit_issued(gateway: Gateway) -> dict:
     holder = gateway.login("zhangsan")
     assert gateway.eventually(lambda: any(
         i["id"] == instance["id"] for i in holder.get("/api/workflow/in-progress").body["items"]))
-    second = start(unit, "work_permit", PERMIT)
+    second = unit.start("work_permit", PERMIT)
     assert second.status == 409 and "请勿重复申请" in second.body["detail"]
-    assert complete(supervisor, instance["id"], {"decision": "approve", "comment": "同意"}).status == 200
+    assert supervisor.complete(instance["id"], {"decision": "approve", "comment": "同意"}).status == 200
     assert unit.instance(instance["id"])["stage"] == "市局审核中"
     # Approving issues the permit: the validity must be chosen.
-    assert complete(bureau, instance["id"], {"decision": "approve"}).body["errors"] == \
+    assert bureau.complete(instance["id"], {"decision": "approve"}).body["errors"] == \
         {"valid_years": "请填写有效期限（年）"}
-    reply = complete(bureau, instance["id"], {"decision": "approve", "valid_years": 3})
+    reply = bureau.complete(instance["id"], {"decision": "approve", "valid_years": 3})
     assert reply.status == 200, reply
     final = unit.instance(instance["id"])
     assert final["status"] == "completed" and final["outcome"] == "approved"
@@ -285,7 +272,7 @@ def permit_issued(gateway: Gateway) -> dict:
     assert [(e["stage"], e["action"]) for e in final["timeline"]] == \
         [("提交申请", "submit"), ("归口单位审核", "approve"), ("市局审核", "approve")]
 
-    assert "单位为您申请的“工作居住证：张三”已审核通过" in gateway.eventually(lambda: prompts(holder))
+    assert gateway.eventually(lambda: "单位为您申请的“工作居住证：张三”已审核通过" in holder.prompts())
     # 有效证件信息展示 on 张三's home; nobody else holds it.
     panel = gateway.login("zhangsan").get("/api/workflow/me/certificates").body
     mine = [c for c in panel["items"] if c["instance_id"] == instance["id"]]
@@ -300,11 +287,11 @@ def permit_rejected_at(gateway: Gateway, reviewer: str) -> dict:
     unit = gateway.login("zhizao")
     instance = _apply_for_permit(gateway)
     if reviewer == "shiju":
-        assert complete(gateway.login("kewei"), instance["id"],
+        assert gateway.login("kewei").complete(instance["id"],
                         {"decision": "approve"}).status == 200
     stage = {"kewei": "归口单位审核", "shiju": "市局审核"}[reviewer]
     reason = f"{stage}：不符合工作居住证办理条件"
-    assert complete(gateway.login(reviewer), instance["id"],
+    assert gateway.login(reviewer).complete(instance["id"],
                     {"decision": "reject", "comment": reason}).status == 200
     final = unit.instance(instance["id"])
     assert final["status"] == "rejected" and final["outcome"] == "rejected"
@@ -319,21 +306,21 @@ def permit_returned_by(gateway: Gateway, reviewer: str) -> dict:
     unit = gateway.login("zhizao")
     instance = _apply_for_permit(gateway)
     if reviewer == "shiju":
-        assert complete(gateway.login("kewei"), instance["id"],
+        assert gateway.login("kewei").complete(instance["id"],
                         {"decision": "approve"}).status == 200
     reason = "请补充专业技术职称证书"
-    assert complete(gateway.login(reviewer), instance["id"],
+    assert gateway.login(reviewer).complete(instance["id"],
                     {"decision": "return", "comment": reason}).status == 200
     returned = unit.instance(instance["id"])
     assert returned["status"] == "returned" and returned["return_reason"] == reason
     assert returned["current_stage"][0]["holder"] == f"用人单位：{UNIT_NAME}"
     assert returned["current_stage"][0]["title"] == "用人单位修改后重新提交"
     fixed = {**PERMIT, "attachment_ids": []}
-    reply = complete(unit, instance["id"], fixed)
+    reply = unit.complete(instance["id"], fixed)
     assert reply.status == 200, reply
     assert reply.body["current_stage"][0]["holder"] == "归口单位：市科学技术委员会"
-    assert complete(gateway.login("kewei"), instance["id"], {"decision": "approve"}).status == 200
-    assert complete(gateway.login("shiju"), instance["id"],
+    assert gateway.login("kewei").complete(instance["id"], {"decision": "approve"}).status == 200
+    assert gateway.login("shiju").complete(instance["id"],
                     {"decision": "approve", "valid_years": 1}).status == 200
     final = unit.instance(instance["id"])
     assert final["outcome"] == "approved" and final["result"]["number"].startswith("GZJZ")

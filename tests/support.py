@@ -23,6 +23,7 @@ class Reply:
     status: int
     body: dict | list | None
     headers: dict
+    text: str = ""  # the raw body (CSV exports and other non-JSON answers)
 
 
 class Gateway:
@@ -39,7 +40,7 @@ class Gateway:
         def send(method, path, json=None, headers=None):
             response = client.open(path, method=method, json=json, headers=headers or {})
             return Reply(response.status_code, response.get_json(silent=True),
-                         dict(response.headers))
+                         dict(response.headers), response.get_data(as_text=True))
 
         return cls(send, system.settle)
 
@@ -56,7 +57,8 @@ class Gateway:
                 body = response.json()
             except ValueError:
                 body = None
-            return Reply(response.status_code, body, dict(response.headers))
+            return Reply(response.status_code, body, dict(response.headers),
+                         response.content.decode("utf-8", "replace"))
 
         return cls(send, lambda: None)
 
@@ -109,6 +111,23 @@ class User:
         assert task_id, f"no task for this reviewer on {instance_id}"
         data = {"decision": decision, **({"comment": comment} if comment else {})}
         return self.post(f"/api/workflow/tasks/{task_id}/complete", {"data": data})
+
+    def start(self, process_key: str, data: dict) -> Reply:
+        return self.post("/api/workflow/instances", {"process_key": process_key, "data": data})
+
+    def complete(self, instance_id: str, data: dict) -> Reply:
+        """Completes this user's task on the instance with the form data."""
+        task_id = self.task_of(instance_id)
+        assert task_id, f"no task for this user on {instance_id}"
+        return self.post(f"/api/workflow/tasks/{task_id}/complete", {"data": data})
+
+    def catalogue(self) -> dict:
+        reply = self.get("/api/workflow/catalogue")
+        assert reply.status == 200, reply
+        return {entry["process_key"]: entry for entry in reply.body}
+
+    def prompts(self) -> list[str]:
+        return [p["text"] for p in self.get("/api/workflow/prompts?per_page=100").body["items"]]
 
     def instance(self, instance_id: str) -> dict:
         reply = self.get(f"/api/workflow/instances/{instance_id}")

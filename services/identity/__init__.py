@@ -22,12 +22,13 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
     authoritative source whether they belong together (default: trusts GB 11643 alone)."""
     settings = settings or Settings.from_env("identity")
     config = config or IdentityConfig.from_env()
+    own = {"config": config, "sender": sender or make_sender(config.sms_url),
+           "name_matches": name_matches or (lambda _name, _number: True)}
     app = create_service_app(settings, title="Rencai identity", tables=BUS,
-                             handlers=events.handlers, blueprints=[api.blp])
+                             handlers=lambda kit: events.handlers(kit, own),
+                             blueprints=[api.blp])
     db = app.extensions["rencai.kit"].db
-    app.extensions["identity"] = {"config": config,
-                                  "sender": sender or make_sender(config.sms_url),
-                                  "name_matches": name_matches or (lambda _name, _number: True)}
+    app.extensions["identity"] = own
     # identity verifies its own tokens from its own keys, never over HTTP to itself.
     # Reading them is a local query, so a key id it has not seen is looked up at once.
     app.extensions["rencai.verifier"] = verifier or TokenVerifier(

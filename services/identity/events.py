@@ -6,26 +6,44 @@ Publishes (routing key = type; subject = the account, appeal):
   identity.person.verified     {account_id, name, method}        real name checked; method:
                                                                  id_card | rebind | appeal
   identity.person.rebound      {account_id, released_account_id} 换绑: the ID number moved
-  identity.appeal.filed        {appeal_id, account_id}           人工申诉 waiting for staff
-  identity.appeal.decided      {appeal_id, account_id, decision, comment}
+  identity.appeal.filed        {appeal_id, account_id, applicant_name, name (masked),
+                                id_number (masked), reason, evidence_file_id,
+                                attachment_ids}                   人工申诉: workflow starts
+                                                                  the admins' review
+                                                                  (bpmn/realname_appeal.bpmn)
+  identity.appeal.decided      {appeal_id, account_id, decision, comment, instance_id}
+                                                                 the review's outcome applied
   identity.profile.completed   {account_id, name, gender, education_level, photo_file_id}
                                                                  first submitted profile
   identity.profile.updated     (same payload)                    later modifications
   identity.unit.registered     {account_id}                      a unit signed up by phone
                                                                  (seed 003); orgs certifies it
-No ID numbers or phone numbers travel in events.
+No ID numbers or phone numbers travel in events (only masked ones).
 
 Consumes:
-  workflow.instance.completed -> the result is written to the applicant's business record
+  workflow.instance.completed -> the result is written to the applicant's business record;
+                                 for process realname_appeal the appeal's outcome is applied
+                                 (binding moved when approved) and the person gets an SMS
   orgs.unit.certified {unit_id, account_id, credit_code?} -> that unit account now acts for
                                  the unit (org_id, role "unit"; the credit code maps its
                                  digital certificate)
 """
 from services.common.app import ServiceKit
 
-from .service import accounts, units
+from .service import accounts, registration, units
+from .service.context import Ctx
 
 
-def handlers(_kit: ServiceKit) -> dict:
-    return {"workflow.instance.completed": accounts.record_business_result,
+def handlers(kit: ServiceKit, own: dict | None = None) -> dict:
+    """`own`: identity's config and SMS sender (the appeal's result is sent by SMS)."""
+
+    def on_instance_completed(session, envelope):
+        accounts.record_business_result(session, envelope)
+        if envelope["data"].get("process_key") == registration.APPEAL_PROCESS:
+            own_ = own or {}
+            ctx = Ctx(kit.db, kit.outbox, kit.settings, sender=own_.get("sender"),
+                      ip="bus", **({"config": own_["config"]} if own_.get("config") else {}))
+            registration.on_appeal_reviewed(ctx, session, envelope)
+
+    return {"workflow.instance.completed": on_instance_completed,
             "orgs.unit.certified": units.on_unit_certified}

@@ -159,6 +159,8 @@ class Appeal(Base):
     id_number_index: Mapped[str] = mapped_column(String(64), index=True)
     reason: Mapped[str] = mapped_column(String(1000))
     evidence_file_id: Mapped[str] = mapped_column(String(36))
+    # pending (the admins' review runs in workflow: bpmn/realname_appeal.bpmn) | approved |
+    # rejected | withdrawn — recorded from workflow.instance.completed, never decided here.
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

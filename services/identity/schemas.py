@@ -114,11 +114,6 @@ class AppealQuerySchema(PageQuerySchema):
     status = fields.String(validate=validate.OneOf(["pending", "approved", "rejected"]))
 
 
-class AppealDecisionSchema(Schema):
-    decision = _text("approve（通过）| reject（驳回）", 10)
-    comment = _text("审核意见（驳回时必填）", 1000)
-
-
 class AccountSchema(Schema):
     id = fields.String()
     username = fields.String()

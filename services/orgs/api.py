@@ -249,3 +249,23 @@ def review_certification(data, unit_id):
     """审核单位认证（管理员）"""
     return service.review_certification(kit().db, kit().outbox, current_claims(), unit_id,
                                         data["decision"], data.get("reason"))
+
+
+# --- business permissions (业务权限, seed 003) -------------------------------------------------
+
+@blp.route("/units/<unit_id>/permissions/<business>", methods=["GET"])
+@blp.response(200, schemas.PermissionSchema)
+@login_required()
+def get_permission(unit_id, business):
+    """单位的业务权限（审核中 / 已开通 / 业务权限审核不通过及原因 / 修改资料待审核）"""
+    return service.get_permission(kit().db, current_claims(), unit_id, business)
+
+
+@blp.route("/permissions", methods=["GET"])
+@blp.arguments(schemas.PermissionQuerySchema, location="query")
+@blp.response(200, schemas.PermissionPageSchema)
+@login_required()
+def list_permissions(query):
+    """本区单位的业务权限（区委人才办工作人员；可按状态筛选）"""
+    return service.list_permissions(kit().db, current_claims(), query["business"],
+                                    query.get("state"), query["page"], query["per_page"])

@@ -9,6 +9,9 @@ Publishes (routing key = type; envelope per services/common/bus.py):
   orgs.affiliation.approved    {affiliation_id, person_id, unit_id}
   orgs.affiliation.rejected    {affiliation_id, person_id, unit_id, reason}
   orgs.affiliation.unlinked    {affiliation_id, person_id, unit_id, reason}
+  orgs.permission.changed      {unit_id, district_id, business, state, reason, instance_id}
+                               a unit's 业务权限 (pending | approved | rejected | re_review |
+                               withdrawn), from the process "business_permission"
 
 Consumes (its read model of businesses in progress, for 解除关联):
   workflow.instance.started    -> a business of (applicant, unit) is in progress; for
@@ -16,7 +19,9 @@ Consumes (its read model of businesses in progress, for 解除关联):
                                   pending request of the person for the unit (id = instance id)
   workflow.instance.completed  -> it no longer is; for "affiliation" the request is approved
                                   (with the unit's position) or rejected with the unit's reason,
-                                  publishing orgs.affiliation.approved / rejected
+                                  publishing orgs.affiliation.approved / rejected;
+                                  for "business_permission" the unit's 业务权限 state
+                                  (service/permissions.py), publishing orgs.permission.changed
 """
 from services.common.app import ServiceKit
 

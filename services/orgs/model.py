@@ -142,6 +142,36 @@ class UnitCertification(Base):
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
+PERMISSION_STATES = ("pending", "approved", "rejected", "re_review", "withdrawn")
+PERMISSION_TITLES = {"pending": "审核中", "approved": "已开通", "rejected": "业务权限审核不通过",
+                     "re_review": "资料修改待审核（权限仍有效）", "withdrawn": "已撤回"}
+# What the unit's button says in each state (None: wait for the review).
+PERMISSION_ACTIONS = {None: "申请开通", "withdrawn": "申请开通", "pending": None,
+                      "approved": "修改资料", "re_review": None, "rejected": "重新申请"}
+# The businesses a unit applies to open and the process whose review decides it.
+PERMISSION_PROCESSES = {"business_permission": "talent_intro"}
+BUSINESS_TITLES = {"talent_intro": "人才引进（需求申报）"}
+
+
+class BusinessPermission(Base):
+    """业务权限 (seed 003): a unit's permission to run a business (talent_intro), kept from
+    workflow's events of the review process (bpmn/business_permission.bpmn). `instance_id`
+    is the last application; `approved_at` stays once the permission was first granted."""
+
+    __tablename__ = "business_permission"
+
+    unit_id: Mapped[str] = mapped_column(
+        ForeignKey("org.id", name="fk_business_permission_unit_id"), primary_key=True)
+    business: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    instance_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    applied_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
 class BusinessInProgress(Base):
     """Read model of workflow: businesses started and not yet completed, with the applicant
     and their unit (an employee with one cannot be unlinked from that unit)."""

@@ -313,3 +313,34 @@ class CertificationSchema(Schema):
     decided_at = fields.DateTime(allow_none=True)
     reason = fields.String(allow_none=True)
     reading = fields.Nested(ReadingSchema, allow_none=True)
+
+
+# --- business permissions (业务权限) -----------------------------------------------------------
+
+class PermissionSchema(Schema):
+    unit_id = fields.String()
+    unit_name = fields.String()
+    business = fields.String(metadata={"description": "talent_intro（人才引进）"})
+    business_title = fields.String()
+    district_id = fields.String(allow_none=True)
+    state = fields.String(allow_none=True, metadata={
+        "description": "null 未开通 | pending 审核中 | approved 已开通 | rejected 业务权限审核不通过 | "
+                       "re_review 修改资料待审核（权限仍有效） | withdrawn 已撤回"})
+    state_title = fields.String()
+    usable = fields.Boolean(metadata={"description": "可以进行需求申报"})
+    action = fields.String(allow_none=True, metadata={
+        "description": "单位可用的操作：申请开通 | 修改资料 | 重新申请；null 表示等待审核"})
+    reason = fields.String(allow_none=True, metadata={"description": "不通过的原因"})
+    instance_id = fields.String(allow_none=True, metadata={"description": "最近一次申请（查看详情）"})
+    applied_at = fields.DateTime(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    approved_at = fields.DateTime(allow_none=True)
+
+
+PermissionPageSchema = page_of(PermissionSchema)
+
+
+class PermissionQuerySchema(PageQuerySchema):
+    business = fields.String(load_default="talent_intro")
+    state = fields.String(load_default=None, validate=validate.OneOf(
+        ["pending", "approved", "rejected", "re_review", "withdrawn"]))

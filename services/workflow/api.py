@@ -353,3 +353,30 @@ def prompts(query):
 def read_prompts():
     """全部标为已读"""
     service.mark_prompts_read(_k().db, current_claims())
+
+
+# --- 需求申报 (talent introduction, seed 003) ------------------------------------------------
+
+@portal.route("/declarations", methods=["GET"])
+@portal.arguments(schemas.DeclarationQuerySchema, location="query")
+@portal.response(200, schemas.DeclarationPageSchema)
+@login_required()
+def declarations(query):
+    """需求申报列表：单位的全部个人申报及状态（待审核 / 待复审 / 未通过 / 已完成）；区委人才办为本区单位的"""
+    return service.declarations(_k().db, current_claims(), query["process_key"],
+                                query["status"], query["page"], query["per_page"])
+
+
+@portal.route("/declarations/export", methods=["GET"])
+@portal.arguments(schemas.ExportQuerySchema, location="query")
+@portal.response(200, {"format": "binary", "type": "string"}, content_type="text/csv")
+@login_required()
+def export_declarations(query):
+    """导出复审通过（已完成）名单，报市人才工作局（区委人才办；CSV）"""
+    from urllib.parse import quote
+
+    from flask import Response
+
+    body, filename = service.export_passed(_k().db, current_claims(), query["process_key"])
+    return Response(body.encode("utf-8"), mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})

@@ -297,6 +297,25 @@ def outcome(workflow: BpmnWorkflow) -> str | None:
     return None
 
 
+DECLARATION_PREFIX = "declare_"
+
+
+def is_declaration(task_key: str) -> bool:
+    """An applicant task whose id starts with declare_ is a further declaration stage the
+    process opens after an approval (政工职评's 完善材料), not a return for corrections."""
+    return task_key.startswith(DECLARATION_PREFIX)
+
+
+@lru_cache(maxsize=64)
+def start_event_of(xml: bytes, process_key: str) -> str | None:
+    """rencai:startEvent="identity.appeal.filed": the bus event that starts the process
+    (service/triggers.py; the event's data is the start data, its account_id the applicant).
+    Nobody starts such a process over the API, and the catalogue does not offer it."""
+    process = etree.fromstring(xml).find(f"bpmn:process[@id='{process_key}']", BPMN_NS)
+    value = process.get(f"{{{RENCAI_NS}}}startEvent") if process is not None else None
+    return (value or "").strip() or None
+
+
 STARTERS = ("person", "unit")
 AFFILIATION_RULES = ("required", "forbidden", "none")
 UNIT_SOURCES = ("affiliation", "association_code", "account")
@@ -318,6 +337,15 @@ def process_settings(xml: bytes, process_key: str) -> dict:
                                      applies for an affiliated employee)
     rencai:titleField="project_name" the start form field (or resolved context, e.g.
                                      unit_name / subject_name) that completes the title
+    rencai:permission="talent_intro" the applying unit must hold this 业务权限 (approved, or
+                                     modified after approval and under re-review)
+    rencai:grantsPermission="talent_intro"  the process is the application for that 业务权限
+                                     (one open application per unit; the unit needs a district)
+    rencai:piiFields="id_number"     personal form fields: stored masked (+ encrypted and a
+                                     blind index beside them), never in plain text
+    rencai:uniqueField="id_number"   one open instance per unit and value of this field
+    rencai:check="talent_demand"     a registered server-side check of the form data
+                                     (checks.py), e.g. attachment naming rules
     """
     process = etree.fromstring(xml).find(f"bpmn:process[@id='{process_key}']", BPMN_NS)
 
@@ -330,7 +358,32 @@ def process_settings(xml: bytes, process_key: str) -> dict:
             "affiliation": attr("affiliation", "required"),
             "unit_from": attr("unitFrom", "affiliation"),
             "subject_field": attr("subjectField", "") or None,
-            "title_field": attr("titleField", "project_name")}
+            "title_field": attr("titleField", "project_name"),
+            "permission": attr("permission", "") or None,
+            "grants_permission": attr("grantsPermission", "") or None,
+            "pii_fields": tuple(attr("piiFields", "").split()),
+            "unique_field": attr("uniqueField", "") or None,
+            "check": attr("check", "") or None}
+
+
+@lru_cache(maxsize=64)
+def stage_titles(xml: bytes, process_key: str) -> dict[str, str]:
+    """{task or end event id: rencai:stage} — the status words a process gives its user tasks
+    and end events (e.g. 待审核, 待复审, 未通过, 已完成), shown instead of the lane's."""
+    process = etree.fromstring(xml).find(f"bpmn:process[@id='{process_key}']", BPMN_NS)
+    if process is None:
+        return {}
+    return {node.get("id"): node.get(f"{{{RENCAI_NS}}}stage").strip()
+            for node in process.iter() if isinstance(node.tag, str)
+            and node.get(f"{{{RENCAI_NS}}}stage")}
+
+
+def end_reached(workflow: BpmnWorkflow) -> str | None:
+    """The id of the end event the finished workflow reached."""
+    for task in workflow.get_tasks(state=TaskState.COMPLETED):
+        if isinstance(task.task_spec, EndEvent) and task.task_spec.bpmn_id:
+            return task.task_spec.bpmn_id
+    return None
 
 
 def settings_problem(xml: bytes, process_key: str) -> str | None:
@@ -344,6 +397,14 @@ def settings_problem(xml: bytes, process_key: str) -> str | None:
         return f"rencai:unitFrom 只能是 {'、'.join(UNIT_SOURCES)}"
     if settings["unit_from"] == "account" and settings["starters"] != ("unit",):
         return "rencai:unitFrom=\"account\" 要求 rencai:starter=\"unit\""
+    from .checks import CHECKS
+
+    if settings["check"] and settings["check"] not in CHECKS:
+        return f"rencai:check 只能是 {'、'.join(sorted(CHECKS))}"
+    if settings["permission"] and settings["unit_from"] != "account":
+        return "rencai:permission 要求 rencai:unitFrom=\"account\""
+    if settings["grants_permission"] and settings["unit_from"] != "account":
+        return "rencai:grantsPermission 要求 rencai:unitFrom=\"account\""
     return None
 
 

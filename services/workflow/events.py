@@ -13,33 +13,45 @@ Publishes:
   workflow.task.completed       {task_id, instance_id, task_key, decision, actor_id}
   workflow.task.reminded        {task_id, instance_id, title, candidate_group, assignee, due_at}
   workflow.timer.fired          {instance_id, timer, name, interrupting}
-  workflow.instance.completed   {instance_id, process_key, title, applicant_id,
+  workflow.instance.completed   {instance_id, process_key, business_key, title, applicant_id,
                                  applicant_kind, unit_id, subject_id,
                                  outcome (approved | rejected | withdrawn), status,
                                  comment (the last reviewer's opinion or reason),
                                  result (what the process produced, e.g. a permit),
                                  completed_at}
 Consumes:
-  orgs.org.registered / updated (with association_code), orgs.affiliation.requested /
-  approved / rejected / unlinked                   its read model of orgs
+  orgs.org.registered / updated (with association_code, district_id),
+  orgs.affiliation.requested / approved / rejected / unlinked,
+  orgs.permission.changed (业务权限 of units),
+  orgs.unit.certified / certification_rejected     its read model of orgs
   identity.account.created                         staff and experts (colleagues, panels)
+  identity.appeal.filed                            starts the processes whose
+                                                   rencai:startEvent names it (人工申诉)
   workflow.task.created, workflow.instance.completed, workflow.task.reminded
                                                    per-user prompts
 """
 from services.common.app import ServiceKit
 
 from . import routing
+from .service import triggers
 from .service.catalogue import on_instance_completed, on_task_created, on_task_reminded
 
 
-def handlers(_kit: ServiceKit) -> dict:
+def handlers(kit: ServiceKit) -> dict:
+    def start_from_event(session, envelope):
+        triggers.start_from_event(session, kit.outbox, envelope)
+
     return {
+        **{event: start_from_event for event in triggers.START_EVENTS},
         "orgs.org.registered": routing.on_org_registered,
         "orgs.org.updated": routing.on_org_registered,
         "orgs.affiliation.approved": routing.on_affiliation_approved,
         "orgs.affiliation.requested": routing.on_affiliation_requested,
         "orgs.affiliation.rejected": routing.on_affiliation_unlinked,
         "orgs.affiliation.unlinked": routing.on_affiliation_unlinked,
+        "orgs.permission.changed": routing.on_permission_changed,
+        "orgs.unit.certified": routing.on_unit_certified,
+        "orgs.unit.certification_rejected": routing.on_certification_rejected,
         "identity.account.created": routing.on_account_created,
         "workflow.task.created": on_task_created,
         "workflow.instance.completed": on_instance_completed,

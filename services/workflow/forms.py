@@ -54,8 +54,12 @@ def _message(error, form: dict) -> tuple[str, str]:
     parts = list(error.absolute_path)
     path = ".".join(str(part) for part in parts)
     parent_schema = error.schema
+    if not isinstance(error.schema, dict):  # a boolean schema (false: nothing allowed)
+        return path, f"{_title(form, parts)}格式不正确"
     title = error.schema.get("title") or _title(form, parts)
     kind = error.validator
+    if kind == "not" and error.validator_value == {}:  # a field a condition rules out
+        return path, f"不应填写{title}"
     if kind == "required":
         missing = next(name for name in error.validator_value if name not in error.instance)
         field = f"{path}.{missing}" if path else missing

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (JSON, ForeignKey, Index, Integer, LargeBinary, String, Text,
+from sqlalchemy import (JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text,
                         UniqueConstraint)
+from sqlalchemy import false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.bus import bus_tables
@@ -151,6 +152,25 @@ class OrgEntry(Base):
     # Units only: 单位关联代码 (orgs.org.registered / updated carry it), so a person can name
     # the unit of an affiliation request by it.
     association_code: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    # Units only: the district office (区委人才办) of the unit's registered district; the lane
+    # "district" routes to it.
+    district_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    # Units only: passed 单位认证 (orgs.unit.certified); 业务权限开通 needs it (seed 003).
+    certified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class UnitPermission(Base):
+    """Read model of orgs.permission.changed: a unit's business permission (业务权限, e.g.
+    talent_intro) — pending | approved | rejected (with reason) | re_review (modified after
+    approval, still usable) | withdrawn. Processes with rencai:permission need it."""
+
+    __tablename__ = "unit_permission"
+
+    unit_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    business: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class PersonUnit(Base):

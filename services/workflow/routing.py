@@ -6,9 +6,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.common.db import utcnow
 from services.common.errors import Conflict
 
-from .model import LANE_TITLES, Instance, OrgEntry, PersonUnit, StaffMember
+from .model import LANE_TITLES, Instance, OrgEntry, PersonUnit, StaffMember, UnitPermission
 
 
 def unit_of(session: Session, person_id: str) -> str | None:
@@ -41,9 +42,18 @@ def candidate_group(session: Session, lane: str, instance: Instance) -> str:
         if instance.applicant_kind == "unit":  # a unit applied: its returns go to the unit
             return f"unit:{instance.unit_id}"
         return f"person:{instance.applicant_id}"
+    if lane == "admin":  # the platform's administrators (管理员) act for the city bureau
+        bureau = session.scalars(select(OrgEntry).where(OrgEntry.kind == "bureau")
+                                 .order_by(OrgEntry.org_id)).first()
+        return f"admin:{_org(session, bureau.org_id if bureau else None, '市局').org_id}"
     unit = _org(session, instance.unit_id, "申请人所在单位")
     if lane == "unit":
         return f"unit:{unit.org_id}"
+    if lane == "district":  # the district office of the unit's registered district
+        district = session.get(OrgEntry, unit.district_id) if unit.district_id else None
+        if district is None:
+            raise Conflict("无法确定单位注册地所在区的区委人才办，请联系管理员核实单位的所属区")
+        return f"district:{district.org_id}"
     supervisor = _org(session, unit.parent_id, "单位的归口单位")
     if lane == "supervisor":
         return f"supervisor:{supervisor.org_id}"
@@ -79,7 +89,35 @@ def on_org_registered(session: Session, envelope: dict) -> None:
     data = envelope["data"]
     session.merge(OrgEntry(org_id=data["org_id"], kind=data["kind"], name=data["name"],
                            parent_id=data.get("parent_id"),
-                           association_code=data.get("association_code")))
+                           association_code=data.get("association_code"),
+                           district_id=data.get("district_id")))
+
+
+def on_unit_certified(session: Session, envelope: dict) -> None:
+    """orgs.unit.certified: the unit passed 单位认证 (业务权限开通 needs it)."""
+    org = session.get(OrgEntry, envelope["data"]["unit_id"])
+    if org is None:  # the registration is still on its way: let the bus retry
+        raise LookupError(f"unit {envelope['data']['unit_id']} certified before it was registered")
+    org.certified = True
+
+
+def on_certification_rejected(session: Session, envelope: dict) -> None:
+    """orgs.unit.certification_rejected: staff refused the (re-)certification."""
+    org = session.get(OrgEntry, envelope["data"]["unit_id"])
+    if org is not None:
+        org.certified = False
+
+
+def permission_of(session: Session, unit_id: str | None, business: str) -> UnitPermission | None:
+    return session.get(UnitPermission, (unit_id, business)) if unit_id else None
+
+
+def on_permission_changed(session: Session, envelope: dict) -> None:
+    """orgs.permission.changed: a unit's 业务权限 (the eligibility of rencai:permission)."""
+    data = envelope["data"]
+    session.merge(UnitPermission(unit_id=data["unit_id"], business=data["business"],
+                                 state=data["state"], reason=data.get("reason"),
+                                 updated_at=utcnow()))
 
 
 def on_affiliation_requested(session: Session, envelope: dict) -> None:

@@ -359,15 +359,20 @@ def test_an_appeal_is_filed_reviewed_and_its_result_notified(h, admin):
     [item] = [a for a in listed["items"] if a["id"] == appeal.get_json()["id"]]
     assert item["id_number"] == id_number[:3] + "*" * 11 + id_number[-4:]
 
-    path = f"/appeals/{item['id']}/decision"
-    assert h.call("POST", path, {"decision": "maybe"}, token=admin).status_code == 422
-    assert h.call("POST", path, {"decision": "reject"}, token=admin).get_json()["errors"] == {
-        "comment": "驳回时请填写理由"}
-    decided = h.call("POST", path, {"decision": "approve", "comment": "材料属实"}, token=admin)
-    assert decided.status_code == 200 and decided.get_json()["status"] == "approved"
-    assert h.call("POST", path, {"decision": "approve"}, token=admin).status_code == 409
-    assert h.call("POST", "/appeals/nope/decision", {"decision": "approve"},
-                  token=admin).status_code == 404
+    # The admins review it in workflow (bpmn/realname_appeal.bpmn), started from this event
+    # (masked data only); identity has no decision endpoint, it applies the process's outcome.
+    [filed] = [e for e in events(h, "identity.appeal.filed") if e["data"]["appeal_id"] == item["id"]]
+    assert filed["data"]["id_number"] == item["id_number"] and id_number not in json.dumps(filed)
+    assert filed["data"]["attachment_ids"] == ["5f0c6a52-4c1e-4a53-9b1f-0f7d1a2b3c4d"]
+    assert h.call("POST", f"/appeals/{item['id']}/decision", {"decision": "approve"},
+                  token=admin).status_code in (404, 405)
+    review_ends(h, item["id"], "approved", "材料属实")
+    review_ends(h, item["id"], "approved", "材料属实")  # a redelivery changes nothing
+    assert [a for a in h.call("GET", "/me/appeals", token=second["token"]).get_json()
+            if a["status"] == "approved"]
+    unknown = review_ends(h, "nope", "approved", "", apply=False)
+    with pytest.raises(LookupError):
+        h.kit.worker.consumer.apply(unknown)
 
     assert h.call("GET", "/me", token=second["token"]).get_json()["verified"] is True
     assert h.call("GET", "/me", token=first["token"]).get_json()["verified"] is False
@@ -377,6 +382,46 @@ def test_an_appeal_is_filed_reviewed_and_its_result_notified(h, admin):
     assert "人工申诉已通过" in sms[0]["text"]
     assert [e for e in events(h, "identity.appeal.decided")
             if e["data"]["appeal_id"] == item["id"]]
+
+
+def review_ends(h, appeal_id, outcome, comment, apply=True):
+    """workflow.instance.completed of the admins' review of the appeal, through identity's
+    consumer (as the bus delivers it)."""
+    import uuid
+
+    envelope = {"id": str(uuid.uuid4()), "type": "workflow.instance.completed",
+                "occurred_at": utcnow().isoformat(), "producer": "workflow", "subject": "i",
+                "data": {"instance_id": f"instance-of-{appeal_id}", "process_key": "realname_appeal",
+                         "business_key": appeal_id, "title": "实名认证人工申诉：孙**",
+                         "applicant_id": "someone", "outcome": outcome,
+                         "status": "completed" if outcome == "approved" else outcome,
+                         "comment": comment, "decided_by": "admin-1",
+                         "completed_at": utcnow().isoformat()}}
+    if apply:
+        h.kit.worker.consumer.apply(envelope)
+    return envelope
+
+
+def test_a_rejected_appeal_keeps_the_binding_and_tells_why(h):
+    id_number, first, second = _bound_elsewhere(h, "猪八戒")
+    appeal = h.call("POST", "/me/appeals", {
+        "name": "猪八戒", "id_number": id_number, "reason": "本人身份证被他人冒用注册",
+        "evidence_file_id": "5f0c6a52-4c1e-4a53-9b1f-0f7d1a2b3c4d"}, token=second["token"])
+    assert appeal.status_code == 201, appeal.get_json()
+    review_ends(h, appeal.get_json()["id"], "rejected", "证明材料不清晰")
+    mine = h.call("GET", "/me/appeals", token=second["token"]).get_json()
+    assert (mine[0]["status"], mine[0]["comment"]) == ("rejected", "证明材料不清晰")
+    assert h.call("GET", "/me", token=first["token"]).get_json()["verified"] is True
+    assert h.call("GET", "/me", token=second["token"]).get_json()["verified"] is False
+    sms = h.call("GET", f"/dev/sms?phone={second['phone']}").get_json()["messages"]
+    assert "人工申诉未通过，原因：证明材料不清晰" in sms[0]["text"]
+    # A withdrawn review closes the appeal: the person may appeal again.
+    again = h.call("POST", "/me/appeals", {
+        "name": "猪八戒", "id_number": id_number, "reason": "补充材料后再次申诉",
+        "evidence_file_id": "5f0c6a52-4c1e-4a53-9b1f-0f7d1a2b3c4d"}, token=second["token"])
+    assert again.status_code == 201
+    review_ends(h, again.get_json()["id"], "withdrawn", "材料准备不全")
+    assert h.call("GET", "/me/appeals", token=second["token"]).get_json()[0]["status"] == "withdrawn"
 
 
 def test_others_see_phone_and_id_number_masked(h, admin):

@@ -49,7 +49,9 @@ def test_review_tasks_have_a_due_date_and_a_reminder():
     # plan_project keeps the defaults: persons start it, affiliated, routed by their unit.
     assert engine.process_settings(PLAN, "plan_project") == {
         "four_eyes": True, "starters": ("person",), "affiliation": "required",
-        "unit_from": "affiliation", "subject_field": None, "title_field": "project_name"}
+        "unit_from": "affiliation", "subject_field": None, "title_field": "project_name",
+        "permission": None, "grants_permission": None, "pii_fields": (), "unique_field": None,
+        "check": None}
 
 
 def test_who_starts_a_process_and_where_its_unit_comes_from_are_its_data():

@@ -14,18 +14,9 @@ from .common import blp, ctx
 @blp.response(200, schemas.AppealPageSchema)
 @login_required("admin")
 def list_appeals(query):
-    """申诉列表（管理员）"""
+    """申诉列表（管理员）。审核在流程“实名认证人工申诉”中办理（管理员的待办任务）"""
     return registration.list_appeals(ctx(), current_claims(), query.get("status"),
                                      query["page"], query["per_page"])
-
-
-@blp.route("/appeals/<appeal_id>/decision", methods=["POST"])
-@blp.arguments(schemas.AppealDecisionSchema)
-@blp.response(200, schemas.AppealSchema)
-@login_required("admin")
-def decide_appeal(body, appeal_id):
-    """审核申诉（管理员）：通过则身份证号改绑到申诉人；结果短信通知"""
-    return registration.decide_appeal(ctx(), current_claims(), appeal_id, body)
 
 
 @blp.route("/keys/rotate", methods=["POST"])

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.common.auth import Claims
 from services.common.db import paginate, utcnow
-from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from services.common.errors import Conflict, Forbidden, ValidationFailed
 from services.common.pii import blind_index, mask
 
 from .. import rules
@@ -217,8 +217,14 @@ def file_appeal(ctx: Ctx, claims: Claims, body: dict) -> dict:
                         created_at=utcnow())
         session.add(appeal)
         audit(session, ctx, "appeal.filed", claims.sub, appeal_id=appeal.id)
+        # workflow starts the admins' review (bpmn/realname_appeal.bpmn) from this event; only
+        # the masked name and number travel.
         ctx.outbox.add(session, "identity.appeal.filed", appeal.id,
-                       {"appeal_id": appeal.id, "account_id": claims.sub})
+                       {"appeal_id": appeal.id, "account_id": claims.sub,
+                        "applicant_name": claims.name or "",
+                        "name": rules.mask_name(name), "id_number": mask(id_number),
+                        "reason": reason, "evidence_file_id": evidence,
+                        "attachment_ids": [evidence]})
     return _appeal_view(appeal, owner=True)
 
 
@@ -239,47 +245,57 @@ def list_appeals(ctx: Ctx, claims: Claims, status: str | None, page: int, per_pa
     return result
 
 
-def decide_appeal(ctx: Ctx, claims: Claims, appeal_id: str, body: dict) -> dict:
-    """Staff decide: approved moves the binding to the appellant; either way they are told."""
-    decision = body.get("decision")
-    if decision not in ("approve", "reject"):
-        raise ValidationFailed("审核结果应为 approve 或 reject",
-                               {"decision": "审核结果应为 approve（通过）或 reject（驳回）"})
-    comment = (body.get("comment") or "").strip()
-    if decision == "reject" and not comment:
-        raise ValidationFailed("驳回时请填写理由", {"comment": "驳回时请填写理由"})
-    with ctx.db.transaction() as session:
-        appeal = session.get(Appeal, appeal_id)
-        if appeal is None:
-            raise NotFound("申诉不存在")
-        if appeal.status != "pending":
-            raise Conflict("该申诉已处理")
-        appellant = session.get(Account, appeal.account_id)
-        appeal.status = "approved" if decision == "approve" else "rejected"
-        appeal.decided_at, appeal.decided_by, appeal.comment = utcnow(), claims.sub, comment
-        released = None
-        if decision == "approve":
-            holder = _holder(session, appeal.id_number)
-            if holder is not None and holder.id != appellant.id:
-                released = holder.id
-                set_identity(holder, None, None)
-                holder.display_name = holder.username
-                tokens.revoke_all(session, holder.id)
-                audit(session, ctx, "person.binding_released", holder.id, actor_id=claims.sub,
-                      appeal_id=appeal.id)
-                session.flush()
-            if appellant.verified_at is not None:
-                set_identity(appellant, None, None)
-                session.flush()
-            _verified(ctx, session, appellant, appeal.real_name, appeal.id_number, "appeal")
-        audit(session, ctx, "appeal.decided", appellant.id, actor_id=claims.sub,
-              appeal_id=appeal.id, decision=decision, released_account_id=released)
-        ctx.outbox.add(session, "identity.appeal.decided", appeal.id,
-                       {"appeal_id": appeal.id, "account_id": appellant.id,
-                        "decision": decision, "comment": comment})
-        if appellant.phone and ctx.sender is not None:
-            result = "已通过，您的账号已完成实名认证" if decision == "approve" \
-                else f"未通过，原因：{comment}"
-            ctx.sender.send(session, appellant.phone,
-                            f"【北京市统一身份认证平台】您提交的实名认证人工申诉{result}。")
-    return _appeal_view(appeal, owner=False)
+APPEAL_PROCESS = "realname_appeal"
+APPEAL_OUTCOMES = {"approved": "approved", "rejected": "rejected", "withdrawn": "withdrawn"}
+
+
+def on_appeal_reviewed(ctx: Ctx, session, envelope: dict) -> None:
+    """Consumer of workflow.instance.completed for the admins' review (process
+    realname_appeal, business_key = the appeal): the process decided, identity applies it —
+    approved moves the binding to the appellant — and tells the person by SMS."""
+    data = envelope["data"]
+    if data.get("process_key") != APPEAL_PROCESS:
+        return
+    appeal = session.get(Appeal, data.get("business_key") or "")
+    if appeal is None:
+        raise LookupError(f"appeal {data.get('business_key')} of instance {data['instance_id']}"
+                          " is unknown")  # retried, then parked for replay
+    status = APPEAL_OUTCOMES.get(data.get("outcome"), "rejected")
+    if appeal.status != "pending":
+        return  # already recorded
+    appellant = session.get(Account, appeal.account_id)
+    comment = (data.get("comment") or "").strip()
+    decided_by = data.get("decided_by")
+    appeal.status = status
+    appeal.decided_at, appeal.decided_by, appeal.comment = utcnow(), decided_by, comment
+    if status == "withdrawn":  # the person withdrew it before the review began
+        audit(session, ctx, "appeal.withdrawn", appellant.id, appeal_id=appeal.id)
+        return
+    decision = "approve" if status == "approved" else "reject"
+    released = None
+    if decision == "approve":
+        holder = _holder(session, appeal.id_number)
+        if holder is not None and holder.id != appellant.id:
+            released = holder.id
+            set_identity(holder, None, None)
+            holder.display_name = holder.username
+            tokens.revoke_all(session, holder.id)
+            audit(session, ctx, "person.binding_released", holder.id, actor_id=decided_by,
+                  appeal_id=appeal.id)
+            session.flush()
+        if appellant.verified_at is not None:
+            set_identity(appellant, None, None)
+            session.flush()
+        _verified(ctx, session, appellant, appeal.real_name, appeal.id_number, "appeal")
+    audit(session, ctx, "appeal.decided", appellant.id, actor_id=decided_by,
+          appeal_id=appeal.id, decision=decision, released_account_id=released,
+          instance_id=data["instance_id"])
+    ctx.outbox.add(session, "identity.appeal.decided", appeal.id,
+                   {"appeal_id": appeal.id, "account_id": appellant.id,
+                    "decision": decision, "comment": comment,
+                    "instance_id": data["instance_id"]})
+    if appellant.phone and ctx.sender is not None:
+        result = "已通过，您的账号已完成实名认证" if decision == "approve" \
+            else f"未通过，原因：{comment}"
+        ctx.sender.send(session, appellant.phone,
+                        f"【北京市统一身份认证平台】您提交的实名认证人工申诉{result}。")

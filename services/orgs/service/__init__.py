@@ -7,8 +7,9 @@ from .affiliation import (approve_affiliation_directly, approve_request, decide,
                           on_instance_completed, on_instance_started, reject_request,
                           request_affiliation, unlink, unlink_check, unlink_employee,
                           update_employment)
-from .certification import (get_certification, recognise_licence, review_certification,
+from .certification import (certify_directly, get_certification, recognise_licence, review_certification,
                             submit_certification)
+from .permissions import get_permission, list_permissions
 from .hierarchy import create_org, get_org, list_orgs, org_payload, register_org, update_org
 from .units import (find_by_association_code, get_profile, maintain_handler,
                     regenerate_association_code, save_profile, submit_profile, unit_home)
@@ -20,5 +21,5 @@ __all__ = [
     "unlink_employee", "update_employment", "create_org", "get_org", "list_orgs", "org_payload",
     "register_org", "update_org", "find_by_association_code", "get_profile", "maintain_handler",
     "regenerate_association_code", "save_profile", "submit_profile", "unit_home",
-    "get_certification", "recognise_licence", "review_certification", "submit_certification",
+    "get_permission", "list_permissions", "certify_directly", "get_certification", "recognise_licence", "review_certification", "submit_certification",
 ]

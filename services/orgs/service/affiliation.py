@@ -27,6 +27,8 @@ from services.common.pii import blind_index, mask
 from ..model import BUS
 from ..model import (AFFILIATION_TITLES, Affiliation, BusinessInProgress, Org,
                      id_number_problem, normalise_association_code)
+from ..model import PERMISSION_PROCESSES
+from .permissions import on_permission_completed, on_permission_started
 from .access import acts_for_unit, changeable_unit, is_admin, require_person, visible_unit
 
 CHINA = timezone(timedelta(hours=8))
@@ -360,6 +362,8 @@ def on_instance_started(session: Session, envelope: dict) -> None:
     data = envelope["data"]
     if data.get("process_key") == AFFILIATION_PROCESS:
         _on_affiliation_started(session, data)
+    if data.get("process_key") in PERMISSION_PROCESSES:
+        on_permission_started(session, envelope)
     # A unit applying for an employee: the business is the employee's (subject_id).
     session.merge(BusinessInProgress(
         instance_id=data["instance_id"],
@@ -382,3 +386,5 @@ def on_instance_completed(session: Session, envelope: dict) -> None:
             # and, failing that, parks it for replay instead of losing the decision.
             raise LookupError(f"affiliation {data['instance_id']} ended before it was recorded")
         _on_affiliation_completed(session, data)
+    if data.get("process_key") in PERMISSION_PROCESSES:
+        on_permission_completed(session, envelope)

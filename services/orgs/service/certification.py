@@ -130,3 +130,27 @@ def get_certification(db: Database, claims: Claims, unit_id: str) -> dict:
     with db.reading() as session:
         unit = visible_unit(session, claims, unit_id)
         return certification_view(session.get(UnitCertification, unit.id))
+
+
+def certify_directly(db: Database, outbox: Outbox, unit_id: str,
+                     account_id: str | None = None) -> None:
+    """Records a passed certification under the unit's registered name and code (demo data),
+    publishing orgs.unit.certified (with the unit's account, when known) as a recognised
+    licence does."""
+    with db.transaction() as session:
+        from ..model import Org
+
+        unit = session.get(Org, unit_id)
+        if unit is None or unit.kind != "unit" or not unit.credit_code:
+            raise ValidationFailed("单位不存在或没有统一社会信用代码", {"unit_id": "无法认证"})
+        row = session.get(UnitCertification, unit.id)
+        if row is None:
+            row = UnitCertification(unit_id=unit.id)
+            session.add(row)
+        row.name, row.credit_code, row.submitted_at = unit.name, unit.credit_code, utcnow()
+        row.reading = {"recognised": True, "name": unit.name, "credit_code": unit.credit_code,
+                       "lines": []}
+        row.status, row.decided_at = "approved", utcnow()
+        outbox.add(session, "orgs.unit.certified", unit.id,
+                   {"unit_id": unit.id, "name": unit.name, "credit_code": unit.credit_code,
+                    "account_id": account_id})

@@ -146,15 +146,30 @@ def sync(session: Session, outbox: Outbox, instance: Instance, workflow, now: da
             result.update(issue_certificate(instance, result, now))
     if result:
         changes["result"] = result
+    # Status words a process gives its tasks and end events (rencai:stage: 待审核, 已完成).
+    titles = engine.stage_titles(definition_of(session, instance).bpmn_xml,
+                                 instance.process_key)
     if workflow.is_completed():
         changes.update(status="completed" if outcome == "approved" else "rejected",
                        outcome=outcome, completed_at=now, next_timer_at=None,
-                       stage=STATUS_TITLES["completed" if outcome == "approved" else "rejected"])
+                       stage=titles.get(engine.end_reached(workflow) or "")
+                       or STATUS_TITLES["completed" if outcome == "approved" else "rejected"])
     else:
         lanes = [t.task_spec.lane for t in ready.values()]
-        changes["status"] = "returned" if "applicant" in lanes else "running"
-        stages = list(dict.fromkeys(STAGE_TITLES.get(lane, "审核中") for lane in lanes))
+        # The applicant holds it: a return, or a further declaration stage (engine.is_declaration).
+        declaring = [t.task_spec.bpmn_name for t in ready.values()
+                     if t.task_spec.lane == "applicant" and engine.is_declaration(engine.task_key(t))]
+        returned = lanes.count("applicant") > len(declaring)
+        changes["status"] = "returned" if returned else "running"
+        stages = [f"待申请人{name}" for name in declaring] + [
+            STAGE_TITLES.get(lane, "审核中") for lane in lanes
+            if lane != "applicant" or returned]
+        stages = list(dict.fromkeys(stages))
         changes["stage"] = "、".join(stages) or STATUS_TITLES["running"]
+        titled = [titles[engine.task_key(t)] for t in ready.values()
+                  if engine.task_key(t) in titles]
+        if titled:
+            changes["stage"] = "、".join(dict.fromkeys(titled))
     return changes
 
 
@@ -198,6 +213,7 @@ def publish_end(session: Session, outbox: Outbox, instance: Instance) -> None:
         comment, decided_by = last_opinion(session, instance)
         outbox.add(session, "workflow.instance.completed", instance.id,
                    {"instance_id": instance.id, "process_key": instance.process_key,
+                    "business_key": instance.business_key,
                     "title": instance.title, "applicant_id": instance.applicant_id,
                     "applicant_kind": instance.applicant_kind or "person",
                     "unit_id": instance.unit_id, "subject_id": instance.subject_id,
@@ -268,15 +284,27 @@ def instance_view(session: Session, instance: Instance, staff: bool = True) -> d
         AuditEntry.instance_id == instance.id, AuditEntry.action.in_(PUBLIC_ACTIONS))
         .order_by(AuditEntry.id)).all()
     view = {**instance_summary(session, instance, staff),
-            "applicant_name": instance.applicant_name, "application": instance.application,
+            "applicant_name": instance.applicant_name,
+            "application": public_application(instance.application),
             "result": instance.result,
             "timeline": [audit_view(entry, staff) for entry in timeline]}
-    returned = [e for e in timeline if e.action in ("return", "overdue")]
+    # Sent back to the applicant: by a return, a timer, or a 不通过 that the process routes
+    # back for 重新申请 (talent_demand).
+    returned = [e for e in timeline if e.action in ("return", "overdue", "reject")]
     if instance.status == "returned" and returned:
         view["return_reason"] = returned[-1].comment
     if staff:
         view["incident"] = instance.incident
     return view
+
+
+def public_application(application: dict | None) -> dict | None:
+    """The application as people see it: personal fields masked (rencai:piiFields); their
+    sealed copies and blind indexes stay server-side."""
+    if not application:
+        return application
+    return {k: v for k, v in application.items()
+            if not (k.endswith("_sealed") or k.endswith("_index"))}
 
 
 def withdrawable(session: Session, instance: Instance) -> bool:

@@ -17,6 +17,7 @@ from ..model import Definition, Instance, Notice, Prompt, Restriction
 from ..routing import pending_unit_of, unit_of
 from .base import ACTIVE, instance_summary, is_admin
 from .definitions import current_definition
+from .talent import eligibility_problem
 
 NO_AFFILIATION = "您未关联单位，请先关联单位后再办理此业务"
 STARTER_REFUSALS = {("person",): "仅个人账号可以办理此业务",
@@ -53,8 +54,8 @@ def catalogue(db: Database, claims: Claims) -> list[dict]:
         entries = []
         for key in keys:
             definition = current_definition(session, key)
-            if definition is None:
-                continue
+            if definition is None or engine.start_event_of(definition.bpmn_xml, key):
+                continue  # gone, or started by an event (e.g. 人工申诉 from identity)
             reason = None
             restriction = _restriction(session, claims, key)
             settings = engine.process_settings(definition.bpmn_xml, key)
@@ -71,6 +72,8 @@ def catalogue(db: Database, claims: Claims) -> list[dict]:
                 reason = "您的单位关联申请正在等待单位确认"
             elif restriction is not None:
                 reason = restriction.reason
+            else:  # 业务权限 (rencai:permission / grantsPermission)
+                reason = eligibility_problem(session, claims, settings, key)
             entries.append({"process_key": key, "name": definition.name,
                             "version": definition.version, "can_start": reason is None,
                             "reason": reason, "restricted": restriction is not None})
@@ -218,8 +221,11 @@ def on_task_created(session: Session, envelope: dict) -> None:
         return
     instance = session.get(Instance, data["instance_id"])
     title = instance.title if instance else data.get("title", "")
+    text = f"您的申请“{title}”已进入“{data.get('title', '')}”阶段，请及时办理" \
+        if engine.is_declaration(data.get("task_key") or "") else \
+        f"您的申请“{title}”已被退回，请修改后重新提交"
     session.add(Prompt(user_id=person, instance_id=data["instance_id"], created_at=utcnow(),
-                       text=f"您的申请“{title}”已被退回，请修改后重新提交"))
+                       text=text))
 
 
 SUBJECT_PROMPTS = {"approved": "单位为您申请的“{title}”已审核通过",

@@ -77,6 +77,10 @@ def validate_definition(process_key: str, xml: bytes, process_forms: dict) -> No
     settings_problem = engine.settings_problem(xml, process_key)
     if settings_problem:
         errors["bpmn.process"] = settings_problem
+    from .triggers import start_event_problem
+
+    if start_event_problem(xml, process_key):
+        errors["bpmn.process"] = start_event_problem(xml, process_key)
     for name, schema in process_forms.items():
         problem = forms.schema_problem(process_key, process_forms, name)
         if problem:
@@ -147,7 +151,8 @@ def _make_current(session: Session, definition: Definition) -> None:
 def list_processes(db: Database) -> list[dict]:
     with db.reading() as session:
         keys = session.scalars(select(Definition.process_key).distinct()).all()
-        current = [d for d in (current_definition(session, key) for key in sorted(keys)) if d]
+        current = [d for d in (current_definition(session, key) for key in sorted(keys))
+                   if d and not engine.start_event_of(d.bpmn_xml, d.process_key)]
     return [{"process_key": d.process_key, "name": d.name, "version": d.version,
              "start_form": forms.resolved_schema(d.process_key, d.forms, "start")} for d in current]
 

@@ -18,6 +18,7 @@ from ..routing import org_name, pending_unit_of, unit_by_association_code, unit_
 from .base import (ACTIVE, NOT_YOUR_TASK, audit, audit_view, check_four_eyes, definition_of,
                    engine_context, fail, instance_summary, instance_view, is_admin, is_staff,
                    load_instance, publish_end, swap, sync, visible_task, withdrawable)
+from . import talent
 from .definitions import current_definition
 
 ENGINE_ERRORS = (Exception,)  # whatever a script or condition raises becomes an incident
@@ -96,6 +97,8 @@ def start_instance(db: Database, outbox: Outbox, claims: Claims, process_key: st
         if definition is None:
             raise NotFound("业务不存在或未开放")
         settings = engine.process_settings(definition.bpmn_xml, process_key)
+        if engine.start_event_of(definition.bpmn_xml, process_key):
+            raise Forbidden("此业务由系统自动发起，不能直接申请")
         if claims.kind not in settings["starters"]:
             raise Forbidden(STARTER_REFUSALS.get(settings["starters"], "您的账号类型不能办理此业务"))
         check_restriction(session, claims, process_key)
@@ -104,6 +107,8 @@ def start_instance(db: Database, outbox: Outbox, claims: Claims, process_key: st
         unit_id, subject_id = context["unit_id"], context["subject_id"]
         if subject_id or settings["affiliation"] == "forbidden":
             _refuse_second(session, process_key, claims.sub, subject_id)
+        application = talent.on_start(session, claims, settings, process_key, application,
+                                      context)
         if business_key and session.scalars(select(Instance.id).where(
                 Instance.process_key == process_key, Instance.business_key == business_key,
                 Instance.status.in_(ACTIVE))).first():
@@ -157,9 +162,13 @@ def complete_task(db: Database, outbox: Outbox, claims: Claims, task_id: str, da
         check_four_eyes(session, instance, task, claims.sub)
         definition = definition_of(session, instance)
         forms.validate(instance.process_key, definition.forms, task.task_key, data)
+        if task.lane == "applicant":  # checks and personal-data protection, as at start
+            data = talent.on_resubmit(session, engine.process_settings(
+                definition.bpmn_xml, instance.process_key), instance, data)
 
         applicant_task = task.lane == "applicant"
-        action = "resubmit" if applicant_task else data.get("decision", "approve")
+        action = ("submit" if engine.is_declaration(task.task_key) else "resubmit") \
+            if applicant_task else data.get("decision", "approve")
         now = utcnow()
         claimed = session.execute(update(Task).where(
             Task.id == task.id, Task.version == task.version, Task.status == "ready",
@@ -189,8 +198,11 @@ def complete_task(db: Database, outbox: Outbox, claims: Claims, task_id: str, da
             return instance
         changes = sync(session, outbox, instance, workflow, now)
         changes.update(serialized=engine.dump(workflow), updated_at=now)
-        if applicant_task:
-            changes["application"] = data
+        if applicant_task:  # the start form again replaces the application; others add to it
+            start_form = forms.resolved_schema(instance.process_key, definition.forms, "start")
+            replaces = forms.resolved_schema(instance.process_key, definition.forms,
+                                             task.task_key) == start_form
+            changes["application"] = data if replaces else {**instance.application, **data}
         swap(session, instance, changes)
         publish_end(session, outbox, instance)
     return instance

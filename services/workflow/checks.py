@@ -1,0 +1,96 @@
+"""Server-side checks of form data that a JSON Schema cannot express, and the protection of
+personal fields — chosen by a process's <process> attributes (engine.process_settings):
+
+  rencai:piiFields="id_number"   the field is validated (GB 11643 for *id_number), then kept
+                                 only masked (110***********1234) with an AES-GCM sealed copy
+                                 (<field>_sealed) and a keyed blind index (<field>_index) beside
+                                 it: neither the instance's application nor the engine's
+                                 serialized data ever holds the plain number.
+  rencai:check="talent_demand"   a registered check (CHECKS) — admins' BPMN can only name one.
+"""
+from __future__ import annotations
+
+from services.common.errors import ValidationFailed
+from services.common.pii import blind_index, decrypt, encrypt, mask
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+
+
+def id_number_problem(value: str) -> str | None:
+    """None for a valid 18-character resident ID number (GB 11643 check character)."""
+    if len(value) != 18 or not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+        return "身份证号码应为18位（最后一位可为X）"
+    total = sum(int(c) * w for c, w in zip(value[:17], ID_WEIGHTS))
+    if ID_CHECK[total % 11] != value[17]:
+        return "身份证号码校验位不正确，请核对后重新输入"
+    return None
+
+
+def protect(fields: tuple[str, ...], data: dict, previous: dict | None = None) -> dict:
+    """`data` with each personal field masked, sealed and indexed. A resubmission that leaves a
+    field out (or sends back the masked value it was shown) keeps the previous one."""
+    if not fields:
+        return data
+    data = dict(data)
+    for field in fields:
+        value = str(data.get(field) or "").strip().upper()
+        if previous and previous.get(f"{field}_sealed") and \
+                (not value or value == previous.get(field)):
+            for key in (field, f"{field}_sealed", f"{field}_index"):
+                data[key] = previous[key]
+            continue
+        if not value:
+            continue
+        if field.endswith("id_number") and (problem := id_number_problem(value)):
+            raise ValidationFailed(problem, {field: problem})
+        data[field] = mask(value)
+        data[f"{field}_sealed"] = encrypt(value)
+        data[f"{field}_index"] = blind_index(value)
+    return data
+
+
+def reveal(application: dict, field: str) -> str | None:
+    """The plain value of a protected field (for staff who need it: the list reported to the
+    city)."""
+    sealed = application.get(f"{field}_sealed")
+    return decrypt(sealed) if sealed else application.get(field)
+
+
+# --- registered checks ---------------------------------------------------------------------
+
+# 需求申报 (seed 003): the attachments every declaration needs, by the files catalogue's keys.
+REQUIRED_MATERIALS = {"social_insurance": "社会保险个人权益记录", "integrity_statement": "诚信声明"}
+SUPPORTING_MATERIALS = ("patent_certificate", "capital_verification", "other")
+
+
+def talent_demand(data: dict, context: dict) -> dict:
+    """Every declaration carries the social-insurance record (2020-01 to now), the signed and
+    sealed integrity statement and at least one supporting material for the chosen
+    introduction basis; every file is named "XX单位-姓名-材料名称" (this unit, this person).
+    Sets attachment_ids (what files locks) from the attachments."""
+    attachments = data.get("attachments") or []
+    errors: dict[str, str] = {}
+    kinds = {a.get("kind") for a in attachments}
+    for kind, title in REQUIRED_MATERIALS.items():
+        if kind not in kinds:
+            errors[f"attachments.{kind}"] = f"请上传《{title}》"
+    if not kinds & set(SUPPORTING_MATERIALS):
+        errors["attachments.supporting"] = "请上传所选“引进依据及条件”需要佐证的材料"
+    prefix = f"{context.get('unit_name') or ''}-{str(data.get('name') or '').strip()}-"
+    for i, attachment in enumerate(attachments):
+        name = str(attachment.get("name") or "")
+        stem = name.rsplit(".", 1)[0]
+        if not name.startswith(prefix) or len(stem) <= len(prefix):
+            errors[f"attachments.{i}.name"] = \
+                f"附件“{name}”应按“{prefix}材料名称”格式命名（XX单位-姓名-材料名称）"
+    if errors:
+        raise ValidationFailed("；".join(errors.values()), errors)
+    return {**data, "attachment_ids": [a["file_id"] for a in attachments]}
+
+
+CHECKS = {"talent_demand": talent_demand}
+
+
+def run_check(name: str | None, data: dict, context: dict) -> dict:
+    return CHECKS[name](data, context) if name else data

@@ -1,0 +1,198 @@
+"""Talent introduction (人才引进, seed 003): the unit's 业务权限 as eligibility, the rules a
+process's settings switch on at start and resubmission (rencai:permission, grantsPermission,
+piiFields, uniqueField, check), and the declarations list and export of 需求申报.
+
+业务权限 comes from workflow's read model of orgs (UnitPermission, kept from
+orgs.permission.changed); a unit's district and 单位认证 from OrgEntry (district_id from
+orgs.org.registered / updated, certified from orgs.unit.certified)."""
+from __future__ import annotations
+
+import csv
+import io
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.common.auth import Claims
+from services.common.db import Database, paginate
+from services.common.errors import Conflict, Forbidden, NotFound
+
+from .. import checks
+from ..model import AuditEntry, Instance, OrgEntry
+from ..routing import org_name, permission_of
+from .base import ACTIVE, CHINA, is_admin, public_application
+from .definitions import current_definition
+
+NO_PERMISSION = "尚未开通人才引进业务权限，请先在“业务权限开通”中申请开通"
+PERMISSION_REFUSALS = {
+    None: NO_PERMISSION, "withdrawn": NO_PERMISSION,
+    "pending": "业务权限正在审核中，审核通过后方可进入个人信息填报",
+    "rejected": "业务权限审核不通过：{reason}。请点击“重新申请”修改后再次提交",
+}
+USABLE = ("approved", "re_review")  # 修改资料 under re-review: the permission stays usable
+NOT_CERTIFIED = "单位尚未通过单位认证，请先在“我的认证”中选择“单位认证”，上传营业执照完成认证"
+NO_DISTRICT = "单位未登记注册地所在区，无法确定审核的区委人才办，请联系管理员"
+UNDER_REVIEW = "业务权限申请正在审核中，请勿重复提交"
+
+
+def _unit(session: Session, claims: Claims) -> OrgEntry | None:
+    org = session.get(OrgEntry, claims.org) if claims.org else None
+    return org if org is not None and org.kind == "unit" else None
+
+
+def eligibility_problem(session: Session, claims: Claims, settings: dict,
+                        process_key: str) -> str | None:
+    """Why this unit account may not start the process now (the catalogue's reason), or None."""
+    if not (settings["permission"] or settings["grants_permission"]) or claims.kind != "unit":
+        return None
+    unit = _unit(session, claims)
+    if unit is None:
+        return None  # start_context refuses with its own words
+    if settings["permission"]:
+        row = permission_of(session, unit.org_id, settings["permission"])
+        state = row.state if row else None
+        if state not in USABLE:
+            return PERMISSION_REFUSALS.get(state, NO_PERMISSION).format(
+                reason=(row.reason if row else None) or "请查看审核意见")
+    if settings["grants_permission"]:
+        if not unit.certified:
+            return NOT_CERTIFIED
+        if not unit.district_id or session.get(OrgEntry, unit.district_id) is None:
+            return NO_DISTRICT
+        # One open application per unit: workflow's own instances say so at once.
+        if session.scalars(select(Instance.id).where(
+                Instance.process_key == process_key, Instance.unit_id == unit.org_id,
+                Instance.status.in_(ACTIVE))).first():
+            return UNDER_REVIEW
+    return None
+
+
+def on_start(session: Session, claims: Claims, settings: dict, process_key: str,
+             application: dict, context: dict) -> dict:
+    """Start rules of the process's settings; returns the application to store (checked,
+    personal fields protected)."""
+    problem = eligibility_problem(session, claims, settings, process_key)
+    if problem:
+        raise (Conflict if problem == UNDER_REVIEW else Forbidden)(problem)
+    application = checks.run_check(settings["check"], application, context)
+    application = checks.protect(settings["pii_fields"], application)
+    _refuse_duplicate(session, settings, process_key, context.get("unit_id"), application)
+    return application
+
+
+def on_resubmit(session: Session, settings: dict, instance: Instance, data: dict) -> dict:
+    """The applicant's 重新申请 / 修改后重新提交: the same checks, the same protection."""
+    data = checks.run_check(settings["check"], data,
+                            {"unit_name": org_name(session, instance.unit_id)})
+    data = checks.protect(settings["pii_fields"], data, instance.application)
+    _refuse_duplicate(session, settings, instance.process_key, instance.unit_id, data,
+                      instance.id)
+    return data
+
+
+def _refuse_duplicate(session: Session, settings: dict, process_key: str, unit_id: str | None,
+                      application: dict, own_id: str | None = None) -> None:
+    """rencai:uniqueField: one open instance per unit and value (by blind index if personal)."""
+    field = settings["unique_field"]
+    if not field:
+        return
+    key = f"{field}_index" if field in settings["pii_fields"] else field
+    value = application.get(key)
+    if not value:
+        return
+    for other in session.scalars(select(Instance).where(
+            Instance.process_key == process_key, Instance.unit_id == unit_id,
+            Instance.status.in_(ACTIVE), Instance.id != (own_id or ""))):
+        if (other.application or {}).get(key) == value:
+            raise Conflict(f"该人员已有办理中的申报“{other.title}”，请勿重复申报",
+                           {field: "已有办理中的申报"})
+
+
+# --- 需求申报: the unit's list and the district's export ---------------------------------------
+
+DECLARATION_PROCESS = "talent_demand"
+PASSED = "已完成"
+
+
+def _declarations_query(session: Session, claims: Claims, process_key: str):
+    query = select(Instance).where(Instance.process_key == process_key)
+    if claims.kind == "unit" and claims.org:
+        return query.where(Instance.unit_id == claims.org)
+    if claims.kind == "staff" and claims.has_role("district") and claims.org:
+        units = select(OrgEntry.org_id).where(OrgEntry.district_id == claims.org)
+        return query.where(Instance.unit_id.in_(units))
+    if is_admin(claims):
+        return query
+    raise Forbidden("仅用人单位和区委人才办工作人员可以查看需求申报")
+
+
+def _reason(session: Session, instance: Instance) -> str | None:
+    if instance.status not in ("returned", "rejected"):
+        return None
+    return session.scalar(select(AuditEntry.comment).where(
+        AuditEntry.instance_id == instance.id, AuditEntry.action.in_(("reject", "return")))
+        .order_by(AuditEntry.id.desc()).limit(1))
+
+
+PERSON_FIELDS = ("name", "id_number", "gender", "age", "political_status", "professional_title",
+                 "education", "degree", "institution", "major", "introduction_basis")
+
+
+def declaration_view(session: Session, instance: Instance) -> dict:
+    application = public_application(instance.application) or {}
+    return {"id": instance.id, "title": instance.title, "unit_id": instance.unit_id,
+            "unit_name": org_name(session, instance.unit_id),
+            **{field: application.get(field) for field in PERSON_FIELDS},
+            "status": instance.stage, "reason": _reason(session, instance),
+            "submitted_at": instance.started_at, "updated_at": instance.updated_at,
+            "completed_at": instance.completed_at,
+            "can_reapply": instance.status == "returned"}
+
+
+def declarations(db: Database, claims: Claims, process_key: str, status: str | None,
+                 page: int, per_page: int) -> dict:
+    """查看个人信息审核列表: every declaration of the unit (district staff: of the units in
+    their district) with its status 待审核 / 待复审 / 未通过 / 已完成, newest first."""
+    with db.reading() as session:
+        if current_definition(session, process_key) is None:
+            raise NotFound("业务不存在")
+        query = _declarations_query(session, claims, process_key)
+        if status:
+            query = query.where(Instance.stage == status)
+        result = paginate(session, query.order_by(Instance.started_at.desc(), Instance.id),
+                          page, per_page)
+        result["items"] = [declaration_view(session, i) for i in result["items"]]
+    return result
+
+
+EXPORT_COLUMNS = [("序号", None), ("申报单位", "unit_name"), ("姓名", "name"),
+                  ("身份证号", "id_number"), ("性别", "gender"), ("年龄", "age"),
+                  ("政治面貌", "political_status"), ("职称", "professional_title"),
+                  ("最高学历", "education"), ("最高学位", "degree"),
+                  ("最高学历（学位）所在院校", "institution"), ("所学专业", "major"),
+                  ("引进依据及条件", "introduction_basis"), ("状态", "status"),
+                  ("复审通过时间", "completed_at")]
+
+
+def export_passed(db: Database, claims: Claims, process_key: str) -> tuple[str, str]:
+    """区委人才办 reports the passed list (已完成) to the city: CSV (UTF-8 with BOM, opens in
+    Excel) of its district's declarations. The list goes to the city bureau, which needs the
+    people's full ID numbers: they are unsealed here and nowhere else."""
+    if not (claims.kind == "staff" and (claims.has_role("district") or is_admin(claims))):
+        raise Forbidden("仅区委人才办工作人员可以导出通过名单")
+    with db.reading() as session:
+        query = _declarations_query(session, claims, process_key).where(
+            Instance.status == "completed", Instance.outcome == "approved")
+        rows = session.scalars(query.order_by(Instance.completed_at, Instance.id)).all()
+        district = org_name(session, claims.org) or "区委人才办"
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([title for title, _ in EXPORT_COLUMNS])
+        for number, instance in enumerate(rows, start=1):
+            view = declaration_view(session, instance)
+            view["id_number"] = checks.reveal(instance.application, "id_number")
+            view["completed_at"] = instance.completed_at.astimezone(CHINA).strftime(
+                "%Y-%m-%d %H:%M") if instance.completed_at else ""
+            writer.writerow([number] + [view.get(key) if view.get(key) is not None else ""
+                                        for _, key in EXPORT_COLUMNS[1:]])
+    return "\ufeff" + out.getvalue(), f"{district}-需求申报通过名单.csv"

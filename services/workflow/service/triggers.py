@@ -1,0 +1,100 @@
+"""Processes that an event starts (rencai:startEvent on <process>): the 人工申诉 a person files
+in identity (identity.appeal.filed) becomes an instance of realname_appeal for the admins.
+
+The event's data is the start data, validated against the process's start form like a
+person's application; its `account_id` is the applicant (who follows the instance, hears the
+result and may withdraw it before review starts) and its subject the business key (one
+instance per appeal: a redelivered event starts nothing new). The process has no unit; its
+lanes must not need one (e.g. lane "admin")."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.common.auth import Claims
+from services.common.bus import Outbox
+from services.common.db import utcnow
+
+from .. import engine, forms
+from ..model import Definition, Instance
+from .base import audit, engine_context, publish_end, swap, sync
+from .definitions import current_definition
+
+NO_UNIT = ""  # instance.unit_id of a process about no unit
+# The events workflow consumes to start processes (events.handlers); a definition naming
+# another rencai:startEvent is refused at deploy.
+START_EVENTS = ("identity.appeal.filed",)
+
+
+def start_event_problem(xml: bytes, process_key: str) -> str | None:
+    event = engine.start_event_of(xml, process_key)
+    if event and event not in START_EVENTS:
+        return f"rencai:startEvent 只能是 {'、'.join(START_EVENTS)}"
+    return None
+
+
+def started_by(session: Session, event_type: str) -> list[Definition]:
+    """The current definitions that the event starts."""
+    found = []
+    for key in sorted(session.scalars(select(Definition.process_key).distinct())):
+        definition = current_definition(session, key)
+        if definition is not None and engine.start_event_of(definition.bpmn_xml, key) == event_type:
+            found.append(definition)
+    return found
+
+
+def start_from_event(session: Session, outbox: Outbox, envelope: dict) -> list[Instance]:
+    """Consumer of every event named by a process's rencai:startEvent. No deployed process
+    for it fails the consumer: the event is retried, then parked for replay, never lost."""
+    definitions = started_by(session, envelope["type"])
+    if not definitions:
+        raise LookupError(f"no deployed process is started by {envelope['type']}")
+    return [_start(session, outbox, definition, envelope) for definition in definitions]
+
+
+def _start(session: Session, outbox: Outbox, definition: Definition, envelope: dict) -> Instance:
+    from .instances import ENGINE_ERRORS, _save_failed
+
+    key, data = definition.process_key, dict(envelope["data"])
+    business_key = str(envelope.get("subject") or data.get("account_id"))
+    existing = session.scalars(select(Instance).where(Instance.process_key == key,
+                                                      Instance.business_key == business_key)).first()
+    if existing is not None:
+        return existing
+    # A start form that does not fit the event fails the consumer (retried, then parked as a
+    # dead letter to replay once the definition is fixed) rather than starting a broken case.
+    forms.validate(key, definition.forms, "start", data)
+    applicant = Claims(sub=str(data["account_id"]), kind="person",
+                       name=str(data.get("applicant_name") or ""))
+    settings = engine.process_settings(definition.bpmn_xml, key)
+    suffix = data.get(settings["title_field"]) or ""
+    now = utcnow()
+    instance = Instance(id=str(uuid.uuid4()), definition_id=definition.id, process_key=key,
+                        business_key=business_key,
+                        title=f"{definition.name}：{suffix}".rstrip("："),
+                        applicant_id=applicant.sub, applicant_name=applicant.name,
+                        unit_id=NO_UNIT, applicant_kind="person", subject_id=None,
+                        status="running", stage="", application=data, serialized="",
+                        version=1, started_at=now, updated_at=now)
+    session.add(instance)
+    session.flush()
+    audit(session, instance, applicant, "提交申请", "submit", role="applicant")
+    outbox.add(session, "workflow.instance.started", instance.id,
+               {"instance_id": instance.id, "process_key": key, "title": instance.title,
+                "applicant_id": applicant.sub, "applicant_name": applicant.name,
+                "applicant_kind": "person", "unit_id": None, "subject_id": None,
+                "business_key": business_key,
+                "attachment_ids": data.get("attachment_ids", [])})
+    workflow = engine.new_workflow(definition.bpmn_xml, key,
+                                   {**data, **engine_context(session, instance)}, run=False)
+    try:
+        engine.run(workflow)
+    except ENGINE_ERRORS as error:
+        _save_failed(session, outbox, instance, workflow, error, "提交申请")
+        return instance
+    changes = sync(session, outbox, instance, workflow, now)
+    swap(session, instance, {**changes, "serialized": engine.dump(workflow)})
+    publish_end(session, outbox, instance)
+    return instance

@@ -1,0 +1,326 @@
+"""人才引进 (seed 003; issue 7 items 4 and 5), run in both modes: embedded (tests/e2e/
+test_talent_intro.py) and, once wired, against the real stack. Each scenario takes a
+`Gateway`, uses the demo accounts and tolerates the state earlier runs left (a permission
+once approved stays approved; every declaration uses a fresh ID number).
+
+- 业务权限开通 (process "business_permission"): a unit of 朝阳区 applies; 朝阳区委人才办's
+  staff (chaoyang) approve or reject with the reason; orgs records the state and workflow's
+  eligibility follows it. 星河软件 (xinghe) walks the reject → 重新申请 → approve → 修改资料 path.
+- 需求申报 (process "talent_demand"): 智能制造研究院 (zhizao) declares one person per instance;
+  chaoyang does 需求信息初审 (待审核), chaoyang2 需求信息复审 (待复审) → 已完成, or 未通过 with the
+  reason → 重新申请 → 初审 again; chaoyang exports the passed list.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import random
+
+from demo.data import UNIT_INSTITUTE, UNIT_SCHOOL, UNIT_SOFTWARE
+
+from .support import Gateway, User
+
+ORGS = "/api/orgs"
+WF = "/api/workflow"
+FIRST, SECOND = "chaoyang", "chaoyang2"  # 朝阳区委人才办: 初审 / 复审
+UNIT_NAMES = {"zhizao": "北京智能制造研究院", "xinghe": "北京星河软件有限公司"}
+UNIT_IDS = {"zhizao": UNIT_INSTITUTE, "xinghe": UNIT_SOFTWARE, "shiyan": UNIT_SCHOOL}
+NO_PERMISSION = "尚未开通人才引进业务权限，请先在“业务权限开通”中申请开通"
+PERMISSION = {
+    "qualifications": ["高新技术企业"], "registered_district": "朝阳区", "tax_district": "朝阳区",
+    "field": "智能制造", "contact_name": "王经办", "contact_phone": "13900001111",
+    "tax_records": [{"year": 2020, "amount": 120.5}, {"year": 2021, "amount": 150},
+                    {"year": 2022, "amount": 180}],
+    "introduction": "从事智能制造装备研发的高新技术企业。", "attachment_ids": ["file-qualification"],
+}
+
+
+def id_number() -> str:
+    """A fresh valid GB 11643 number (fictitious: born 1990 in 朝阳区)."""
+    body = f"110105199{random.randint(0, 9)}0{random.randint(1, 9)}1{random.randint(0, 9)}" \
+           f"{random.randint(100, 999)}"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights)) % 11]
+
+
+def declaration(unit: str = "zhizao", name: str = "赵六", number: str | None = None) -> dict:
+    prefix = f"{UNIT_NAMES[unit]}-{name}-"
+    return {"name": name, "id_number": number or id_number(), "gender": "男", "age": 33,
+            "political_status": "中共党员", "professional_title": "高级工程师",
+            "education": "博士研究生", "degree": "博士", "institution": "清华大学",
+            "major": "机械工程", "introduction_basis": "专利条款",
+            "attachments": [
+                {"file_id": "f-si", "kind": "social_insurance", "name": prefix + "社会保险个人权益记录.pdf"},
+                {"file_id": "f-is", "kind": "integrity_statement", "name": prefix + "诚信声明.pdf"},
+                {"file_id": "f-pc", "kind": "patent_certificate", "name": prefix + "专利证书.pdf"}]}
+
+
+
+
+
+
+
+
+def permission(user: User, unit: str) -> dict:
+    reply = user.get(f"{ORGS}/units/{UNIT_IDS[unit]}/permissions/talent_intro")
+    assert reply.status == 200, reply
+    return reply.body
+
+
+def _state_is(gateway: Gateway, unit: User, name: str, *states):
+    return gateway.eventually(lambda: permission(unit, name)["state"] in states and
+                              permission(unit, name))
+
+
+def ensure_permission(gateway: Gateway, name: str = "zhizao") -> None:
+    """The unit holds the talent-introduction permission (applied for and approved if not)."""
+    unit = gateway.login(name)
+    if permission(unit, name)["usable"]:
+        return
+    reply = unit.start("business_permission", PERMISSION)
+    assert reply.status == 201, reply
+    assert gateway.login(FIRST).complete(reply.body["id"], {"decision": "approve"}).status == 200
+    assert _state_is(gateway, unit, name, "approved")
+    assert gateway.eventually(lambda: unit.catalogue()["talent_demand"]["can_start"])
+
+
+# --- 业务权限开通 ---------------------------------------------------------------------------
+
+def only_units_with_permission_declare(gateway: Gateway) -> None:
+    """人才引进需求申报仅支持单位填报; a unit without the permission is told why in the catalogue
+    and refused at start; one that has not passed 单位认证 cannot apply for the permission."""
+    person = gateway.login("zhangsan")
+    entries = person.catalogue()
+    assert entries["talent_demand"]["reason"] == "此业务仅限用人单位申请，个人不能直接申请"
+    assert entries["business_permission"]["can_start"] is False
+    refused = person.start("talent_demand", declaration())
+    assert refused.status == 403 and refused.body["detail"] == "此业务仅限用人单位申请，个人不能直接申请"
+    assert gateway.login(FIRST).start("talent_demand", declaration()).status == 403
+
+    school = gateway.login("shiyan")  # no permission, not certified, no registered district
+    entries = school.catalogue()
+    assert entries["talent_demand"] == {**entries["talent_demand"], "can_start": False,
+                                        "reason": NO_PERMISSION}
+    assert entries["business_permission"]["reason"] == \
+        "单位尚未通过单位认证，请先在“我的认证”中选择“单位认证”，上传营业执照完成认证"
+    refused = school.start("talent_demand", declaration())
+    assert refused.status == 403 and refused.body["detail"] == NO_PERMISSION
+    assert permission(school, "shiyan")["state_title"] == "未开通"
+    assert permission(school, "shiyan")["action"] == "申请开通"
+    refused = school.start("business_permission", PERMISSION)
+    assert refused.status == 403, refused
+    # Another unit's permission is not the school's to see; district staff see their units'.
+    assert school.get(f"{ORGS}/units/{UNIT_INSTITUTE}/permissions/talent_intro").status == 404
+    assert gateway.login(FIRST).get(
+        f"{ORGS}/units/{UNIT_INSTITUTE}/permissions/talent_intro").status == 200
+    assert school.get(f"{ORGS}/permissions").status == 403
+
+
+def permission_rejected_reapplied_approved_and_modified(gateway: Gateway) -> None:
+    """星河软件: 申请开通 → 业务权限审核不通过 (reason) → 重新申请 → 已开通 → 修改资料 (re-review,
+    the permission stays usable) → approved; a rejected modification withdraws the permission
+    until 重新申请 is approved."""
+    unit, staff = gateway.login("xinghe"), gateway.login(FIRST)
+    if not permission(unit, "xinghe")["usable"]:
+        if permission(unit, "xinghe")["state"] in ("pending", "re_review"):
+            open_ = permission(unit, "xinghe")["instance_id"]
+            assert staff.complete(open_, {"decision": "reject", "comment": "重置"}).status == 200
+            _state_is(gateway, unit, "xinghe", "rejected")
+        assert unit.catalogue()["talent_demand"]["can_start"] is False
+        bad = unit.start("business_permission", {**PERMISSION, "tax_records": PERMISSION["tax_records"][:2]})
+        assert bad.status == 422 and bad.body["errors"] == {"tax_records": "企业近三年纳税情况至少需要 3 项"}
+        first = unit.start("business_permission", PERMISSION)
+        assert first.status == 201, first
+        instance = first.body
+        assert instance["title"] == "业务权限开通：北京星河软件有限公司"
+        assert instance["stage"] == "业务权限审核中"
+        assert instance["current_stage"][0]["holder"] == "区委人才办：朝阳区委人才工作领导小组办公室"
+        assert instance["application"]["contact_phone"] == "139****1111"
+        again = unit.start("business_permission", PERMISSION)
+        assert again.status == 409 and again.body["detail"] == "业务权限申请正在审核中，请勿重复提交"
+        pending = _state_is(gateway, unit, "xinghe", "pending")
+        assert pending["state_title"] == "审核中" and pending["action"] is None
+        assert gateway.eventually(lambda: unit.catalogue()["talent_demand"]["reason"] ==
+                                  "业务权限正在审核中，审核通过后方可进入个人信息填报")
+        listed = staff.get(f"{ORGS}/permissions?state=pending&per_page=100").body["items"]
+        assert any(p["unit_id"] == UNIT_SOFTWARE for p in listed)
+
+        assert staff.complete(instance["id"], {"decision": "reject"}).body["errors"] == \
+            {"comment": "请填写审核意见"}
+        reason = "企业资质证明不清晰，请重新上传"
+        assert staff.complete(instance["id"], {"decision": "reject", "comment": reason}).status == 200
+        assert unit.instance(instance["id"])["stage"] == "业务权限审核不通过"
+        rejected = _state_is(gateway, unit, "xinghe", "rejected")
+        assert rejected["state_title"] == "业务权限审核不通过" and rejected["reason"] == reason
+        assert rejected["action"] == "重新申请" and rejected["usable"] is False
+        assert gateway.eventually(lambda: unit.catalogue()["talent_demand"]["reason"] ==
+                                  f"业务权限审核不通过：{reason}。请点击“重新申请”修改后再次提交")
+
+        # 重新申请 → approved.
+        second = unit.start("business_permission", PERMISSION)
+        assert second.status == 201, second
+        assert staff.complete(second.body["id"], {"decision": "approve"}).status == 200
+        approved = _state_is(gateway, unit, "xinghe", "approved")
+        assert approved["usable"] and approved["action"] == "修改资料" and approved["reason"] is None
+        assert gateway.eventually(lambda: unit.catalogue()["talent_demand"]["can_start"])
+
+    # 修改资料: reviewed again while the permission stays usable.
+    modified = unit.start("business_permission", {**PERMISSION, "field": "工业软件"})
+    assert modified.status == 201, modified
+    review = _state_is(gateway, unit, "xinghe", "re_review")
+    assert review["usable"] and review["state_title"] == "资料修改待审核（权限仍有效）"
+    assert unit.catalogue()["talent_demand"]["can_start"] is True
+    assert staff.complete(modified.body["id"], {"decision": "approve"}).status == 200
+    assert _state_is(gateway, unit, "xinghe", "approved")
+
+    # A modification that fails review: not usable until 重新申请 passes.
+    modified = unit.start("business_permission", {**PERMISSION, "field": "无"})
+    assert modified.status == 201, modified
+    _state_is(gateway, unit, "xinghe", "re_review")
+    assert staff.complete(modified.body["id"],
+                    {"decision": "reject", "comment": "从事领域填写有误"}).status == 200
+    assert _state_is(gateway, unit, "xinghe", "rejected")["reason"] == "从事领域填写有误"
+    assert gateway.eventually(lambda: not unit.catalogue()["talent_demand"]["can_start"])
+    ensure_permission(gateway, "xinghe")
+
+
+# --- 需求申报 --------------------------------------------------------------------------------
+
+def declarations_of(unit: User, instance_id: str) -> dict | None:
+    reply = unit.get(f"{WF}/declarations?per_page=100")
+    assert reply.status == 200, reply
+    return next((d for d in reply.body["items"] if d["id"] == instance_id), None)
+
+
+def _declare(gateway: Gateway, unit: User, data: dict) -> dict:
+    reply = unit.start("talent_demand", data)
+    assert reply.status == 201, reply
+    instance = reply.body
+    assert instance["title"] == f"人才引进需求申报：{data['name']}"
+    assert instance["stage"] == "待审核"
+    assert instance["current_stage"][0]["title"] == "需求信息初审"
+    assert instance["current_stage"][0]["holder"] == "区委人才办：朝阳区委人才工作领导小组办公室"
+    return instance
+
+
+def declaration_checks(gateway: Gateway) -> None:
+    """Required fields, the ID number, the attachments and their names, one open declaration
+    per person, and the ID number kept masked."""
+    ensure_permission(gateway)
+    unit = gateway.login("zhizao")
+    data = declaration(name="钱七")
+    missing = unit.start("talent_demand", {k: v for k, v in data.items() if k != "major"})
+    assert missing.status == 422 and missing.body["errors"] == {"major": "请填写所学专业"}
+    bad_id = unit.start("talent_demand", {**data, "id_number": "110105199001011234"})
+    assert bad_id.status == 422 and bad_id.body["errors"] == \
+        {"id_number": "身份证号码校验位不正确，请核对后重新输入"}
+    no_statement = unit.start("talent_demand", {**data, "attachments": [
+        a for a in data["attachments"] if a["kind"] != "integrity_statement"]})
+    assert no_statement.status == 422
+    assert no_statement.body["errors"] == {"attachments.integrity_statement": "请上传《诚信声明》"}
+    badly_named = [dict(a) for a in data["attachments"]]
+    badly_named[0]["name"] = "社保记录.pdf"
+    named = unit.start("talent_demand", {**data, "attachments": badly_named})
+    assert named.status == 422 and named.body["errors"] == {"attachments.0.name": (
+        "附件“社保记录.pdf”应按“北京智能制造研究院-钱七-材料名称”格式命名（XX单位-姓名-材料名称）")}
+
+    instance = _declare(gateway, unit, data)
+    number = data["id_number"]
+    masked = number[:3] + "*" * 11 + number[-4:]
+    assert instance["application"]["id_number"] == masked
+    assert not any(k.endswith("_sealed") or k.endswith("_index") for k in instance["application"])
+    assert sorted(instance["application"]["attachment_ids"]) == ["f-is", "f-pc", "f-si"]
+    task = gateway.login(FIRST).get(f"{WF}/tasks/{gateway.login(FIRST).task_of(instance['id'])}").body
+    assert task["instance"]["application"]["id_number"] == masked
+    twice = unit.start("talent_demand", {**declaration(name="钱七"), "id_number": number})
+    assert twice.status == 409 and twice.body["errors"] == {"id_number": "已有办理中的申报"}
+    row = declarations_of(unit, instance["id"])
+    assert row["id_number"] == masked and row["status"] == "待审核" and row["name"] == "钱七"
+    # Withdraw (before review starts) to leave no open declaration behind.
+    assert unit.post(f"{WF}/instances/{instance['id']}/withdraw", {"reason": "演示"}).status == 200
+
+
+def declaration_passes_both_reviews(gateway: Gateway) -> dict:
+    """待审核 → (初审, chaoyang) 待复审 → (复审 by another person: four eyes) 已完成."""
+    ensure_permission(gateway)
+    unit, first, second = (gateway.login(u) for u in ("zhizao", FIRST, SECOND))
+    data = declaration(name="孙八")
+    instance = _declare(gateway, unit, data)
+    assert first.complete(instance["id"], {"decision": "approve", "comment": "符合条件"}).status == 200
+    reviewing = unit.instance(instance["id"])
+    assert reviewing["stage"] == "待复审" and reviewing["current_stage"][0]["title"] == "需求信息复审"
+    assert declarations_of(unit, instance["id"])["status"] == "待复审"
+    four_eyes = first.complete(instance["id"], {"decision": "approve"})
+    assert four_eyes.status == 403 and "四眼原则" in four_eyes.body["detail"]
+    assert second.complete(instance["id"], {"decision": "approve"}).status == 200
+    final = unit.instance(instance["id"])
+    assert final["status"] == "completed" and final["stage"] == "已完成"
+    assert [(e["stage"], e["action"]) for e in final["timeline"]] == \
+        [("提交申请", "submit"), ("需求信息初审", "approve"), ("需求信息复审", "approve")]
+    row = declarations_of(unit, instance["id"])
+    assert row["status"] == "已完成" and row["reason"] is None and row["can_reapply"] is False
+    passed = unit.get(f"{WF}/declarations?status=已完成&per_page=1").body
+    assert passed["per_page"] == 1 and passed["total"] >= 1 and len(passed["items"]) == 1
+    assert all(d["status"] == "已完成" for d in passed["items"])
+    # District staff see the declarations of their district's units.
+    assert declarations_of(first, instance["id"])["unit_name"] == "北京智能制造研究院"
+    assert declarations_of(gateway.login("shiyan"), instance["id"]) is None
+    return {"instance": final, "data": data}
+
+
+def declaration_rejected_at(gateway: Gateway, level: str) -> dict:
+    """未通过 at 初审 or 复审, with the reason the unit sees; 重新申请 (the masked ID number sent
+    back unchanged keeps the number) goes to 初审 again — also after a failed 复审."""
+    ensure_permission(gateway)
+    unit, first, second = (gateway.login(u) for u in ("zhizao", FIRST, SECOND))
+    data = declaration(name="周九" if level == "initial" else "吴十")
+    instance = _declare(gateway, unit, data)
+    reason = "社保缴费记录不完整" if level == "initial" else "不符合引进条件中的专利条款"
+    if level == "re":
+        assert first.complete(instance["id"], {"decision": "approve"}).status == 200
+    reviewer = first if level == "initial" else second
+    assert reviewer.complete(instance["id"], {"decision": "reject"}).body["errors"] == \
+        {"comment": "请填写审核意见"}
+    assert reviewer.complete(instance["id"], {"decision": "reject", "comment": reason}).status == 200
+    failed = unit.instance(instance["id"])
+    assert failed["status"] == "returned" and failed["stage"] == "未通过"
+    assert failed["return_reason"] == reason
+    assert failed["current_stage"][0]["title"] == "重新申请"
+    row = declarations_of(unit, instance["id"])
+    assert (row["status"], row["reason"], row["can_reapply"]) == ("未通过", reason, True)
+
+    fixed = {**data, "id_number": failed["application"]["id_number"], "introduction_basis": "融资条款",
+             "attachments": data["attachments"][:2] + [
+                 {"file_id": "f-cv", "kind": "capital_verification",
+                  "name": f"北京智能制造研究院-{data['name']}-验资报告.pdf"}]}
+    reply = unit.complete(instance["id"], fixed)
+    assert reply.status == 200, reply
+    again = reply.body
+    assert again["stage"] == "待审核" and again["current_stage"][0]["title"] == "需求信息初审"
+    assert again["application"]["id_number"] == failed["application"]["id_number"]
+    assert again["application"]["introduction_basis"] == "融资条款"
+    assert first.complete(instance["id"], {"decision": "approve"}).status == 200
+    assert second.complete(instance["id"], {"decision": "approve"}).status == 200
+    final = unit.instance(instance["id"])
+    assert final["stage"] == "已完成"
+    return {"instance": final, "data": data}
+
+
+def passed_list_exported(gateway: Gateway) -> None:
+    """区委人才办 export the passed (已完成) declarations as CSV for the city; units may not."""
+    passed = declaration_passes_both_reviews(gateway)
+    first = gateway.login(FIRST)
+    reply = gateway.send("GET", f"{WF}/declarations/export",
+                         headers={"Authorization": f"Bearer {first.token}"})
+    assert reply.status == 200, reply
+    assert reply.headers["Content-Type"].startswith("text/csv")
+    assert "attachment" in reply.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(reply.text.lstrip("\ufeff"))))
+    assert rows[0][:5] == ["序号", "申报单位", "姓名", "身份证号", "性别"]
+    mine = [r for r in rows[1:] if r[3] == passed["data"]["id_number"]]
+    assert mine and mine[0][1:3] == ["北京智能制造研究院", passed["data"]["name"]]
+    assert all(r[13] == "已完成" for r in rows[1:])
+    unit = gateway.login("zhizao")
+    refused = gateway.send("GET", f"{WF}/declarations/export",
+                           headers={"Authorization": f"Bearer {unit.token}"})
+    assert refused.status == 403, refused

@@ -1,0 +1,82 @@
+"""需求申报's server-side rules (services/workflow/checks.py): ID numbers kept masked and
+sealed, never plain; attachments complete and named "XX单位-姓名-材料名称"; and the process
+settings that switch them on."""
+from pathlib import Path
+
+import pytest
+
+from services.common.errors import ValidationFailed
+from services.common.pii import blind_index, configure
+from services.workflow import checks, engine
+
+NUMBER = "110105198503070019"  # valid GB 11643 (demo data)
+UNIT = "北京智能制造研究院"
+
+
+@pytest.fixture(autouse=True)
+def key(tmp_path):
+    import os
+
+    configure(os.environ["RENCAI_PII_KEY"], tmp_path)
+
+
+def test_id_number_is_masked_sealed_and_indexed_never_plain():
+    stored = checks.protect(("id_number",), {"name": "张三", "id_number": NUMBER.lower()})
+    assert stored["id_number"] == "110***********0019"
+    assert NUMBER not in repr(stored)
+    assert stored["id_number_index"] == blind_index(NUMBER)
+    assert checks.reveal(stored, "id_number") == NUMBER
+
+
+def test_resubmission_with_the_masked_value_or_without_it_keeps_the_number():
+    stored = checks.protect(("id_number",), {"id_number": NUMBER})
+    for resent in ({"id_number": stored["id_number"]}, {}):
+        again = checks.protect(("id_number",), resent, stored)
+        assert again["id_number_sealed"] == stored["id_number_sealed"]
+    changed = checks.protect(("id_number",), {"id_number": "110108199005120021"}, stored)
+    assert checks.reveal(changed, "id_number") == "110108199005120021"
+
+
+@pytest.mark.parametrize("value, message", [
+    ("11010519850307001", "身份证号码应为18位（最后一位可为X）"),
+    ("110105198503070018", "身份证号码校验位不正确，请核对后重新输入")])
+def test_bad_id_numbers_are_refused_with_the_field(value, message):
+    with pytest.raises(ValidationFailed) as error:
+        checks.protect(("id_number",), {"id_number": value})
+    assert error.value.errors == {"id_number": message}
+
+
+def _attachment(kind, material, person="张三"):
+    return {"file_id": f"f-{kind}", "kind": kind, "name": f"{UNIT}-{person}-{material}.pdf"}
+
+
+def test_declaration_needs_every_material_named_by_the_rule():
+    complete = [_attachment("social_insurance", "社会保险个人权益记录"),
+                _attachment("integrity_statement", "诚信声明"), _attachment("other", "获奖证书")]
+    checked = checks.talent_demand({"name": "张三", "attachments": complete}, {"unit_name": UNIT})
+    assert checked["attachment_ids"] == ["f-social_insurance", "f-integrity_statement", "f-other"]
+    with pytest.raises(ValidationFailed) as error:
+        checks.talent_demand({"name": "张三", "attachments": [
+            _attachment("social_insurance", "社保", person="李四")]}, {"unit_name": UNIT})
+    assert error.value.errors == {
+        "attachments.integrity_statement": "请上传《诚信声明》",
+        "attachments.supporting": "请上传所选“引进依据及条件”需要佐证的材料",
+        "attachments.0.name": f"附件“{UNIT}-李四-社保.pdf”应按“{UNIT}-张三-材料名称”格式命名"
+                              "（XX单位-姓名-材料名称）"}
+
+
+def test_process_settings_of_the_talent_processes():
+    root = Path(__file__).resolve().parents[2] / "bpmn"
+    demand = engine.process_settings((root / "talent_demand.bpmn").read_bytes(), "talent_demand")
+    assert (demand["starters"], demand["permission"], demand["pii_fields"],
+            demand["unique_field"], demand["check"]) == \
+        (("unit",), "talent_intro", ("id_number",), "id_number", "talent_demand")
+    assert engine.stage_titles((root / "talent_demand.bpmn").read_bytes(), "talent_demand") == \
+        {"initial_review": "待审核", "re_review": "待复审", "revise": "未通过",
+         "end_approved": "已完成"}
+    grants = engine.process_settings((root / "business_permission.bpmn").read_bytes(),
+                                     "business_permission")
+    assert grants["grants_permission"] == "talent_intro" and grants["unit_from"] == "account"
+    unsafe = (root / "talent_demand.bpmn").read_bytes().replace(
+        b'rencai:check="talent_demand"', b'rencai:check="os.system"')
+    assert engine.settings_problem(unsafe, "talent_demand") == "rencai:check 只能是 talent_demand"

@@ -166,6 +166,25 @@ def assign(body, task_id):
                           body["comment"])
 
 
+@blp.route("/tasks/<task_id>/delegate", methods=["POST"])
+@blp.arguments(schemas.DelegateSchema)
+@blp.response(200, schemas.TaskSummarySchema)
+@login_required()
+def delegate(body, task_id):
+    """委派同组同事协办（办完交回，仍由本人办理）"""
+    return service.delegate(_k().db, current_claims(), task_id, body["delegate_id"],
+                            body["comment"])
+
+
+@blp.route("/tasks/<task_id>/resolve", methods=["POST"])
+@blp.arguments(schemas.ResolveSchema)
+@blp.response(200, schemas.TaskSummarySchema)
+@login_required()
+def resolve(body, task_id):
+    """协办完成，交回委派人"""
+    return service.resolve(_k().db, current_claims(), task_id, body["comment"])
+
+
 @blp.route("/tasks/<task_id>/colleagues", methods=["GET"])
 @blp.response(200, schemas.ColleagueSchema(many=True))
 @login_required()

@@ -24,7 +24,8 @@ STAGE_TITLES = {"applicant": "退回申请人修改中", "unit": "用人单位�
 DECISION_TITLES = {"approve": "通过", "reject": "不通过", "return": "退回修改",
                    "submit": "提交申请", "resubmit": "修改后重新提交", "withdraw": "撤回申请",
                    "overdue": "超过规定时限", "remind": "时限提醒", "claim": "认领任务",
-                   "unclaim": "退回任务池", "assign": "转交同事", "comment": "备注",
+                   "unclaim": "退回任务池", "assign": "转交同事", "delegate": "委派协办",
+                   "resolve": "协办完成交回", "comment": "备注",
                    "incident": "办理异常", "retry": "异常处理后重试", "migrate": "迁移流程版本",
                    "task_created": "任务到达"}
 # What the applicant's timeline shows; the rest of the audit trail is for staff.
@@ -117,6 +118,10 @@ class Task(Base):
     assignee: Mapped[str | None] = mapped_column(String(36), nullable=True)
     assignee_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # 委派: while set, the assignee is a colleague preparing the task for its owner, who
+    # gets it back (resolve) and decides.
+    owner: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    owner_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
     remind_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 

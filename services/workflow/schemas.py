@@ -140,6 +140,7 @@ class TaskSummarySchema(Schema):
     group_title = fields.String()
     assignee = fields.String(allow_none=True)
     assignee_name = fields.String(allow_none=True)
+    delegated_by = fields.String(allow_none=True, metadata={"description": "委派人（协办中）"})
     due_at = fields.DateTime(allow_none=True)
     overdue = fields.Boolean()
     instance_id = fields.String()
@@ -189,6 +190,17 @@ class AssignSchema(Schema):
     assignee_id = fields.String(required=True, validate=validate.Length(min=1, max=36),
                                 metadata={"description": "同组同事的账号编号"})
     comment = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class DelegateSchema(Schema):
+    delegate_id = fields.String(required=True, validate=validate.Length(min=1, max=36),
+                                metadata={"description": "协办同事的账号编号"})
+    comment = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class ResolveSchema(Schema):
+    comment = fields.String(load_default=None, validate=validate.Length(max=500),
+                            metadata={"description": "协办意见"})
 
 
 class CommentSchema(Schema):

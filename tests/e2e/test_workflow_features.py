@@ -66,6 +66,41 @@ def colleague(embedded):
     return "zhizao2"
 
 
+def test_delegation_returns_the_task_to_its_owner_who_decides(gateway, colleague):
+    instance = gateway.login("zhangsan").submit()
+    unit, helper = gateway.login("zhizao"), gateway.login(colleague, "Secret123")
+    task_id = unit.task_of(instance["id"])
+    path = f"/api/workflow/tasks/{task_id}"
+    helper_id = unit.get(f"{path}/colleagues").body[0]["id"]
+
+    unclaimed = unit.post(f"{path}/delegate", {"delegate_id": helper_id})
+    assert unclaimed.status == 409 and unclaimed.body["detail"] == "请先认领任务，再委派给同事"
+    assert unit.post(f"{path}/claim", {}).status == 200
+    bad = unit.post(f"{path}/delegate", {"delegate_id": "nobody"})
+    assert bad.status == 422 and "delegate_id" in bad.body["errors"]
+    delegated = unit.post(f"{path}/delegate", {"delegate_id": helper_id, "comment": "请核对学历"})
+    assert delegated.status == 200
+    assert (delegated.body["assignee"], delegated.body["delegated_by"]) == \
+        (helper_id, "北京智能制造研究院")
+
+    # The colleague prepares but does not decide; the owner cannot act meanwhile either.
+    refused = helper.post(f"{path}/complete", {"data": {"decision": "approve"}})
+    assert refused.status == 403 and refused.body["detail"].startswith("委派的任务请处理后交回")
+    assert unit.post(f"{path}/unclaim", {}).status == 403
+    assert unit.post(f"{path}/assign", {"assignee_id": helper_id}).status == 409
+
+    resolved = helper.post(f"{path}/resolve", {"comment": "学历核对无误"})
+    assert resolved.status == 200
+    assert (resolved.body["assignee_name"], resolved.body["delegated_by"]) == \
+        ("北京智能制造研究院", None)
+    assert helper.post(f"{path}/resolve", {}).status == 409
+    assert unit.post(f"{path}/complete", {"data": {"decision": "approve"}}).status == 200
+    trail = [(e["action"], e["comment"]) for e in
+             unit.get(f"/api/workflow/instances/{instance['id']}/audit").body
+             if e["action"] in ("delegate", "resolve")]
+    assert trail == [("delegate", "请核对学历"), ("resolve", "学历核对无误")]
+
+
 # --- statuses, withdrawal -------------------------------------------------------------------
 
 def test_applicant_withdraws_before_the_first_review_only(gateway):

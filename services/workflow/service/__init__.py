@@ -6,8 +6,9 @@ from .catalogue import (catalogue, certificates, in_progress, lift, mark_prompts
                         prompts, publish_notice, restrict, restrictions)
 from .definitions import (check, deploy, deploy_directory, diff, download,  # noqa: F401
                           list_processes, make_current, migrate, upload, versions)
-from .inbox import (assign, claim, colleagues, comment, counts, delete_filter, inbox,  # noqa: F401
-                    save_filter, saved_filters, task_detail, unclaim)
+from .inbox import (assign, claim, colleagues, comment, counts, delegate,  # noqa: F401
+                    delete_filter, inbox, resolve, save_filter, saved_filters, task_detail,
+                    unclaim)
 from .instances import (audit_trail, complete_task, incidents, instance_detail,  # noqa: F401
                         my_instances, retry, start_instance, withdraw)
 from .talent import declarations, export_passed  # noqa: F401

@@ -126,6 +126,7 @@ def _summary(session: Session, task: Task, instance: Instance, now: datetime) ->
             "decision": task.decision, "candidate_group": task.candidate_group,
             "group_title": holder_title(session, task.candidate_group),
             "assignee": task.assignee, "assignee_name": task.assignee_name,
+            "delegated_by": task.owner_name,
             "due_at": task.due_at, "overdue": bool(task.due_at and task.due_at < now
                                                    and task.status == "ready"),
             "instance_id": instance.id, "instance_title": instance.title,
@@ -216,6 +217,7 @@ def unclaim(db: Database, claims: Claims, task_id: str) -> dict:
         task, instance = _ready_task(session, claims, task_id)
         if task.assignee != claims.sub:
             raise Forbidden("只能退回本人认领的任务")
+        _refuse_while_delegated(task)
         if task.lane == "expert":
             raise Forbidden("评审专家的任务为指定分配，不能退回任务池")
         _set_assignee(session, task, None, None, claims.sub)
@@ -232,11 +234,8 @@ def assign(db: Database, claims: Claims, task_id: str, assignee_id: str,
             raise Forbidden("只能转交本部门的任务")
         if task.assignee and task.assignee != claims.sub:
             raise Conflict(f"该任务已由{task.assignee_name or '他人'}认领，不能转交")
-        colleague = session.get(StaffMember, assignee_id)
-        lane, _, org = task.candidate_group.partition(":")
-        if colleague is None or colleague.org_id != org or lane not in (colleague.roles or []):
-            raise ValidationFailed("只能转交给同一部门、同一角色的同事",
-                                   {"assignee_id": "不是本部门同角色的同事"})
+        _refuse_while_delegated(task)
+        colleague = _colleague(session, task, assignee_id, "assignee_id")
         check_four_eyes(session, instance, task, assignee_id, who="该同事")
         twin = session.scalars(select(Task.id).where(
             Task.instance_id == instance.id, Task.task_key == task.task_key, Task.id != task.id,
@@ -248,6 +247,50 @@ def assign(db: Database, claims: Claims, task_id: str, assignee_id: str,
         audit(session, instance, claims, task.title, "assign", comment, role=task.lane,
               task_id=task.id, detail={"to": colleague.account_id, "to_name": colleague.name})
         return _task_row(session, task)
+
+
+def delegate(db: Database, claims: Claims, task_id: str, delegate_id: str,
+             comment: str | None) -> dict:
+    """委派: a colleague prepares the task and hands it back; the owner still decides, so
+    four eyes concerns the owner only."""
+    with db.transaction() as session:
+        task, instance = _ready_task(session, claims, task_id)
+        if task.assignee != claims.sub:
+            raise Conflict("请先认领任务，再委派给同事")
+        _refuse_while_delegated(task)
+        colleague = _colleague(session, task, delegate_id, "delegate_id")
+        _set_assignee(session, task, colleague.account_id, colleague.name, claims.sub)
+        task.owner, task.owner_name = claims.sub, claims.name
+        audit(session, instance, claims, task.title, "delegate", comment, role=task.lane,
+              task_id=task.id, detail={"to": colleague.account_id, "to_name": colleague.name})
+        return _task_row(session, task)
+
+
+def resolve(db: Database, claims: Claims, task_id: str, comment: str | None) -> dict:
+    """The colleague hands a delegated task back to its owner, with their opinion."""
+    with db.transaction() as session:
+        task, instance = _ready_task(session, claims, task_id)
+        if task.owner is None or task.assignee != claims.sub:
+            raise Conflict("该任务不是委派给您的任务")
+        owner, owner_name = task.owner, task.owner_name
+        _set_assignee(session, task, owner, owner_name, claims.sub)
+        task.owner = task.owner_name = None
+        audit(session, instance, claims, task.title, "resolve", comment, role=task.lane,
+              task_id=task.id, detail={"to": owner, "to_name": owner_name})
+        return _task_row(session, task)
+
+
+def _refuse_while_delegated(task: Task) -> None:
+    if task.owner is not None:
+        raise Conflict(f"该任务正由{task.assignee_name or '同事'}协办，交回后才能操作")
+
+
+def _colleague(session: Session, task: Task, account_id: str, field: str) -> StaffMember:
+    colleague = session.get(StaffMember, account_id)
+    lane, _, org = task.candidate_group.partition(":")
+    if colleague is None or colleague.org_id != org or lane not in (colleague.roles or []):
+        raise ValidationFailed("只能交给同一部门、同一角色的同事", {field: "不是本部门同角色的同事"})
+    return colleague
 
 
 def colleagues(db: Database, claims: Claims, task_id: str) -> list[dict]:

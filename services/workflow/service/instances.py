@@ -156,6 +156,8 @@ def complete_task(db: Database, outbox: Outbox, claims: Claims, task_id: str, da
             raise Conflict("该任务已被处理，请刷新待办列表")
         if task.assignee and task.assignee != claims.sub:
             raise Forbidden(f"该任务已由{task.assignee_name or '他人'}认领，您不能办理")
+        if task.owner is not None:
+            raise Forbidden(f"委派的任务请处理后交回{task.owner_name or '委派人'}，由其办理")
         instance = session.get(Instance, task.instance_id)
         if instance.status not in ACTIVE:
             raise Conflict(f"申请当前状态为“{STATUS_TITLES.get(instance.status)}”，不能办理")

@@ -13,7 +13,8 @@ Publishes (routing key = type; subject = the account, appeal):
                                                                   (bpmn/realname_appeal.bpmn)
   identity.appeal.decided      {appeal_id, account_id, decision, comment, instance_id}
                                                                  the review's outcome applied
-  identity.profile.completed   {account_id, name, gender, education_level, photo_file_id}
+  identity.profile.completed   {account_id, name, gender, education_level, photo_file_id,
+                                education, study_history, work_history}
                                                                  first submitted profile
   identity.profile.updated     (same payload)                    later modifications
   identity.unit.registered     {account_id}                      a unit signed up by phone

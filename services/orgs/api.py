@@ -180,7 +180,7 @@ def unit_employees(query, unit_id):
 @blp.response(200, schemas.EmployeeDetailSchema)
 @login_required()
 def employee_detail(unit_id, affiliation_id):
-    """员工信息（含当前职位、劳动合同、在办业务）"""
+    """员工信息（含当前职位、劳动合同、在办业务，及一般信息、教育、学习、工作经历）"""
     return service.employee_detail(kit().db, current_claims(), unit_id, affiliation_id)
 
 

@@ -22,13 +22,17 @@ Consumes (its read model of businesses in progress, for 解除关联):
                                   publishing orgs.affiliation.approved / rejected;
                                   for "business_permission" the unit's 业务权限 state
                                   (service/permissions.py), publishing orgs.permission.changed
+  identity.profile.completed / updated -> the person's profile for the employee detail tabs
 """
 from services.common.app import ServiceKit
 
 from . import service
 
+
 def handlers(_kit: ServiceKit) -> dict:
     return {
         "workflow.instance.started": service.on_instance_started,
         "workflow.instance.completed": service.on_instance_completed,
+        "identity.profile.completed": service.on_profile_submitted,
+        "identity.profile.updated": service.on_profile_submitted,
     }

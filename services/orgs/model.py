@@ -237,3 +237,18 @@ ASSOCIATION_LENGTH = 8
 
 def normalise_association_code(code: str) -> str:
     return code.strip().upper().replace(" ", "").replace("-", "")
+
+
+class PersonProfile(Base):
+    """Read model of identity.profile.completed / updated: what a unit's employee detail
+    shows in its tabs (general, education, study and work history)."""
+
+    __tablename__ = "person_profile"
+
+    person_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    gender: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    education_level: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    education: Mapped[list] = mapped_column(JSON, default=list)
+    study_history: Mapped[list] = mapped_column(JSON, default=list)
+    work_history: Mapped[list] = mapped_column(JSON, default=list)

@@ -254,8 +254,20 @@ class EmployeeSchema(Schema):
     contract_file_id = fields.String(allow_none=True)
 
 
+class PersonProfileSchema(Schema):
+    """The employee detail tabs, from the person's last submitted profile."""
+    name = fields.String()
+    gender = fields.String(allow_none=True)
+    education_level = fields.String(allow_none=True)
+    education = fields.List(fields.Dict(), metadata={"description": "教育信息"})
+    study_history = fields.List(fields.Dict(), metadata={"description": "学习经历"})
+    work_history = fields.List(fields.Dict(), metadata={"description": "工作经历"})
+
+
 class EmployeeDetailSchema(EmployeeSchema):
     businesses_in_progress = fields.List(fields.Nested(BusinessSchema))
+    profile = fields.Nested(PersonProfileSchema, allow_none=True,
+                            metadata={"description": "未完善个人信息时为空"})
 
 
 class UnlinkCheckSchema(Schema):

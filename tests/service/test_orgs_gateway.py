@@ -47,3 +47,32 @@ def test_unlink_is_refused_while_the_employee_has_business_in_progress(gateway):
     assert check.body["allowed"] is False and "业务办结后才能解除关联" in check.body["reasons"][0]
     refused = zhizao.post(f"{path}/unlink", {"reason": "离职"})
     assert refused.status == 409 and "不满足解除关联条件" in refused.body["detail"]
+
+
+def test_employee_detail_tabs_come_from_the_persons_submitted_profile(gateway):
+    """identity.profile.completed crosses the bus into orgs: the unit sees the tabs."""
+    person = gateway.login("lisi")
+    profile = {
+        "general": {"gender": "女", "ethnicity": "汉族", "political_status": "群众",
+                    "email": "lisi@example.cn", "address": "北京市西城区", "title": "一级教师"},
+        "education": [{"level": "硕士研究生", "degree": "硕士", "school": "北京师范大学",
+                       "major": "数学", "graduated": "2016-07"}],
+        "study_history": [{"from": "2013-09", "to": "2016-07", "school": "北京师范大学",
+                           "major": "数学"}],
+        "work_history": [{"from": "2016-08", "employer": "北京市第一实验中学", "position": "教师"}],
+        "photo_file_id": "00000000-0000-4000-b000-000000000001",
+    }
+    assert person.gateway.send("PUT", "/api/identity/me/profile", json=profile, headers={
+        "Authorization": f"Bearer {person.token}"}).status == 200
+    assert person.post("/api/identity/me/profile/submit", {}).status == 200
+
+    school = gateway.login("shiyan")
+    employees = school.get(f"{ORGS}/units/{UNIT_SCHOOL}/employees").body["items"]
+    (mine,) = [e for e in employees if e["person_name"] == "李四"]
+    detail = gateway.eventually(lambda: (lambda d: d if d["profile"] else None)(
+        school.get(f"{ORGS}/units/{UNIT_SCHOOL}/employees/{mine['affiliation_id']}").body))
+    assert detail["profile"]["education"][0]["school"] == "北京师范大学"
+    assert detail["profile"]["work_history"][0]["position"] == "教师"
+    # Another unit cannot read it.
+    other = gateway.login("zhizao").get(f"{ORGS}/units/{UNIT_SCHOOL}/employees/{mine['affiliation_id']}")
+    assert other.status == 404

@@ -212,7 +212,10 @@ def submit(ctx: Ctx, claims: Claims) -> dict:
         highest = profile.education[0] if profile.education else {}
         data = {"account_id": account.id, "name": account.real_name or account.display_name,
                 "gender": profile.general.get("gender"), "education_level": highest.get("level"),
-                "photo_file_id": profile.photo_file_id}
+                "photo_file_id": profile.photo_file_id,
+                # for the employee detail tabs of the person's unit (orgs keeps a copy)
+                "education": profile.education, "study_history": profile.study_history,
+                "work_history": profile.work_history}
         ctx.outbox.add(session, "identity.profile.completed" if first
                        else "identity.profile.updated", account.id, data)
         audit(session, ctx, "profile.submitted", account.id, first=first)

@@ -25,7 +25,7 @@ from services.common.errors import Conflict, NotFound, ValidationFailed
 from services.common.pii import blind_index, mask
 
 from ..model import BUS
-from ..model import (AFFILIATION_TITLES, Affiliation, BusinessInProgress, Org,
+from ..model import (AFFILIATION_TITLES, Affiliation, BusinessInProgress, Org, PersonProfile,
                      id_number_problem, normalise_association_code)
 from ..model import PERMISSION_PROCESSES
 from .permissions import on_permission_completed, on_permission_started
@@ -215,9 +215,24 @@ def employee_detail(db: Database, claims: Claims, unit_id: str, affiliation_id: 
         unit = visible_unit(session, claims, unit_id)
         affiliation = _unit_affiliation(session, unit_id, affiliation_id)
         busy = _businesses_in_progress(session, affiliation)
+        profile = session.get(PersonProfile, affiliation.person_id)
     view = employee_view(affiliation, full=is_admin(claims) or acts_for_unit(claims, unit))
     view["businesses_in_progress"] = busy
+    # The tabs: general, education, study and work history, as the person last submitted.
+    view["profile"] = None if profile is None else {
+        "name": profile.name, "gender": profile.gender,
+        "education_level": profile.education_level, "education": profile.education,
+        "study_history": profile.study_history, "work_history": profile.work_history}
     return view
+
+
+def on_profile_submitted(session: Session, envelope: dict) -> None:
+    """Consumer of identity.profile.completed / updated."""
+    data = envelope["data"]
+    session.merge(PersonProfile(
+        person_id=data["account_id"], name=data["name"], gender=data.get("gender"),
+        education_level=data.get("education_level"), education=data.get("education", []),
+        study_history=data.get("study_history", []), work_history=data.get("work_history", [])))
 
 
 def update_employment(db: Database, claims: Claims, unit_id: str, affiliation_id: str,

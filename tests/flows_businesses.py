@@ -214,6 +214,8 @@ def association_code_travels_with_org_events(gateway: Gateway) -> None:
     new_code = regenerated.body["association_code"]
     assert new_code != old_code
     assert gateway.eventually(lambda: found_and_withdrawn(new_code))
+    # The withdrawal travels back over the bus before the person may ask again.
+    assert gateway.eventually(lambda: person.catalogue()["affiliation"]["can_start"])
     gone = person.start("affiliation", {"association_code": old_code, "unit_confirmed": True})
     assert gone.status == 404 and gone.body["errors"] == {"association_code": "未找到对应的单位"}
     assert gateway.eventually(lambda: person.catalogue()["affiliation"]["can_start"])

@@ -12,7 +12,7 @@ SERVICES := identity orgs files workflow
 STACK_ENV := RENCAI_BUS_URL=$(BUS_URL) \
 	$(foreach s,$(SERVICES),RENCAI_$(shell echo $(s) | tr a-z A-Z)_DATABASE_URL=$(PG_URL)/rencai_$(s))
 
-.PHONY: install run test stack bench lint clean
+.PHONY: install run test stack stack-reset bench lint clean
 
 # The virtualenv is (re)built when pyproject.toml changes.
 $(INSTALLED): pyproject.toml
@@ -35,6 +35,11 @@ stack: install
 	$(STACK_ENV) $(PY) -m demo.seed
 	@echo "Rencai stack: http://127.0.0.1:8000 (demo logins as in 'make run')"
 	$(VENV)/bin/honcho -f Procfile.stack start
+
+# Drops the stack's databases (e.g. left by an older version's demo data); the next
+# `make stack` recreates, migrates and seeds them.
+stack-reset:
+	for s in $(SERVICES); do psql -h 127.0.0.1 -U root -d postgres -qc "DROP DATABASE IF EXISTS rencai_$$s WITH (FORCE)" || exit 1; done
 
 bench: install
 	$(PY) -m tests.bench

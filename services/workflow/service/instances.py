@@ -136,14 +136,20 @@ def start_instance(db: Database, outbox: Outbox, claims: Claims, process_key: st
             definition.bpmn_xml, process_key,
             {**application, "unit_name": context["unit_name"],
              **engine_context(session, instance)}, run=False)
-        try:
-            engine.run(workflow)
-        except ENGINE_ERRORS as error:
-            _save_failed(session, outbox, instance, workflow, error, "提交申请")
-            return instance
-        changes = sync(session, outbox, instance, workflow, now)
-        swap(session, instance, {**changes, "serialized": engine.dump(workflow)})
-        publish_end(session, outbox, instance)
+        return run_first_steps(session, outbox, instance, workflow, now)
+
+
+def run_first_steps(session: Session, outbox: Outbox, instance: Instance, workflow,
+                    now) -> Instance:
+    """Runs a new instance up to its first waiting task; a failing script is an incident."""
+    try:
+        engine.run(workflow)
+    except ENGINE_ERRORS as error:
+        _save_failed(session, outbox, instance, workflow, error, "提交申请")
+        return instance
+    changes = sync(session, outbox, instance, workflow, now)
+    swap(session, instance, {**changes, "serialized": engine.dump(workflow)})
+    publish_end(session, outbox, instance)
     return instance
 
 

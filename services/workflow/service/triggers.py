@@ -19,7 +19,7 @@ from services.common.db import utcnow
 
 from .. import engine, forms
 from ..model import Definition, Instance
-from .base import audit, engine_context, publish_end, swap, sync
+from .base import audit, engine_context
 from .definitions import current_definition
 
 NO_UNIT = ""  # instance.unit_id of a process about no unit
@@ -55,7 +55,7 @@ def start_from_event(session: Session, outbox: Outbox, envelope: dict) -> list[I
 
 
 def _start(session: Session, outbox: Outbox, definition: Definition, envelope: dict) -> Instance:
-    from .instances import ENGINE_ERRORS, _save_failed
+    from .instances import run_first_steps
 
     key, data = definition.process_key, dict(envelope["data"])
     business_key = str(envelope.get("subject") or data.get("account_id"))
@@ -89,12 +89,4 @@ def _start(session: Session, outbox: Outbox, definition: Definition, envelope: d
                 "attachment_ids": data.get("attachment_ids", [])})
     workflow = engine.new_workflow(definition.bpmn_xml, key,
                                    {**data, **engine_context(session, instance)}, run=False)
-    try:
-        engine.run(workflow)
-    except ENGINE_ERRORS as error:
-        _save_failed(session, outbox, instance, workflow, error, "提交申请")
-        return instance
-    changes = sync(session, outbox, instance, workflow, now)
-    swap(session, instance, {**changes, "serialized": engine.dump(workflow)})
-    publish_end(session, outbox, instance)
-    return instance
+    return run_first_steps(session, outbox, instance, workflow, now)

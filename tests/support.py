@@ -11,6 +11,7 @@ APPLICATION = {
     "project_type": "高层次人才",
     "project_name": "智能焊接机器人关键技术",
     "basic_info_confirmed": True,
+    "no_classified_material": True,
     "summary": "面向汽车制造的智能焊接机器人研发与产业化。",
     "education": [{"school": "清华大学", "degree": "博士", "from": "2008-09", "to": "2013-07"}],
     "work_history": [{"employer": "北京智能制造研究院", "position": "研究员", "from": "2013-08"}],

@@ -42,6 +42,18 @@ def test_application_form_is_validated_field_by_field(gateway):
     assert applicant.get("/api/workflow/instances?per_page=100").body["total"] == before
 
 
+def test_the_no_classified_material_confirmation_is_required(gateway):
+    applicant = gateway.login("zhangsan")
+    for value in (None, False):
+        data = {**APPLICATION, "no_classified_material": value}
+        if value is None:
+            del data["no_classified_material"]
+        reply = applicant.post("/api/workflow/instances",
+                               {"process_key": "plan_project", "data": data})
+        assert reply.status == 422, reply
+        assert "no_classified_material" in reply.body["errors"]
+
+
 def test_reject_or_return_needs_a_reason(gateway):
     instance = gateway.login("zhangsan").submit()
     unit = gateway.login("zhizao")

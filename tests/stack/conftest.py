@@ -200,3 +200,11 @@ def stack(tmp_path_factory):
         if tap:
             tap.close()
         running.stop()
+
+
+@pytest.fixture
+def gateway(stack):
+    """The stack's gateway over HTTP, as a client sees it."""
+    from tests.support import Gateway
+
+    return Gateway.over_http(stack.base_url)

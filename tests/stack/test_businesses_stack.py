@@ -3,12 +3,6 @@ same scenarios as tests/e2e/test_businesses.py, with the events really crossing 
 import pytest
 
 from tests import flows_businesses as flows
-from tests.support import Gateway
-
-
-@pytest.fixture
-def gateway(stack) -> Gateway:
-    return Gateway.over_http(stack.base_url)
 
 
 def test_affiliation_needs_a_code_and_is_decided_by_the_unit(gateway):

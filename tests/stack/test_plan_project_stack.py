@@ -5,14 +5,8 @@ import requests
 
 from services.common.topology import queue_depths
 from tests import flows
-from tests.support import Gateway
 
 from .conftest import BUS_URL
-
-
-@pytest.fixture
-def gateway(stack) -> Gateway:
-    return Gateway.over_http(stack.base_url)
 
 
 def test_the_gateway_reports_every_service_healthy(stack):

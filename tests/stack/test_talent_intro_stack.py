@@ -4,12 +4,6 @@ RabbitMQ."""
 import pytest
 
 from tests import flows_talent_intro as flows
-from tests.support import Gateway
-
-
-@pytest.fixture
-def gateway(stack) -> Gateway:
-    return Gateway.over_http(stack.base_url)
 
 
 def test_business_permission(gateway):

@@ -7,12 +7,6 @@ import uuid
 import pytest
 
 from tests import flows_title_appeal as flows
-from tests.support import Gateway
-
-
-@pytest.fixture
-def gateway(stack) -> Gateway:
-    return Gateway.over_http(stack.base_url)
 
 
 @pytest.fixture

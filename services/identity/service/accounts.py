@@ -14,7 +14,7 @@ from services.common.auth import Claims
 from services.common.bus import Outbox
 from services.common.db import Database, paginate, utcnow
 from services.common.errors import Forbidden, NotFound, ValidationFailed
-from services.common.pii import mask
+from services.common.pii import blind_index, mask
 
 from .. import rules
 from ..model import ACCOUNT_KINDS, Account, AuditEvent, BusinessRecord
@@ -54,6 +54,16 @@ def account_created(session: Session, outbox: Outbox, account: Account) -> None:
                {"account_id": account.id, "kind": account.kind,
                 "display_name": account.display_name, "org_id": account.org_id,
                 "roles": account.roles})
+
+
+def account_by_phone(ctx: Ctx, phone: str | None) -> Account | None:
+    """The account bound to a phone number (validated first: 422 naming `phone`)."""
+    error = rules.phone_error(phone)
+    if error:
+        raise ValidationFailed(error, {"phone": error})
+    with ctx.db.reading() as session:
+        return session.scalars(select(Account).where(
+            Account.phone_index == blind_index(phone))).first()
 
 
 def set_phone(account: Account, phone: str | None) -> None:

@@ -194,12 +194,7 @@ def _spend_totp(ctx: Ctx, account: Account, code: str) -> bool:
 
 
 def login_with_sms(ctx: Ctx, phone: str | None, sms_code: str | None) -> tokens.TokenPair:
-    error = rules.phone_error(phone)
-    if error:
-        raise ValidationFailed(error, {"phone": error})
-    with ctx.db.reading() as session:
-        account = session.scalars(select(Account).where(
-            Account.phone_index == blind_index(phone))).first()
+    account = accounts.account_by_phone(ctx, phone)
     _refuse_if_locked(ctx, account)
     if account is None:
         raise ValidationFailed("该手机号未注册", {"phone": "该手机号未注册，请先注册"})

@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 from services.common.auth import Claims
 from services.common.db import utcnow
 from services.common.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
-from services.common.pii import blind_index
 
 from .. import rules
 from ..model import Account, CertChallenge
@@ -36,12 +35,7 @@ from .verification import check_sms_code
 
 def phone_session(ctx: Ctx, phone: str | None, sms_code: str | None) -> dict:
     """A new phone registers a unit account; a known one signs in. Either way: tokens."""
-    error = rules.phone_error(phone)
-    if error:
-        raise ValidationFailed(error, {"phone": error})
-    with ctx.db.reading() as session:
-        account = session.scalars(select(Account).where(
-            Account.phone_index == blind_index(phone))).first()
+    account = accounts.account_by_phone(ctx, phone)
     if account is not None and account.kind != "unit":
         raise Conflict("该手机号已注册为个人账号，请使用单位经办人手机号",
                        {"phone": "该手机号已注册为个人账号"})

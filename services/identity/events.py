@@ -3,8 +3,11 @@
 Publishes (routing key = type; subject = the account, appeal):
   identity.account.created     {account_id, kind, display_name, org_id, roles}
   identity.person.registered   {account_id, username}            self-registration, step 1
-  identity.person.verified     {account_id, name, method}        real name checked; method:
-                                                                 id_card | rebind | appeal
+  identity.person.verified     {account_id, name, method,        real name checked; method:
+                                id_number_index}                 id_card | rebind | appeal |
+                                                                 created (seeded / staff-made);
+                                                                 the index is the keyed blind
+                                                                 hash, never the number
   identity.person.rebound      {account_id, released_account_id} 换绑: the ID number moved
   identity.appeal.filed        {appeal_id, account_id, applicant_name, name (masked),
                                 id_number (masked), reason, evidence_file_id,
@@ -13,8 +16,9 @@ Publishes (routing key = type; subject = the account, appeal):
                                                                   (bpmn/realname_appeal.bpmn)
   identity.appeal.decided      {appeal_id, account_id, decision, comment, instance_id}
                                                                  the review's outcome applied
-  identity.profile.completed   {account_id, name, gender, education_level, photo_file_id,
-                                education, study_history, work_history}
+  identity.profile.completed   {account_id, name, gender, education_level, political_status,
+                                ethnicity, photo_file_id, education, study_history,
+                                work_history}
                                                                  first submitted profile
   identity.profile.updated     (same payload)                    later modifications
   identity.unit.registered     {account_id}                      a unit signed up by phone

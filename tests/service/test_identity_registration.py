@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select, text, update
 
 from services.common.db import utcnow
+from services.common.pii import blind_index
 from services.identity.model import BUS, Account, AuditEvent, Captcha, SmsCode
 from services.identity.rules import id_number_error, with_check_digit
 from services.identity.service import create_account
@@ -259,7 +260,8 @@ def test_real_name_rules_name_the_field(h, body, field, message):
 
 def test_verified_says_认证成功_and_publishes(h):
     done = h.register("verifyme01")
-    reply = h.call("POST", "/me/real-name", {"name": "赵敏", "id_number": new_id_number()},
+    number = new_id_number()
+    reply = h.call("POST", "/me/real-name", {"name": "赵敏", "id_number": number},
                    token=done["token"])
     assert reply.status_code == 200 and reply.get_json() == {
         "step": "done", "verified": True, "message": "认证成功"}
@@ -267,6 +269,8 @@ def test_verified_says_认证成功_and_publishes(h):
     [event] = [e for e in events(h, "identity.person.verified")
                if e["data"]["account_id"] == done["account_id"]]
     assert event["data"]["name"] == "赵敏" and "id_number" not in event["data"]
+    # only the keyed blind index travels (技能竞赛 checks the identity confirmation with it)
+    assert event["data"]["id_number_index"] == blind_index(number) != number
     again = h.call("POST", "/me/real-name", {"name": "赵敏", "id_number": new_id_number()},
                    token=done["token"])
     assert again.status_code == 409

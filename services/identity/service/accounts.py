@@ -46,6 +46,8 @@ def create_account(db: Database, outbox: Outbox, *, username: str, kind: str, di
             set_identity(account, real_name or display_name, id_number)
         session.add(account)
         account_created(session, outbox, account)
+        if account.kind == "person" and account.verified_at is not None:
+            person_verified(session, outbox, account, "created")
     return account
 
 
@@ -54,6 +56,14 @@ def account_created(session: Session, outbox: Outbox, account: Account) -> None:
                {"account_id": account.id, "kind": account.kind,
                 "display_name": account.display_name, "org_id": account.org_id,
                 "roles": account.roles})
+
+
+def person_verified(session: Session, outbox: Outbox, account: Account, how: str) -> None:
+    """The person's real name is checked. The blind index (a keyed hash, never the number)
+    lets other services check a number the person types against it (技能竞赛's 个人身份信息确认)."""
+    outbox.add(session, "identity.person.verified", account.id,
+               {"account_id": account.id, "name": account.real_name, "method": how,
+                "id_number_index": account.id_number_index})
 
 
 def account_by_phone(ctx: Ctx, phone: str | None) -> Account | None:

@@ -212,6 +212,8 @@ def submit(ctx: Ctx, claims: Claims) -> dict:
         highest = profile.education[0] if profile.education else {}
         data = {"account_id": account.id, "name": account.real_name or account.display_name,
                 "gender": profile.general.get("gender"), "education_level": highest.get("level"),
+                "political_status": profile.general.get("political_status"),
+                "ethnicity": profile.general.get("ethnicity"),
                 "photo_file_id": profile.photo_file_id,
                 # for the employee detail tabs of the person's unit (orgs keeps a copy)
                 "education": profile.education, "study_history": profile.study_history,

@@ -16,7 +16,7 @@ from .. import rules
 from ..model import Account, Appeal
 from . import tokens
 from . import accounts
-from .accounts import account_created, set_identity, set_phone
+from .accounts import account_created, person_verified, set_identity, set_phone
 from .context import Ctx, audit
 from .verification import check_sms_code
 
@@ -102,8 +102,7 @@ def _holder(session, id_number: str) -> Account | None:
 
 def _verified(ctx: Ctx, session, account: Account, name: str, id_number: str, how: str) -> None:
     set_identity(account, name, id_number)
-    ctx.outbox.add(session, "identity.person.verified", account.id,
-                   {"account_id": account.id, "name": name, "method": how})
+    person_verified(session, ctx.outbox, account, how)
     audit(session, ctx, "person.verified", account.id, method=how)
 
 

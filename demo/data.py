@@ -36,6 +36,8 @@ UNIT_DETAILS = {
 # Units that passed 单位认证 (seed 003: needed to apply for a business permission).
 CERTIFIED_UNITS = [UNIT_INSTITUTE, UNIT_SOFTWARE]
 
+COMMITTEE_STAFF = "00000000-0000-4000-9000-000000000201"
+
 PERSON_ZHANG = "00000000-0000-4000-a000-000000000001"
 PERSON_LI = "00000000-0000-4000-a000-000000000002"
 PERSON_WANG = "00000000-0000-4000-a000-000000000003"
@@ -61,6 +63,8 @@ ACCOUNTS = [
      SUPERVISOR_EDUCATION, ["supervisor"], "归口单位审核员（市教委）"),
     ("00000000-0000-4000-9000-000000000001", "shiju", "staff", "市局审核员", BUREAU,
      ["bureau"], "市局审核员"),
+    (COMMITTEE_STAFF, "jingsai", "staff", "竞赛组委会审核员", COMMITTEE, ["committee"],
+     "竞赛组委会（发布竞赛计划、审核技能竞赛报名）"),
     ("00000000-0000-4000-9000-000000000301", "zhuanjia", "staff", "王专家", EXPERT_POOL,
      ["expert"], "评审专家"),
     ("00000000-0000-4000-9000-000000000302", "zhuanjia2", "staff", "李专家", EXPERT_POOL,
@@ -81,3 +85,10 @@ PERSON_DETAILS = {
 
 # (person, unit)
 AFFILIATIONS = [(PERSON_ZHANG, "张三", UNIT_INSTITUTE), (PERSON_LI, "李四", UNIT_SCHOOL)]
+
+# A published competition plan (seed 004), its registration open around whatever day the demo
+# starts: (name, organiser, location, occupations as (code, name, levels)).
+COMPETITION = ("北京市职业技能竞赛（演示）", "市人力资源和社会保障局", "北京市职业技能公共实训基地",
+               [("6-31-01-03", "电工", ["三级/高级工", "二级/技师"]),
+                ("6-18-02-04", "焊工", ["三级/高级工", "二级/技师"]),
+                ("4-04-04-02", "网络与信息安全管理员", ["三级/高级工"])])

@@ -6,9 +6,11 @@ bus like any other change). Idempotent: what exists is left alone.
 from __future__ import annotations
 
 import os
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from services.common.auth import Claims
 from services.common.bus import Outbox
 from services.common import pii
 from services.common.config import SERVICES, Settings
@@ -17,6 +19,8 @@ from services.identity import service as identity
 from services.identity.model import BUS as IDENTITY_BUS, Account
 from services.orgs import service as orgs
 from services.orgs.model import BUS as ORGS_BUS, Affiliation, Org, UnitCertification
+from services.workflow import service as workflow
+from services.workflow.model import Competition
 
 from . import data
 
@@ -59,6 +63,26 @@ def seed(identity_db: Database, identity_outbox: Outbox, orgs_db: Database,
                                     credit_code=credit_code)
 
 
+def seed_competition(workflow_db: Database) -> None:
+    """The committee publishes one competition plan through workflow's use cases."""
+    with workflow_db.reading() as session:
+        if session.scalars(select(Competition.id)).first():
+            return
+    name, organiser, location, occupations = data.COMPETITION
+    today = date.today()
+    committee = Claims(sub=data.COMMITTEE_STAFF, kind="staff", name="竞赛组委会审核员",
+                       org=data.COMMITTEE, roles=("committee",))
+    plan = workflow.create_competition(workflow_db, committee, {
+        "name": name, "organiser": organiser, "location": location,
+        "description": "个人报名：个人身份信息确认 → 个人基本信息维护 → 报名 → 提交审核。",
+        "registration_opens": today - timedelta(days=7),
+        "registration_closes": today + timedelta(days=60),
+        "starts_on": today + timedelta(days=75), "ends_on": today + timedelta(days=77),
+        "occupations": [{"code": code, "name": title, "levels": levels}
+                        for code, title, levels in occupations]})
+    workflow.change_competition_state(workflow_db, committee, plan["id"], "publish")
+
+
 def demo_logins() -> list[tuple[str, str, str]]:
     return [(username, data.DEMO_PASSWORD, purpose)
             for _, username, _, _, _, _, purpose in data.ACCOUNTS]
@@ -70,4 +94,5 @@ if __name__ == "__main__":
     urls = {name: os.environ[f"RENCAI_{name.upper()}_DATABASE_URL"] for name in SERVICES}
     seed(Database(urls["identity"]), Outbox(IDENTITY_BUS.outbox, "identity"),
          Database(urls["orgs"]), Outbox(ORGS_BUS.outbox, "orgs"))
+    seed_competition(Database(urls["workflow"]))
     print("demo data loaded")

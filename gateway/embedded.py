@@ -54,10 +54,11 @@ class EmbeddedSystem:
         return self.apps[name].extensions["rencai.kit"]
 
     def seed_demo(self) -> None:
-        from demo.seed import seed
+        from demo.seed import seed, seed_competition
 
         seed(self.kit("identity").db, self.kit("identity").outbox,
              self.kit("orgs").db, self.kit("orgs").outbox)
+        seed_competition(self.kit("workflow").db)
 
     def settle(self) -> None:
         """Delivers every pending event now (tests; threads do this continuously)."""

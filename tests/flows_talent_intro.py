@@ -320,6 +320,30 @@ def passed_list_exported(gateway: Gateway) -> None:
     mine = [r for r in rows[1:] if r[3] == passed["data"]["id_number"]]
     assert mine and mine[0][1:3] == ["北京智能制造研究院", passed["data"]["name"]]
     assert all(r[13] == "已完成" for r in rows[1:])
+    assert reply.headers["Content-Disposition"].endswith(".csv")
+
+    # The same list as an Excel workbook: same columns, same rows, the ID number whole.
+    from openpyxl import load_workbook
+
+    reply = gateway.send("GET", f"{WF}/declarations/export?format=xlsx",
+                         headers={"Authorization": f"Bearer {first.token}"})
+    assert reply.status == 200, reply
+    assert reply.headers["Content-Type"] == \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert reply.headers["Content-Disposition"].startswith("attachment; filename*=UTF-8''")
+    assert reply.headers["Content-Disposition"].endswith(".xlsx")
+    sheet = load_workbook(io.BytesIO(reply.content), read_only=True).active
+    table = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert table[0] == rows[0]
+    assert len(table) == len(rows)
+    mine_x = [r for r in table[1:] if r[3] == passed["data"]["id_number"]]
+    assert mine_x and mine_x[0][1:3] == ["北京智能制造研究院", passed["data"]["name"]]
+    assert [str(v) if v is not None else "" for v in mine_x[0]] == mine[0]
+    assert all(r[13] == "已完成" for r in table[1:])
+    bad = gateway.send("GET", f"{WF}/declarations/export?format=pdf",
+                       headers={"Authorization": f"Bearer {first.token}"})
+    assert bad.status == 422 and "format" in bad.body["errors"], bad
+
     unit = gateway.login("zhizao")
     refused = gateway.send("GET", f"{WF}/declarations/export",
                            headers={"Authorization": f"Bearer {unit.token}"})

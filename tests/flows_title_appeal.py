@@ -41,6 +41,7 @@ UNIT, SUPERVISOR, BUREAU = "zhizao", "kewei", "shiju"
 EXPERTS = ["zhuanjia", "zhuanjia2", "zhuanjia3"]
 UNIT_HOLDER = "用人单位：北京智能制造研究院"
 SUPERVISOR_HOLDER = "归口单位：市科学技术委员会"
+ONE_OPEN = f"已有办理中的申请“{TITLE}”，请勿重复申请"  # rencai:onePerApplicant
 
 
 def start(user: User, data: dict) -> Reply:
@@ -184,6 +185,9 @@ def title_returned_at(gateway: Gateway, index: int) -> dict:
     expected = "修改资格审核信息后重新提交" if stage == "资格审核" else "修改完善材料后重新提交"
     assert returned["current_stage"][0]["title"] == expected
     assert returned["result"]["declaration_stage"] == stage
+    # Returned is still open: no second declaration meanwhile (rencai:onePerApplicant).
+    again = start(applicant, QUALIFICATION)
+    assert again.status == 409 and again.body["detail"] == ONE_OPEN, again
     if stage == "资格审核":
         # The declaration form comes back whole; a wrong form is refused with the field named.
         bad = applicant.complete(iid, MATERIALS)
@@ -255,6 +259,38 @@ def exemption_rule(gateway: Gateway) -> None:
     assert decide_withdraw.status == 409  # reviews have begun
     add_materials(applicant, instance["id"])
     decide(gateway, UNIT, instance["id"], "reject", "演示结束")
+
+
+def withdraw(user: User, instance_id: str) -> dict:
+    reply = user.post(f"/api/workflow/instances/{instance_id}/withdraw", {"reason": "重新填写"})
+    assert reply.status == 200, reply
+    assert reply.body["status"] == "withdrawn"
+    return reply.body
+
+
+def one_open_per_person(gateway: Gateway) -> None:
+    """rencai:onePerApplicant: a person has one 政工职评 open at a time. A second start is
+    refused (409, nothing written) while the first runs; another person is not held up; once
+    the first has ended (withdrawn) a new one may start."""
+    applicant, first = declare(gateway)
+    before = applicant.get("/api/workflow/instances?per_page=100").body["total"]
+    second = start(applicant, {**QUALIFICATION, "declared_title": "高级政工师"})
+    assert second.status == 409, second
+    assert second.headers["Content-Type"].startswith("application/problem+json")
+    assert second.body["detail"] == ONE_OPEN
+    assert applicant.get("/api/workflow/instances?per_page=100").body["total"] == before
+    entry = applicant.catalogue()["title_evaluation"]  # the service list says so beforehand
+    assert entry["can_start"] is False and entry["reason"] == f"已有办理中的申请“{first['title']}”"
+    other = gateway.login("lisi")  # 北京市第一实验中学: their own declaration is not held up
+    theirs = start(other, QUALIFICATION)
+    assert theirs.status == 201, theirs
+    withdraw(other, theirs.body["id"])
+
+    withdraw(applicant, first["id"])
+    assert applicant.catalogue()["title_evaluation"]["can_start"] is True
+    _, again = declare(gateway)
+    assert again["id"] != first["id"]
+    withdraw(applicant, again["id"])  # later scenarios start afresh
 
 
 def no_affiliation_no_title_evaluation(gateway: Gateway) -> None:

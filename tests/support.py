@@ -1,6 +1,7 @@
 """Helpers the end-to-end tests share: talking to the gateway as a demo user, in either mode."""
 from __future__ import annotations
 
+import io
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -16,7 +17,13 @@ APPLICATION = {
     "education": [{"school": "清华大学", "degree": "博士", "from": "2008-09", "to": "2013-07"}],
     "work_history": [{"employer": "北京智能制造研究院", "position": "研究员", "from": "2013-08"}],
     "exam_exemption": "不免考",
+    # The slots rencai:check="plan_project" requires. These ids name no uploaded file (files
+    # ignores them): for scenarios not about attachments; tests/flows.py uploads real ones.
+    "attachments": [
+        {"kind": "education_certificate", "file_id": "file-education", "name": "博士学位证书.pdf"},
+        {"kind": "work_proof", "file_id": "file-work", "name": "工作经历证明.pdf"}],
 }
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"  # small, and passes files' checks
 
 
 @dataclass
@@ -25,10 +32,12 @@ class Reply:
     body: dict | list | None
     headers: dict
     text: str = ""  # the raw body (CSV exports and other non-JSON answers)
+    content: bytes = b""  # the raw body as bytes (XLSX exports)
 
 
 class Gateway:
-    """`send(method, path, json, headers) -> Reply`, over a Flask test client or HTTP."""
+    """`send(method, path, json, headers, form) -> Reply`, over a Flask test client or HTTP.
+    `form` sends multipart/form-data: {field: text, or (file name, bytes) for a file}."""
 
     def __init__(self, send: Callable[..., Reply], sync: Callable[[], None]):
         self.send = send
@@ -38,10 +47,17 @@ class Gateway:
     def in_process(cls, system) -> "Gateway":
         client = system.gateway.test_client()
 
-        def send(method, path, json=None, headers=None):
-            response = client.open(path, method=method, json=json, headers=headers or {})
+        def send(method, path, json=None, headers=None, form=None):
+            if form is not None:
+                data = {k: (io.BytesIO(v[1]), v[0]) if isinstance(v, tuple) else v
+                        for k, v in form.items()}
+                response = client.open(path, method=method, data=data, headers=headers or {},
+                                       content_type="multipart/form-data")
+            else:
+                response = client.open(path, method=method, json=json, headers=headers or {})
             return Reply(response.status_code, response.get_json(silent=True),
-                         dict(response.headers), response.get_data(as_text=True))
+                         dict(response.headers), response.get_data().decode("utf-8", "replace"),
+                         response.get_data())
 
         return cls(send, system.settle)
 
@@ -51,15 +67,21 @@ class Gateway:
 
         session = requests.Session()
 
-        def send(method, path, json=None, headers=None):
-            response = session.request(method, base_url + path, json=json, headers=headers or {},
-                                       timeout=30)
+        def send(method, path, json=None, headers=None, form=None):
+            if form is not None:
+                files = {k: v for k, v in form.items() if isinstance(v, tuple)}
+                fields = {k: v for k, v in form.items() if not isinstance(v, tuple)}
+                response = session.request(method, base_url + path, data=fields, files=files,
+                                           headers=headers or {}, timeout=30)
+            else:
+                response = session.request(method, base_url + path, json=json,
+                                           headers=headers or {}, timeout=30)
             try:
                 body = response.json()
             except ValueError:
                 body = None
             return Reply(response.status_code, body, dict(response.headers),
-                         response.content.decode("utf-8", "replace"))
+                         response.content.decode("utf-8", "replace"), response.content)
 
         return cls(send, lambda: None)
 
@@ -91,6 +113,18 @@ class User:
     def post(self, path: str, json: dict) -> Reply:
         return self.gateway.send("POST", path, json=json,
                                  headers={"Authorization": f"Bearer {self.token}"})
+
+    def put(self, path: str, json: dict) -> Reply:
+        return self.gateway.send("PUT", path, json=json,
+                                 headers={"Authorization": f"Bearer {self.token}"})
+
+    def upload(self, category: str, name: str, body: bytes = PDF) -> str:
+        """Uploads an attachment through files (a category of its catalogue); its id."""
+        reply = self.gateway.send("POST", "/api/files/attachments",
+                                  headers={"Authorization": f"Bearer {self.token}"},
+                                  form={"category": category, "file": (name, body)})
+        assert reply.status == 201, reply
+        return reply.body["id"]
 
     # --- the plan-project business -------------------------------------------------------
 

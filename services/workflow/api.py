@@ -11,7 +11,9 @@ blp = Blueprint("workflow", __name__, description="业务办理：申请、待�
 admin = Blueprint("workflow-admin", __name__, url_prefix="/admin",
                   description="管理员：流程定义、版本迁移、办理异常、业务限制、通知公告")
 portal = Blueprint("workflow-portal", __name__, description="门户：人才服务列表、在办业务、通知与提示")
-blueprints = [blp, admin, portal]
+contest = Blueprint("workflow-competitions", __name__,
+                    description="技能竞赛报名：竞赛计划、个人身份信息确认、个人基本信息、报名、已报名竞赛管理")
+blueprints = [blp, admin, portal, contest]
 
 
 def _k():
@@ -26,6 +28,14 @@ def _k():
 def list_processes():
     """可办理的业务及其申请表单"""
     return service.list_processes(_k().db)
+
+
+@blp.route("/processes/<process_key>/prefill", methods=["GET"])
+@blp.response(200, schemas.PrefillSchema)
+@login_required()
+def prefill(process_key):
+    """基础信息确认：个人信息中已有的基础信息，及据此预填的申请表单内容"""
+    return service.prefill(_k().db, current_claims(), process_key)
 
 
 @blp.route("/instances", methods=["POST"])
@@ -388,14 +398,155 @@ def declarations(query):
 
 @portal.route("/declarations/export", methods=["GET"])
 @portal.arguments(schemas.ExportQuerySchema, location="query")
-@portal.response(200, {"format": "binary", "type": "string"}, content_type="text/csv")
+@portal.response(200, {"format": "binary", "type": "string"}, content_type="text/csv",
+                 description="CSV；format=xlsx 时为 application/vnd.openxmlformats-officedocument"
+                             ".spreadsheetml.sheet")
 @login_required()
 def export_declarations(query):
-    """导出复审通过（已完成）名单，报市人才工作局（区委人才办；CSV）"""
+    """导出复审通过（已完成）名单，报市人才工作局（区委人才办；CSV 或 XLSX）"""
     from urllib.parse import quote
 
     from flask import Response
 
-    body, filename = service.export_passed(_k().db, current_claims(), query["process_key"])
-    return Response(body.encode("utf-8"), mimetype="text/csv; charset=utf-8", headers={
+    body, filename, content_type = service.export_passed(
+        _k().db, current_claims(), query["process_key"], query["format"])
+    return Response(body, content_type=content_type, headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
+
+
+# --- 技能竞赛报名 -----------------------------------------------------------------------------
+
+@contest.route("/competitions", methods=["POST"])
+@contest.arguments(schemas.CompetitionBodySchema)
+@contest.response(201, schemas.CompetitionSchema)
+@login_required()
+def create_competition(body):
+    """新建竞赛计划（竞赛组委会，发布前可修改）"""
+    return service.create_competition(_k().db, current_claims(), body)
+
+
+@contest.route("/competitions", methods=["GET"])
+@contest.arguments(PageQuerySchema, location="query")
+@contest.response(200, schemas.CompetitionPageSchema)
+@login_required()
+def list_competitions(query):
+    """个人竞赛计划列表（个人：已发布的竞赛及本人报名状态；组委会：本组委会的全部计划）"""
+    return service.competition_plans(_k().db, current_claims(), query["page"], query["per_page"])
+
+
+@contest.route("/competitions/<competition_id>", methods=["GET"])
+@contest.response(200, schemas.CompetitionSchema)
+@login_required()
+def get_competition(competition_id):
+    """竞赛计划详情：职业（工种）、报名时间、竞赛时间"""
+    return service.competition_detail(_k().db, current_claims(), competition_id)
+
+
+@contest.route("/competitions/<competition_id>", methods=["PUT"])
+@contest.arguments(schemas.CompetitionBodySchema)
+@contest.response(200, schemas.CompetitionSchema)
+@login_required()
+def update_competition(body, competition_id):
+    """修改竞赛计划（未发布）"""
+    return service.update_competition(_k().db, current_claims(), competition_id, body)
+
+
+@contest.route("/competitions/<competition_id>/<any(publish, close):action>", methods=["POST"])
+@contest.response(200, schemas.CompetitionSchema)
+@login_required()
+def change_competition_state(competition_id, action):
+    """发布竞赛计划（publish）/ 结束报名（close）"""
+    return service.change_competition_state(_k().db, current_claims(), competition_id, action)
+
+
+@contest.route("/competitions/<competition_id>/registrations", methods=["GET"])
+@contest.arguments(schemas.RegistrationQuerySchema, location="query")
+@contest.response(200, schemas.RegistrationPageSchema)
+@login_required()
+def competition_registrations(query, competition_id):
+    """报名审核列表（竞赛组委会）：已提交的报名及其状态，可按状态、职业（工种）筛选"""
+    return service.competition_registrations(
+        _k().db, current_claims(), competition_id, query["status"], query["occupation_code"],
+        query["page"], query["per_page"])
+
+
+@contest.route("/competitions/<competition_id>/registration", methods=["PUT"])
+@contest.arguments(schemas.RegistrationBodySchema)
+@contest.response(200, schemas.RegistrationSchema)
+@login_required()
+def save_registration(body, competition_id):
+    """报名 → 保存：本人对该竞赛的报名信息（职业工种等），提交审核前可反复修改"""
+    return service.save_registration(_k().db, current_claims(), competition_id, body)
+
+
+@contest.route("/me/competitor", methods=["GET"])
+@contest.response(200, schemas.CompetitorSchema)
+@login_required()
+def get_competitor():
+    """个人基本信息维护：是否已确认身份、个人基本信息、可预填的信息"""
+    return service.competitor(_k().db, current_claims())
+
+
+@contest.route("/me/competitor/confirmation", methods=["POST"])
+@contest.arguments(schemas.ConfirmIdentitySchema)
+@contest.response(201, schemas.CompetitorSchema)
+@login_required()
+def confirm_competitor(body):
+    """个人身份信息确认（首次进入竞赛系统）：姓名和证件号码须与实名认证一致"""
+    service.confirm_identity(_k().db, current_claims(), body["name"], body["id_number"])
+    return service.competitor(_k().db, current_claims())
+
+
+@contest.route("/me/competitor", methods=["PUT"])
+@contest.arguments(schemas.CompetitorBodySchema)
+@contest.response(200, schemas.CompetitorSchema)
+@login_required()
+def save_competitor(body):
+    """保存个人基本信息（套用到以后的每一次报名）"""
+    service.save_competitor(_k().db, current_claims(), body)
+    return service.competitor(_k().db, current_claims())
+
+
+@contest.route("/me/competitor/photo", methods=["PUT"])
+@contest.arguments(schemas.PhotoSchema)
+@contest.response(200, schemas.CompetitorSchema)
+@login_required()
+def set_competitor_photo(body):
+    """保存照片：上传并裁切（附件服务）后的个人证件照片"""
+    service.set_competitor_photo(_k().db, current_claims(), body["file_id"])
+    return service.competitor(_k().db, current_claims())
+
+
+@contest.route("/me/competition-registrations", methods=["GET"])
+@contest.arguments(PageQuerySchema, location="query")
+@contest.response(200, schemas.RegistrationPageSchema)
+@login_required()
+def my_registrations(query):
+    """已报名竞赛管理：本人的报名及其状态"""
+    return service.my_registrations(_k().db, current_claims(), query["page"], query["per_page"])
+
+
+@contest.route("/me/competition-registrations/<registration_id>", methods=["GET"])
+@contest.response(200, schemas.RegistrationSchema)
+@login_required()
+def get_registration(registration_id):
+    """查看：报名信息、状态、退回或不通过的原因"""
+    return service.registration_detail(_k().db, current_claims(), registration_id)
+
+
+@contest.route("/me/competition-registrations/<registration_id>/photo", methods=["PUT"])
+@contest.arguments(schemas.PhotoSchema)
+@contest.response(200, schemas.RegistrationSchema)
+@login_required()
+def set_registration_photo(body, registration_id):
+    """本次竞赛用的照片（不设置则用个人基本信息中的照片）"""
+    return service.set_registration_photo(_k().db, current_claims(), registration_id,
+                                          body["file_id"])
+
+
+@contest.route("/me/competition-registrations/<registration_id>/submit", methods=["POST"])
+@contest.response(200, schemas.RegistrationSchema)
+@login_required()
+def submit_registration(registration_id):
+    """提交审核：报名信息连同个人基本信息提交竞赛组委会审核"""
+    return service.submit_registration(_k().db, _k().outbox, current_claims(), registration_id)

@@ -318,7 +318,7 @@ def start_event_of(xml: bytes, process_key: str) -> str | None:
 
 STARTERS = ("person", "unit")
 AFFILIATION_RULES = ("required", "forbidden", "none")
-UNIT_SOURCES = ("affiliation", "association_code", "account")
+UNIT_SOURCES = ("affiliation", "association_code", "account", "competition")
 
 
 @lru_cache(maxsize=64)
@@ -332,7 +332,9 @@ def process_settings(xml: bytes, process_key: str) -> dict:
     rencai:unitFrom="affiliation"    where the routing unit comes from: the person's
                                      affiliation (default), "association_code" (the unit the
                                      person names by its 单位关联代码 in the start form field
-                                     `association_code`), or "account" (the unit account)
+                                     `association_code`), "account" (the unit account), or
+                                     "competition" (the committee of the published competition
+                                     a registration names; started only by 报名's 提交审核)
     rencai:subjectField="employee_id"  the start form field naming the subject person (a unit
                                      applies for an affiliated employee)
     rencai:titleField="project_name" the start form field (or resolved context, e.g.
@@ -346,6 +348,10 @@ def process_settings(xml: bytes, process_key: str) -> dict:
     rencai:uniqueField="id_number"   one open instance per unit and value of this field
     rencai:check="talent_demand"     a registered server-side check of the form data
                                      (checks.py), e.g. attachment naming rules
+    rencai:onePerApplicant="true"    one open (running or returned) instance per applicant:
+                                     a second start is refused until the first has ended
+                                     (default false; implied by subjectField, per subject,
+                                     and by affiliation="forbidden")
     """
     process = etree.fromstring(xml).find(f"bpmn:process[@id='{process_key}']", BPMN_NS)
 
@@ -363,7 +369,8 @@ def process_settings(xml: bytes, process_key: str) -> dict:
             "grants_permission": attr("grantsPermission", "") or None,
             "pii_fields": tuple(attr("piiFields", "").split()),
             "unique_field": attr("uniqueField", "") or None,
-            "check": attr("check", "") or None}
+            "check": attr("check", "") or None,
+            "one_per_applicant": attr("onePerApplicant", "false").lower() == "true"}
 
 
 @lru_cache(maxsize=64)
@@ -397,6 +404,8 @@ def settings_problem(xml: bytes, process_key: str) -> str | None:
         return f"rencai:unitFrom 只能是 {'、'.join(UNIT_SOURCES)}"
     if settings["unit_from"] == "account" and settings["starters"] != ("unit",):
         return "rencai:unitFrom=\"account\" 要求 rencai:starter=\"unit\""
+    if settings["unit_from"] == "competition" and settings["starters"] != ("person",):
+        return "rencai:unitFrom=\"competition\" 要求 rencai:starter=\"person\""
     from .checks import CHECKS
 
     if settings["check"] and settings["check"] not in CHECKS:

@@ -25,6 +25,9 @@ Consumes:
   orgs.permission.changed (业务权限 of units),
   orgs.unit.certified / certification_rejected     its read model of orgs
   identity.account.created                         staff and experts (colleagues, panels)
+  identity.person.verified / rebound,
+  identity.profile.completed / updated             its read model of people (identity
+                                                   confirmation, prefilled forms)
   identity.appeal.filed                            starts the processes whose
                                                    rencai:startEvent names it (人工申诉)
   workflow.task.created, workflow.instance.completed, workflow.task.reminded
@@ -53,6 +56,10 @@ def handlers(kit: ServiceKit) -> dict:
         "orgs.unit.certified": routing.on_unit_certified,
         "orgs.unit.certification_rejected": routing.on_certification_rejected,
         "identity.account.created": routing.on_account_created,
+        "identity.person.verified": routing.on_person_verified,
+        "identity.person.rebound": routing.on_person_rebound,
+        "identity.profile.completed": routing.on_profile_submitted,
+        "identity.profile.updated": routing.on_profile_submitted,
         "workflow.task.created": on_task_created,
         "workflow.instance.completed": on_instance_completed,
         "workflow.task.reminded": on_task_reminded,

@@ -1,16 +1,18 @@
 """workflow's tables: deployed definitions, instances (serialized workflow + what the pages
-query), the task inbox, the audit trail, and its read model of orgs."""
+query), the task inbox, the audit trail, its read models of orgs and people, and the
+skills competitions (竞赛计划, 个人基本信息, 报名)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import (JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text,
+from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text,
                         UniqueConstraint)
 from sqlalchemy import false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.bus import bus_tables
 from services.common.db import UtcDateTime, utcnow
+from services.common.pii import EncryptedString
 
 # Who a lane's tasks go to, in words (the "who holds it" of the status page).
 LANE_TITLES = {"applicant": "申请人", "unit": "用人单位", "supervisor": "归口单位",
@@ -266,3 +268,82 @@ class SavedFilter(Base):
     name: Mapped[str] = mapped_column(String(50))
     query: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class PersonRecord(Base):
+    """Read model of identity's person events: the verified real name and the blind index of
+    the ID number (identity.person.verified; 换绑 clears the released account's), and the
+    submitted profile (identity.profile.completed / updated) that forms are prefilled from."""
+
+    __tablename__ = "person_record"
+
+    person_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    real_name: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    id_number_index: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    profile: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    profile_updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+# --- 技能竞赛报名 (seed 004) -------------------------------------------------------------------
+
+class Competition(Base):
+    """A competition plan (竞赛计划) a committee publishes: its occupations (工种), the
+    registration window and the competition dates. draft | published | closed."""
+
+    __tablename__ = "competition"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    committee_id: Mapped[str] = mapped_column(String(36), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    organiser: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    location: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    registration_opens: Mapped[date] = mapped_column(Date)
+    registration_closes: Mapped[date] = mapped_column(Date)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    occupations: Mapped[list] = mapped_column(JSON)  # [{code, name, levels: [...]}]
+    state: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    created_by: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class CompetitorProfile(Base):
+    """个人基本信息 of the competition system: confirmed once against the verified identity
+    (个人身份信息确认), kept across years and copied into every registration."""
+
+    __tablename__ = "competitor_profile"
+
+    person_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    id_number: Mapped[str] = mapped_column(EncryptedString(200))
+    phone: Mapped[str | None] = mapped_column(EncryptedString(200), nullable=True)
+    # gender, birth_date, ethnicity, political_status, education_level, work_unit, address,
+    # postcode, email
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    photo_file_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    confirmed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class CompetitionRegistration(Base):
+    """One person's registration for one competition: a draft (保存) until 提交审核 starts the
+    skills_competition instance, whose status is then the registration's."""
+
+    __tablename__ = "competition_registration"
+    __table_args__ = (UniqueConstraint("competition_id", "person_id",
+                                       name="uq_competition_registration_person"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    competition_id: Mapped[str] = mapped_column(ForeignKey("competition.id"), index=True)
+    person_id: Mapped[str] = mapped_column(String(36), index=True)
+    occupation_code: Mapped[str] = mapped_column(String(32))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)  # level, group, years, remarks
+    photo_file_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    instance_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

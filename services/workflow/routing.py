@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 from services.common.db import utcnow
 from services.common.errors import Conflict
 
-from .model import LANE_TITLES, Instance, OrgEntry, PersonUnit, StaffMember, UnitPermission
+from .model import (LANE_TITLES, Instance, OrgEntry, PersonRecord, PersonUnit, StaffMember,
+                    UnitPermission)
 
 
 def unit_of(session: Session, person_id: str) -> str | None:
@@ -47,6 +48,10 @@ def candidate_group(session: Session, lane: str, instance: Instance) -> str:
                                  .order_by(OrgEntry.org_id)).first()
         return f"admin:{_org(session, bureau.org_id if bureau else None, '市局').org_id}"
     unit = _org(session, instance.unit_id, "申请人所在单位")
+    if lane == "committee":  # the competition's committee is the instance's routing org
+        if unit.kind != "committee":
+            raise Conflict("无法确定竞赛组委会，请联系管理员核实竞赛的主办组委会")
+        return f"committee:{unit.org_id}"
     if lane == "unit":
         return f"unit:{unit.org_id}"
     if lane == "district":  # the district office of the unit's registered district
@@ -150,3 +155,50 @@ def on_account_created(session: Session, envelope: dict) -> None:
     session.merge(StaffMember(account_id=data["account_id"], kind=data["kind"],
                               name=data.get("display_name") or "", org_id=data.get("org_id"),
                               roles=list(data.get("roles") or [])))
+
+
+def _person(session: Session, person_id: str) -> PersonRecord:
+    row = session.get(PersonRecord, person_id)
+    if row is None:
+        row = PersonRecord(person_id=person_id)
+        session.add(row)
+    return row
+
+
+def on_person_verified(session: Session, envelope: dict) -> None:
+    """identity.person.verified: the real name and the ID number's blind index."""
+    data = envelope["data"]
+    row = _person(session, data["account_id"])
+    row.real_name, row.id_number_index = data.get("name"), data.get("id_number_index")
+    row.verified_at = utcnow()
+
+
+def on_person_rebound(session: Session, envelope: dict) -> None:
+    """identity.person.rebound: the released account no longer holds the ID number."""
+    row = session.get(PersonRecord, envelope["data"]["released_account_id"])
+    if row is not None:
+        row.real_name = row.id_number_index = row.verified_at = None
+
+
+def on_profile_submitted(session: Session, envelope: dict) -> None:
+    """identity.profile.completed / updated: what forms are prefilled from."""
+    data = envelope["data"]
+    row = _person(session, data["account_id"])
+    row.profile = {key: data.get(key) for key in PROFILE_FIELDS}
+    row.profile_updated_at = utcnow()
+
+
+PROFILE_FIELDS = ("name", "gender", "ethnicity", "political_status", "education_level",
+                  "photo_file_id", "education", "work_history")
+
+
+def person_basics(session: Session, person_id: str) -> dict:
+    """What workflow knows of a person, for prefilled forms: the verified name, the submitted
+    profile's fields (None where the profile is not submitted) and the unit's name."""
+    record = session.get(PersonRecord, person_id)
+    profile = (record.profile if record else None) or {}
+    unit = unit_of(session, person_id)
+    return {**{key: profile.get(key) for key in PROFILE_FIELDS},
+            "name": (record.real_name if record else None) or profile.get("name"),
+            "unit_name": org_name(session, unit) if unit else None,
+            "profile_complete": bool(profile)}

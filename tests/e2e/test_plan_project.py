@@ -14,8 +14,16 @@ def test_rejection_tells_who_and_why(gateway, level):
     flows.reject_at(gateway, level)
 
 
+def test_basic_info_is_prefilled_from_the_profile(gateway):
+    flows.basic_info_prefilled(gateway)
+
+
 def test_return_then_resubmit_starts_again_at_the_unit(gateway):
     flows.return_and_resubmit(gateway)
+
+
+def test_education_certificate_and_work_proof_are_required(gateway):
+    flows.attachments_required(gateway)
 
 
 def test_reviewer_of_another_supervising_body_cannot_see_or_complete(gateway):

@@ -33,6 +33,10 @@ def test_title_evaluation_exam_exemption_and_stage_order(gateway):
     flows.exemption_rule(gateway)
 
 
+def test_title_evaluation_one_open_per_person(gateway):
+    flows.one_open_per_person(gateway)
+
+
 def test_title_evaluation_needs_an_affiliated_person(gateway):
     flows.no_affiliation_no_title_evaluation(gateway)
 

@@ -33,7 +33,9 @@ def test_submission_locks_and_opens_to_the_reviewers(embedded, gateway):
     assert raw_get(embedded, f"/api/files/attachments/{attachment_id}/content", unit) \
         .status_code == 404  # not before an application references it
 
-    instance = applicant.submit({**APPLICATION, "attachment_ids": [attachment_id]})
+    instance = applicant.submit({**APPLICATION, "attachments": [  # + a work proof files ignores
+        {"kind": "education_certificate", "file_id": attachment_id, "name": "学位证书.pdf"},
+        *[a for a in APPLICATION["attachments"] if a["kind"] == "work_proof"]]})
     gateway.sync()
 
     deleted = embedded.gateway.test_client().delete(

@@ -15,6 +15,10 @@ def test_the_gateway_reports_every_service_healthy(stack):
                                                    ("identity", "orgs", "files", "workflow")}}
 
 
+def test_basic_info_is_prefilled_from_the_profile(gateway):
+    flows.basic_info_prefilled(gateway)
+
+
 def test_approved_at_every_level(gateway, stack):
     final = flows.approve_all(gateway)
     envelopes = stack.tap.drain()
@@ -41,6 +45,10 @@ def test_rejection_at_each_level(gateway, level):
 
 def test_return_and_resubmit(gateway):
     flows.return_and_resubmit(gateway)
+
+
+def test_education_certificate_and_work_proof_are_required(gateway):
+    flows.attachments_required(gateway)
 
 
 def test_another_supervising_body_is_shut_out(gateway):

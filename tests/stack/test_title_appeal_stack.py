@@ -42,6 +42,7 @@ def make_person(stack):
 def test_title_evaluation_two_stages(gateway):
     flows.title_approved(gateway)
     flows.exemption_rule(gateway)
+    flows.one_open_per_person(gateway)
 
 
 @pytest.mark.parametrize("index", [1, 4], ids=["qualification-supervisor", "materials-bureau"])

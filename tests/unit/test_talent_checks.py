@@ -79,4 +79,53 @@ def test_process_settings_of_the_talent_processes():
     assert grants["grants_permission"] == "talent_intro" and grants["unit_from"] == "account"
     unsafe = (root / "talent_demand.bpmn").read_bytes().replace(
         b'rencai:check="talent_demand"', b'rencai:check="os.system"')
-    assert engine.settings_problem(unsafe, "talent_demand") == "rencai:check 只能是 talent_demand"
+    assert engine.settings_problem(unsafe, "talent_demand") == \
+        f"rencai:check 只能是 {'、'.join(sorted(checks.CHECKS))}"
+
+
+def test_plan_project_needs_the_education_certificate_and_a_work_proof():
+    def slot(kind, file_id):
+        return {"kind": kind, "file_id": file_id, "name": f"{file_id}.pdf"}
+
+    complete = [slot("education_certificate", "f-1"), slot("work_proof", "f-2"),
+                slot("work_proof", "f-3"), slot("achievement", "f-2")]
+    checked = checks.plan_project({"project_name": "x", "attachments": complete}, {})
+    assert checked["attachment_ids"] == ["f-1", "f-2", "f-3"]
+    assert checked["attachments"] == complete
+    with pytest.raises(ValidationFailed) as error:
+        checks.plan_project({"attachments": [slot("work_proof", "f-2")]}, {})
+    assert error.value.errors == {"attachments.education_certificate": "请上传学历学位证书"}
+    with pytest.raises(ValidationFailed) as error:
+        checks.plan_project({}, {})
+    assert set(error.value.errors) == {"attachments.education_certificate",
+                                       "attachments.work_proof"}
+
+
+def test_process_settings_of_plan_project_and_title_evaluation():
+    root = Path(__file__).resolve().parents[2] / "bpmn"
+    plan = engine.process_settings((root / "plan_project.bpmn").read_bytes(), "plan_project")
+    assert plan["check"] == "plan_project" and plan["one_per_applicant"] is False
+    title = engine.process_settings((root / "title_evaluation.bpmn").read_bytes(),
+                                    "title_evaluation")
+    assert title["one_per_applicant"] is True and title["check"] is None
+
+
+def test_the_xlsx_export_keeps_text_as_text():
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from services.workflow.service.talent import _csv, _xlsx
+
+    rows = [["序号", "身份证号", "引进依据及条件", "年龄"],
+            [1, "110105198503070019", "=HYPERLINK(\"http://x\")\x0b", 38], [2, None, "", None]]
+    sheet = load_workbook(BytesIO(_xlsx(rows))).active
+    assert sheet.title == "通过名单" and sheet.freeze_panes == "A2"
+    assert sheet["B2"].value == "110105198503070019" and sheet["B2"].data_type == "s"
+    assert sheet["C2"].value == "=HYPERLINK(\"http://x\")" and sheet["C2"].data_type == "s"
+    assert sheet["D2"].value == 38 and sheet["A1"].font.bold
+    assert sheet["B3"].value is None
+    assert _csv(rows).decode("utf-8").split("\r\n")[2] == "2,,,"
+    # the CSV keeps what a unit typed but as text: Excel never runs it as a formula
+    assert _csv(rows).decode("utf-8").split("\r\n")[1] == \
+        '1,110105198503070019,"\'=HYPERLINK(""http://x"")\x0b",38'

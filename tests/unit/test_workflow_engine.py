@@ -46,12 +46,13 @@ def test_review_tasks_have_a_due_date_and_a_reminder():
     due, remind = engine.deadlines(task)
     assert due and remind and remind < due
     assert engine.next_timer_at(workflow) == remind
-    # plan_project keeps the defaults: persons start it, affiliated, routed by their unit.
+    # plan_project keeps the defaults: persons start it, affiliated, routed by their unit;
+    # its one check is that of the attachments.
     assert engine.process_settings(PLAN, "plan_project") == {
         "four_eyes": True, "starters": ("person",), "affiliation": "required",
         "unit_from": "affiliation", "subject_field": None, "title_field": "project_name",
         "permission": None, "grants_permission": None, "pii_fields": (), "unique_field": None,
-        "check": None}
+        "check": "plan_project", "one_per_applicant": False}
 
 
 def test_who_starts_a_process_and_where_its_unit_comes_from_are_its_data():

@@ -1,9 +1,16 @@
 """workflow's use cases, by topic: definitions (deploy, the admins' API, migration),
 instances (start, complete, withdraw, incidents), inbox (reviewers' tasks), timers (the
-scheduler) and catalogue (service list, restrictions, in-progress, notices, prompts)."""
+scheduler), catalogue (service list, restrictions, in-progress, notices, prompts), talent
+(人才引进) and competitions (技能竞赛报名)."""
 from .base import NOT_YOUR_TASK  # noqa: F401
 from .catalogue import (catalogue, certificates, in_progress, lift, mark_prompts_read, notices,  # noqa: F401
-                        prompts, publish_notice, restrict, restrictions)
+                        prefill, prompts, publish_notice, restrict, restrictions)
+from .competitions import (change_competition_state, competition_detail,  # noqa: F401
+                           competition_plans, competition_registrations, competitor,
+                           confirm_identity, create_competition,
+                           my_registrations, registration_detail, save_competitor,
+                           save_registration, set_competitor_photo, set_registration_photo,
+                           submit_registration, update_competition)
 from .definitions import (check, deploy, deploy_directory, diff, download,  # noqa: F401
                           list_processes, make_current, migrate, upload, versions)
 from .inbox import (assign, claim, colleagues, comment, counts, delegate,  # noqa: F401

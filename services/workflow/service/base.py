@@ -41,6 +41,17 @@ def audit(session: Session, instance: Instance, claims: Claims | None, stage: st
         task_id=task_id, detail=detail))
 
 
+def open_instance(session: Session, process_key: str, applicant_id: str,
+                  subject_id: str | None = None) -> Instance | None:
+    """The applicant's (or, for a subject person, that person's) running or returned instance
+    of the process, if any."""
+    query = select(Instance).where(Instance.process_key == process_key,
+                                   Instance.status.in_(ACTIVE))
+    query = query.where(Instance.subject_id == subject_id) if subject_id else \
+        query.where(Instance.applicant_id == applicant_id)
+    return session.scalars(query.order_by(Instance.started_at)).first()
+
+
 def definition_of(session: Session, instance: Instance) -> Definition:
     return session.get(Definition, instance.definition_id)
 
@@ -206,6 +217,16 @@ def last_opinion(session: Session, instance: Instance) -> tuple[str | None, str 
         AuditEntry.action.in_(("approve", "reject", "withdraw", "overdue")))
         .order_by(AuditEntry.id.desc())).first()
     return (row[0], row[1]) if row else (None, None)
+
+
+def last_reason(session: Session, instance: Instance) -> str | None:
+    """Why a returned or rejected application was sent back or refused (the reviewer's
+    words), for the applicant's lists."""
+    if instance.status not in ("returned", "rejected"):
+        return None
+    return session.scalar(select(AuditEntry.comment).where(
+        AuditEntry.instance_id == instance.id, AuditEntry.action.in_(("reject", "return")))
+        .order_by(AuditEntry.id.desc()).limit(1))
 
 
 def publish_end(session: Session, outbox: Outbox, instance: Instance) -> None:

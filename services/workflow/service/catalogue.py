@@ -12,10 +12,10 @@ from services.common.auth import Claims
 from services.common.db import Database, paginate, utcnow
 from services.common.errors import Conflict, Forbidden, NotFound
 
-from .. import engine
+from .. import engine, forms
 from ..model import Definition, Instance, Notice, Prompt, Restriction
-from ..routing import pending_unit_of, unit_of
-from .base import ACTIVE, instance_summary, is_admin
+from ..routing import pending_unit_of, person_basics, unit_of
+from .base import ACTIVE, instance_summary, is_admin, open_instance
 from .definitions import current_definition
 from .talent import eligibility_problem
 
@@ -47,6 +47,33 @@ def check_restriction(session: Session, claims: Claims, process_key: str) -> Non
         raise Forbidden(f"您暂不能办理此业务：{restriction.reason}")
 
 
+def prefill(db: Database, claims: Claims, process_key: str) -> dict:
+    """基础信息确认: what the platform knows of the person (the submitted personal profile, kept
+    from identity's events, and the unit), and the start form's fields filled from it."""
+    if claims.kind != "person":
+        raise Forbidden("仅个人账号有个人基础信息")
+    with db.reading() as session:
+        definition = current_definition(session, process_key)
+        if definition is None:
+            raise NotFound("业务不存在或未开放")
+        known = person_basics(session, claims.sub)
+        basic = {key: known[key] for key in ("name", "gender", "ethnicity", "political_status",
+                                             "education_level", "unit_name")}
+        form = {
+            "education": [{"school": e.get("school"),
+                           "degree": "、".join(filter(None, (e.get("level"), e.get("degree")))),
+                           **({"to": e["graduated"]} if e.get("graduated") else {})}
+                          for e in known["education"] or [] if e.get("school")],
+            "work_history": [{key: w[key] for key in ("employer", "position", "from", "to")
+                              if w.get(key)}
+                             for w in known["work_history"] or [] if w.get("employer")],
+        }
+        fields = forms.resolved_schema(process_key, definition.forms, "start").get(
+            "properties", {})
+        return {"basic_info": basic, "profile_complete": known["profile_complete"],
+                "form": {key: value for key, value in form.items() if key in fields and value}}
+
+
 def catalogue(db: Database, claims: Claims) -> list[dict]:
     """人才服务列表: every open business, whether this account may start it and if not why."""
     with db.reading() as session:
@@ -72,11 +99,17 @@ def catalogue(db: Database, claims: Claims) -> list[dict]:
                 reason = "您的单位关联申请正在等待单位确认"
             elif restriction is not None:
                 reason = restriction.reason
+            elif settings["one_per_applicant"] and \
+                    (open_one := open_instance(session, key, claims.sub)) is not None:
+                reason = f"已有办理中的申请“{open_one.title}”"
             else:  # 业务权限 (rencai:permission / grantsPermission)
                 reason = eligibility_problem(session, claims, settings, key)
+            entry = "/api/workflow/competitions" if settings["unit_from"] == "competition" \
+                else None
             entries.append({"process_key": key, "name": definition.name,
                             "version": definition.version, "can_start": reason is None,
-                            "reason": reason, "restricted": restriction is not None})
+                            "reason": reason, "restricted": restriction is not None,
+                            "entry": entry})
     return entries
 
 

@@ -13,12 +13,13 @@ from services.common.db import Database, paginate, utcnow
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 from .. import engine, forms
-from ..model import STATUS_TITLES, AuditEntry, Instance, OrgEntry, Task
+from ..model import STATUS_TITLES, AuditEntry, Definition, Instance, OrgEntry, Task
 from ..routing import org_name, pending_unit_of, unit_by_association_code, unit_of
 from .base import (ACTIVE, NOT_YOUR_TASK, audit, audit_view, check_four_eyes, definition_of,
+                   open_instance,
                    engine_context, fail, instance_summary, instance_view, is_admin, is_staff,
                    load_instance, publish_end, swap, sync, visible_task, withdrawable)
-from . import talent
+from . import competitions, talent
 from .definitions import current_definition
 
 ENGINE_ERRORS = (Exception,)  # whatever a script or condition raises becomes an incident
@@ -55,6 +56,8 @@ def start_context(session: Session, claims: Claims, settings: dict, application:
             raise NotFound("未找到该关联代码对应的单位，请向单位核实后重新输入",
                            {"association_code": "未找到对应的单位"})
         unit_id = unit.org_id
+    elif source == "competition":
+        unit_id = competitions.committee_of_application(session, application)
     elif source == "account":
         org = session.get(OrgEntry, claims.org) if claims.org else None
         if org is None or org.kind != "unit":
@@ -79,64 +82,72 @@ def _refuse_second(session: Session, process_key: str, applicant_id: str,
                    subject_id: str | None) -> None:
     """One open instance per applicant (or, when a unit applies for people, per person) for
     processes that are about the applicant or a subject rather than a project."""
-    query = select(Instance).where(Instance.process_key == process_key,
-                                   Instance.status.in_(ACTIVE))
-    query = query.where(Instance.subject_id == subject_id) if subject_id else \
-        query.where(Instance.applicant_id == applicant_id)
-    open_one = session.scalars(query).first()
+    open_one = open_instance(session, process_key, applicant_id, subject_id)
     if open_one is not None:
         raise Conflict(f"已有办理中的申请“{open_one.title}”，请勿重复申请")
 
 
 def start_instance(db: Database, outbox: Outbox, claims: Claims, process_key: str,
                    application: dict, business_key: str | None = None) -> Instance:
-    from .catalogue import check_restriction
-
+    """提交业务申请 over the API."""
     with db.transaction() as session:
         definition = current_definition(session, process_key)
         if definition is None:
             raise NotFound("业务不存在或未开放")
-        settings = engine.process_settings(definition.bpmn_xml, process_key)
-        if engine.start_event_of(definition.bpmn_xml, process_key):
-            raise Forbidden("此业务由系统自动发起，不能直接申请")
-        if claims.kind not in settings["starters"]:
-            raise Forbidden(STARTER_REFUSALS.get(settings["starters"], "您的账号类型不能办理此业务"))
-        check_restriction(session, claims, process_key)
-        forms.validate(process_key, definition.forms, "start", application)
-        context = start_context(session, claims, settings, application)
-        unit_id, subject_id = context["unit_id"], context["subject_id"]
-        if subject_id or settings["affiliation"] == "forbidden":
-            _refuse_second(session, process_key, claims.sub, subject_id)
-        application = talent.on_start(session, claims, settings, process_key, application,
-                                      context)
-        if business_key and session.scalars(select(Instance.id).where(
-                Instance.process_key == process_key, Instance.business_key == business_key,
-                Instance.status.in_(ACTIVE))).first():
-            raise Conflict("该业务编号已有办理中的申请", {"business_key": "业务编号已存在办理中的申请"})
-        now = utcnow()
-        suffix = application.get(settings["title_field"]) or context.get(settings["title_field"]) or ""
-        instance = Instance(id=str(uuid.uuid4()), definition_id=definition.id,
-                            process_key=process_key, business_key=business_key,
-                            title=f"{definition.name}：{suffix}".rstrip("："),
-                            applicant_id=claims.sub, applicant_name=claims.name, unit_id=unit_id,
-                            applicant_kind=claims.kind, subject_id=subject_id,
-                            status="running", stage="", application=application,
-                            serialized="", version=1, started_at=now, updated_at=now)
-        session.add(instance)
-        session.flush()
-        audit(session, instance, claims, "提交申请", "submit", role="applicant")
-        outbox.add(session, "workflow.instance.started", instance.id,
-                   {"instance_id": instance.id, "process_key": process_key,
-                    "title": instance.title, "applicant_id": claims.sub,
-                    "applicant_name": claims.name, "applicant_kind": claims.kind,
-                    "unit_id": unit_id, "subject_id": subject_id,
-                    "business_key": business_key,
-                    "attachment_ids": application.get("attachment_ids", [])})
-        workflow = engine.new_workflow(
-            definition.bpmn_xml, process_key,
-            {**application, "unit_name": context["unit_name"],
-             **engine_context(session, instance)}, run=False)
-        return run_first_steps(session, outbox, instance, workflow, now)
+        return start_in(session, outbox, claims, definition, application, business_key)
+
+
+def start_in(session: Session, outbox: Outbox, claims: Claims, definition: Definition,
+             application: dict, business_key: str | None = None,
+             entry: str | None = None) -> Instance:
+    """Starts an instance in the caller's transaction. `entry` names the page a process with
+    its own entry is started from (技能竞赛's 提交审核); the API's start has none."""
+    from .catalogue import check_restriction
+
+    process_key = definition.process_key
+    settings = engine.process_settings(definition.bpmn_xml, process_key)
+    if settings["unit_from"] == "competition" and entry != process_key:
+        raise Forbidden("技能竞赛请在“报名”中选择竞赛，填写报名信息后点击“提交审核”")
+    if engine.start_event_of(definition.bpmn_xml, process_key):
+        raise Forbidden("此业务由系统自动发起，不能直接申请")
+    if claims.kind not in settings["starters"]:
+        raise Forbidden(STARTER_REFUSALS.get(settings["starters"], "您的账号类型不能办理此业务"))
+    check_restriction(session, claims, process_key)
+    forms.validate(process_key, definition.forms, "start", application)
+    context = start_context(session, claims, settings, application)
+    unit_id, subject_id = context["unit_id"], context["subject_id"]
+    if subject_id or settings["affiliation"] == "forbidden" or settings["one_per_applicant"]:
+        _refuse_second(session, process_key, claims.sub, subject_id)
+    application = talent.on_start(session, claims, settings, process_key, application,
+                                  context)
+    if business_key and session.scalars(select(Instance.id).where(
+            Instance.process_key == process_key, Instance.business_key == business_key,
+            Instance.status.in_(ACTIVE))).first():
+        raise Conflict("该业务编号已有办理中的申请", {"business_key": "业务编号已存在办理中的申请"})
+    now = utcnow()
+    suffix = application.get(settings["title_field"]) or context.get(settings["title_field"]) or ""
+    instance = Instance(id=str(uuid.uuid4()), definition_id=definition.id,
+                        process_key=process_key, business_key=business_key,
+                        title=f"{definition.name}：{suffix}".rstrip("："),
+                        applicant_id=claims.sub, applicant_name=claims.name, unit_id=unit_id,
+                        applicant_kind=claims.kind, subject_id=subject_id,
+                        status="running", stage="", application=application,
+                        serialized="", version=1, started_at=now, updated_at=now)
+    session.add(instance)
+    session.flush()
+    audit(session, instance, claims, "提交申请", "submit", role="applicant")
+    outbox.add(session, "workflow.instance.started", instance.id,
+               {"instance_id": instance.id, "process_key": process_key,
+                "title": instance.title, "applicant_id": claims.sub,
+                "applicant_name": claims.name, "applicant_kind": claims.kind,
+                "unit_id": unit_id, "subject_id": subject_id,
+                "business_key": business_key,
+                "attachment_ids": application.get("attachment_ids", [])})
+    workflow = engine.new_workflow(
+        definition.bpmn_xml, process_key,
+        {**application, "unit_name": context["unit_name"],
+         **engine_context(session, instance)}, run=False)
+    return run_first_steps(session, outbox, instance, workflow, now)
 
 
 def run_first_steps(session: Session, outbox: Outbox, instance: Instance, workflow,
@@ -171,8 +182,10 @@ def complete_task(db: Database, outbox: Outbox, claims: Claims, task_id: str, da
         definition = definition_of(session, instance)
         forms.validate(instance.process_key, definition.forms, task.task_key, data)
         if task.lane == "applicant":  # checks and personal-data protection, as at start
-            data = talent.on_resubmit(session, engine.process_settings(
-                definition.bpmn_xml, instance.process_key), instance, data)
+            settings = engine.process_settings(definition.bpmn_xml, instance.process_key)
+            data = talent.on_resubmit(session, settings, instance, data)
+            if settings["unit_from"] == "competition":
+                data = competitions.on_revise(session, instance, data)
 
         applicant_task = task.lane == "applicant"
         action = ("submit" if engine.is_declaration(task.task_key) else "resubmit") \

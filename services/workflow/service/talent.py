@@ -18,9 +18,9 @@ from services.common.db import Database, paginate
 from services.common.errors import Conflict, Forbidden, NotFound
 
 from .. import checks
-from ..model import AuditEntry, Instance, OrgEntry
+from ..model import Instance, OrgEntry
 from ..routing import org_name, permission_of
-from .base import ACTIVE, CHINA, is_admin, public_application
+from .base import ACTIVE, CHINA, is_admin, last_reason, public_application
 from .definitions import current_definition
 
 NO_PERMISSION = "尚未开通人才引进业务权限，请先在“业务权限开通”中申请开通"
@@ -126,14 +126,6 @@ def _declarations_query(session: Session, claims: Claims, process_key: str):
     raise Forbidden("仅用人单位和区委人才办工作人员可以查看需求申报")
 
 
-def _reason(session: Session, instance: Instance) -> str | None:
-    if instance.status not in ("returned", "rejected"):
-        return None
-    return session.scalar(select(AuditEntry.comment).where(
-        AuditEntry.instance_id == instance.id, AuditEntry.action.in_(("reject", "return")))
-        .order_by(AuditEntry.id.desc()).limit(1))
-
-
 PERSON_FIELDS = ("name", "id_number", "gender", "age", "political_status", "professional_title",
                  "education", "degree", "institution", "major", "introduction_basis")
 
@@ -143,7 +135,7 @@ def declaration_view(session: Session, instance: Instance) -> dict:
     return {"id": instance.id, "title": instance.title, "unit_id": instance.unit_id,
             "unit_name": org_name(session, instance.unit_id),
             **{field: application.get(field) for field in PERSON_FIELDS},
-            "status": instance.stage, "reason": _reason(session, instance),
+            "status": instance.stage, "reason": last_reason(session, instance),
             "submitted_at": instance.started_at, "updated_at": instance.updated_at,
             "completed_at": instance.completed_at,
             "can_reapply": instance.status == "returned"}
@@ -174,25 +166,78 @@ EXPORT_COLUMNS = [("序号", None), ("申报单位", "unit_name"), ("姓名", "n
                   ("复审通过时间", "completed_at")]
 
 
-def export_passed(db: Database, claims: Claims, process_key: str) -> tuple[str, str]:
+EXPORT_TYPES = {"csv": "text/csv; charset=utf-8",
+                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def _passed_rows(session: Session, claims: Claims, process_key: str) -> list[list]:
+    """The passed list as rows: the column titles, then one row per person (None: empty)."""
+    query = _declarations_query(session, claims, process_key).where(
+        Instance.status == "completed", Instance.outcome == "approved")
+    rows = [[title for title, _ in EXPORT_COLUMNS]]
+    for number, instance in enumerate(
+            session.scalars(query.order_by(Instance.completed_at, Instance.id)).all(), start=1):
+        view = declaration_view(session, instance)
+        view["id_number"] = checks.reveal(instance.application, "id_number")
+        view["completed_at"] = instance.completed_at.astimezone(CHINA).strftime(
+            "%Y-%m-%d %H:%M") if instance.completed_at else None
+        rows.append([number] + [view.get(key) for _, key in EXPORT_COLUMNS[1:]])
+    return rows
+
+
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def _csv(rows: list[list]) -> bytes:
+    """What a unit typed may start like a formula ("=..."): Excel would run it, so such a
+    cell is written with a leading apostrophe, which Excel shows as text."""
+    out = io.StringIO()
+    csv.writer(out).writerows(  # None is written as an empty field
+        [["'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in row]
+         for row in rows])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _xlsx(rows: list[list]) -> bytes:
+    """One sheet, header in bold and frozen. Every text is a text cell: an ID number stays
+    whole, and what a unit typed ("=...") is never taken for a formula; control characters
+    XLSX cannot hold are dropped."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "通过名单"
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row, start=1):
+            if isinstance(value, str):
+                value = ILLEGAL_CHARACTERS_RE.sub("", value)
+            cell = sheet.cell(row=r, column=c, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"
+            if r == 1:
+                cell.font = Font(bold=True)
+    for c in range(1, len(rows[0]) + 1):  # CJK characters are about two wide
+        widest = max(len(str(row[c - 1] if row[c - 1] is not None else "")) for row in rows)
+        sheet.column_dimensions[get_column_letter(c)].width = min(widest * 2 + 2, 60)
+    sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def export_passed(db: Database, claims: Claims, process_key: str,
+                  fmt: str = "csv") -> tuple[bytes, str, str]:
     """区委人才办 reports the passed list (已完成) to the city: CSV (UTF-8 with BOM, opens in
-    Excel) of its district's declarations. The list goes to the city bureau, which needs the
-    people's full ID numbers: they are unsealed here and nowhere else."""
+    Excel) or XLSX of its district's declarations; (body, file name, content type). The list
+    goes to the city bureau, which needs the people's full ID numbers: they are unsealed here
+    and nowhere else."""
     if not (claims.kind == "staff" and (claims.has_role("district") or is_admin(claims))):
         raise Forbidden("仅区委人才办工作人员可以导出通过名单")
     with db.reading() as session:
-        query = _declarations_query(session, claims, process_key).where(
-            Instance.status == "completed", Instance.outcome == "approved")
-        rows = session.scalars(query.order_by(Instance.completed_at, Instance.id)).all()
+        rows = _passed_rows(session, claims, process_key)
         district = org_name(session, claims.org) or "区委人才办"
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow([title for title, _ in EXPORT_COLUMNS])
-        for number, instance in enumerate(rows, start=1):
-            view = declaration_view(session, instance)
-            view["id_number"] = checks.reveal(instance.application, "id_number")
-            view["completed_at"] = instance.completed_at.astimezone(CHINA).strftime(
-                "%Y-%m-%d %H:%M") if instance.completed_at else ""
-            writer.writerow([number] + [view.get(key) if view.get(key) is not None else ""
-                                        for _, key in EXPORT_COLUMNS[1:]])
-    return "\ufeff" + out.getvalue(), f"{district}-需求申报通过名单.csv"
+    body = _xlsx(rows) if fmt == "xlsx" else _csv(rows)
+    return body, f"{district}-需求申报通过名单.{fmt}", EXPORT_TYPES[fmt]

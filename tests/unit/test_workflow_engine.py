@@ -68,6 +68,14 @@ def test_who_starts_a_process_and_where_its_unit_comes_from_are_its_data():
     bad = PLAN.replace(b'rencai:fourEyes="true"', b'rencai:fourEyes="true" rencai:unitFrom="account"')
     assert engine.settings_problem(bad, "plan_project") == \
         'rencai:unitFrom="account" 要求 rencai:starter="unit"'
+    contest = engine.process_settings((bpmn / "skills_competition.bpmn").read_bytes(),
+                                      "skills_competition")
+    assert (contest["starters"], contest["affiliation"], contest["unit_from"],
+            contest["pii_fields"]) == (("person",), "none", "competition", ("id_number", "phone"))
+    bad = PLAN.replace(b'rencai:fourEyes="true"', b'rencai:fourEyes="true" rencai:starter="unit" '
+                                                  b'rencai:unitFrom="competition"')
+    assert engine.settings_problem(bad, "plan_project") == \
+        'rencai:unitFrom="competition" 要求 rencai:starter="person"'
     bad = PLAN.replace(b'rencai:fourEyes="true"', b'rencai:fourEyes="true" rencai:starter="robot"')
     assert engine.settings_problem(bad, "plan_project").startswith("rencai:starter")
     assert engine.settings_problem(PLAN, "plan_project") is None

@@ -25,14 +25,6 @@ PERMIT = {"employee_id": PERSON_ZHANG, "employee_name": "张三", "apply_type": 
           "contract_confirmed": True}
 
 
-
-
-
-
-
-
-
-
 # --- 个人关联单位 ---------------------------------------------------------------------------
 
 def _pending_in_orgs(gateway: Gateway, unit: User, instance_id: str) -> dict | None:

@@ -18,7 +18,7 @@ import random
 
 from demo.data import UNIT_INSTITUTE, UNIT_SCHOOL, UNIT_SOFTWARE
 
-from .support import Gateway, User
+from .support import Gateway, Reply, User
 
 ORGS = "/api/orgs"
 WF = "/api/workflow"
@@ -44,6 +44,7 @@ def id_number() -> str:
 
 
 def declaration(unit: str = "zhizao", name: str = "赵六", number: str | None = None) -> dict:
+    """A complete 新增申报; its file ids are placeholders until with_files uploads them."""
     prefix = f"{UNIT_NAMES[unit]}-{name}-"
     return {"name": name, "id_number": number or id_number(), "gender": "男", "age": 33,
             "political_status": "中共党员", "professional_title": "高级工程师",
@@ -53,12 +54,6 @@ def declaration(unit: str = "zhizao", name: str = "赵六", number: str | None =
                 {"file_id": "f-si", "kind": "social_insurance", "name": prefix + "社会保险个人权益记录.pdf"},
                 {"file_id": "f-is", "kind": "integrity_statement", "name": prefix + "诚信声明.pdf"},
                 {"file_id": "f-pc", "kind": "patent_certificate", "name": prefix + "专利证书.pdf"}]}
-
-
-
-
-
-
 
 
 def permission(user: User, unit: str) -> dict:
@@ -192,8 +187,30 @@ def declarations_of(unit: User, instance_id: str) -> dict | None:
     return next((d for d in reply.body["items"] if d["id"] == instance_id), None)
 
 
+def with_files(unit: User, data: dict) -> dict:
+    """The declaration with its attachments really uploaded through files (the catalogue's
+    category is the attachment's kind), under the names the declaration gives them."""
+    return {**data, "attachments": [{**a, "file_id": unit.upload(a["kind"], a["name"])}
+                                    for a in data["attachments"]]}
+
+
+def once_files_known(gateway: Gateway, send) -> Reply:
+    """`send()` as soon as workflow has heard of the attachments just uploaded (files'
+    upload events travel asynchronously; until then they are refused as unknown)."""
+    def attempt():
+        reply = send()
+        waiting = reply.status == 422 and any(
+            key.endswith(".file_id") for key in (reply.body or {}).get("errors", {}))
+        return None if waiting else reply
+
+    reply = gateway.eventually(attempt)
+    assert reply is not None, "files' upload events never reached workflow"
+    return reply
+
+
 def _declare(gateway: Gateway, unit: User, data: dict) -> dict:
-    reply = unit.start("talent_demand", data)
+    data = with_files(unit, data)
+    reply = once_files_known(gateway, lambda: unit.start("talent_demand", data))
     assert reply.status == 201, reply
     instance = reply.body
     assert instance["title"] == f"人才引进需求申报：{data['name']}"
@@ -208,31 +225,45 @@ def declaration_checks(gateway: Gateway) -> None:
     per person, and the ID number kept masked."""
     ensure_permission(gateway)
     unit = gateway.login("zhizao")
-    data = declaration(name="钱七")
+    data = with_files(unit, declaration(name="钱七"))
+    no_statement = once_files_known(gateway, lambda: unit.start("talent_demand", {
+        **data, "attachments": [a for a in data["attachments"]
+                                if a["kind"] != "integrity_statement"]}))
+    assert no_statement.status == 422
+    assert no_statement.body["errors"] == {"attachments.integrity_statement": "请上传《诚信声明》"}
     missing = unit.start("talent_demand", {k: v for k, v in data.items() if k != "major"})
     assert missing.status == 422 and missing.body["errors"] == {"major": "请填写所学专业"}
     bad_id = unit.start("talent_demand", {**data, "id_number": "110105199001011234"})
     assert bad_id.status == 422 and bad_id.body["errors"] == \
         {"id_number": "身份证号码校验位不正确，请核对后重新输入"}
-    no_statement = unit.start("talent_demand", {**data, "attachments": [
-        a for a in data["attachments"] if a["kind"] != "integrity_statement"]})
-    assert no_statement.status == 422
-    assert no_statement.body["errors"] == {"attachments.integrity_statement": "请上传《诚信声明》"}
-    badly_named = [dict(a) for a in data["attachments"]]
-    badly_named[0]["name"] = "社保记录.pdf"
-    named = unit.start("talent_demand", {**data, "attachments": badly_named})
+    unknown = unit.start("talent_demand", {**data, "attachments": data["attachments"] + [
+        {"file_id": "f-never-uploaded", "kind": "other", "name": "北京智能制造研究院-钱七-其他.pdf"}]})
+    assert unknown.status == 422 and list(unknown.body["errors"]) == ["attachments.3.file_id"]
+    # The name that counts is the one files holds, not the one the client sends.
+    other_person = unit.upload("social_insurance", "北京智能制造研究院-李四-社保记录.pdf")
+    badly_named = [{**data["attachments"][0], "file_id": other_person,
+                    "name": "北京智能制造研究院-钱七-社保记录.pdf"}] + data["attachments"][1:]
+    named = once_files_known(gateway, lambda: unit.start("talent_demand",
+                                                         {**data, "attachments": badly_named}))
     assert named.status == 422 and named.body["errors"] == {"attachments.0.name": (
-        "附件“社保记录.pdf”应按“北京智能制造研究院-钱七-材料名称”格式命名（XX单位-姓名-材料名称）")}
+        "附件“北京智能制造研究院-李四-社保记录.pdf”应按“北京智能制造研究院-钱七-材料名称”格式命名"
+        "（XX单位-姓名-材料名称）")}
+    renamed = [{**a, "name": "改过的名字.pdf"} for a in data["attachments"]]
+    data = {**data, "attachments": renamed}
 
-    instance = _declare(gateway, unit, data)
+    reply = unit.start("talent_demand", data)
+    assert reply.status == 201, reply
+    instance = reply.body
+    assert [a["name"] for a in instance["application"]["attachments"]] == \
+        [f"北京智能制造研究院-钱七-{m}.pdf" for m in ("社会保险个人权益记录", "诚信声明", "专利证书")]
     number = data["id_number"]
     masked = number[:3] + "*" * 11 + number[-4:]
     assert instance["application"]["id_number"] == masked
     assert not any(k.endswith("_sealed") or k.endswith("_index") for k in instance["application"])
-    assert sorted(instance["application"]["attachment_ids"]) == ["f-is", "f-pc", "f-si"]
+    assert instance["application"]["attachment_ids"] == [a["file_id"] for a in data["attachments"]]
     task = gateway.login(FIRST).get(f"{WF}/tasks/{gateway.login(FIRST).task_of(instance['id'])}").body
     assert task["instance"]["application"]["id_number"] == masked
-    twice = unit.start("talent_demand", {**declaration(name="钱七"), "id_number": number})
+    twice = unit.start("talent_demand", {**data, "id_number": number})
     assert twice.status == 409 and twice.body["errors"] == {"id_number": "已有办理中的申报"}
     row = declarations_of(unit, instance["id"])
     assert row["id_number"] == masked and row["status"] == "待审核" and row["name"] == "钱七"
@@ -289,11 +320,12 @@ def declaration_rejected_at(gateway: Gateway, level: str) -> dict:
     row = declarations_of(unit, instance["id"])
     assert (row["status"], row["reason"], row["can_reapply"]) == ("未通过", reason, True)
 
+    report = f"北京智能制造研究院-{data['name']}-验资报告.pdf"
     fixed = {**data, "id_number": failed["application"]["id_number"], "introduction_basis": "融资条款",
-             "attachments": data["attachments"][:2] + [
-                 {"file_id": "f-cv", "kind": "capital_verification",
-                  "name": f"北京智能制造研究院-{data['name']}-验资报告.pdf"}]}
-    reply = unit.complete(instance["id"], fixed)
+             "attachments": failed["application"]["attachments"][:2] + [
+                 {"file_id": unit.upload("capital_verification", report),
+                  "kind": "capital_verification", "name": report}]}
+    reply = once_files_known(gateway, lambda: unit.complete(instance["id"], fixed))
     assert reply.status == 200, reply
     again = reply.body
     assert again["stage"] == "待审核" and again["current_stage"][0]["title"] == "需求信息初审"

@@ -48,8 +48,6 @@ def start(user: User, data: dict) -> Reply:
     return user.start(PROCESS, data)
 
 
-
-
 def decide(gateway: Gateway, username: str, instance_id: str, decision: str,
            comment: str = "同意") -> dict:
     reply = gateway.login(username).complete(instance_id,
@@ -61,8 +59,6 @@ def decide(gateway: Gateway, username: str, instance_id: str, decision: str,
 def records(gateway: Gateway, user: User, instance_id: str) -> list[dict]:
     return gateway.eventually(lambda: [
         r for r in user.get("/api/identity/me/records").body if r["instance_id"] == instance_id])
-
-
 
 
 # --- 政工职评 ---------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """What files publishes and what it consumes.
 
 Publishes:
-  files.attachment.uploaded    {attachment_id, owner_id, owner_kind, category, sha256, size}
+  files.attachment.uploaded    {attachment_id, owner_id, owner_kind, category, name (the
+                                file name shown), sha256, size}
   files.attachment.deleted     {attachment_id, owner_id}
 Consumes (workflow's; the read model of who reviews which application, access.py):
   workflow.instance.started     {instance_id, applicant_id, attachment_ids, ...}

@@ -202,7 +202,8 @@ def store(db: Database, outbox: Outbox, storage: Storage, owner: Owner, type_: A
             outbox.add(session, "files.attachment.uploaded", attachment_id,
                        {"attachment_id": attachment_id, "owner_id": owner.id,
                         "owner_kind": owner.kind, "category": type_.key,
-                        "sha256": checked.sha256, "size": checked.size})
+                        "name": display_name, "sha256": checked.sha256,
+                        "size": checked.size})
     except BaseException:
         _delete_quietly(storage, key)  # stored, but the record was not written
         raise

@@ -68,9 +68,17 @@ def talent_demand(data: dict, context: dict) -> dict:
     """Every declaration carries the social-insurance record (2020-01 to now), the signed and
     sealed integrity statement and at least one supporting material for the chosen
     introduction basis; every file is named "XX单位-姓名-材料名称" (this unit, this person).
-    Sets attachment_ids (what files locks) from the attachments."""
-    attachments = data.get("attachments") or []
+    The files and their names are those files holds (context["files"]: {id: entry with
+    owner_id and name}, workflow's read model), not what the client says; the declaration
+    keeps the true names. Sets attachment_ids (what files locks) from the attachments."""
     errors: dict[str, str] = {}
+    attachments = []
+    for i, attachment in enumerate(data.get("attachments") or []):
+        held = context["files"].get(attachment.get("file_id"))
+        if held is None or held.owner_id != context["owner_id"]:
+            errors[f"attachments.{i}.file_id"] = \
+                "附件不存在或不属于本单位，请重新上传（刚上传的附件请稍候再提交）"
+        attachments.append({**attachment, "name": held.name if held else attachment.get("name")})
     kinds = {a.get("kind") for a in attachments}
     for kind, title in REQUIRED_MATERIALS.items():
         if kind not in kinds:
@@ -86,7 +94,8 @@ def talent_demand(data: dict, context: dict) -> dict:
                 f"附件“{name}”应按“{prefix}材料名称”格式命名（XX单位-姓名-材料名称）"
     if errors:
         raise ValidationFailed("；".join(errors.values()), errors)
-    return {**data, "attachment_ids": [a["file_id"] for a in attachments]}
+    return {**data, "attachments": attachments,
+            "attachment_ids": [a["file_id"] for a in attachments]}
 
 
 # 申请计划项目 (seed 000): 专业工作主要经历（附件）, by slot (the start form's attachment kinds).

@@ -28,6 +28,8 @@ Consumes:
   identity.person.verified / rebound,
   identity.profile.completed / updated             its read model of people (identity
                                                    confirmation, prefilled forms)
+  files.attachment.uploaded / deleted              whose each file is and its name (form
+                                                   attachments checked against files)
   identity.appeal.filed                            starts the processes whose
                                                    rencai:startEvent names it (人工申诉)
   workflow.task.created, workflow.instance.completed, workflow.task.reminded
@@ -60,6 +62,8 @@ def handlers(kit: ServiceKit) -> dict:
         "identity.person.rebound": routing.on_person_rebound,
         "identity.profile.completed": routing.on_profile_submitted,
         "identity.profile.updated": routing.on_profile_submitted,
+        "files.attachment.uploaded": routing.on_attachment_uploaded,
+        "files.attachment.deleted": routing.on_attachment_deleted,
         "workflow.task.created": on_task_created,
         "workflow.instance.completed": on_instance_completed,
         "workflow.task.reminded": on_task_reminded,

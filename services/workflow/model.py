@@ -285,6 +285,18 @@ class PersonRecord(Base):
     profile_updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
+class AttachmentEntry(Base):
+    """Read model of files.attachment.uploaded / deleted: whose a file is and its name, so a
+    form's attachments are checked against what files holds, not what the client says."""
+
+    __tablename__ = "attachment_entry"
+
+    attachment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(36), index=True)
+    category: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+
+
 # --- 技能竞赛报名 (seed 004) -------------------------------------------------------------------
 
 class Competition(Base):

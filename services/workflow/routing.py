@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from services.common.db import utcnow
 from services.common.errors import Conflict
 
-from .model import (LANE_TITLES, Instance, OrgEntry, PersonRecord, PersonUnit, StaffMember,
-                    UnitPermission)
+from .model import (LANE_TITLES, AttachmentEntry, Instance, OrgEntry, PersonRecord, PersonUnit,
+                    StaffMember, UnitPermission)
 
 
 def unit_of(session: Session, person_id: str) -> str | None:
@@ -202,3 +202,23 @@ def person_basics(session: Session, person_id: str) -> dict:
             "name": (record.real_name if record else None) or profile.get("name"),
             "unit_name": org_name(session, unit) if unit else None,
             "profile_complete": bool(profile)}
+
+
+def on_attachment_uploaded(session: Session, envelope: dict) -> None:
+    data = envelope["data"]
+    session.merge(AttachmentEntry(attachment_id=data["attachment_id"], owner_id=data["owner_id"],
+                                  category=data.get("category") or "",
+                                  name=data.get("name") or ""))
+
+
+def on_attachment_deleted(session: Session, envelope: dict) -> None:
+    row = session.get(AttachmentEntry, envelope["data"]["attachment_id"])
+    if row is not None:
+        session.delete(row)
+
+
+def attachments_known(session: Session, ids: list[str]) -> dict[str, AttachmentEntry]:
+    """{id: entry} of the files workflow has heard of among `ids`."""
+    ids = [i for i in ids if isinstance(i, str)]
+    return {row.attachment_id: row for row in session.scalars(
+        select(AttachmentEntry).where(AttachmentEntry.attachment_id.in_(ids)))} if ids else {}

@@ -162,7 +162,8 @@ def test_upload_list_view_and_delete(app, client, settings, token):
     assert uploaded_event["type"] == "files.attachment.uploaded"
     assert uploaded_event["data"] == {
         "attachment_id": attachment["id"], "owner_id": attachment_owner(alice),
-        "owner_kind": "person", "category": "id_photo", "sha256": attachment["sha256"], "size": len(PNG)}
+        "owner_kind": "person", "category": "id_photo", "name": attachment["display_name"],
+        "sha256": attachment["sha256"], "size": len(PNG)}
     assert deleted_event["type"] == "files.attachment.deleted"
     assert deleted_event["data"]["attachment_id"] == attachment["id"]
 

@@ -2,6 +2,7 @@
 sealed, never plain; attachments complete and named "XX单位-姓名-材料名称"; and the process
 settings that switch them on."""
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -50,19 +51,45 @@ def _attachment(kind, material, person="张三"):
     return {"file_id": f"f-{kind}", "kind": kind, "name": f"{UNIT}-{person}-{material}.pdf"}
 
 
+def _held(*attachments, owner: str = "unit-1") -> dict:
+    """The check's context: workflow's read model of files holding these attachments."""
+    return {"unit_name": UNIT, "owner_id": "unit-1",
+            "files": {a["file_id"]: SimpleNamespace(owner_id=owner, name=a["name"])
+                      for a in attachments}}
+
+
 def test_declaration_needs_every_material_named_by_the_rule():
     complete = [_attachment("social_insurance", "社会保险个人权益记录"),
                 _attachment("integrity_statement", "诚信声明"), _attachment("other", "获奖证书")]
-    checked = checks.talent_demand({"name": "张三", "attachments": complete}, {"unit_name": UNIT})
+    checked = checks.talent_demand({"name": "张三", "attachments": complete}, _held(*complete))
     assert checked["attachment_ids"] == ["f-social_insurance", "f-integrity_statement", "f-other"]
+    badly_named = _attachment("social_insurance", "社保", person="李四")
     with pytest.raises(ValidationFailed) as error:
-        checks.talent_demand({"name": "张三", "attachments": [
-            _attachment("social_insurance", "社保", person="李四")]}, {"unit_name": UNIT})
+        checks.talent_demand({"name": "张三", "attachments": [badly_named]}, _held(badly_named))
     assert error.value.errors == {
         "attachments.integrity_statement": "请上传《诚信声明》",
         "attachments.supporting": "请上传所选“引进依据及条件”需要佐证的材料",
         "attachments.0.name": f"附件“{UNIT}-李四-社保.pdf”应按“{UNIT}-张三-材料名称”格式命名"
                               "（XX单位-姓名-材料名称）"}
+
+
+def test_declaration_files_and_names_are_those_files_holds():
+    """An id files never heard of, or another unit's file, is refused; the name is the one
+    files holds, whatever the client says."""
+    complete = [_attachment("social_insurance", "社会保险个人权益记录"),
+                _attachment("integrity_statement", "诚信声明"), _attachment("other", "获奖证书")]
+    held = _held(*complete)
+    disguised = [{**complete[0], "name": "随便起的名字.pdf"}] + complete[1:]
+    checked = checks.talent_demand({"name": "张三", "attachments": disguised}, held)
+    assert checked["attachments"][0]["name"] == complete[0]["name"]
+    with pytest.raises(ValidationFailed) as error:
+        checks.talent_demand({"name": "张三", "attachments": complete + [
+            {"file_id": "f-unknown", "kind": "other", "name": f"{UNIT}-张三-其他.pdf"}]}, held)
+    assert list(error.value.errors) == ["attachments.3.file_id"]
+    with pytest.raises(ValidationFailed) as error:
+        checks.talent_demand({"name": "张三", "attachments": complete},
+                             _held(*complete, owner="unit-2"))
+    assert set(error.value.errors) == {f"attachments.{i}.file_id" for i in range(3)}
 
 
 def test_process_settings_of_the_talent_processes():

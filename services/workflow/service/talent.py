@@ -19,7 +19,7 @@ from services.common.errors import Conflict, Forbidden, NotFound
 
 from .. import checks
 from ..model import Instance, OrgEntry
-from ..routing import org_name, permission_of
+from ..routing import attachments_known, org_name, permission_of
 from .base import ACTIVE, CHINA, is_admin, last_reason, public_application
 from .definitions import current_definition
 
@@ -74,7 +74,9 @@ def on_start(session: Session, claims: Claims, settings: dict, process_key: str,
     problem = eligibility_problem(session, claims, settings, process_key)
     if problem:
         raise (Conflict if problem == UNDER_REVIEW else Forbidden)(problem)
-    application = checks.run_check(settings["check"], application, context)
+    owner = context.get("unit_id") if claims.kind == "unit" else claims.sub
+    application = checks.run_check(settings["check"], application,
+                                   _with_files(session, context, application, owner))
     application = checks.protect(settings["pii_fields"], application)
     _refuse_duplicate(session, settings, process_key, context.get("unit_id"), application)
     return application
@@ -82,12 +84,19 @@ def on_start(session: Session, claims: Claims, settings: dict, process_key: str,
 
 def on_resubmit(session: Session, settings: dict, instance: Instance, data: dict) -> dict:
     """The applicant's 重新申请 / 修改后重新提交: the same checks, the same protection."""
-    data = checks.run_check(settings["check"], data,
-                            {"unit_name": org_name(session, instance.unit_id)})
+    owner = instance.unit_id if instance.applicant_kind == "unit" else instance.applicant_id
+    data = checks.run_check(settings["check"], data, _with_files(
+        session, {"unit_name": org_name(session, instance.unit_id)}, data, owner))
     data = checks.protect(settings["pii_fields"], data, instance.application)
     _refuse_duplicate(session, settings, instance.process_key, instance.unit_id, data,
                       instance.id)
     return data
+
+
+def _with_files(session: Session, context: dict, data: dict, owner_id: str | None) -> dict:
+    """The check's context plus the files the form's attachments name, as files holds them."""
+    ids = [a.get("file_id") for a in data.get("attachments") or [] if isinstance(a, dict)]
+    return {**context, "owner_id": owner_id, "files": attachments_known(session, ids)}
 
 
 def _refuse_duplicate(session: Session, settings: dict, process_key: str, unit_id: str | None,

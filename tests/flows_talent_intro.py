@@ -17,6 +17,7 @@ import io
 import random
 
 from demo.data import UNIT_INSTITUTE, UNIT_SCHOOL, UNIT_SOFTWARE
+from services.common.pii import id_check_character
 
 from .support import Gateway, Reply, User
 
@@ -39,8 +40,7 @@ def id_number() -> str:
     """A fresh valid GB 11643 number (fictitious: born 1990 in 朝阳区)."""
     body = f"110105199{random.randint(0, 9)}0{random.randint(1, 9)}1{random.randint(0, 9)}" \
            f"{random.randint(100, 999)}"
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights)) % 11]
+    return body + id_check_character(body)
 
 
 def declaration(unit: str = "zhizao", name: str = "赵六", number: str | None = None) -> dict:

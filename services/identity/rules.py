@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from services.common.pii import id_check_character
+
 USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 PHONE = re.compile(r"^1[3-9]\d{9}$")
 PASSWORD_CHARS = re.compile(r"^[A-Za-z0-9]+$")
 NAME = re.compile(r"^[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z ·.]*[\u4e00-\u9fffA-Za-z]$")
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK = "10X98765432"
 SMS_CODE = re.compile(r"^\d{6}$")
 
 
@@ -75,8 +75,7 @@ def id_number_error(value: str | None, today: date | None = None) -> str | None:
         return "身份证号中的出生日期不正确"
     if born.year < 1900 or born > (today or date.today()):
         return "身份证号中的出生日期不正确"
-    total = sum(int(digit) * weight for digit, weight in zip(value[:17], ID_WEIGHTS))
-    if ID_CHECK[total % 11] != value[17]:
+    if id_check_character(value[:17]) != value[17]:
         return "身份证号校验位不正确，请核对"
     return None
 
@@ -87,8 +86,7 @@ def normalise_id_number(value: str) -> str:
 
 def with_check_digit(first17: str) -> str:
     """The full ID number for 17 digits (tests and demo data)."""
-    total = sum(int(digit) * weight for digit, weight in zip(first17, ID_WEIGHTS))
-    return first17 + ID_CHECK[total % 11]
+    return first17 + id_check_character(first17)
 
 
 def sms_code_error(value: str | None) -> str | None:

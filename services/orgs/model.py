@@ -2,7 +2,6 @@
 the read model of businesses in progress (from workflow's events); domain rules without I/O."""
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
@@ -213,21 +212,6 @@ def credit_code_problem(code: str) -> str | None:
 
 def normalise_credit_code(code: str) -> str:
     return code.strip().upper()
-
-
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK = "10X98765432"
-ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
-
-
-def id_number_problem(value: str) -> str | None:
-    """None for a valid 18-digit resident ID number (GB 11643 check digit)."""
-    if not ID_PATTERN.match(value):
-        return "身份证号码应为18位（最后一位可为X）"
-    total = sum(int(c) * w for c, w in zip(value[:17], ID_WEIGHTS))
-    if ID_CHECK[total % 11] != value[17]:
-        return "身份证号码校验位不正确，请核对后重新输入"
-    return None
 
 
 # 单位关联代码: short, unambiguous when read aloud or typed (no 0/O, 1/I/L).

@@ -11,21 +11,7 @@ personal fields — chosen by a process's <process> attributes (engine.process_s
 from __future__ import annotations
 
 from services.common.errors import ValidationFailed
-from services.common.pii import blind_index, decrypt, encrypt, mask
-
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK = "10X98765432"
-
-
-def id_number_problem(value: str) -> str | None:
-    """None for a valid 18-character resident ID number (GB 11643 check character)."""
-    if len(value) != 18 or not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
-        return "身份证号码应为18位（最后一位可为X）"
-    total = sum(int(c) * w for c, w in zip(value[:17], ID_WEIGHTS))
-    if ID_CHECK[total % 11] != value[17]:
-        return "身份证号码校验位不正确，请核对后重新输入"
-    return None
-
+from services.common.pii import blind_index, decrypt, encrypt, id_number_problem, mask
 
 def protect(fields: tuple[str, ...], data: dict, previous: dict | None = None) -> dict:
     """`data` with each personal field masked, sealed and indexed. A resubmission that leaves a

@@ -1,7 +1,8 @@
 """orgs: the hierarchy maintained by admins, its parent rules and its events."""
 import pytest
 
-from services.orgs.model import credit_code_problem, id_number_problem
+from services.common.pii import id_number_problem
+from services.orgs.model import credit_code_problem
 from tests.service.test_orgs_fixtures import (CREDIT_A, migrated_orgs_db,  # noqa: F401
                                               signing_key, world)
 

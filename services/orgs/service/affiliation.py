@@ -22,11 +22,11 @@ from services.common.auth import Claims
 from services.common.bus import Outbox
 from services.common.db import Database, paginate, utcnow
 from services.common.errors import Conflict, NotFound, ValidationFailed
-from services.common.pii import blind_index, mask
+from services.common.pii import blind_index, id_number_problem, mask
 
 from ..model import BUS
 from ..model import (AFFILIATION_TITLES, Affiliation, BusinessInProgress, Org, PersonProfile,
-                     id_number_problem, normalise_association_code)
+                     normalise_association_code)
 from ..model import PERMISSION_PROCESSES
 from .permissions import on_permission_completed, on_permission_started
 from .access import acts_for_unit, changeable_unit, is_admin, require_person, visible_unit

@@ -19,6 +19,7 @@ import random
 from demo.data import UNIT_INSTITUTE, UNIT_SCHOOL, UNIT_SOFTWARE
 from services.common.pii import id_check_character
 
+from .flows import shows_attachments
 from .support import Gateway, Reply, User
 
 ORGS = "/api/orgs"
@@ -261,6 +262,11 @@ def declaration_checks(gateway: Gateway) -> None:
     assert instance["application"]["id_number"] == masked
     assert not any(k.endswith("_sealed") or k.endswith("_index") for k in instance["application"])
     assert instance["application"]["attachment_ids"] == [a["file_id"] for a in data["attachments"]]
+    # files locks the unit's attachments and opens them to the district's reviewers
+    assert shows_attachments(gateway, gateway.login(FIRST), instance["id"], data["attachments"])
+    kept = gateway.send("DELETE", f"/api/files/attachments/{data['attachments'][0]['file_id']}",
+                        headers={"Authorization": f"Bearer {unit.token}"})
+    assert kept.status == 409, kept
     task = gateway.login(FIRST).get(f"{WF}/tasks/{gateway.login(FIRST).task_of(instance['id'])}").body
     assert task["instance"]["application"]["id_number"] == masked
     twice = unit.start("talent_demand", {**data, "id_number": number})

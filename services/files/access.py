@@ -19,7 +19,7 @@ from services.common.db import Database, utcnow
 from services.common.errors import DomainError, NotFound
 
 from .model import Attachment, InstanceAttachment, InstanceReviewer, OrgName, PersonUnit
-from .service import NOT_FOUND, owns
+from .service import NOT_FOUND, Owner, owns
 
 log = logging.getLogger("rencai.files")
 LINK_SALT = "rencai-files-link"
@@ -101,13 +101,16 @@ def resolve_link(db: Database, secret: str, seconds: int, token: str) -> Attachm
 
 def on_application_submitted(session: Session, envelope: dict) -> None:
     """workflow.instance.started / resubmitted: lock what the application references.
-    Only the applicant's own attachments count; other ids are ignored (and logged)."""
+    Only the applicant's own attachments count (a unit's when a unit applied); other ids are
+    ignored (and logged)."""
     data = envelope["data"]
-    instance_id, applicant = data["instance_id"], data.get("applicant_id")
+    instance_id = data["instance_id"]
+    applicant = Owner("unit", data.get("unit_id")) if data.get("applicant_kind") == "unit" \
+        else Owner("person", data.get("applicant_id"))
     for attachment_id in dict.fromkeys(data.get("attachment_ids") or []):
         attachment = session.get(Attachment, attachment_id)
-        if attachment is None or attachment.owner_kind != "person" \
-                or attachment.owner_id != applicant:
+        if attachment is None or (attachment.owner_kind, attachment.owner_id) != \
+                (applicant.kind, applicant.id):
             log.warning("instance %s references attachment %s the applicant does not own",
                         instance_id, attachment_id)
             continue

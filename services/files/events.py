@@ -7,7 +7,8 @@ Publishes:
 Consumes (workflow's; the read model of who reviews which application, access.py):
   workflow.instance.started     {instance_id, applicant_id, attachment_ids, ...}
       -> the applicant's referenced attachments are locked (kept, not deletable)
-  workflow.instance.resubmitted {instance_id, applicant_id, attachment_ids}
+  workflow.instance.resubmitted {instance_id, applicant_id, applicant_kind, unit_id,
+                                 attachment_ids}
       -> the same for what the corrected application references
   workflow.task.created         {task_id, instance_id, candidate_group, ...}
       -> the candidate group may read that instance's attachments

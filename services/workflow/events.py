@@ -4,7 +4,8 @@ Publishes:
   workflow.instance.started     {instance_id, process_key, title, applicant_id,
                                  applicant_name, applicant_kind, unit_id, subject_id,
                                  business_key, attachment_ids}
-  workflow.instance.resubmitted {instance_id, applicant_id, attachment_ids}
+  workflow.instance.resubmitted {instance_id, applicant_id, applicant_kind, unit_id,
+                                 attachment_ids}
   workflow.instance.withdrawn   {instance_id, process_key, applicant_id, attachment_ids}
   workflow.instance.failed      {instance_id, process_key, error}       (an incident)
   workflow.instance.migrated    {instance_id, from_version, to_version}

@@ -204,6 +204,8 @@ def complete_task(db: Database, outbox: Outbox, claims: Claims, task_id: str, da
         if applicant_task:
             outbox.add(session, "workflow.instance.resubmitted", instance.id,
                        {"instance_id": instance.id, "applicant_id": instance.applicant_id,
+                        "applicant_kind": instance.applicant_kind or "person",
+                        "unit_id": instance.unit_id,
                         "attachment_ids": data.get("attachment_ids", [])})
         outbox.add(session, "workflow.task.completed", task.id,
                    {"task_id": task.id, "instance_id": instance.id, "task_key": task.task_key,

@@ -321,6 +321,10 @@ def test_rebind_needs_the_sms_of_this_account_then_moves_the_binding(h):
     # The SMS can only go to this account's own phone.
     other = h.send_sms(first["phone"], purpose="rebind", token=second["token"])
     assert other.status_code == 422 and other.get_json()["errors"]["phone"].startswith("请使用本账号")
+    # Without signing in there is no account phone to prove: refused, naming the field.
+    anonymous = h.send_sms(second["phone"], purpose="rebind")
+    assert anonymous.status_code == 422 and anonymous.get_json()["errors"] == {
+        "purpose": "换绑身份证的验证码请登录后获取"}
     assert h.send_sms(second["phone"], purpose="rebind", token=second["token"]).status_code == 201
     wrong_name = h.call("POST", "/me/real-name/rebind",
                         {**body, "name": "钱少少", "sms_code": h.last_sms_code(second["phone"])},

@@ -5,7 +5,7 @@ from services.common.app import kit
 from services.common.auth import current_claims, login_required
 
 from .. import schemas
-from ..service import accounts, registration, verification
+from ..service import registration, verification
 from .common import blp, ctx
 
 
@@ -28,8 +28,6 @@ def captcha_image(captcha_id):
 @blp.response(201, schemas.SmsCodeSentSchema)
 def send_sms_code(body):
     """获取短信验证码（先校验图形验证码；注册、短信登录、单位注册）"""
-    if body["purpose"] == "rebind":
-        return send_my_sms_code(body)
     return verification.send_sms_code(ctx(), body.get("phone"), body["purpose"],
                                       body.get("captcha_id"), body.get("captcha_code"))
 
@@ -40,11 +38,7 @@ def send_sms_code(body):
 @login_required()
 def send_my_sms_code(body):
     """向本账号手机号发送短信验证码（换绑身份证时证明本人）"""
-    claims = current_claims()
-    account = accounts.get_account(kit().db, claims.sub)
-    return verification.send_sms_code(ctx(), body.get("phone") or account.phone, "rebind",
-                                      body.get("captcha_id"), body.get("captcha_code"),
-                                      account_phone=account.phone)
+    return verification.send_my_sms_code(ctx(), current_claims(), body)
 
 
 @blp.route("/dev/sms", methods=["GET"])

@@ -66,26 +66,33 @@ def person_verified(session: Session, outbox: Outbox, account: Account, how: str
                 "id_number_index": account.id_number_index})
 
 
+def by_phone(session: Session, phone: str) -> Account | None:
+    """The account bound to a phone number, found by its blind index."""
+    return session.scalars(select(Account).where(
+        Account.phone_index == blind_index(phone))).first()
+
+
+def by_id_number(session: Session, id_number: str) -> Account | None:
+    """The account verified with an ID number, found by its blind index."""
+    return session.scalars(select(Account).where(
+        Account.id_number_index == blind_index(rules.normalise_id_number(id_number)))).first()
+
+
 def account_by_phone(ctx: Ctx, phone: str | None) -> Account | None:
     """The account bound to a phone number (validated first: 422 naming `phone`)."""
     error = rules.phone_error(phone)
     if error:
         raise ValidationFailed(error, {"phone": error})
     with ctx.db.reading() as session:
-        return session.scalars(select(Account).where(
-            Account.phone_index == blind_index(phone))).first()
+        return by_phone(session, phone)
 
 
 def set_phone(account: Account, phone: str | None) -> None:
-    from services.common.pii import blind_index
-
     account.phone = phone
     account.phone_index = blind_index(phone) if phone else None
 
 
 def set_identity(account: Account, real_name: str | None, id_number: str | None) -> None:
-    from services.common.pii import blind_index
-
     account.real_name = real_name
     account.id_number = rules.normalise_id_number(id_number) if id_number else None
     account.id_number_index = blind_index(account.id_number) if id_number else None

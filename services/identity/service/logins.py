@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from services.common.db import utcnow
 from services.common.errors import DomainError, NotAuthenticated, ValidationFailed
-from services.common.pii import blind_index
 
 from .. import rules
 from ..model import Account, LoginGuard
@@ -141,11 +140,9 @@ def find_by_login(session: Session, login: str) -> Account | None:
     login = (login or "").strip()
     account = session.scalars(select(Account).where(Account.username == login)).first()
     if account is None and rules.PHONE.match(login):
-        account = session.scalars(select(Account).where(
-            Account.phone_index == blind_index(login))).first()
+        account = accounts.by_phone(session, login)
     if account is None and len(login) == 18:
-        account = session.scalars(select(Account).where(
-            Account.id_number_index == blind_index(rules.normalise_id_number(login)))).first()
+        account = accounts.by_id_number(session, login)
     return account
 
 

@@ -56,8 +56,7 @@ def register(ctx: Ctx, body: dict) -> dict:
         if "username" not in errors and session.scalar(
                 select(Account.id).where(Account.username == body["username"])):
             errors["username"] = "该用户名已被注册"
-        if "phone" not in errors and session.scalar(
-                select(Account.id).where(Account.phone_index == blind_index(body["phone"]))):
+        if "phone" not in errors and accounts.by_phone(session, body["phone"]):
             errors["phone"] = "该手机号已被注册，请直接登录"
     _fail(errors)
     check_sms_code(ctx, body["phone"], "register", body["sms_code"])
@@ -95,11 +94,6 @@ def _check_identity(body: dict) -> tuple[str, str]:
     return body["name"].strip(), rules.normalise_id_number(body["id_number"])
 
 
-def _holder(session, id_number: str) -> Account | None:
-    return session.scalars(select(Account).where(
-        Account.id_number_index == blind_index(id_number))).first()
-
-
 def _verified(ctx: Ctx, session, account: Account, name: str, id_number: str, how: str) -> None:
     set_identity(account, name, id_number)
     person_verified(session, ctx.outbox, account, how)
@@ -120,7 +114,7 @@ def verify_real_name(ctx: Ctx, claims: Claims, body: dict) -> dict:
         account = session.get(Account, claims.sub)
         if account.verified_at is not None:
             raise Conflict("本账号已完成实名认证", {"id_number": "本账号已完成实名认证"})
-        holder = _holder(session, id_number)
+        holder = accounts.by_id_number(session, id_number)
         if holder is not None:
             raise IdBound(ID_BOUND, {"id_number": "该身份证号已被其他账号认证，可换绑或人工申诉"})
         _verified(ctx, session, account, name, id_number, "id_card")
@@ -149,7 +143,7 @@ def rebind(ctx: Ctx, claims: Claims, body: dict) -> dict:
     name, id_number = _check_identity(body)
     with ctx.db.reading() as session:
         account = session.get(Account, claims.sub)
-        holder = _holder(session, id_number)
+        holder = accounts.by_id_number(session, id_number)
     if account.verified_at is not None:
         raise Conflict("本账号已完成实名认证", {"id_number": "本账号已完成实名认证"})
     if holder is None:
@@ -203,7 +197,7 @@ def file_appeal(ctx: Ctx, claims: Claims, body: dict) -> dict:
         errors["evidence_file_id"] = "请上传证明材料（如手持身份证照片）"
     _fail(errors)
     with ctx.db.transaction() as session:
-        if _holder(session, id_number) is None:
+        if accounts.by_id_number(session, id_number) is None:
             raise ValidationFailed("该身份证号未被其他账号认证，请直接进行实名认证",
                                    {"id_number": "该身份证号未被其他账号认证"})
         pending = session.scalar(select(Appeal.id).where(
@@ -273,7 +267,7 @@ def on_appeal_reviewed(ctx: Ctx, session, envelope: dict) -> None:
     decision = "approve" if status == "approved" else "reject"
     released = None
     if decision == "approve":
-        holder = _holder(session, appeal.id_number)
+        holder = accounts.by_id_number(session, appeal.id_number)
         if holder is not None and holder.id != appellant.id:
             released = holder.id
             set_identity(holder, None, None)

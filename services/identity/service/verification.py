@@ -17,12 +17,14 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from services.common.auth import Claims
 from services.common.db import Database, utcnow
 from services.common.errors import DomainError, NotFound, ValidationFailed
 from services.common.pii import blind_index
 
 from .. import rules
 from ..model import Account, Captcha, SmsCode, SmsMessage
+from .accounts import by_phone
 from .context import Ctx
 
 log = logging.getLogger("rencai.identity.sms")
@@ -159,6 +161,15 @@ PURPOSE_TEXT = {"register": "注册账号", "login": "登录", "rebind": "身份
                 "unit_register": "单位注册或登录"}
 
 
+def send_my_sms_code(ctx: Ctx, claims: Claims, body: dict) -> dict:
+    """换绑: the code goes to the signed-in account's own phone."""
+    with ctx.db.reading() as session:
+        account = session.get(Account, claims.sub)
+    phone = account.phone if account else None
+    return send_sms_code(ctx, body.get("phone") or phone, "rebind", body.get("captcha_id"),
+                         body.get("captcha_code"), account_phone=phone)
+
+
 def send_sms_code(ctx: Ctx, phone: str | None, purpose: str, captcha_id: str | None,
                   captcha_code: str | None, account_phone: str | None = None) -> dict:
     """The captcha is checked first; then the phone's and the IP's limits; then one code."""
@@ -171,11 +182,14 @@ def send_sms_code(ctx: Ctx, phone: str | None, purpose: str, captcha_id: str | N
     index = blind_index(phone)
     check_captcha(ctx.db, captcha_id, captcha_code)
     with ctx.db.transaction() as session:
-        registered = session.scalar(select(Account.id).where(Account.phone_index == index))
+        registered = by_phone(session, phone) is not None
         if purpose == "register" and registered:
             raise ValidationFailed("该手机号已被注册", {"phone": "该手机号已被注册，请直接登录"})
         if purpose == "login" and not registered:
             raise ValidationFailed("该手机号未注册", {"phone": "该手机号未注册，请先注册"})
+        if purpose == "rebind" and account_phone is None:  # not signed in: nothing to prove
+            raise ValidationFailed("换绑身份证的验证码请登录后获取",
+                                   {"purpose": "换绑身份证的验证码请登录后获取"})
         if purpose == "rebind" and phone != account_phone:
             raise ValidationFailed("请使用本账号绑定的手机号接收验证码",
                                    {"phone": "请使用本账号绑定的手机号接收验证码"})
@@ -205,10 +219,6 @@ def send_sms_code(ctx: Ctx, phone: str | None, purpose: str, captcha_id: str | N
                                         f"验证码是 {code}，{minutes} 分钟内有效，请勿泄露给他人。")
     return {"sent": True, "expires_in": ctx.config.sms_code_seconds,
             "resend_after": ctx.config.sms_resend_seconds}
-
-
-class SmsCodeRejected(ValidationFailed):
-    pass
 
 
 def check_sms_code(ctx: Ctx, phone: str, purpose: str, code: str | None,

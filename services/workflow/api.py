@@ -493,8 +493,7 @@ def get_competitor():
 @login_required()
 def confirm_competitor(body):
     """个人身份信息确认（首次进入竞赛系统）：姓名和证件号码须与实名认证一致"""
-    service.confirm_identity(_k().db, current_claims(), body["name"], body["id_number"])
-    return service.competitor(_k().db, current_claims())
+    return service.confirm_identity(_k().db, current_claims(), body["name"], body["id_number"])
 
 
 @contest.route("/me/competitor", methods=["PUT"])
@@ -503,8 +502,7 @@ def confirm_competitor(body):
 @login_required()
 def save_competitor(body):
     """保存个人基本信息（套用到以后的每一次报名）"""
-    service.save_competitor(_k().db, current_claims(), body)
-    return service.competitor(_k().db, current_claims())
+    return service.save_competitor(_k().db, current_claims(), body)
 
 
 @contest.route("/me/competitor/photo", methods=["PUT"])
@@ -513,8 +511,7 @@ def save_competitor(body):
 @login_required()
 def set_competitor_photo(body):
     """保存照片：上传并裁切（附件服务）后的个人证件照片"""
-    service.set_competitor_photo(_k().db, current_claims(), body["file_id"])
-    return service.competitor(_k().db, current_claims())
+    return service.set_competitor_photo(_k().db, current_claims(), body["file_id"])
 
 
 @contest.route("/me/competition-registrations", methods=["GET"])

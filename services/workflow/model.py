@@ -32,7 +32,6 @@ DECISION_TITLES = {"approve": "通过", "reject": "不通过", "return": "退回
                    "task_created": "任务到达"}
 # What the applicant's timeline shows; the rest of the audit trail is for staff.
 PUBLIC_ACTIONS = {"submit", "approve", "reject", "return", "resubmit", "withdraw", "overdue"}
-OUTCOME_TITLES = {"approved": "已通过", "rejected": "未通过", "withdrawn": "已撤回"}
 STATUS_TITLES = {"running": "办理中", "returned": "已退回待修改", "completed": "已办结",
                  "rejected": "未通过", "withdrawn": "已撤回", "failed": "办理异常"}
 
@@ -333,8 +332,8 @@ class CompetitorProfile(Base):
     name: Mapped[str] = mapped_column(String(60))
     id_number: Mapped[str] = mapped_column(EncryptedString(200))
     phone: Mapped[str | None] = mapped_column(EncryptedString(200), nullable=True)
-    # gender, birth_date, ethnicity, political_status, education_level, work_unit, address,
-    # postcode, email
+    # ethnicity, political_status, education_level, work_unit, address, postcode, email
+    # (gender and birth date are read from the ID number)
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     photo_file_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     confirmed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -358,4 +357,3 @@ class CompetitionRegistration(Base):
     instance_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -180,7 +180,7 @@ def competition_registrations(db: Database, claims: Claims, competition_id: str,
             query = query.where(Instance.stage == status)
         if occupation_code:
             query = query.where(CompetitionRegistration.occupation_code == occupation_code)
-        query = query.order_by(CompetitionRegistration.submitted_at, CompetitionRegistration.id)
+        query = query.order_by(Instance.started_at, CompetitionRegistration.id)
         result = paginate(session, query, page, per_page)
         result["items"] = [registration_view(session, r) for r in result["items"]]
     return result
@@ -202,7 +202,8 @@ def _birth_and_gender(id_number: str) -> dict:
 def competitor_view(profile: CompetitorProfile) -> dict:
     """The owner's own view: their ID number and phone in full."""
     return {"name": profile.name, "id_number": profile.id_number, "phone": profile.phone,
-            **profile.details, "photo_file_id": profile.photo_file_id,
+            **_birth_and_gender(profile.id_number), **profile.details,
+            "photo_file_id": profile.photo_file_id,
             "confirmed_at": profile.confirmed_at, "updated_at": profile.updated_at,
             "missing": _missing(profile)}
 
@@ -225,15 +226,19 @@ def _prefill(session: Session, person_id: str) -> dict:
             if known[key]}
 
 
-def competitor(db: Database, claims: Claims) -> dict:
+def _competitor_page(session: Session, person_id: str,
+                     profile: CompetitorProfile | None) -> dict:
     """个人基本信息维护: {confirmed, profile, prefill}; not confirmed yet → the first entry's
     个人身份信息确认 comes first."""
+    return {"confirmed": profile is not None,
+            "profile": competitor_view(profile) if profile else None,
+            "prefill": _prefill(session, person_id)}
+
+
+def competitor(db: Database, claims: Claims) -> dict:
     _person_only(claims)
     with db.reading() as session:
-        profile = session.get(CompetitorProfile, claims.sub)
-        return {"confirmed": profile is not None,
-                "profile": competitor_view(profile) if profile else None,
-                "prefill": _prefill(session, claims.sub)}
+        return _competitor_page(session, claims.sub, session.get(CompetitorProfile, claims.sub))
 
 
 def confirm_identity(db: Database, claims: Claims, name: str, id_number: str) -> dict:
@@ -258,15 +263,14 @@ def confirm_identity(db: Database, claims: Claims, name: str, id_number: str) ->
         now = utcnow()
         profile = CompetitorProfile(
             person_id=claims.sub, name=name, id_number=id_number, phone=None,
-            details={**_birth_and_gender(id_number),
-                     **{k: prefill[k] for k in PROFILE_REQUIRED if k in prefill}},
+            details={k: prefill[k] for k in PROFILE_REQUIRED if k in prefill},
             photo_file_id=prefill.get("photo_file_id"), confirmed_at=now, updated_at=now)
         session.add(profile)
         try:
             session.flush()
         except IntegrityError:  # confirmed a moment ago in another tab
             raise Conflict("已完成个人身份信息确认，无需重复确认") from None
-        return competitor_view(profile)
+        return _competitor_page(session, claims.sub, profile)
 
 
 def _own_profile(session: Session, claims: Claims) -> CompetitorProfile:
@@ -278,15 +282,15 @@ def _own_profile(session: Session, claims: Claims) -> CompetitorProfile:
 
 
 def save_competitor(db: Database, claims: Claims, body: dict) -> dict:
-    """保存: the text of 个人基本信息 (name, ID number, birth date and gender stay as confirmed).
-    Later registrations copy it; submitted ones keep what they were submitted with."""
+    """保存: the text of 个人基本信息 (name and ID number, hence birth date and gender, stay as
+    confirmed). Later registrations copy it; submitted ones keep what they were submitted
+    with."""
     with db.transaction() as session:
         profile = _own_profile(session, claims)
         profile.phone = body.pop("phone")
-        keep = {k: profile.details[k] for k in ("birth_date", "gender") if k in profile.details}
-        profile.details = {**{k: v for k, v in body.items() if v not in (None, "")}, **keep}
+        profile.details = {k: v for k, v in body.items() if v not in (None, "")}
         profile.updated_at = utcnow()
-        return competitor_view(profile)
+        return _competitor_page(session, claims.sub, profile)
 
 
 def set_competitor_photo(db: Database, claims: Claims, file_id: str) -> dict:
@@ -294,7 +298,7 @@ def set_competitor_photo(db: Database, claims: Claims, file_id: str) -> dict:
     with db.transaction() as session:
         profile = _own_profile(session, claims)
         profile.photo_file_id, profile.updated_at = file_id, utcnow()
-        return competitor_view(profile)
+        return _competitor_page(session, claims.sub, profile)
 
 
 # --- 报名 ----------------------------------------------------------------------------------
@@ -322,8 +326,13 @@ def _open_competition(session: Session, competition_id: str) -> Competition:
     return competition
 
 
+def _find_occupation(competition: Competition, code: str) -> dict | None:
+    return next((o for o in competition.occupations if o["code"] == code), None)
+
+
 def _occupation(competition: Competition, code: str, level: str | None) -> dict:
-    occupation = next((o for o in competition.occupations if o["code"] == code), None)
+    """The plan's occupation of that code, the level one it runs; or 422 naming the field."""
+    occupation = _find_occupation(competition, code)
     if occupation is None:
         raise ValidationFailed("请从本次竞赛开展的职业（工种）中选择",
                                {"occupation_code": "不是本次竞赛开展的职业（工种）"})
@@ -349,15 +358,19 @@ def _own_registration(session: Session, claims: Claims,
     return registration
 
 
+def _instance_of(session: Session, registration: CompetitionRegistration) -> Instance | None:
+    """The instance 提交审核 started, None while the registration is a draft."""
+    return session.get(Instance, registration.instance_id) if registration.instance_id else None
+
+
 def _editable(session: Session, registration: CompetitionRegistration) -> None:
     """Unsubmitted or withdrawn (撤回 before review: a draft again) may change; a submitted
     one changes only through the committee's return."""
-    instance = session.get(Instance, registration.instance_id) if registration.instance_id \
-        else None
+    instance = _instance_of(session, registration)
     if instance is None:
         return
     if instance.status == "withdrawn":
-        registration.instance_id = registration.submitted_at = None
+        registration.instance_id = None
         return
     if instance.status == "returned":
         raise Conflict("报名已被退回，请在待办中的“修改报名信息”里修改后重新提交")
@@ -422,14 +435,15 @@ def submit_registration(db: Database, outbox: Outbox, claims: Claims,
                        "occupation_code": occupation["code"],
                        "occupation_name": occupation["name"], **registration.details,
                        "name": profile.name, "id_number": profile.id_number,
-                       "phone": profile.phone, **profile.details,
+                       "phone": profile.phone, **_birth_and_gender(profile.id_number),
+                       **profile.details,
                        "photo_file_id": photo, "attachment_ids": [photo]}
         definition = current_definition(session, PROCESS)
         if definition is None:
             raise NotFound("技能竞赛报名业务未开放")
         instance = start_in(session, outbox, claims, definition, application,
                             business_key=registration.id, entry=PROCESS)
-        registration.instance_id, registration.submitted_at = instance.id, utcnow()
+        registration.instance_id = instance.id
         return registration_view(session, registration, owner=True)
 
 
@@ -446,8 +460,7 @@ def on_revise(session: Session, instance: Instance, data: dict) -> dict:
 # --- 已报名竞赛管理 --------------------------------------------------------------------------
 
 def _status(session: Session, registration: CompetitionRegistration) -> str:
-    instance = session.get(Instance, registration.instance_id) if registration.instance_id \
-        else None
+    instance = _instance_of(session, registration)
     if instance is None:
         return DRAFT
     if instance.status == "withdrawn":
@@ -460,14 +473,13 @@ def registration_view(session: Session, registration: CompetitionRegistration,
     """One registration: the draft's fields until submitted, then what was submitted (with
     the committee's reason after a return or rejection)."""
     competition = session.get(Competition, registration.competition_id)
-    instance = session.get(Instance, registration.instance_id) if registration.instance_id \
-        else None
+    instance = _instance_of(session, registration)
     view = {"id": registration.id, "competition_id": competition.id,
             "competition_name": competition.name, "starts_on": competition.starts_on,
             "ends_on": competition.ends_on, "status": _status(session, registration),
             "instance_id": instance.id if instance else None,
             "created_at": registration.created_at, "updated_at": registration.updated_at,
-            "submitted_at": registration.submitted_at}
+            "submitted_at": instance.started_at if instance else None}
     if instance is not None and instance.status != "withdrawn":
         submitted = public_application(instance.application) or {}
         view["details"] = {k: v for k, v in submitted.items() if k != "attachment_ids"}
@@ -476,8 +488,7 @@ def registration_view(session: Session, registration: CompetitionRegistration,
             Task.instance_id == instance.id, Task.lane == "applicant",
             Task.status == "ready")) if owner else None
     else:
-        occupation = next((o for o in competition.occupations
-                           if o["code"] == registration.occupation_code), {})
+        occupation = _find_occupation(competition, registration.occupation_code) or {}
         view["details"] = {"occupation_code": registration.occupation_code,
                            "occupation_name": occupation.get("name"), **registration.details,
                            "photo_file_id": registration.photo_file_id}

@@ -77,7 +77,6 @@ def upgrade() -> None:
     sa.Column('instance_id', sa.String(length=36), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['competition_id'], ['competition.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('competition_id', 'person_id', name='uq_competition_registration_person')

@@ -329,13 +329,13 @@ def test_timers_remind_then_return_automatically(gateway, embedded):
     assert gateway.eventually(lambda: any(
         "即将超过规定时限" in p["text"]
         for p in unit.get("/api/workflow/prompts?per_page=100").body["items"]), timeout=5)
-    assert gateway.eventually(lambda: applicant.instance(instance["id"])["status"] == "returned"
-                              or embedded.settle(), timeout=5)
+    assert gateway.eventually(lambda: applicant.instance(instance["id"])["status"] == "returned",
+                              timeout=5)
     returned = applicant.instance(instance["id"])
     assert "规定时限" in returned["return_reason"]
     assert returned["current_stage"][0]["holder"] == "申请人"
     assert unit.task_of(instance["id"]) is None
-    assert trail()[-2:] == ["remind", "overdue"] or "overdue" in trail()
+    assert trail().index("remind") < trail().index("overdue")
 
 
 def test_only_one_scheduler_holds_the_lease(tmp_path):
@@ -439,7 +439,7 @@ def test_definitions_upload_validate_diff_deploy_roll_back_and_migrate(gateway, 
     assert dry.body["moved"] == []
     report = admin.post(f"{base}/migrations", {"version": version, "dry_run": False}).body
     assert waiting["id"] in report["moved"]
-    assert {b["problem"] for b in report["blocked"]} <= {"已在目标版本"}  # the one started on v2
+    assert {b["problem"] for b in report["blocked"]} == {"已在目标版本"}  # the one started on v2
     again = admin.post(f"{base}/migrations", {"version": version, "instance_ids": [waiting["id"]]})
     assert again.body["blocked"] == [{"instance_id": waiting["id"], "problem": "已在目标版本"}]
     assert gateway.login("zhizao").decide(waiting["id"], "approve", "同意").status == 200
@@ -490,7 +490,7 @@ def test_catalogue_eligibility_and_restrictions(gateway, embedded):
                                         "reason": "x"}).status == 403
     entry = {e["process_key"]: e for e in applicant.get("/api/workflow/catalogue").body}
     assert not entry["two_step_limited"]["can_start"]
-    assert entry["two_step_limited"]["reason"] == "存在未办结的同类申请"
+    assert entry["two_step_limited"]["reason"] == "您暂不能办理此业务：存在未办结的同类申请"
     refused = applicant.post("/api/workflow/instances", {"process_key": "two_step_limited", "data": {}})
     assert refused.status == 403 and "存在未办结的同类申请" in refused.body["detail"]
     lifted = gateway.send("DELETE", f"/api/workflow/admin/restrictions/{reply.body['id']}",

@@ -2,7 +2,6 @@
 instances (start, complete, withdraw, incidents), inbox (reviewers' tasks), timers (the
 scheduler), catalogue (service list, restrictions, in-progress, notices, prompts), talent
 (人才引进) and competitions (技能竞赛报名)."""
-from .base import NOT_YOUR_TASK  # noqa: F401
 from .catalogue import (catalogue, certificates, in_progress, lift, mark_prompts_read, notices,  # noqa: F401
                         prefill, prompts, publish_notice, restrict, restrictions)
 from .competitions import (change_competition_state, competition_detail,  # noqa: F401

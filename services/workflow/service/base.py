@@ -220,12 +220,13 @@ def last_opinion(session: Session, instance: Instance) -> tuple[str | None, str 
 
 
 def last_reason(session: Session, instance: Instance) -> str | None:
-    """Why a returned or rejected application was sent back or refused (the reviewer's
-    words), for the applicant's lists."""
+    """Why a returned or rejected application was sent back or refused: by a return, a timer,
+    or a 不通过 (which some processes route back for 重新申请, e.g. talent_demand)."""
     if instance.status not in ("returned", "rejected"):
         return None
     return session.scalar(select(AuditEntry.comment).where(
-        AuditEntry.instance_id == instance.id, AuditEntry.action.in_(("reject", "return")))
+        AuditEntry.instance_id == instance.id,
+        AuditEntry.action.in_(("return", "overdue", "reject")))
         .order_by(AuditEntry.id.desc()).limit(1))
 
 
@@ -309,11 +310,8 @@ def instance_view(session: Session, instance: Instance, staff: bool = True) -> d
             "application": public_application(instance.application),
             "result": instance.result,
             "timeline": [audit_view(entry, staff) for entry in timeline]}
-    # Sent back to the applicant: by a return, a timer, or a 不通过 that the process routes
-    # back for 重新申请 (talent_demand).
-    returned = [e for e in timeline if e.action in ("return", "overdue", "reject")]
-    if instance.status == "returned" and returned:
-        view["return_reason"] = returned[-1].comment
+    if instance.status == "returned":
+        view["return_reason"] = last_reason(session, instance)
     if staff:
         view["incident"] = instance.incident
     return view
@@ -344,7 +342,3 @@ def load_instance(session: Session, instance_id: str) -> Instance:
     if instance is None:
         raise NotFound("申请不存在")
     return instance
-
-
-def describe_decision(action: str) -> str:
-    return DECISION_TITLES.get(action, action)

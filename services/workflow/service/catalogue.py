@@ -10,17 +10,17 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Claims
 from services.common.db import Database, paginate, utcnow
-from services.common.errors import Conflict, Forbidden, NotFound
+from services.common.errors import Conflict, DomainError, Forbidden, NotFound
 
 from .. import engine, forms
 from ..model import Definition, Instance, Notice, Prompt, Restriction
-from ..routing import pending_unit_of, person_basics, unit_of
+from ..routing import org_name, pending_unit_of, person_basics, unit_of
 from .base import ACTIVE, instance_summary, is_admin, open_instance
 from .definitions import current_definition
-from .talent import eligibility_problem
+from .talent import UNDER_REVIEW, eligibility_problem
 
 NO_AFFILIATION = "您未关联单位，请先关联单位后再办理此业务"
-STARTER_REFUSALS = {("person",): "仅个人账号可以办理此业务",
+STARTER_REFUSALS = {("person",): "仅个人账号可以提交业务申请",
                     ("unit",): "此业务仅限用人单位申请，个人不能直接申请"}
 
 
@@ -41,10 +41,32 @@ def _restriction(session: Session, claims: Claims, process_key: str) -> Restrict
         Restriction.subject_id.in_(_subjects(session, claims)))).first()
 
 
-def check_restriction(session: Session, claims: Claims, process_key: str) -> None:
+def start_refusal(session: Session, claims: Claims, settings: dict,
+                  process_key: str) -> DomainError | None:
+    """Why this account may not start the process now, as the error a start raises; the
+    service list shows its words. None: it may (the form and its unit are checked at start)."""
+    if claims.kind not in settings["starters"]:
+        return Forbidden(STARTER_REFUSALS.get(settings["starters"], "您的账号类型不能办理此业务"))
+    if claims.kind == "person":
+        own, pending = unit_of(session, claims.sub), pending_unit_of(session, claims.sub)
+        if settings["affiliation"] == "required" and own is None:
+            return Forbidden(NO_AFFILIATION)
+        if settings["affiliation"] == "forbidden" and own is not None:
+            return Conflict(f"您已关联“{org_name(session, own) or '单位'}”，如需更换单位，"
+                            "请先由原单位解除关联")
+        if settings["affiliation"] == "forbidden" and pending is not None:
+            return Conflict(f"您已申请关联“{org_name(session, pending) or '单位'}”，正在等待单位"
+                            "确认，请勿重复申请")
     restriction = _restriction(session, claims, process_key)
     if restriction is not None:
-        raise Forbidden(f"您暂不能办理此业务：{restriction.reason}")
+        return Forbidden(f"您暂不能办理此业务：{restriction.reason}")
+    if settings["one_per_applicant"] and \
+            (open_one := open_instance(session, process_key, claims.sub)) is not None:
+        return Conflict(f"已有办理中的申请“{open_one.title}”，请勿重复申请")
+    problem = eligibility_problem(session, claims, settings, process_key)  # 业务权限
+    if problem:
+        return (Conflict if problem == UNDER_REVIEW else Forbidden)(problem)
+    return None
 
 
 def prefill(db: Database, claims: Claims, process_key: str) -> dict:
@@ -83,27 +105,10 @@ def catalogue(db: Database, claims: Claims) -> list[dict]:
             definition = current_definition(session, key)
             if definition is None or engine.start_event_of(definition.bpmn_xml, key):
                 continue  # gone, or started by an event (e.g. 人工申诉 from identity)
-            reason = None
-            restriction = _restriction(session, claims, key)
             settings = engine.process_settings(definition.bpmn_xml, key)
-            if claims.kind not in settings["starters"]:
-                reason = STARTER_REFUSALS.get(settings["starters"], "您的账号类型不能办理此业务")
-            elif claims.kind == "person" and settings["affiliation"] == "required" \
-                    and unit_of(session, claims.sub) is None:
-                reason = NO_AFFILIATION
-            elif claims.kind == "person" and settings["affiliation"] == "forbidden" \
-                    and unit_of(session, claims.sub) is not None:
-                reason = "您已关联单位"
-            elif claims.kind == "person" and settings["affiliation"] == "forbidden" \
-                    and pending_unit_of(session, claims.sub) is not None:
-                reason = "您的单位关联申请正在等待单位确认"
-            elif restriction is not None:
-                reason = restriction.reason
-            elif settings["one_per_applicant"] and \
-                    (open_one := open_instance(session, key, claims.sub)) is not None:
-                reason = f"已有办理中的申请“{open_one.title}”"
-            else:  # 业务权限 (rencai:permission / grantsPermission)
-                reason = eligibility_problem(session, claims, settings, key)
+            refusal = start_refusal(session, claims, settings, key)
+            restriction = _restriction(session, claims, key)
+            reason = refusal.detail if refusal else None
             entry = "/api/workflow/competitions" if settings["unit_from"] == "competition" \
                 else None
             entries.append({"process_key": key, "name": definition.name,

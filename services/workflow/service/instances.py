@@ -14,40 +14,23 @@ from services.common.errors import Conflict, Forbidden, NotFound, ValidationFail
 
 from .. import engine, forms
 from ..model import STATUS_TITLES, AuditEntry, Definition, Instance, OrgEntry, Task
-from ..routing import org_name, pending_unit_of, unit_by_association_code, unit_of
-from .base import (ACTIVE, NOT_YOUR_TASK, audit, audit_view, check_four_eyes, definition_of,
-                   open_instance,
-                   engine_context, fail, instance_summary, instance_view, is_admin, is_staff,
-                   load_instance, publish_end, swap, sync, visible_task, withdrawable)
+from ..routing import org_name, unit_by_association_code, unit_of
+from .base import (ACTIVE, audit, audit_view, check_four_eyes, definition_of, engine_context,
+                   fail, instance_summary, instance_view, is_admin, is_staff, load_instance,
+                   open_instance, publish_end, swap, sync, visible_task, withdrawable)
 from . import competitions, talent
+from .catalogue import NO_AFFILIATION, start_refusal
 from .definitions import current_definition
 
 ENGINE_ERRORS = (Exception,)  # whatever a script or condition raises becomes an incident
 
 
-STARTER_REFUSALS = {("person",): "仅个人账号可以提交业务申请",
-                    ("unit",): "此业务仅限用人单位申请，个人不能直接申请"}
-NO_AFFILIATION = "您未关联单位，请先关联单位后再办理此业务"
-
-
 def start_context(session: Session, claims: Claims, settings: dict, application: dict) -> dict:
-    """Who may start the process and where its routing context comes from, as the process's
-    settings say (engine.process_settings): {unit_id, unit_name, subject_id, subject_name}.
-    Raises the refusal the applicant sees."""
-    if claims.kind not in settings["starters"]:
-        raise Forbidden(STARTER_REFUSALS.get(settings["starters"], "您的账号类型不能办理此业务"))
+    """Where a start's routing context comes from, as the process's settings say
+    (engine.process_settings): {unit_id, unit_name, subject_id, subject_name}. Who may start
+    at all is catalogue.start_refusal's."""
     context: dict = {"subject_id": None, "subject_name": None}
     own_unit = unit_of(session, claims.sub) if claims.kind == "person" else None
-    if claims.kind == "person":
-        if settings["affiliation"] == "required" and own_unit is None:
-            raise Forbidden(NO_AFFILIATION)
-        if settings["affiliation"] == "forbidden" and own_unit is not None:
-            raise Conflict(f"您已关联“{org_name(session, own_unit) or '单位'}”，如需更换单位，"
-                           "请先由原单位解除关联")
-        pending = pending_unit_of(session, claims.sub)
-        if settings["affiliation"] == "forbidden" and pending is not None:
-            raise Conflict(f"您已申请关联“{org_name(session, pending) or '单位'}”，正在等待单位"
-                           "确认，请勿重复申请")
     source = settings["unit_from"]
     if source == "association_code":
         code = str(application.get("association_code") or "")
@@ -102,21 +85,19 @@ def start_in(session: Session, outbox: Outbox, claims: Claims, definition: Defin
              entry: str | None = None) -> Instance:
     """Starts an instance in the caller's transaction. `entry` names the page a process with
     its own entry is started from (技能竞赛's 提交审核); the API's start has none."""
-    from .catalogue import check_restriction
-
     process_key = definition.process_key
     settings = engine.process_settings(definition.bpmn_xml, process_key)
     if settings["unit_from"] == "competition" and entry != process_key:
         raise Forbidden("技能竞赛请在“报名”中选择竞赛，填写报名信息后点击“提交审核”")
     if engine.start_event_of(definition.bpmn_xml, process_key):
         raise Forbidden("此业务由系统自动发起，不能直接申请")
-    if claims.kind not in settings["starters"]:
-        raise Forbidden(STARTER_REFUSALS.get(settings["starters"], "您的账号类型不能办理此业务"))
-    check_restriction(session, claims, process_key)
+    refusal = start_refusal(session, claims, settings, process_key)
+    if refusal is not None:
+        raise refusal
     forms.validate(process_key, definition.forms, "start", application)
     context = start_context(session, claims, settings, application)
     unit_id, subject_id = context["unit_id"], context["subject_id"]
-    if subject_id or settings["affiliation"] == "forbidden" or settings["one_per_applicant"]:
+    if subject_id or settings["affiliation"] == "forbidden":
         _refuse_second(session, process_key, claims.sub, subject_id)
     application = talent.on_start(session, claims, settings, process_key, application,
                                   context)
@@ -124,35 +105,39 @@ def start_in(session: Session, outbox: Outbox, claims: Claims, definition: Defin
             Instance.process_key == process_key, Instance.business_key == business_key,
             Instance.status.in_(ACTIVE))).first():
         raise Conflict("该业务编号已有办理中的申请", {"business_key": "业务编号已存在办理中的申请"})
-    now = utcnow()
     suffix = application.get(settings["title_field"]) or context.get(settings["title_field"]) or ""
+    return create_instance(session, outbox, definition, claims, application, suffix=suffix,
+                           unit_id=unit_id, subject_id=subject_id, business_key=business_key,
+                           variables={"unit_name": context["unit_name"]})
+
+
+def create_instance(session: Session, outbox: Outbox, definition: Definition, applicant: Claims,
+                    application: dict, *, suffix: str, unit_id: str, subject_id: str | None,
+                    business_key: str | None, variables: dict) -> Instance:
+    """The instance of a start that passed its checks (over the API, or from an event): its
+    row, the 提交申请 audit entry, workflow.instance.started, and the engine run up to its
+    first waiting task; a failing script makes it an incident."""
+    now = utcnow()
     instance = Instance(id=str(uuid.uuid4()), definition_id=definition.id,
-                        process_key=process_key, business_key=business_key,
+                        process_key=definition.process_key, business_key=business_key,
                         title=f"{definition.name}：{suffix}".rstrip("："),
-                        applicant_id=claims.sub, applicant_name=claims.name, unit_id=unit_id,
-                        applicant_kind=claims.kind, subject_id=subject_id,
+                        applicant_id=applicant.sub, applicant_name=applicant.name,
+                        unit_id=unit_id, applicant_kind=applicant.kind, subject_id=subject_id,
                         status="running", stage="", application=application,
                         serialized="", version=1, started_at=now, updated_at=now)
     session.add(instance)
     session.flush()
-    audit(session, instance, claims, "提交申请", "submit", role="applicant")
+    audit(session, instance, applicant, "提交申请", "submit", role="applicant")
     outbox.add(session, "workflow.instance.started", instance.id,
-               {"instance_id": instance.id, "process_key": process_key,
-                "title": instance.title, "applicant_id": claims.sub,
-                "applicant_name": claims.name, "applicant_kind": claims.kind,
-                "unit_id": unit_id, "subject_id": subject_id,
+               {"instance_id": instance.id, "process_key": definition.process_key,
+                "title": instance.title, "applicant_id": applicant.sub,
+                "applicant_name": applicant.name, "applicant_kind": applicant.kind,
+                "unit_id": unit_id or None, "subject_id": subject_id,
                 "business_key": business_key,
                 "attachment_ids": application.get("attachment_ids", [])})
     workflow = engine.new_workflow(
-        definition.bpmn_xml, process_key,
-        {**application, "unit_name": context["unit_name"],
-         **engine_context(session, instance)}, run=False)
-    return run_first_steps(session, outbox, instance, workflow, now)
-
-
-def run_first_steps(session: Session, outbox: Outbox, instance: Instance, workflow,
-                    now) -> Instance:
-    """Runs a new instance up to its first waiting task; a failing script is an incident."""
+        definition.bpmn_xml, definition.process_key,
+        {**application, **variables, **engine_context(session, instance)}, run=False)
     try:
         engine.run(workflow)
     except ENGINE_ERRORS as error:
@@ -354,12 +339,3 @@ def audit_trail(db: Database, claims: Claims, instance_id: str) -> list[dict]:
         rows = session.scalars(select(AuditEntry).where(AuditEntry.instance_id == instance_id)
                                .order_by(AuditEntry.id)).all()
         return [audit_view(row) for row in rows]
-
-
-def require_task(session: Session, claims: Claims, task_id: str) -> Task:
-    task = visible_task(session, claims, task_id)
-    if task is None:
-        raise NotFound(NOT_YOUR_TASK)
-    return task
-
-

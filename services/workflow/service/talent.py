@@ -42,7 +42,8 @@ def _unit(session: Session, claims: Claims) -> OrgEntry | None:
 
 def eligibility_problem(session: Session, claims: Claims, settings: dict,
                         process_key: str) -> str | None:
-    """Why this unit account may not start the process now (the catalogue's reason), or None."""
+    """Why this unit account may not start the process now (业务权限; part of
+    catalogue.start_refusal), or None."""
     if not (settings["permission"] or settings["grants_permission"]) or claims.kind != "unit":
         return None
     unit = _unit(session, claims)
@@ -71,9 +72,6 @@ def on_start(session: Session, claims: Claims, settings: dict, process_key: str,
              application: dict, context: dict) -> dict:
     """Start rules of the process's settings; returns the application to store (checked,
     personal fields protected)."""
-    problem = eligibility_problem(session, claims, settings, process_key)
-    if problem:
-        raise (Conflict if problem == UNDER_REVIEW else Forbidden)(problem)
     owner = context.get("unit_id") if claims.kind == "unit" else claims.sub
     application = checks.run_check(settings["check"], application,
                                    _with_files(session, context, application, owner))
@@ -118,10 +116,6 @@ def _refuse_duplicate(session: Session, settings: dict, process_key: str, unit_i
 
 
 # --- 需求申报: the unit's list and the district's export ---------------------------------------
-
-DECLARATION_PROCESS = "talent_demand"
-PASSED = "已完成"
-
 
 def _declarations_query(session: Session, claims: Claims, process_key: str):
     query = select(Instance).where(Instance.process_key == process_key)

@@ -8,18 +8,14 @@ instance per appeal: a redelivered event starts nothing new). The process has no
 lanes must not need one (e.g. lane "admin")."""
 from __future__ import annotations
 
-import uuid
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.common.auth import Claims
 from services.common.bus import Outbox
-from services.common.db import utcnow
 
 from .. import engine, forms
 from ..model import Definition, Instance
-from .base import audit, engine_context
 from .definitions import current_definition
 
 NO_UNIT = ""  # instance.unit_id of a process about no unit
@@ -55,7 +51,7 @@ def start_from_event(session: Session, outbox: Outbox, envelope: dict) -> list[I
 
 
 def _start(session: Session, outbox: Outbox, definition: Definition, envelope: dict) -> Instance:
-    from .instances import run_first_steps
+    from .instances import create_instance
 
     key, data = definition.process_key, dict(envelope["data"])
     business_key = str(envelope.get("subject") or data.get("account_id"))
@@ -69,24 +65,6 @@ def _start(session: Session, outbox: Outbox, definition: Definition, envelope: d
     applicant = Claims(sub=str(data["account_id"]), kind="person",
                        name=str(data.get("applicant_name") or ""))
     settings = engine.process_settings(definition.bpmn_xml, key)
-    suffix = data.get(settings["title_field"]) or ""
-    now = utcnow()
-    instance = Instance(id=str(uuid.uuid4()), definition_id=definition.id, process_key=key,
-                        business_key=business_key,
-                        title=f"{definition.name}：{suffix}".rstrip("："),
-                        applicant_id=applicant.sub, applicant_name=applicant.name,
-                        unit_id=NO_UNIT, applicant_kind="person", subject_id=None,
-                        status="running", stage="", application=data, serialized="",
-                        version=1, started_at=now, updated_at=now)
-    session.add(instance)
-    session.flush()
-    audit(session, instance, applicant, "提交申请", "submit", role="applicant")
-    outbox.add(session, "workflow.instance.started", instance.id,
-               {"instance_id": instance.id, "process_key": key, "title": instance.title,
-                "applicant_id": applicant.sub, "applicant_name": applicant.name,
-                "applicant_kind": "person", "unit_id": None, "subject_id": None,
-                "business_key": business_key,
-                "attachment_ids": data.get("attachment_ids", [])})
-    workflow = engine.new_workflow(definition.bpmn_xml, key,
-                                   {**data, **engine_context(session, instance)}, run=False)
-    return run_first_steps(session, outbox, instance, workflow, now)
+    return create_instance(session, outbox, definition, applicant, data,
+                           suffix=data.get(settings["title_field"]) or "", unit_id=NO_UNIT,
+                           subject_id=None, business_key=business_key, variables={})

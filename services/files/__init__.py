@@ -3,7 +3,6 @@
 S3-compatible bucket; locked and shared with reviewers as workflow's events tell."""
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from flask import Flask
@@ -15,6 +14,7 @@ from services.common.config import Settings
 from . import api, events
 from .config import FilesConfig, link_secret
 from .model import BUS
+from .service import sweep
 from .storage import Storage, make_storage
 
 # Room for a file at the largest size limit plus the multipart envelope around it.
@@ -44,10 +44,8 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
     storage = storage or make_storage(config, settings.files_dir)
     app.extensions["rencai.files"] = FilesRuntime(config, storage,
                                                   link_secret(config, settings.var_dir))
-    try:  # what a crash between storing and recording left behind
-        from .service import sweep
-
-        sweep(app.extensions["rencai.kit"].db, storage)
-    except Exception:  # noqa: BLE001 - never stop the service for housekeeping
-        logging.getLogger("rencai.files").exception("sweeping orphaned files failed")
+    # What a crash between storing and recording left behind, swept hourly from the bus
+    # worker's rounds (one worker process in the stack, not every web worker).
+    kit = app.extensions["rencai.kit"]
+    kit.worker.every(3600, lambda: sweep(kit.db, storage))
     return app

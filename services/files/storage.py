@@ -137,11 +137,3 @@ def make_storage(config: FilesConfig, files_dir: Path) -> Storage:
     if config.storage == "s3":
         return S3Storage(config, Path(files_dir) / "tmp")
     return LocalStorage(Path(files_dir))
-
-
-def iter_chunks(stream: BinaryIO) -> Iterator[bytes]:
-    try:
-        while chunk := stream.read(CHUNK_BYTES):
-            yield chunk
-    finally:
-        stream.close()

@@ -2,8 +2,7 @@
 (tests/e2e) and against the real stack (tests/stack). Each takes a `Gateway`."""
 from __future__ import annotations
 
-from .flows_competition import photo
-from .support import APPLICATION, Gateway, Reply, User
+from .support import APPLICATION, Gateway, Reply, User, photo
 
 # (reviewer username, stage title) in review order for 张三 of 北京智能制造研究院; the last
 # level is a panel of three experts who score in parallel (two thirds decide).

@@ -9,13 +9,10 @@ Every scenario publishes its own competition, so they run in any order and repea
 `competitor()` when a scenario needs them."""
 from __future__ import annotations
 
-import io
 import uuid
 from datetime import date, timedelta
 
-from PIL import Image
-
-from .support import Gateway, User
+from .support import Gateway, User, photo
 
 API = "/api/workflow"
 FILES = "/api/files"
@@ -48,17 +45,6 @@ def plan(gateway: Gateway, opens: date | None = None, publish: bool = True) -> d
         assert published.status == 200 and published.body["state_title"] == "已发布", published
         return published.body
     return reply.body
-
-
-def photo(user: User) -> str:
-    """上传 (a JPEG from the camera) → 裁切照片: the id of the cropped standard-size photo."""
-    picture = io.BytesIO()
-    Image.new("RGB", (600, 800), (40, 90, 160)).save(picture, "JPEG")
-    uploaded = user.upload("id_photo", "证件照.jpg", picture.getvalue())
-    cropped = user.post(f"{FILES}/attachments/{uploaded}/crop",
-                        {"x": 50, "y": 60, "width": 500, "height": 700})
-    assert cropped.status == 201 and cropped.body["message"] == "保存成功", cropped
-    return cropped.body["attachment"]["id"]
 
 
 def competitor(gateway: Gateway, username: str) -> User:
@@ -139,7 +125,7 @@ def committee_publishes_plans(gateway: Gateway) -> None:
 def first_entry_confirms_identity(gateway: Gateway) -> None:
     """初次进入竞赛系统: 个人身份信息确认 against the real-name verification, once."""
     person = gateway.login("lisi")
-    state = gateway.eventually(lambda: person.get(f"{API}/me/competitor").body)
+    state = person.get(f"{API}/me/competitor").body
     assert state["confirmed"] is False and state["profile"] is None
     assert gateway.eventually(lambda: person.get(f"{API}/me/competitor").body["prefill"]
                               .get("name")) == "李四"

@@ -121,7 +121,7 @@ def permission_rejected_reapplied_approved_and_modified(gateway: Gateway) -> Non
         if permission(unit, "xinghe")["state"] in ("pending", "re_review"):
             open_ = permission(unit, "xinghe")["instance_id"]
             assert staff.complete(open_, {"decision": "reject", "comment": "重置"}).status == 200
-            _state_is(gateway, unit, "xinghe", "rejected")
+            assert _state_is(gateway, unit, "xinghe", "rejected")
         assert unit.catalogue()["talent_demand"]["can_start"] is False
         bad = unit.start("business_permission", {**PERMISSION, "tax_records": PERMISSION["tax_records"][:2]})
         assert bad.status == 422 and bad.body["errors"] == {"tax_records": "企业近三年纳税情况至少需要 3 项"}
@@ -172,7 +172,7 @@ def permission_rejected_reapplied_approved_and_modified(gateway: Gateway) -> Non
     # A modification that fails review: not usable until 重新申请 passes.
     modified = unit.start("business_permission", {**PERMISSION, "field": "无"})
     assert modified.status == 201, modified
-    _state_is(gateway, unit, "xinghe", "re_review")
+    assert _state_is(gateway, unit, "xinghe", "re_review")
     assert staff.complete(modified.body["id"],
                     {"decision": "reject", "comment": "从事领域填写有误"}).status == 200
     assert _state_is(gateway, unit, "xinghe", "rejected")["reason"] == "从事领域填写有误"

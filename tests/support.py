@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from PIL import Image
+
 from demo.data import DEMO_PASSWORD
 
 APPLICATION = {
@@ -168,3 +170,14 @@ class User:
         reply = self.get(f"/api/workflow/instances/{instance_id}")
         assert reply.status == 200, reply
         return reply.body
+
+
+def photo(user: User) -> str:
+    """上传 (a JPEG from the camera) → 裁切照片: the id of the cropped standard-size photo."""
+    picture = io.BytesIO()
+    Image.new("RGB", (600, 800), (40, 90, 160)).save(picture, "JPEG")
+    uploaded = user.upload("id_photo", "证件照.jpg", picture.getvalue())
+    cropped = user.post(f"/api/files/attachments/{uploaded}/crop",
+                        {"x": 50, "y": 60, "width": 500, "height": 700})
+    assert cropped.status == 201 and cropped.body["message"] == "保存成功", cropped
+    return cropped.body["attachment"]["id"]

@@ -28,6 +28,25 @@ BUS_URL = os.environ.get("RENCAI_TEST_BUS_URL", "amqp://guest:guest@127.0.0.1:56
 BIN = Path(sys.executable).parent
 
 
+def _private_vhost(suffix: str) -> str:
+    """A RabbitMQ virtual host of this run's own, so two suites on one machine (two
+    checkouts, CI beside a developer) never consume each other's queues. Falls back to the
+    configured URL where rabbitmqctl is not at hand."""
+    vhost = f"rencai_test_{suffix}"
+    try:
+        for args in (["add_vhost", vhost], ["set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"]):
+            subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return BUS_URL
+    return BUS_URL.rsplit("/", 1)[0].rstrip("/") + "/" + vhost
+
+
+def _drop_vhost(url: str) -> None:
+    if url != BUS_URL:
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", url.rsplit("/", 1)[1]],
+                       capture_output=True, timeout=60)
+
+
 def _unavailable(reason: str):
     if os.environ.get("CI") == "true":
         pytest.fail(f"the real-stack tier must run under CI, but {reason}")
@@ -43,8 +62,8 @@ def _free_port() -> int:
 class Tap:
     """A private queue bound to every event on rencai.events: what really crossed RabbitMQ."""
 
-    def __init__(self):
-        self.connection = pika.BlockingConnection(pika_parameters(BUS_URL))
+    def __init__(self, bus_url: str):
+        self.connection = pika.BlockingConnection(pika_parameters(bus_url))
         self.channel = self.connection.channel()
         self.channel.exchange_declare("rencai.events", "topic", durable=True)
         self.queue = self.channel.queue_declare("", exclusive=True).method.queue
@@ -68,13 +87,14 @@ class Stack:
     def __init__(self, tmp: Path):
         suffix = uuid.uuid4().hex[:8]
         self.databases = {name: f"rencai_test_{name}_{suffix}" for name in SERVICES}
+        self.bus_url = _private_vhost(suffix)
         self.urls = {name: f"{PG_ADMIN_URL}/{db}" for name, db in self.databases.items()}
         self.ports = {name: _free_port() for name in [*SERVICES, "gateway"]}
         self.tmp = tmp
         self.processes: list[tuple[str, subprocess.Popen]] = []
 
     def env(self, **extra) -> dict:
-        return {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RENCAI_BUS_URL": BUS_URL,
+        return {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RENCAI_BUS_URL": self.bus_url,
                 "RENCAI_VAR_DIR": str(self.tmp), "RENCAI_FILES_DIR": str(self.tmp / "files"),
                 "RENCAI_JWKS_URL": f"http://127.0.0.1:{self.ports['identity']}/.well-known/jwks.json",
                 **{f"RENCAI_{n.upper()}_DATABASE_URL": u for n, u in self.urls.items()},
@@ -113,7 +133,7 @@ class Stack:
         self._wait_healthy()
 
     def _purge_service_queues(self):
-        connection = pika.BlockingConnection(pika_parameters(BUS_URL))
+        connection = pika.BlockingConnection(pika_parameters(self.bus_url))
         channel = connection.channel()
         for name in subscriptions():
             for queue in (f"rencai.{name}", f"rencai.{name}.dead"):
@@ -166,6 +186,7 @@ class Stack:
             for database in self.databases.values():
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
         admin.dispose()
+        _drop_vhost(self.bus_url)
 
 
 def _reachable() -> str | None:
@@ -191,7 +212,7 @@ def stack(tmp_path_factory):
     running = Stack(tmp_path_factory.mktemp("stack"))
     tap = None
     try:
-        tap = Tap()
+        tap = Tap(running.bus_url)
         running.start()
         running.tap = tap
         running.wait_for_read_model()

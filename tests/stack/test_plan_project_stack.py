@@ -6,7 +6,6 @@ import requests
 from services.common.topology import queue_depths
 from tests import flows
 
-from .conftest import BUS_URL
 
 
 def test_the_gateway_reports_every_service_healthy(stack):
@@ -65,9 +64,9 @@ def test_seed_events_crossed_rabbitmq_and_nothing_is_dead_lettered(stack, gatewa
             "identity.account.created"} <= kinds
 
     def consumed():
-        depths = queue_depths(BUS_URL)
+        depths = queue_depths(stack.bus_url)
         return depths if depths["rencai.identity"] == depths["rencai.workflow"] == 0 else None
 
     depths = gateway.eventually(consumed)
-    assert depths, queue_depths(BUS_URL)
+    assert depths, queue_depths(stack.bus_url)
     assert depths["rencai.identity.dead"] == depths["rencai.workflow.dead"] == 0

@@ -19,25 +19,39 @@ from .ratelimit import RateLimiter
 # registering, the public keys. Entries ending in "/" are prefixes.
 PUBLIC = {
     "identity": ["tokens", "tokens/refresh", "tokens/sms", ".well-known/jwks.json",
-                 "captchas", "captchas/", "sms-codes", "registrations", "dev/sms",
+                 "captchas", "captchas/", "sms-codes", "registrations",
                  "qr-logins", "qr-logins/poll", "units/phone-sessions", "cert-challenges",
                  "tokens/certificate", "oidc/"],
     # short-lived signed view links: the token in the path is the credential
     "files": ["signed/"],
 }
+# Development only (RENCAI_ENV=development: make run, the tests): public there, and never
+# routed anywhere else — the development SMS sender's messages hold sign-in codes.
+DEVELOPMENT_ONLY = {"identity": ["dev/"]}
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
-def is_public(service: str, path: str) -> bool:
-    return path == "openapi.json" or any(
-        path.startswith(entry) if entry.endswith("/") else path == entry
-        for entry in PUBLIC.get(service, ()))
+def _listed(entries, path: str) -> bool:
+    return any(path.startswith(entry) if entry.endswith("/") else path == entry
+               for entry in entries)
+
+
+def is_public(service: str, path: str, development: bool = False) -> bool:
+    return path == "openapi.json" or _listed(PUBLIC.get(service, ()), path) or (
+        development and _listed(DEVELOPMENT_ONLY.get(service, ()), path))
+
+
+def is_development() -> bool:
+    return os.environ.get("RENCAI_ENV", "").strip().lower() == "development"
 
 
 def create_gateway(backends: dict, verifier: TokenVerifier,
                    max_body_bytes: int = 20 * 1024 * 1024,
-                   limiter: RateLimiter | None = None) -> Flask:
-    """`limiter` defaults to RENCAI_RATE_LIMIT requests per second per client (burst 4x)."""
+                   limiter: RateLimiter | None = None,
+                   development: bool | None = None) -> Flask:
+    """`limiter` defaults to RENCAI_RATE_LIMIT requests per second per client (burst 4x);
+    `development` to RENCAI_ENV=development (routes DEVELOPMENT_ONLY paths)."""
+    development = is_development() if development is None else development
     app = Flask("gateway")
     per_second = float(os.environ.get("RENCAI_RATE_LIMIT", "100"))
     limiter = limiter or RateLimiter(per_second, int(per_second * 4))
@@ -89,7 +103,9 @@ def create_gateway(backends: dict, verifier: TokenVerifier,
             raise NotFound(f"没有名为 {service} 的服务")
         if request.content_length and request.content_length > max_body_bytes:
             raise RequestEntityTooLarge()
-        if not is_public(service, path):
+        if not development and _listed(DEVELOPMENT_ONLY.get(service, ()), path):
+            raise NotFound("未找到")
+        if not is_public(service, path, development):
             token = bearer_token()
             if not token:
                 raise NotAuthenticated("请先登录")

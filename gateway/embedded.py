@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 from pathlib import Path
 
 from services.common.auth import TokenVerifier
@@ -23,6 +24,9 @@ from .backends import InProcessBackend
 
 class EmbeddedSystem:
     def __init__(self, var_dir: Path, bpmn_dir: Path | None = None):
+        # The embedded default is development: the development SMS sender (GET /dev/sms) and
+        # the check-digit-only name check. A deployment never runs this (see README, Modes).
+        os.environ.setdefault("RENCAI_ENV", "development")
         var_dir.mkdir(parents=True, exist_ok=True)
         self.settings = {
             name: Settings.from_env(name, database_url=f"sqlite:///{var_dir / (name + '.db')}",

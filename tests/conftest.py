@@ -13,6 +13,9 @@ def pytest_configure(config):
     os.environ.setdefault("RENCAI_PII_KEY", base64.b64encode(b"rencai-tests-pii-key-32-bytes-!!").decode())
     # Every test client is 127.0.0.1; the gateway's per-client limit is tested on its own.
     os.environ.setdefault("RENCAI_RATE_LIMIT", "10000")
+    # The tests ask for development explicitly (the development SMS sender, GET /dev/sms); the
+    # stack tier overrides it for its processes, which run as a deployment would.
+    os.environ.setdefault("RENCAI_ENV", "development")
 
 
 @pytest.fixture(scope="session")

@@ -353,9 +353,7 @@ def my_appeal(gateway: Gateway, appellant: User, appeal_id: str, status: str) ->
 
 
 def sms_texts(gateway: Gateway, phone: str) -> list[str]:
-    reply = gateway.send("GET", f"/api/identity/dev/sms?phone={phone}")
-    assert reply.status == 200, reply
-    return [m["text"] for m in reply.body["messages"]]
+    return gateway.sms_texts(phone)
 
 
 def appeal_only_from_identity(gateway: Gateway) -> None:

@@ -41,9 +41,20 @@ class Gateway:
     """`send(method, path, json, headers, form) -> Reply`, over a Flask test client or HTTP.
     `form` sends multipart/form-data: {field: text, or (file name, bytes) for a file}."""
 
-    def __init__(self, send: Callable[..., Reply], sync: Callable[[], None]):
+    def __init__(self, send: Callable[..., Reply], sync: Callable[[], None],
+                 sms: Callable[[str], list[str]] | None = None):
         self.send = send
         self.sync = sync  # delivers pending bus events (embedded) or does nothing (stack)
+        self._sms = sms
+
+    def sms_texts(self, phone: str) -> list[str]:
+        """The SMS texts "sent" to a phone, newest first: the development sender's (embedded,
+        GET /api/identity/dev/sms) or the stack's fake SMS gateway's inbox."""
+        if self._sms:
+            return self._sms(phone)
+        reply = self.send("GET", f"/api/identity/dev/sms?phone={phone}")
+        assert reply.status == 200, reply
+        return [m["text"] for m in reply.body["messages"]]
 
     @classmethod
     def in_process(cls, system) -> "Gateway":
@@ -64,10 +75,16 @@ class Gateway:
         return cls(send, system.settle)
 
     @classmethod
-    def over_http(cls, base_url: str) -> "Gateway":
+    def over_http(cls, base_url: str, sms_inbox: str | None = None) -> "Gateway":
+        """`sms_inbox`: the fake SMS gateway's GET /sms (the stack has no /dev/sms)."""
         import requests
 
         session = requests.Session()
+
+        def sms(phone):
+            response = requests.get(sms_inbox, params={"phone": phone}, timeout=10)
+            response.raise_for_status()
+            return [m["text"] for m in response.json()["messages"]]
 
         def send(method, path, json=None, headers=None, form=None):
             if form is not None:
@@ -85,7 +102,7 @@ class Gateway:
             return Reply(response.status_code, body, dict(response.headers),
                          response.content.decode("utf-8", "replace"), response.content)
 
-        return cls(send, lambda: None)
+        return cls(send, lambda: None, sms if sms_inbox else None)
 
     def login(self, username: str, password: str = DEMO_PASSWORD) -> "User":
         reply = self.send("POST", "/api/identity/tokens",

@@ -12,18 +12,20 @@ from . import api, events
 from .config import IdentityConfig
 from .model import BUS
 from .service import tokens
-from .service.verification import make_sender
+from .service.verification import make_name_check, make_sender
 
 
 def create_app(settings: Settings | None = None, verifier: TokenVerifier | None = None,
                config: IdentityConfig | None = None, sender=None,
                name_matches=None) -> Flask:
     """`sender` sends SMS (default: from the config); `name_matches(name, id_number)` asks an
-    authoritative source whether they belong together (default: trusts GB 11643 alone)."""
+    authoritative source whether they belong together (default: RENCAI_NAME_CHECK_URL; GB
+    11643 alone only in development). Outside development, a missing SMS gateway or name
+    check stops start-up here (gunicorn and the bus worker both build the app)."""
     settings = settings or Settings.from_env("identity")
     config = config or IdentityConfig.from_env()
-    own = {"config": config, "sender": sender or make_sender(config.sms_url),
-           "name_matches": name_matches or (lambda _name, _number: True)}
+    own = {"config": config, "sender": sender or make_sender(config),
+           "name_matches": name_matches or make_name_check(config)}
     app = create_service_app(settings, title="Rencai identity", tables=BUS,
                              handlers=lambda kit: events.handlers(kit, own),
                              blueprints=[api.blp])

@@ -12,9 +12,17 @@ def _int(name: str, default: int) -> int:
 
 @dataclass(frozen=True)
 class IdentityConfig:
-    # An HTTP SMS gateway (production); unset: the development sender, which keeps every
-    # message in the sms_message table and serves it on GET /dev/sms.
+    # An HTTP SMS gateway (production). The development sender, which keeps every message in
+    # the sms_message table and serves it on GET /dev/sms, exists only in development: without
+    # this URL anywhere else identity refuses to start.
     sms_url: str | None = None
+    # RENCAI_ENV=development (make run, the embedded system, the tests): the development SMS
+    # sender and the check-digit-only name check are allowed. Anything else is a deployment.
+    development: bool = False
+    # The authoritative name ↔ ID-number check (e.g. the public-security identity service),
+    # RENCAI_NAME_CHECK_URL: POST {name, id_number} -> {"match": true|false}. Unset: only in
+    # development, where GB 11643's check digit alone passes; a deployment refuses to start.
+    name_check_url: str | None = None
     # "always": every password login needs a graphic captcha; "adaptive": only once the
     # account or the IP has failed recently (scripts and the demo sign in without one).
     login_captcha: str = "adaptive"
@@ -42,6 +50,8 @@ class IdentityConfig:
     def from_env(cls, **overrides) -> "IdentityConfig":
         values = dict(
             sms_url=os.environ.get("RENCAI_SMS_URL") or None,
+            development=os.environ.get("RENCAI_ENV", "").strip().lower() == "development",
+            name_check_url=os.environ.get("RENCAI_NAME_CHECK_URL") or None,
             login_captcha=os.environ.get("RENCAI_LOGIN_CAPTCHA", "adaptive"),
             account_lock_failures=_int("LOGIN_LOCK_FAILURES", 5),
             ip_lock_failures=_int("LOGIN_IP_LOCK_FAILURES", 20),

@@ -52,7 +52,7 @@ class Harness:
                                           database_url=f"sqlite:///{var_dir / 'identity.db'}",
                                           bus_url="memory://", jwks_url=None)
         upgrade("identity", self.settings.database_url)
-        self.config = IdentityConfig(**config)
+        self.config = IdentityConfig(**{"development": True, **config})
         self.app = create_app(self.settings, config=self.config, name_matches=name_matches)
         self.kit = self.app.extensions["rencai.kit"]
         self.db = self.kit.db

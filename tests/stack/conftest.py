@@ -89,7 +89,8 @@ class Stack:
         self.databases = {name: f"rencai_test_{name}_{suffix}" for name in SERVICES}
         self.bus_url = _private_vhost(suffix)
         self.urls = {name: f"{PG_ADMIN_URL}/{db}" for name, db in self.databases.items()}
-        self.ports = {name: _free_port() for name in [*SERVICES, "gateway"]}
+        self.ports = {name: _free_port() for name in [*SERVICES, "gateway", "fake_gateways"]}
+        self.sms_inbox = f"http://127.0.0.1:{self.ports['fake_gateways']}/sms"
         self.tmp = tmp
         self.processes: list[tuple[str, subprocess.Popen]] = []
 
@@ -99,6 +100,10 @@ class Stack:
                 "RENCAI_JWKS_URL": f"http://127.0.0.1:{self.ports['identity']}/.well-known/jwks.json",
                 **{f"RENCAI_{n.upper()}_DATABASE_URL": u for n, u in self.urls.items()},
                 **{f"RENCAI_{n.upper()}_URL": f"http://127.0.0.1:{self.ports[n]}" for n in SERVICES},
+                # As a deployment: not development (no /dev/sms), a real HTTP SMS gateway and
+                # name check — demo/fake_gateways, whose inbox the tests read the codes from.
+                "RENCAI_ENV": "production", "RENCAI_SMS_URL": self.sms_inbox,
+                "RENCAI_NAME_CHECK_URL": self.sms_inbox.replace("/sms", "/name-check"),
                 **extra}
 
     def run(self, *args: str, **extra):
@@ -123,6 +128,8 @@ class Stack:
         for name in SERVICES:
             self.run("-m", "services.common.migrate", name, RENCAI_DATABASE_URL=self.urls[name])
         self.run("-m", "demo.seed")
+        self.spawn("fake_gateways", [str(BIN / "python"), "-m", "demo.fake_gateways",
+                                     "--port", str(self.ports["fake_gateways"])])
         for name in SERVICES:
             self.gunicorn(name, f"services.{name}.wsgi:app", self.ports[name],
                           RENCAI_DATABASE_URL=self.urls[name])
@@ -228,4 +235,4 @@ def gateway(stack):
     """The stack's gateway over HTTP, as a client sees it."""
     from tests.support import Gateway
 
-    return Gateway.over_http(stack.base_url)
+    return Gateway.over_http(stack.base_url, sms_inbox=stack.sms_inbox)

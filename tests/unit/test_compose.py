@@ -271,9 +271,34 @@ def test_compose_rabbitmq_publishes_amqp_and_management():
 
 # --- Procfile.stack ------------------------------------------------------------------------
 
-def test_procfile_has_the_nine_processes():
-    expected = set(SERVICES) | {f"{name}_worker" for name in SERVICES} | {"gateway"}
+def test_procfile_has_the_ten_processes():
+    expected = set(SERVICES) | {f"{name}_worker" for name in SERVICES} | {"gateway", "sms"}
     assert set(PROCFILE) == expected
+
+
+# --- identity's outside systems (issue 17 §1: no development SMS sender in a deployment) ------
+
+def test_identity_has_an_sms_gateway_and_name_check_and_is_not_development():
+    sms_env, _ = procfile_command("sms")
+    assert procfile_command("sms")[1] == [".venv/bin/python", "-m", "demo.fake_gateways",
+                                          "--host", "127.0.0.1", "--port", "8109"]
+    for process in ("identity", "identity_worker"):
+        env, _ = procfile_command(process)
+        assert env.get("RENCAI_SMS_URL") == "http://127.0.0.1:8109/sms", process
+        assert env.get("RENCAI_NAME_CHECK_URL") == "http://127.0.0.1:8109/name-check", process
+    for process in ("identity", "identity-worker"):
+        env = compose_env(process)
+        assert env.get("RENCAI_SMS_URL") == "${RENCAI_SMS_URL:-http://fake-gateways:8109/sms}"
+        assert env.get("RENCAI_NAME_CHECK_URL") == \
+            "${RENCAI_NAME_CHECK_URL:-http://fake-gateways:8109/name-check}"
+        assert compose_depends(process).get("fake-gateways") == "service_healthy"
+    assert compose_argv("fake-gateways") == ["python", "-m", "demo.fake_gateways", "--host",
+                                             "0.0.0.0", "--port", "8109"]
+    assert not compose_service("fake-gateways").get("ports"), "the fake stays internal"
+    for name in COMPOSE["services"]:
+        assert compose_env(name).get("RENCAI_ENV", "") != "development", name
+    for name in PROCFILE:
+        assert procfile_command(name)[0].get("RENCAI_ENV", "") != "development", name
 
 
 @pytest.mark.parametrize("name", SERVICES)

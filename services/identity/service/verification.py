@@ -134,8 +134,57 @@ class HttpSmsSender:
             raise DomainError("短信发送失败，请稍后重试") from None
 
 
-def make_sender(sms_url: str | None):
-    return HttpSmsSender(sms_url) if sms_url else DevSmsSender()
+class NotConfigured(RuntimeError):
+    """A deployment without a part it must have: identity refuses to start."""
+
+
+def make_sender(config):
+    """The HTTP gateway when configured; the development sender only when asked for
+    (RENCAI_ENV=development). Anything else would let anyone read sign-in codes on /dev/sms."""
+    if config.sms_url:
+        return HttpSmsSender(config.sms_url)
+    if config.development:
+        return DevSmsSender()
+    raise NotConfigured(
+        "identity refuses to start: RENCAI_SMS_URL is not set. Set it to the SMS gateway "
+        "(POST {phone, text}); the development sender (GET /dev/sms) is only for "
+        "RENCAI_ENV=development. 未配置短信网关 RENCAI_SMS_URL，身份服务拒绝启动。")
+
+
+class HttpNameCheck:
+    """The authoritative source: POSTs {name, id_number}, expects {"match": true|false}.
+    Unreachable is a 503 for the person, never a pass."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def __call__(self, name: str, id_number: str) -> bool:
+        try:
+            response = requests.post(self.url, json={"name": name, "id_number": id_number},
+                                     timeout=5)
+            response.raise_for_status()
+            return response.json().get("match") is True
+        except (requests.RequestException, ValueError, AttributeError):
+            log.exception("name check failed")
+            raise Unavailable("实名核验服务暂不可用，请稍后重试") from None
+
+
+class Unavailable(DomainError):
+    status, code, title = 503, "unavailable", "服务暂不可用"
+
+
+def make_name_check(config):
+    """name_matches(name, id_number): the configured authoritative source; in development
+    only, GB 11643 alone (the format and check digit are checked before it is asked)."""
+    if config.name_check_url:
+        return HttpNameCheck(config.name_check_url)
+    if config.development:
+        return lambda _name, _number: True
+    raise NotConfigured(
+        "identity refuses to start: RENCAI_NAME_CHECK_URL is not set. A real-name check "
+        "needs an authoritative source (POST {name, id_number} -> {match}); the check digit "
+        "alone is accepted only with RENCAI_ENV=development. 未配置实名核验服务 "
+        "RENCAI_NAME_CHECK_URL，身份服务拒绝启动。")
 
 
 def dev_messages(ctx: Ctx, phone: str) -> list[dict]:

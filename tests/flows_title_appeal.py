@@ -425,6 +425,11 @@ def appeal_approved(gateway: Gateway, make_person) -> dict:
     # The binding moved: the number left the holder's account.
     assert holder.get("/api/identity/me").body["verified"] is False
     assert any("人工申诉已通过" in text for text in sms_texts(gateway, me["phone"]))
+    # The holder was told when it was filed and when it moved: by SMS and on their pages.
+    holder_sms = "".join(sms_texts(gateway, holder_me["phone"]))
+    assert "提出了人工申诉" in holder_sms and "已换绑到申诉人的账号" in holder_sms
+    assert gateway.eventually(lambda: len([p for p in holder.prompts()
+                                           if "人工申诉" in p]) >= 2), holder.prompts()
     records = gateway.eventually(lambda: [
         r for r in appellant.get("/api/identity/me/records").body
         if r["instance_id"] == instance["id"]])

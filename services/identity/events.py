@@ -9,6 +9,12 @@ Publishes (routing key = type; subject = the account, appeal):
                                                                  the index is the keyed blind
                                                                  hash, never the number
   identity.person.rebound      {account_id, released_account_id} 换绑: the ID number moved
+                                                                 (proved by an SMS code to the
+                                                                 holder's phone)
+  identity.account.notified    {account_id, text}                the account's holder is told
+                                                                 something about its security
+                                                                 (binding taken or appealed);
+                                                                 workflow makes it a prompt
   identity.appeal.filed        {appeal_id, account_id, applicant_name, name (masked),
                                 id_number (masked), reason, evidence_file_id,
                                 attachment_ids}                   人工申诉: workflow starts

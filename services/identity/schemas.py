@@ -45,10 +45,16 @@ class SmsCodeRequestSchema(Schema):
     captcha_code = _text("图形验证码", 10)
 
 
+class RebindSmsCodeRequestSchema(SmsCodeRequestSchema):
+    name = _text("姓名（原认证账号的实名）", 30)
+    id_number = _text("要换绑的身份证号", 30)
+
+
 class SmsCodeSentSchema(Schema):
     sent = fields.Boolean()
     expires_in = fields.Integer()
     resend_after = fields.Integer()
+    phone = fields.String(metadata={"description": "换绑：验证码发往的原认证账号手机号（脱敏）"})
 
 
 class SmsLoginSchema(Schema):
@@ -83,7 +89,7 @@ class RealNameSchema(Schema):
 
 
 class RebindSchema(RealNameSchema):
-    sms_code = _text("发到本账号手机号的短信验证码（用途 rebind）", 10)
+    sms_code = _text("发到原认证账号手机号的短信验证码（用途 rebind）", 10)
 
 
 class RegistrationStepSchema(Schema):

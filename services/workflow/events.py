@@ -33,6 +33,8 @@ Consumes:
                                                    attachments checked against files)
   identity.appeal.filed                            starts the processes whose
                                                    rencai:startEvent names it (人工申诉)
+  identity.account.notified                        a prompt for that account (its
+                                                   real-name binding taken or appealed)
   workflow.task.created, workflow.instance.completed, workflow.task.reminded
                                                    per-user prompts
 """
@@ -40,7 +42,8 @@ from services.common.app import ServiceKit
 
 from . import routing
 from .service import triggers
-from .service.catalogue import on_instance_completed, on_task_created, on_task_reminded
+from .service.catalogue import (on_account_notified, on_instance_completed, on_task_created,
+                                on_task_reminded)
 
 
 def handlers(kit: ServiceKit) -> dict:
@@ -61,6 +64,7 @@ def handlers(kit: ServiceKit) -> dict:
         "identity.account.created": routing.on_account_created,
         "identity.person.verified": routing.on_person_verified,
         "identity.person.rebound": routing.on_person_rebound,
+        "identity.account.notified": on_account_notified,
         "identity.profile.completed": routing.on_profile_submitted,
         "identity.profile.updated": routing.on_profile_submitted,
         "files.attachment.uploaded": routing.on_attachment_uploaded,

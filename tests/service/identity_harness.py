@@ -94,6 +94,13 @@ class Harness:
                          {"phone": phone, "purpose": purpose, "captcha_id": captcha_id,
                           "captcha_code": answer}, token=token, ip=ip)
 
+    def sms_texts(self, phone: str) -> list[str]:
+        """What the development sender "sent" to a phone, newest first."""
+        with self.db.reading() as session:
+            return list(session.scalars(select(SmsMessage.text).where(
+                SmsMessage.phone_index == blind_index(phone))
+                .order_by(SmsMessage.created_at.desc())))
+
     def last_sms_code(self, phone: str) -> str:
         with self.db.reading() as session:
             text = session.scalars(select(SmsMessage.text).where(

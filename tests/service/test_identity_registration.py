@@ -312,38 +312,88 @@ def test_an_id_number_bound_elsewhere_offers_rebind_or_appeal(h):
     assert "换绑" in body["detail"] and "人工申诉" in body["detail"]
 
 
-def test_rebind_needs_the_sms_of_this_account_then_moves_the_binding(h):
-    id_number, first, second = _bound_elsewhere(h)
-    body = {"name": "钱多多", "id_number": id_number, "sms_code": "123456"}
-    no_code = h.call("POST", "/me/real-name/rebind", body, token=second["token"])
-    assert no_code.status_code == 422 and no_code.get_json()["errors"] == {
-        "sms_code": "请先获取短信验证码"}
-    # The SMS can only go to this account's own phone.
-    other = h.send_sms(first["phone"], purpose="rebind", token=second["token"])
-    assert other.status_code == 422 and other.get_json()["errors"]["phone"].startswith("请使用本账号")
-    # Without signing in there is no account phone to prove: refused, naming the field.
-    anonymous = h.send_sms(second["phone"], purpose="rebind")
+def rebind_code(h, token, name, id_number, ip="10.255.0.1"):
+    captcha_id, answer = h.captcha(ip)
+    return h.call("POST", "/me/sms-codes", {"purpose": "rebind", "name": name,
+                                            "id_number": id_number, "captcha_id": captcha_id,
+                                            "captcha_code": answer}, token=token, ip=ip)
+
+
+def test_knowing_a_name_and_an_id_number_takes_over_nobody(h):
+    """The attack of issue 17 §2: register with your own phone, real-name check → 409, a
+    rebind code to your own phone, rebind. The code now goes to the holder's phone only."""
+    id_number, victim, attacker = _bound_elsewhere(h)
+    body = {"name": "钱多多", "id_number": id_number}
+    sent = rebind_code(h, attacker["token"], **body)
+    assert sent.status_code == 201, sent.get_json()
+    assert sent.get_json()["phone"] == victim["phone"][:3] + "****" + victim["phone"][-4:]
+    assert not [t for t in h.sms_texts(attacker["phone"]) if "换绑" in t], \
+        "nothing reaches the asker's own phone"
+    [text] = [t for t in h.sms_texts(victim["phone"]) if "换绑" in t]
+    assert "有人申请将您账号已认证的身份证换绑到另一个账号" in text and "请勿将验证码告诉任何人" in text
+    # A code from the attacker's own phone (any purpose) proves nothing.
+    h.send_sms(new_phone())
+    guessed = h.call("POST", "/me/real-name/rebind", {**body, "sms_code": "000000"},
+                     token=attacker["token"])
+    assert guessed.status_code == 422 and guessed.get_json()["errors"] == {
+        "sms_code": "短信验证码错误"}
+    # The old way (a code to one's own phone) is gone.
+    own = h.send_sms(attacker["phone"], purpose="rebind", token=attacker["token"])
+    assert own.status_code == 422 and "id_number" in own.get_json()["errors"]
+    anonymous = h.send_sms(attacker["phone"], purpose="rebind")
     assert anonymous.status_code == 422 and anonymous.get_json()["errors"] == {
         "purpose": "换绑身份证的验证码请登录后获取"}
-    assert h.send_sms(second["phone"], purpose="rebind", token=second["token"]).status_code == 201
-    wrong_name = h.call("POST", "/me/real-name/rebind",
-                        {**body, "name": "钱少少", "sms_code": h.last_sms_code(second["phone"])},
-                        token=second["token"])
-    assert wrong_name.status_code == 422 and "name" in wrong_name.get_json()["errors"]
+    assert h.call("GET", "/me", token=victim["token"]).get_json()["id_number"] == id_number
+    assert h.call("GET", "/me", token=attacker["token"]).get_json()["verified"] is False
+    # Wrong name, unbound number and strangers are refused, each naming the field.
+    assert rebind_code(h, attacker["token"], "钱少少", id_number).get_json()["errors"] == {
+        "name": "姓名与身份证号不匹配"}
+    assert rebind_code(h, attacker["token"], "钱多多", new_id_number()).get_json()[
+        "errors"] == {"id_number": "该身份证号未被其他账号认证"}
+    assert rebind_code(h, None, **body).status_code == 401
 
+
+def test_rebind_proved_by_the_holders_phone_moves_the_binding_and_tells_the_holder(h):
+    id_number, first, second = _bound_elsewhere(h)
+    body = {"name": "钱多多", "id_number": id_number}
+    no_code = h.call("POST", "/me/real-name/rebind", {**body, "sms_code": "123456"},
+                     token=second["token"])
+    assert no_code.status_code == 422 and no_code.get_json()["errors"] == {
+        "sms_code": "请先获取短信验证码"}
+    assert rebind_code(h, second["token"], **body).status_code == 201
     reply = h.call("POST", "/me/real-name/rebind",
-                   {**body, "sms_code": h.last_sms_code(second["phone"])}, token=second["token"])
+                   {**body, "sms_code": h.last_sms_code(first["phone"])}, token=second["token"])
     assert reply.status_code == 200 and reply.get_json()["verified"] is True
     assert h.call("GET", "/me", token=second["token"]).get_json()["id_number"] == id_number
     old = h.call("GET", "/me", token=first["token"]).get_json()
     assert old["verified"] is False and old["id_number"] is None
-    # The old account's sign-ins ended; the audit keeps both sides.
+    # The old account's sign-ins ended; its holder is told by SMS and by a prompt.
     assert h.call("POST", "/tokens/refresh", {"refresh_token": first["tokens"]["refresh_token"]}
                   ).status_code == 401
+    assert "已换绑到另一个账号" in h.sms_texts(first["phone"])[0]
+    [notice] = [e for e in events(h, "identity.account.notified")
+                if e["data"]["account_id"] == first["account_id"]]
+    assert "如非本人操作，请立即通过“人工申诉”找回" in notice["data"]["text"]
+    # The audit keeps both sides, and how it was proved.
     with h.db.reading() as session:
-        actions = {(row.action, row.account_id) for row in session.scalars(select(AuditEvent))}
+        rows = list(session.scalars(select(AuditEvent)))
+    actions = {(row.action, row.account_id) for row in rows}
     assert ("person.rebound", second["account_id"]) in actions
     assert ("person.binding_released", first["account_id"]) in actions
+    assert ("person.rebind_code_sent", first["account_id"]) in actions
+    [released] = [r for r in rows if r.action == "person.binding_released"
+                  and r.account_id == first["account_id"]]
+    assert released.detail["proof"] == "sms-to-holder" and released.actor_id == second["account_id"]
+
+
+def test_a_holder_without_a_phone_leaves_only_the_appeal(h):
+    id_number = new_id_number()
+    create_account(h.db, h.kit.outbox, username="nophone01", kind="person", display_name="吴用",
+                   password="Nophone2026", id_number=id_number, real_name="吴用")
+    asker = h.register("asker00001")
+    refused = rebind_code(h, asker["token"], "吴用", id_number)
+    assert refused.status_code == 422 and refused.get_json()["errors"] == {
+        "id_number": "原认证账号未绑定手机号，请通过人工申诉办理"}
 
 
 def test_an_appeal_is_filed_reviewed_and_its_result_notified(h, admin):
@@ -357,6 +407,16 @@ def test_an_appeal_is_filed_reviewed_and_its_result_notified(h, admin):
         "evidence_file_id": "5f0c6a52-4c1e-4a53-9b1f-0f7d1a2b3c4d"}, token=second["token"])
     assert appeal.status_code == 201 and appeal.get_json()["status"] == "pending"
     assert appeal.get_json()["id_number"] == id_number  # the owner sees it whole
+    # The holder of the binding is told at once (SMS + prompt), and audited on both sides.
+    assert "提出了人工申诉" in h.sms_texts(first["phone"])[0]
+    assert [e for e in events(h, "identity.account.notified")
+            if e["data"]["account_id"] == first["account_id"] and "人工申诉" in e["data"]["text"]]
+    with h.db.reading() as session:
+        against = session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "appeal.filed_against")).all()
+    assert [(row.account_id, row.actor_id) for row in against
+            if row.detail["appeal_id"] == appeal.get_json()["id"]] == [
+        (first["account_id"], second["account_id"])]
     twice = h.call("POST", "/me/appeals", {
         "name": "孙悟空", "id_number": id_number, "reason": "再提交一次申诉",
         "evidence_file_id": "x"}, token=second["token"])
@@ -384,6 +444,7 @@ def test_an_appeal_is_filed_reviewed_and_its_result_notified(h, admin):
 
     assert h.call("GET", "/me", token=second["token"]).get_json()["verified"] is True
     assert h.call("GET", "/me", token=first["token"]).get_json()["verified"] is False
+    assert "已换绑到申诉人的账号" in h.sms_texts(first["phone"])[0]
     mine = h.call("GET", "/me/appeals", token=second["token"]).get_json()
     assert mine[0]["status"] == "approved" and mine[0]["comment"] == "材料属实"
     sms = h.call("GET", f"/dev/sms?phone={second['phone']}").get_json()["messages"]
@@ -496,6 +557,48 @@ def test_the_http_sms_gateway_sender(tmp_path):
         fail.append(True)
         down = real.send_sms(new_phone())
         assert down.status_code == 400 and down.get_json()["detail"] == "短信发送失败，请稍后重试"
+    finally:
+        real.close()
+        server.shutdown()
+
+
+def test_the_authoritative_name_check_decides_and_its_absence_is_no_pass(tmp_path):
+    import threading
+
+    from flask import Flask, request
+    from werkzeug.serving import make_server
+
+    known, down = {}, []
+    source = Flask("name-check")
+
+    @source.post("/check")
+    def check():
+        if down:
+            return {"error": "down"}, 503
+        body = request.get_json()
+        return {"match": known.get(body["id_number"]) == body["name"]}
+
+    server = make_server("127.0.0.1", 0, source)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    real = Harness(tmp_path / "real-name-check",  # the URL wins even in development
+                   name_check_url=f"http://127.0.0.1:{server.server_port}/check")
+    try:
+        number = new_id_number()
+        known[number] = "林冲"
+        person = real.register("linchong01")
+        # A valid check digit is not enough: the source says the name is not this number's.
+        wrong = real.call("POST", "/me/real-name", {"name": "林仲", "id_number": number},
+                          token=person["token"])
+        assert wrong.status_code == 422 and wrong.get_json()["errors"] == {
+            "name": "姓名与身份证号不匹配，请核对后重新提交"}
+        down.append(True)
+        unavailable = real.call("POST", "/me/real-name", {"name": "林冲", "id_number": number},
+                                token=person["token"])
+        assert unavailable.status_code == 503, unavailable.get_json()
+        down.clear()
+        right = real.call("POST", "/me/real-name", {"name": "林冲", "id_number": number},
+                          token=person["token"])
+        assert right.get_json()["message"] == "认证成功"
     finally:
         real.close()
         server.shutdown()

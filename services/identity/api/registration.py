@@ -33,11 +33,11 @@ def send_sms_code(body):
 
 
 @blp.route("/me/sms-codes", methods=["POST"])
-@blp.arguments(schemas.SmsCodeRequestSchema)
+@blp.arguments(schemas.RebindSmsCodeRequestSchema)
 @blp.response(201, schemas.SmsCodeSentSchema)
 @login_required()
 def send_my_sms_code(body):
-    """向本账号手机号发送短信验证码（换绑身份证时证明本人）"""
+    """换绑验证码：发往已认证该身份证号的原账号的手机号（证明控制原账号）；原账号无手机号时请人工申诉"""
     return verification.send_my_sms_code(ctx(), current_claims(), body)
 
 
@@ -86,7 +86,7 @@ def skip_real_name():
 @blp.response(200, schemas.RegistrationStepSchema)
 @login_required()
 def rebind(body):
-    """换绑：身份证号已被其他账号认证时，短信验证本账号手机后改绑到本账号"""
+    """换绑：身份证号已被其他账号认证时，凭发往原账号手机号的验证码改绑到本账号（原账号收到短信和提示）"""
     return registration.rebind(ctx(), current_claims(), body)
 
 

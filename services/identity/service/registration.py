@@ -136,8 +136,9 @@ def registration_status(ctx: Ctx, claims: Claims) -> dict:
             "message": "认证成功" if verified else "注册成功"}
 
 
-def rebind(ctx: Ctx, claims: Claims, body: dict) -> dict:
-    """换绑: this account proves its phone by SMS, takes the ID number, the old one loses it."""
+def binding_holder(ctx: Ctx, claims: Claims, body: dict) -> Account:
+    """The other account a rebind would take the ID number from (checked: this account is a
+    person not yet verified, the number is bound elsewhere, the name is the holder's)."""
     if claims.kind != "person":
         raise Forbidden("仅个人账号可以换绑身份证")
     name, id_number = _check_identity(body)
@@ -146,27 +147,53 @@ def rebind(ctx: Ctx, claims: Claims, body: dict) -> dict:
         holder = accounts.by_id_number(session, id_number)
     if account.verified_at is not None:
         raise Conflict("本账号已完成实名认证", {"id_number": "本账号已完成实名认证"})
-    if holder is None:
+    if holder is None or holder.id == account.id:
         raise ValidationFailed("该身份证号未被其他账号认证，请直接进行实名认证",
                                {"id_number": "该身份证号未被其他账号认证"})
-    if not account.phone:
-        raise ValidationFailed("本账号未绑定手机号，无法换绑", {"phone": "本账号未绑定手机号"})
     if holder.real_name and holder.real_name != name:
         raise ValidationFailed("姓名与身份证号不匹配，请核对后重新提交", {"name": "姓名与身份证号不匹配"})
-    check_sms_code(ctx, account.phone, "rebind", body.get("sms_code"))
+    return holder
+
+
+def tell(session, ctx: Ctx, account: Account, text: str) -> None:
+    """The account's holder hears of it twice: an SMS to its phone and a prompt on its pages
+    (workflow keeps the prompts, from identity.account.notified)."""
+    if account.phone and ctx.sender is not None:
+        ctx.sender.send(session, account.phone, f"【北京市统一身份认证平台】{text}")
+    ctx.outbox.add(session, "identity.account.notified", account.id,
+                   {"account_id": account.id, "text": text})
+
+
+REBOUND_TEXT = ("您账号（{username}）已认证的身份证已换绑到另一个账号（已用发往本手机号的验证码确认），"
+                "本账号的实名认证已解除。如非本人操作，请立即通过“人工申诉”找回。")
+
+
+def rebind(ctx: Ctx, claims: Claims, body: dict) -> dict:
+    """换绑: proved by the SMS code sent to the phone of the account holding the ID number
+    (POST /me/sms-codes); that account loses the binding and is told (SMS + prompt)."""
+    name, id_number = _check_identity(body)
+    holder = binding_holder(ctx, claims, body)
+    if not holder.phone:
+        raise ValidationFailed("原认证账号未绑定手机号，无法短信验证，请通过人工申诉办理",
+                               {"id_number": "原认证账号未绑定手机号，请通过人工申诉办理"})
+    check_sms_code(ctx, holder.phone, "rebind", body.get("sms_code"))
     with ctx.db.transaction() as session:
         old = session.get(Account, holder.id)
+        if old.id_number_index != holder.id_number_index:  # changed under us
+            raise Conflict("该身份证号的认证状态已变化，请重新获取验证码")
         set_identity(old, None, None)
         old.display_name = old.username
         tokens.revoke_all(session, old.id)
         session.flush()
         account = session.get(Account, claims.sub)
         _verified(ctx, session, account, name, id_number, "rebind")
-        audit(session, ctx, "person.rebound", account.id, released_from=old.id)
+        audit(session, ctx, "person.rebound", account.id, released_from=old.id,
+              proof="sms-to-holder")
         audit(session, ctx, "person.binding_released", old.id, actor_id=account.id,
-              taken_by=account.id)
+              taken_by=account.id, proof="sms-to-holder")
         ctx.outbox.add(session, "identity.person.rebound", account.id,
                        {"account_id": account.id, "released_account_id": old.id})
+        tell(session, ctx, old, REBOUND_TEXT.format(username=old.username))
     return {"step": "done", "verified": True, "message": "换绑成功，认证成功"}
 
 
@@ -197,7 +224,8 @@ def file_appeal(ctx: Ctx, claims: Claims, body: dict) -> dict:
         errors["evidence_file_id"] = "请上传证明材料（如手持身份证照片）"
     _fail(errors)
     with ctx.db.transaction() as session:
-        if accounts.by_id_number(session, id_number) is None:
+        holder = accounts.by_id_number(session, id_number)
+        if holder is None or holder.id == claims.sub:
             raise ValidationFailed("该身份证号未被其他账号认证，请直接进行实名认证",
                                    {"id_number": "该身份证号未被其他账号认证"})
         pending = session.scalar(select(Appeal.id).where(
@@ -209,7 +237,10 @@ def file_appeal(ctx: Ctx, claims: Claims, body: dict) -> dict:
                         reason=reason, evidence_file_id=evidence, status="pending",
                         created_at=utcnow())
         session.add(appeal)
-        audit(session, ctx, "appeal.filed", claims.sub, appeal_id=appeal.id)
+        audit(session, ctx, "appeal.filed", claims.sub, appeal_id=appeal.id,
+              holder_account_id=holder.id)
+        audit(session, ctx, "appeal.filed_against", holder.id, claims.sub, appeal_id=appeal.id)
+        tell(session, ctx, holder, APPEAL_FILED_TEXT.format(username=holder.username))
         # workflow starts the admins' review (bpmn/realname_appeal.bpmn) from this event; only
         # the masked name and number travel.
         ctx.outbox.add(session, "identity.appeal.filed", appeal.id,
@@ -238,6 +269,10 @@ def list_appeals(ctx: Ctx, claims: Claims, status: str | None, page: int, per_pa
     return result
 
 
+APPEAL_FILED_TEXT = ("有人对您账号（{username}）已认证的身份证提出了人工申诉，工作人员将审核其证明材料；"
+                     "审核期间您的认证不变。如有疑问，请联系平台客服。")
+APPEAL_APPROVED_TEXT = ("经工作人员审核人工申诉的证明材料，您账号（{username}）已认证的身份证已换绑到申诉人的账号，"
+                        "本账号的实名认证已解除。如有异议，请提交人工申诉。")
 APPEAL_PROCESS = "realname_appeal"
 APPEAL_OUTCOMES = {"approved": "approved", "rejected": "rejected", "withdrawn": "withdrawn"}
 
@@ -274,7 +309,8 @@ def on_appeal_reviewed(ctx: Ctx, session, envelope: dict) -> None:
             holder.display_name = holder.username
             tokens.revoke_all(session, holder.id)
             audit(session, ctx, "person.binding_released", holder.id, actor_id=decided_by,
-                  appeal_id=appeal.id)
+                  appeal_id=appeal.id, taken_by=appellant.id, proof="appeal")
+            tell(session, ctx, holder, APPEAL_APPROVED_TEXT.format(username=holder.username))
             session.flush()
         if appellant.verified_at is not None:
             set_identity(appellant, None, None)

@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import Claims
 from services.common.db import Database, utcnow
-from services.common.errors import DomainError, NotFound, ValidationFailed
-from services.common.pii import blind_index
+from services.common.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from services.common.pii import blind_index, mask
 
 from .. import rules
-from ..model import Account, Captcha, SmsCode, SmsMessage
+from ..model import Captcha, SmsCode, SmsMessage
 from .accounts import by_phone
-from .context import Ctx
+from .context import Ctx, audit
 
 log = logging.getLogger("rencai.identity.sms")
 
@@ -208,15 +208,33 @@ def _code_hash(code_id: str, code: str) -> str:
 
 PURPOSE_TEXT = {"register": "注册账号", "login": "登录", "rebind": "身份证换绑",
                 "unit_register": "单位注册或登录"}
+# The rebind code reaches the holder of the binding: it says what it is for, and that not
+# passing it on keeps their real-name binding where it is.
+REBIND_TEXT = ("【北京市统一身份认证平台】有人申请将您账号已认证的身份证换绑到另一个账号，"
+               "验证码 {code}，{minutes} 分钟内有效。如非本人操作，请勿将验证码告诉任何人，"
+               "您的认证不受影响。")
 
 
 def send_my_sms_code(ctx: Ctx, claims: Claims, body: dict) -> dict:
-    """换绑: the code goes to the signed-in account's own phone."""
-    with ctx.db.reading() as session:
-        account = session.get(Account, claims.sub)
-    phone = account.phone if account else None
-    return send_sms_code(ctx, body.get("phone") or phone, "rebind", body.get("captcha_id"),
-                         body.get("captcha_code"), account_phone=phone)
+    """换绑: the code goes to the phone of the account that HOLDS the ID number, never to the
+    asker's own: a rebind proves control of that account (knowing a name and an ID number
+    proves nothing). Without a phone there, only 人工申诉 remains."""
+    from .registration import binding_holder  # registration imports this module
+
+    if claims.kind != "person":
+        raise Forbidden("仅个人账号可以换绑身份证")
+    if (body.get("purpose") or "rebind") != "rebind":
+        raise ValidationFailed("此处只能获取换绑身份证的验证码", {"purpose": "应为 rebind"})
+    holder = binding_holder(ctx, claims, body)
+    if not holder.phone:
+        raise ValidationFailed("原认证账号未绑定手机号，无法短信验证，请通过人工申诉办理",
+                               {"id_number": "原认证账号未绑定手机号，请通过人工申诉办理"})
+    sent = send_sms_code(ctx, holder.phone, "rebind", body.get("captcha_id"),
+                         body.get("captcha_code"), account_phone=holder.phone)
+    with ctx.db.transaction() as session:
+        audit(session, ctx, "person.rebind_code_sent", holder.id, claims.sub,
+              requested_by=claims.sub)
+    return {**sent, "phone": mask(holder.phone)}
 
 
 def send_sms_code(ctx: Ctx, phone: str | None, purpose: str, captcha_id: str | None,
@@ -240,8 +258,8 @@ def send_sms_code(ctx: Ctx, phone: str | None, purpose: str, captcha_id: str | N
             raise ValidationFailed("换绑身份证的验证码请登录后获取",
                                    {"purpose": "换绑身份证的验证码请登录后获取"})
         if purpose == "rebind" and phone != account_phone:
-            raise ValidationFailed("请使用本账号绑定的手机号接收验证码",
-                                   {"phone": "请使用本账号绑定的手机号接收验证码"})
+            raise ValidationFailed("换绑验证码只发往原认证账号的手机号",
+                                   {"phone": "换绑验证码只发往原认证账号的手机号"})
         last = session.scalar(select(func.max(SmsCode.created_at))
                               .where(SmsCode.phone_index == index, SmsCode.purpose == purpose))
         if last is not None and last > now - timedelta(seconds=ctx.config.sms_resend_seconds):
@@ -264,8 +282,10 @@ def send_sms_code(ctx: Ctx, phone: str | None, purpose: str, captcha_id: str | N
         row.code_hash = _code_hash(row.id, code)
         session.add(row)
         minutes = ctx.config.sms_code_seconds // 60
-        ctx.sender.send(session, phone, f"【北京市统一身份认证平台】您的{PURPOSE_TEXT[purpose]}"
-                                        f"验证码是 {code}，{minutes} 分钟内有效，请勿泄露给他人。")
+        text = REBIND_TEXT.format(code=code, minutes=minutes) if purpose == "rebind" else (
+            f"【北京市统一身份认证平台】您的{PURPOSE_TEXT[purpose]}"
+            f"验证码是 {code}，{minutes} 分钟内有效，请勿泄露给他人。")
+        ctx.sender.send(session, phone, text)
     return {"sent": True, "expires_in": ctx.config.sms_code_seconds,
             "resend_after": ctx.config.sms_resend_seconds}
 

@@ -283,6 +283,14 @@ def on_instance_completed(session: Session, envelope: dict) -> None:
                            text=subject_text.format(title=data.get("title", ""))))
 
 
+def on_account_notified(session: Session, envelope: dict) -> None:
+    """identity.account.notified: identity tells an account something about its security
+    (its real-name binding was taken by 换绑 or is under 人工申诉): a prompt on its pages."""
+    data = envelope["data"]
+    session.add(Prompt(user_id=data["account_id"], instance_id=None, created_at=utcnow(),
+                       text=str(data.get("text") or "")[:500]))
+
+
 def on_task_reminded(session: Session, envelope: dict) -> None:
     """A reviewer who holds a task gets a prompt when its time limit draws near."""
     data = envelope["data"]

@@ -4,10 +4,10 @@ Publishes (routing key = type; subject = the account, appeal):
   identity.account.created     {account_id, kind, display_name, org_id, roles}
   identity.person.registered   {account_id, username}            self-registration, step 1
   identity.person.verified     {account_id, name, method,        real name checked; method:
-                                id_number_index}                 id_card | rebind | appeal |
+                                id_number_index, phone_index}    id_card | rebind | appeal |
                                                                  created (seeded / staff-made);
-                                                                 the index is the keyed blind
-                                                                 hash, never the number
+                                                                 the indexes are keyed blind
+                                                                 hashes, never the numbers
   identity.person.rebound      {account_id, released_account_id} 换绑: the ID number moved
                                                                  (proved by an SMS code to the
                                                                  holder's phone)

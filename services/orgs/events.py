@@ -23,6 +23,8 @@ Consumes (its read model of businesses in progress, for 解除关联):
                                   for "business_permission" the unit's 业务权限 state
                                   (service/permissions.py), publishing orgs.permission.changed
   identity.profile.completed / updated -> the person's profile for the employee detail tabs
+  identity.person.verified / rebound -> the blind indexes of the person's verified ID number
+                                 and phone (an affiliation request may carry only their own)
 """
 from services.common.app import ServiceKit
 
@@ -35,4 +37,6 @@ def handlers(_kit: ServiceKit) -> dict:
         "workflow.instance.completed": service.on_instance_completed,
         "identity.profile.completed": service.on_profile_submitted,
         "identity.profile.updated": service.on_profile_submitted,
+        "identity.person.verified": service.on_person_verified,
+        "identity.person.rebound": service.on_person_rebound,
     }

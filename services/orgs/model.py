@@ -236,3 +236,16 @@ class PersonProfile(Base):
     education: Mapped[list] = mapped_column(JSON, default=list)
     study_history: Mapped[list] = mapped_column(JSON, default=list)
     work_history: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class PersonIdentity(Base):
+    """Read model of identity.person.verified / rebound: the keyed blind indexes (never the
+    numbers) of a person's verified ID number and phone, so what they type into an
+    affiliation request is checked against who they are."""
+
+    __tablename__ = "person_identity"
+
+    person_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    id_number_index: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    phone_index: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.service.test_orgs_fixtures import (CODE_A, CODE_B, linked, request_link,  # noqa: F401
-                                              migrated_orgs_db, signing_key, world)
+                                              migrated_orgs_db, signing_key, verified, world)
 
 ID_ZHANG = "11010519491231002X"
 ID_LI = "110101199003074477"
@@ -16,6 +16,7 @@ def test_a_person_finds_the_unit_requests_and_the_unit_approves(world):
     assert status == 200 and found["name"] == "北京智能制造研究院"
     assert world.call("GET", "/me/affiliation", me, None)[1]["detail"] == "您未关联单位，请点击进行关联"
 
+    verified(world, "p-zhang", ID_ZHANG, "13800138000")
     status, request = world.call("POST", "/me/affiliation-requests", me,
                                  {"association_code": f" {CODE_A.lower()} ", "id_number": ID_ZHANG,
                                   "phone": "13800138000"})
@@ -40,6 +41,36 @@ def test_a_person_finds_the_unit_requests_and_the_unit_approves(world):
     status, _ = world.call("POST", f"/units/{world.unit}/affiliations/{item['affiliation_id']}"
                            "/reject", world.as_("unit"), {"reason": "重复"})
     assert status == 409 and len(world.events("orgs.affiliation.approved")) == 1
+
+
+def test_a_person_files_only_their_own_id_number_and_phone(world):
+    """Issue 17 §2: one person could file another's ID number and phone."""
+    me = world.as_("person", "p-wang", "王五")
+    body = {"association_code": CODE_A, "id_number": ID_ZHANG, "phone": "13800138000"}
+    status, refused = world.call("POST", "/me/affiliation-requests", me, body)
+    assert status == 422 and refused["errors"] == {
+        "id_number": "请先完成实名认证，再填写本人的身份证号和手机号"}
+    verified(world, "p-wang", ID_LI, "13900139000")
+    status, refused = world.call("POST", "/me/affiliation-requests", me, body)
+    assert status == 422 and refused["errors"] == {
+        "id_number": "身份证号与您实名认证的身份证号不一致，请填写本人的身份证号",
+        "phone": "手机号与您账号绑定的手机号不一致，请填写本人的手机号"}
+    assert world.events("orgs.affiliation.requested") == []
+    # After a 换绑 took the number away, it is no longer theirs to file.
+    world.deliver("identity.person.rebound", {"account_id": "p-other",
+                                              "released_account_id": "p-wang"})
+    status, refused = world.call("POST", "/me/affiliation-requests", me,
+                                 {"association_code": CODE_A, "id_number": ID_LI})
+    assert status == 422 and "id_number" in refused["errors"]
+    verified(world, "p-wang", ID_LI, "13900139000")
+    status, mine = world.call("POST", "/me/affiliation-requests", me,
+                              {"association_code": CODE_A, "id_number": ID_LI.lower(),
+                               "phone": "13900139000"})
+    assert status == 201, mine
+    # Without an ID number or phone nothing needs checking.
+    other = world.as_("person", "p-zhao", "赵六")
+    assert world.call("POST", "/me/affiliation-requests", other,
+                      {"association_code": CODE_A})[0] == 201
 
 
 def test_id_numbers_are_encrypted_at_rest(world):

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from services.common.auth import TokenVerifier
 from services.common.config import Settings
 from services.common.migrate import upgrade
+from services.common.pii import blind_index
 from services.orgs import create_app, service
 from services.orgs.model import BUS
 
@@ -125,8 +126,19 @@ def world(tmp_path, signing_key, migrated_orgs_db) -> World:
     kit.db.dispose()
 
 
+def verified(world: World, person_id: str, id_number: str | None,
+             phone: str | None = None) -> None:
+    """identity.person.verified for the person, as identity publishes it (blind indexes)."""
+    world.deliver("identity.person.verified", {
+        "account_id": person_id, "name": "张三", "method": "id_card",
+        "id_number_index": blind_index(id_number) if id_number else None,
+        "phone_index": blind_index(phone) if phone else None})
+
+
 def request_link(world: World, person_id: str, name: str = "张三", code: str = CODE_A,
                  id_number: str | None = "11010519491231002X") -> dict:
+    if id_number:
+        verified(world, person_id, id_number)
     status, body = world.call("POST", "/me/affiliation-requests",
                               world.as_("person", person_id, name),
                               {"association_code": code, "id_number": id_number})

@@ -60,10 +60,12 @@ def account_created(session: Session, outbox: Outbox, account: Account) -> None:
 
 def person_verified(session: Session, outbox: Outbox, account: Account, how: str) -> None:
     """The person's real name is checked. The blind index (a keyed hash, never the number)
-    lets other services check a number the person types against it (技能竞赛's 个人身份信息确认)."""
+    lets other services check a number the person types against it (技能竞赛's 个人身份信息确认,
+    orgs' affiliation request, which checks the phone's index too)."""
     outbox.add(session, "identity.person.verified", account.id,
                {"account_id": account.id, "name": account.real_name, "method": how,
-                "id_number_index": account.id_number_index})
+                "id_number_index": account.id_number_index,
+                "phone_index": account.phone_index})
 
 
 def by_phone(session: Session, phone: str) -> Account | None:

@@ -4,8 +4,8 @@ employees (affiliation.py); who may do what is access.py. Every
 change goes out on the bus in the same transaction."""
 from .affiliation import (approve_affiliation_directly, approve_request, decide,
                           employee_detail, list_affiliations, my_affiliation, my_requests,
-                          on_instance_completed, on_instance_started, on_profile_submitted,
-                          reject_request,
+                          on_instance_completed, on_instance_started, on_person_rebound,
+                          on_person_verified, on_profile_submitted, reject_request,
                           request_affiliation, unlink, unlink_check, unlink_employee,
                           update_employment)
 from .certification import (certify_directly, get_certification, recognise_licence, review_certification,
@@ -18,7 +18,7 @@ from .units import (find_by_association_code, get_profile, maintain_handler,
 __all__ = [
     "approve_affiliation_directly", "approve_request", "decide", "employee_detail",
     "list_affiliations", "my_affiliation", "my_requests", "on_instance_completed",
-    "on_instance_started", "on_profile_submitted", "reject_request", "request_affiliation", "unlink", "unlink_check",
+    "on_instance_started", "on_person_rebound", "on_person_verified", "on_profile_submitted", "reject_request", "request_affiliation", "unlink", "unlink_check",
     "unlink_employee", "update_employment", "create_org", "get_org", "list_orgs", "org_payload",
     "register_org", "update_org", "find_by_association_code", "get_profile", "maintain_handler",
     "regenerate_association_code", "save_profile", "submit_profile", "unit_home",

@@ -25,8 +25,8 @@ from services.common.errors import Conflict, NotFound, ValidationFailed
 from services.common.pii import blind_index, id_number_problem, mask
 
 from ..model import BUS
-from ..model import (AFFILIATION_TITLES, Affiliation, BusinessInProgress, Org, PersonProfile,
-                     normalise_association_code)
+from ..model import (AFFILIATION_TITLES, Affiliation, BusinessInProgress, Org, PersonIdentity,
+                     PersonProfile, normalise_association_code)
 from ..model import PERMISSION_PROCESSES
 from .permissions import on_permission_completed, on_permission_started
 from .access import acts_for_unit, changeable_unit, is_admin, require_person, visible_unit
@@ -51,6 +51,7 @@ def request_affiliation(db: Database, outbox: Outbox, claims: Claims, data: dict
         raise ValidationFailed(problem, {"id_number": problem})
     try:
         with db.transaction() as session:
+            _refuse_someone_elses(session, claims.sub, id_number, data.get("phone"))
             unit = session.scalar(select(Org).where(Org.association_code == code,
                                                     Org.kind == "unit"))
             if unit is None:
@@ -69,6 +70,42 @@ def request_affiliation(db: Database, outbox: Outbox, claims: Claims, data: dict
             return own_view(affiliation, unit)
     except IntegrityError:  # a concurrent second request won the race
         raise Conflict("您已提交过单位关联申请，请勿重复申请")
+
+
+def _refuse_someone_elses(session: Session, person_id: str, id_number: str | None,
+                          phone: str | None) -> None:
+    """The ID number and phone a person types must be their own: those of their verified
+    identity (identity.person.verified), compared by blind index."""
+    if not id_number and not phone:
+        return
+    known = session.get(PersonIdentity, person_id)
+    errors = {}
+    if known is None or known.verified_at is None:
+        field = "id_number" if id_number else "phone"
+        errors[field] = "请先完成实名认证，再填写本人的身份证号和手机号"
+    else:
+        if id_number and blind_index(id_number) != known.id_number_index:
+            errors["id_number"] = "身份证号与您实名认证的身份证号不一致，请填写本人的身份证号"
+        if phone and blind_index(phone) != known.phone_index:
+            errors["phone"] = "手机号与您账号绑定的手机号不一致，请填写本人的手机号"
+    if errors:
+        raise ValidationFailed("；".join(errors.values()), errors)
+
+
+def on_person_verified(session: Session, envelope: dict) -> None:
+    """Consumer of identity.person.verified: who the person is (blind indexes only)."""
+    data = envelope["data"]
+    session.merge(PersonIdentity(person_id=data["account_id"],
+                                 id_number_index=data.get("id_number_index"),
+                                 phone_index=data.get("phone_index"),
+                                 verified_at=utcnow()))
+
+
+def on_person_rebound(session: Session, envelope: dict) -> None:
+    """Consumer of identity.person.rebound: the released account holds no ID number now."""
+    row = session.get(PersonIdentity, envelope["data"]["released_account_id"])
+    if row is not None:
+        row.id_number_index = row.verified_at = None
 
 
 def _refuse_second_open_link(session: Session, person_id: str) -> None:

@@ -33,7 +33,7 @@ stack: install
 	$(STACK_ENV) $(PY) -m services.common.topology
 	for s in $(SERVICES); do RENCAI_DATABASE_URL=$(PG_URL)/rencai_$$s $(PY) -m services.common.migrate $$s || exit 1; done
 	$(STACK_ENV) $(PY) -m demo.seed
-	@echo "Rencai stack: http://127.0.0.1:8000 (demo logins as in 'make run')"
+	@echo "Rencai stack: http://127.0.0.1:8000 (demo logins as in 'make run'; staff codes: $(PY) -m demo.totp)"
 	$(VENV)/bin/honcho -f Procfile.stack start
 
 # Drops the stack's databases (e.g. left by an older version's demo data); the next

@@ -1,7 +1,18 @@
 """The demo organisations and one account for every role. Ids are fixed so that identity
 (accounts act for an org) and orgs (the orgs themselves) agree without talking."""
 
+import base64
+import hashlib
+
+# Every demo account's password: it passes the citizens' rule and staff's (≥ 10 characters).
 DEMO_PASSWORD = "Rencai@2026"
+
+
+def demo_totp_secret(username: str) -> str:
+    """The demo staff's TOTP secret (base32): fixed, so `python -m demo.totp` and the tests
+    compute the codes. Public like the demo password — demo data only."""
+    digest = hashlib.sha256(f"rencai-demo-totp:{username}".encode()).digest()[:20]
+    return base64.b32encode(digest).decode()
 
 BUREAU = "00000000-0000-4000-8000-000000000001"
 DISTRICT_CHAOYANG = "00000000-0000-4000-8000-000000000002"
@@ -92,3 +103,7 @@ COMPETITION = ("北京市职业技能竞赛（演示）", "市人力资源和社
                [("6-31-01-03", "电工", ["三级/高级工", "二级/技师"]),
                 ("6-18-02-04", "焊工", ["三级/高级工", "二级/技师"]),
                 ("4-04-04-02", "网络与信息安全管理员", ["三级/高级工"])])
+
+# The staff's authenticators (already enrolled): `python -m demo.totp [username]` shows codes.
+DEMO_TOTP_SECRETS = {username: demo_totp_secret(username)
+                     for _, username, kind, *_ in ACCOUNTS if kind == "staff"}

@@ -60,7 +60,8 @@ def seed(identity_db: Database, identity_outbox: Outbox, orgs_db: Database,
                                     username=username, kind=kind, display_name=name,
                                     password=data.DEMO_PASSWORD, org_id=org_id, roles=roles,
                                     phone=phone, id_number=id_number, real_name=name,
-                                    credit_code=credit_code)
+                                    credit_code=credit_code,
+                                    totp_secret=data.DEMO_TOTP_SECRETS.get(username))
 
 
 def seed_competition(workflow_db: Database) -> None:

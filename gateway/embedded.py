@@ -103,6 +103,8 @@ def main() -> None:
     print("  demo logins (username / password — role):")
     for username, password, purpose in demo_logins():
         print(f"    {username:<10} / {password} — {purpose}")
+    print("  staff (reviewers, experts, 组委会, admin) also give a 动态验证码 (\"totp_code\"):")
+    print("    .venv/bin/python -m demo.totp [username]   prints the demo staff's current codes")
     print(flush=True)
     run_simple(args.host, args.port, system.gateway, threaded=True, use_reloader=False)
 

@@ -8,7 +8,9 @@ from typing import Callable
 
 from PIL import Image
 
-from demo.data import DEMO_PASSWORD
+import pyotp
+
+from demo.data import DEMO_PASSWORD, DEMO_TOTP_SECRETS
 
 APPLICATION = {
     "project_type": "高层次人才",
@@ -37,15 +39,79 @@ class Reply:
     content: bytes = b""  # the raw body as bytes (XLSX exports)
 
 
+# A staff member's tokens are kept this long before they are refreshed (access tokens live 900 s).
+KEEP_SECONDS = 600
+
+
+class StaffSessions:
+    """Staff sign in the way staff do — password, then the code of their authenticator (the
+    demo's secret, or the one the first sign-in's enrolment showed) — and each code is good
+    once per 30-second step (identity refuses a replay). So a staff member's tokens are kept
+    for the run, one per system, and refreshed when old, rather than waiting for a fresh
+    step at every `login`."""
+
+    def __init__(self):
+        self.tokens: dict[tuple[str, str], tuple[float, dict]] = {}
+        self.secrets: dict[str, str] = dict(DEMO_TOTP_SECRETS)
+        self.last_step: dict[str, int] = {}
+
+    def code(self, username: str, secret: str) -> str:
+        """The code of the first step this account has not used yet (waits for it)."""
+        step = int(time.time()) // 30
+        used = self.last_step.get(username, -1)
+        if step <= used:
+            time.sleep((used + 1) * 30 - time.time() + 0.05)
+            step = used + 1
+        self.last_step[username] = step
+        return pyotp.TOTP(secret).at(step * 30)
+
+    def sign_in(self, send, username: str, password: str) -> dict:
+        """The token pair (`send` is a Gateway's)."""
+        key = (username, password)
+        if key in self.tokens:
+            kept_at, kept = self.tokens[key]
+            if time.monotonic() - kept_at < KEEP_SECONDS:
+                return kept
+            renewed = send("POST", "/api/identity/tokens/refresh",
+                           json={"refresh_token": kept["refresh_token"]})
+            if renewed.status == 201:
+                self.tokens[key] = (time.monotonic(), renewed.body)
+                return renewed.body
+        body = {"username": username, "password": password}
+        reply = send("POST", "/api/identity/tokens", json=body)
+        if reply.status == 201:
+            return reply.body  # a person or a unit: one factor
+        kind = (reply.body or {}).get("type", "").rsplit("/", 1)[-1]
+        assert reply.status == 401 and kind in ("totp-required", "totp-enrolment-required"), \
+            reply
+        if kind == "totp-enrolment-required":  # first sign-in: "scan" the QR code
+            self.secrets[username] = reply.body["enrolment"]["secret"]
+        reply = send("POST", "/api/identity/tokens", json={
+            **body, "totp_code": self.code(username, self.secrets[username])})
+        assert reply.status == 201, reply
+        self.tokens[key] = (time.monotonic(), reply.body)
+        return reply.body
+
+    def forget(self, username: str) -> None:
+        """After a reset or a sign-out: the next login signs in afresh."""
+        for key in [k for k in self.tokens if k[0] == username]:
+            del self.tokens[key]
+
+
+_HTTP_STAFF: dict[str, StaffSessions] = {}  # per stack (base URL)
+
+
 class Gateway:
     """`send(method, path, json, headers, form) -> Reply`, over a Flask test client or HTTP.
     `form` sends multipart/form-data: {field: text, or (file name, bytes) for a file}."""
 
     def __init__(self, send: Callable[..., Reply], sync: Callable[[], None],
-                 sms: Callable[[str], list[str]] | None = None):
+                 sms: Callable[[str], list[str]] | None = None,
+                 staff: StaffSessions | None = None):
         self.send = send
         self.sync = sync  # delivers pending bus events (embedded) or does nothing (stack)
         self._sms = sms
+        self.staff = staff or StaffSessions()
 
     def sms_texts(self, phone: str) -> list[str]:
         """The SMS texts "sent" to a phone, newest first: the development sender's (embedded,
@@ -72,7 +138,8 @@ class Gateway:
                          dict(response.headers), response.get_data().decode("utf-8", "replace"),
                          response.get_data())
 
-        return cls(send, system.settle)
+        staff = system.__dict__.setdefault("test_staff_sessions", StaffSessions())
+        return cls(send, system.settle, staff=staff)
 
     @classmethod
     def over_http(cls, base_url: str, sms_inbox: str | None = None) -> "Gateway":
@@ -102,13 +169,12 @@ class Gateway:
             return Reply(response.status_code, body, dict(response.headers),
                          response.content.decode("utf-8", "replace"), response.content)
 
-        return cls(send, lambda: None, sms if sms_inbox else None)
+        return cls(send, lambda: None, sms if sms_inbox else None,
+                   _HTTP_STAFF.setdefault(base_url, StaffSessions()))
 
     def login(self, username: str, password: str = DEMO_PASSWORD) -> "User":
-        reply = self.send("POST", "/api/identity/tokens",
-                          json={"username": username, "password": password})
-        assert reply.status == 201, reply
-        return User(self, reply.body["access_token"])
+        """Signs in (staff with their second factor: see StaffSessions)."""
+        return User(self, self.staff.sign_in(self.send, username, password)["access_token"])
 
     def eventually(self, check: Callable[[], object], timeout: float = 15.0):
         """Waits until `check()` returns something truthy (events travel asynchronously)."""

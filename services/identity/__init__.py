@@ -2,17 +2,31 @@
 personal profiles, and each person's record."""
 from __future__ import annotations
 
+import json
+
 from flask import Flask
 
 from services.common.app import create_service_app
 from services.common.auth import TokenVerifier
 from services.common.config import Settings
+from services.common.errors import problem
 
 from . import api, events
 from .config import IdentityConfig
 from .model import BUS
 from .service import tokens
+from .service.second_factor import EnrolmentRequired
 from .service.verification import make_name_check, make_sender
+
+
+def _enrolment_required(error: EnrolmentRequired):
+    """The problem+json of a staff member's first sign-in, with the QR code to scan."""
+    response = problem(error.status, error.detail, code=error.code, title=error.title,
+                       errors=error.errors)
+    response.set_data(json.dumps({**response.get_json(), "enrolment": error.enrolment},
+                                 ensure_ascii=False))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def create_app(settings: Settings | None = None, verifier: TokenVerifier | None = None,
@@ -31,6 +45,7 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
                              blueprints=[api.blp])
     db = app.extensions["rencai.kit"].db
     app.extensions["identity"] = own
+    app.register_error_handler(EnrolmentRequired, _enrolment_required)
     # identity verifies its own tokens from its own keys, never over HTTP to itself.
     # Reading them is a local query, so a key id it has not seen is looked up at once.
     app.extensions["rencai.verifier"] = verifier or TokenVerifier(

@@ -52,6 +52,9 @@ class Account(Base):
     totp_secret: Mapped[str | None] = mapped_column(EncryptedString(200), nullable=True)
     # The last TOTP time step accepted: a code is good once (no replay within its window).
     totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # When the holder proved the secret with a first code (staff enrol at their first sign-in);
+    # a secret without it is an enrolment in progress.
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     profile_complete: Mapped[bool] = mapped_column(Boolean, default=False,
                                                    server_default=false())
     # A unit's 统一社会信用代码: what its digital certificate's subject names.
@@ -246,3 +249,16 @@ class BusinessRecord(Base):
     title: Mapped[str] = mapped_column(String(200))
     outcome: Mapped[str] = mapped_column(String(20))
     completed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RecoveryCode(Base):
+    """A staff account's single-use recovery codes (given once at TOTP enrolment): a lost
+    authenticator still signs in, once per code. Only a hash is kept."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(36), ForeignKey("account.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import cache
+from pathlib import Path
 
 from services.common.pii import id_check_character
 
 USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 PHONE = re.compile(r"^1[3-9]\d{9}$")
-PASSWORD_CHARS = re.compile(r"^[A-Za-z0-9]+$")
+PASSWORD_CHARS = re.compile(r"^[!-~]+$")  # printable ASCII without the space
 NAME = re.compile(r"^[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z ·.]*[\u4e00-\u9fffA-Za-z]$")
 SMS_CODE = re.compile(r"^\d{6}$")
 
@@ -38,13 +40,34 @@ def phone_error(value: str | None) -> str | None:
     return None
 
 
-def password_error(value: str | None) -> str | None:
+STAFF_PASSWORD_MIN = 10
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The small list shipped beside this file (common_passwords.txt), lower-cased."""
+    lines = (Path(__file__).with_name("common_passwords.txt")
+             .read_text(encoding="utf-8").splitlines())
+    return frozenset(line.strip().lower() for line in lines
+                     if line.strip() and not line.startswith("#"))
+
+
+def password_error(value: str | None, staff: bool = False) -> str | None:
+    """The seed's rule for citizens (6-20 characters with a letter), English punctuation
+    allowed, the commonest passwords refused; staff (reviewers, experts, committee, admins)
+    need at least 10 characters."""
     if _blank(value):
         return "请设置密码"
-    if not 6 <= len(value) <= 20:
+    if staff and not STAFF_PASSWORD_MIN <= len(value) <= 64:
+        return f"工作人员的密码应为 {STAFF_PASSWORD_MIN}-64 个字符"
+    if not staff and not 6 <= len(value) <= 20:
         return "密码应为 6-20 个字符"
-    if not PASSWORD_CHARS.match(value) or not re.search(r"[A-Za-z]", value):
-        return "密码须由字母或字母和数字组成"
+    if not PASSWORD_CHARS.match(value):
+        return "密码只能由字母、数字和英文标点符号组成（不含空格）"
+    if not re.search(r"[A-Za-z]", value):
+        return "密码须包含字母"
+    if value.lower() in common_passwords():
+        return "该密码过于常见，容易被猜中，请换一个"
     return None
 
 

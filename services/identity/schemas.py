@@ -17,7 +17,8 @@ class PasswordLoginSchema(Schema):
                              load_only=True, metadata={"description": "密码"})
     captcha_id = _text("图形验证码编号（失败过之后必填）", 36)
     captcha_code = _text("图形验证码", 10)
-    totp_code = _text("动态验证码（开启了双因素认证的工作人员账号）", 10)
+    totp_code = _text("动态验证码（工作人员账号必填；首次登录时为刚绑定的身份验证器中的验证码）", 10)
+    recovery_code = _text("恢复码（工作人员丢失身份验证器时代替动态验证码，每个只能用一次）", 20)
 
 
 class RefreshSchema(Schema):
@@ -29,6 +30,8 @@ class TokenPairSchema(Schema):
     refresh_token = fields.String()
     token_type = fields.String()
     expires_in = fields.Integer()
+    recovery_codes = fields.List(fields.String(), metadata={
+        "description": "工作人员绑定身份验证器时的恢复码：只显示这一次，请妥善保存"})
 
 
 class CaptchaSchema(Schema):
@@ -156,8 +159,21 @@ class StaffAccountRequestSchema(Schema):
 
 class StaffAccountCreatedSchema(Schema):
     account = fields.Nested(AccountSchema)
-    totp_secret = fields.String(metadata={"description": "只显示这一次，请录入身份验证器应用"})
-    otpauth_uri = fields.String()
+    message = fields.String(metadata={"description": "首次登录时本人绑定身份验证器"})
+
+
+class TotpResetSchema(Schema):
+    account_id = fields.String()
+    totp_enabled = fields.Boolean()
+    message = fields.String()
+
+
+class RecoveryCodesRequestSchema(Schema):
+    totp_code = _text("身份验证器中的动态验证码", 10)
+
+
+class RecoveryCodesSchema(Schema):
+    recovery_codes = fields.List(fields.String(), metadata={"description": "只显示这一次"})
 
 
 class LogoutSchema(Schema):

@@ -94,6 +94,20 @@ class Harness:
                          {"phone": phone, "purpose": purpose, "captcha_id": captcha_id,
                           "captcha_code": answer}, token=token, ip=ip)
 
+    def staff_token(self, username: str, password: str, ip: str = "10.255.0.1") -> str:
+        """A staff member's access token, signed in with the second factor as staff are
+        (enrolling at the first sign-in): tests.support.StaffSessions over this harness."""
+        from tests.support import Reply, StaffSessions
+
+        def send(method, path, json=None, headers=None):
+            response = self.call(method, path.removeprefix("/api/identity"), json, ip=ip)
+            return Reply(response.status_code, response.get_json(silent=True),
+                         dict(response.headers))
+
+        if not hasattr(self, "staff"):
+            self.staff = StaffSessions()
+        return self.staff.sign_in(send, username, password)["access_token"]
+
     def sms_texts(self, phone: str) -> list[str]:
         """What the development sender "sent" to a phone, newest first."""
         with self.db.reading() as session:
@@ -108,7 +122,7 @@ class Harness:
                 .order_by(SmsMessage.created_at.desc())).first()
         return re.search(r"\d{6}", text).group(0)
 
-    def register(self, username: str, phone: str | None = None, password: str = "abc123",
+    def register(self, username: str, phone: str | None = None, password: str = "Shu1yuan",
                  ip: str | None = None) -> dict:
         """Step 1 done: returns the registration reply (with tokens) plus the phone."""
         phone = phone or new_phone()

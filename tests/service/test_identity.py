@@ -2,19 +2,36 @@
 import pytest
 
 
-def _login(gateway, username="kewei", password="Rencai@2026"):
+def _login(gateway, username="zhangsan", password="Rencai@2026", **extra):
     return gateway.send("POST", "/api/identity/tokens",
-                        json={"username": username, "password": password})
+                        json={"username": username, "password": password, **extra})
 
 
 def test_login_gives_an_access_and_a_refresh_token(gateway):
     reply = _login(gateway)
     assert reply.status == 201
     assert reply.body["token_type"] == "Bearer" and reply.body["expires_in"] == 900
+    assert "recovery_codes" not in reply.body
     me = gateway.send("GET", "/api/identity/me",
                       headers={"Authorization": f"Bearer {reply.body['access_token']}"})
-    assert me.body["username"] == "kewei" and me.body["roles"] == ["supervisor"]
+    assert me.body["username"] == "zhangsan" and me.body["kind"] == "person"
     assert "password_hash" not in me.body
+
+
+def test_demo_staff_sign_in_with_their_authenticator(gateway):
+    """The demo staff are enrolled (secrets in demo/data.py, codes from `python -m demo.totp`):
+    a password alone is not enough."""
+    from demo.data import DEMO_TOTP_SECRETS
+
+    alone = _login(gateway, "kewei")
+    assert alone.status == 401 and alone.body["type"].endswith("/totp-required")
+    assert alone.body["errors"] == {"totp_code": "请输入动态验证码"}
+    code = gateway.staff.code("kewei", DEMO_TOTP_SECRETS["kewei"])
+    reply = _login(gateway, "kewei", totp_code=code)
+    assert reply.status == 201, reply
+    me = gateway.send("GET", "/api/identity/me",
+                      headers={"Authorization": f"Bearer {reply.body['access_token']}"})
+    assert me.body["roles"] == ["supervisor"] and me.body["totp_enabled"] is True
 
 
 @pytest.mark.parametrize("username, password", [("wrongpass1", "wrong"),

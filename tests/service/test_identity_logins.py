@@ -1,6 +1,7 @@
 """Signing in through the gateway: by username, phone or ID number (+ captcha), by SMS,
 staff with TOTP, lockout per account and per IP, logout, key rotation, QR-code sign-in,
 and the audit log of all of it."""
+import time
 from datetime import timedelta
 
 import jwt
@@ -26,11 +27,10 @@ def h(tmp_path_factory):
 def admin(h):
     create_account(h.db, h.kit.outbox, username="loginadmin", kind="staff",
                    display_name="管理员", password="Admin12345", org_id="org-1", roles=["admin"])
-    return h.call("POST", "/tokens", {"username": "loginadmin", "password": "Admin12345"}
-                  ).get_json()["access_token"]
+    return h.staff_token("loginadmin", "Admin12345")
 
 
-def login(h, username, password="abc123", ip=None, **extra):
+def login(h, username, password="Shu1yuan", ip=None, **extra):
     return h.call("POST", "/tokens", {"username": username, "password": password, **extra},
                   ip=ip or h.new_ip())
 
@@ -95,7 +95,7 @@ def test_repeated_failures_lock_the_account_with_minutes_to_wait(h):
     assert locked.status_code == 429
     assert locked.get_json()["detail"] == "登录失败次数过多，账号已被锁定，请 15 分钟后再试"
     # Even the right password waits now, from any address.
-    still = attempt("abc123")
+    still = attempt("Shu1yuan")
     assert still.status_code == 429 and "请 15 分钟后再试" in still.get_json()["detail"]
     assert {"login.failed", "login.locked", "login.refused"} <= set(actions(h, done["account_id"]))
 
@@ -172,7 +172,16 @@ def test_key_rotation_keeps_two_keys_published(h, admin):
     assert audit["items"][0]["detail"] == {"kid": rotated.get_json()["kid"]}
 
 
-def test_admins_create_staff_who_sign_in_with_totp(h, admin):
+def step_code(secret: str, step: int) -> str:
+    """The code of a 30-second time step (the server accepts its own step and a neighbour)."""
+    return pyotp.TOTP(secret).at(step * 30)
+
+
+def now_step() -> int:
+    return int(time.time()) // 30
+
+
+def test_admins_create_staff_who_enrol_their_authenticator_at_first_sign_in(h, admin):
     body = {"username": "reviewer01", "display_name": "赵审核", "password": "Review2026",
             "org_id": "00000000-0000-4000-8000-000000000011", "roles": ["supervisor"]}
     person = h.register("notadmin01")
@@ -180,31 +189,124 @@ def test_admins_create_staff_who_sign_in_with_totp(h, admin):
     bad = h.call("POST", "/staff-accounts", {**body, "roles": ["king"], "org_id": ""},
                  token=admin)
     assert bad.status_code == 422 and set(bad.get_json()["errors"]) == {"roles", "org_id"}
+    short = h.call("POST", "/staff-accounts", {**body, "password": "Review26"}, token=admin)
+    assert short.get_json()["errors"] == {"password": "工作人员的密码应为 10-64 个字符"}
+    common = h.call("POST", "/staff-accounts", {**body, "password": "Password123"}, token=admin)
+    assert common.get_json()["errors"] == {"password": "该密码过于常见，容易被猜中，请换一个"}
     made = h.call("POST", "/staff-accounts", body, token=admin)
     assert made.status_code == 201
-    secret = made.get_json()["totp_secret"]
-    assert made.get_json()["otpauth_uri"].startswith("otpauth://totp/")
+    assert "totp_secret" not in made.get_json(), "the admin never holds the staff's secret"
+    assert made.get_json()["account"]["totp_enabled"] is False
 
+    # First sign-in: the password is right; the answer is the QR code to scan.
     ip = h.new_ip()
-    needs = login(h, "reviewer01", "Review2026", ip=ip)
-    assert needs.status_code == 401 and needs.get_json()["errors"] == {"totp_code": "请输入动态验证码"}
-    wrong = login(h, "reviewer01", "Review2026", ip=ip, totp_code="000000"
-                  if pyotp.TOTP(secret).now() != "000000" else "111111")
-    assert wrong.status_code in (401, 422)
-    captcha_id, answer = h.captcha()
-    reply = login(h, "reviewer01", "Review2026", ip=ip, totp_code=pyotp.TOTP(secret).now(),
-                  captcha_id=captcha_id, captcha_code=answer)
-    assert reply.status_code == 201, reply.get_json()
-    claims = jwt.decode(reply.get_json()["access_token"], options={"verify_signature": False})
+    first = login(h, "reviewer01", "Review2026", ip=ip)
+    problem = first.get_json()
+    assert first.status_code == 401 and problem["type"].endswith("/totp-enrolment-required")
+    assert problem["errors"] == {"totp_code": "请输入身份验证器中的动态验证码"}
+    secret = problem["enrolment"]["secret"]
+    assert problem["enrolment"]["otpauth_uri"].startswith("otpauth://totp/")
+    assert f"secret={secret}" in problem["enrolment"]["otpauth_uri"]
+    assert problem["enrolment"]["qr_svg"].startswith("data:image/svg+xml")
+    # Asked again before scanning: the same secret (a reload shows the same QR).
+    assert login(h, "reviewer01", "Review2026", ip=ip).get_json()["enrolment"][
+        "secret"] == secret
+    step = now_step()
+    enrolled = login(h, "reviewer01", "Review2026", ip=ip, totp_code=step_code(secret, step))
+    assert enrolled.status_code == 201, enrolled.get_json()
+    codes = enrolled.get_json()["recovery_codes"]
+    assert len(codes) == 10 and len(set(codes)) == 10
+    claims = jwt.decode(enrolled.get_json()["access_token"], options={"verify_signature": False})
     assert claims["kind"] == "staff" and claims["roles"] == ["supervisor"]
     assert claims["org"] == body["org_id"] and claims["amr"] == ["password+totp"]
-    # The same code again (someone watching over a shoulder): refused.
+
+    # From now on a code is needed every time, and each code signs in once.
+    needs = login(h, "reviewer01", "Review2026", ip=ip)
+    assert needs.status_code == 401 and needs.get_json()["errors"] == {"totp_code": "请输入动态验证码"}
+    assert "enrolment" not in needs.get_json()
     captcha_id, answer = h.captcha()
-    replay = login(h, "reviewer01", "Review2026", ip=ip, totp_code=pyotp.TOTP(secret).now(),
+    replay = login(h, "reviewer01", "Review2026", ip=ip, totp_code=step_code(secret, step),
                    captcha_id=captcha_id, captcha_code=answer)
     assert replay.status_code == 401 and replay.get_json()["errors"] == {"totp_code": "动态验证码错误"}
+    captcha_id, answer = h.captcha()
+    later = login(h, "reviewer01", "Review2026", ip=ip, totp_code=step_code(secret, step + 1),
+                  captcha_id=captcha_id, captcha_code=answer)
+    assert later.status_code == 201, later.get_json()
+    assert "recovery_codes" not in later.get_json()
     assert h.call("POST", "/staff-accounts", body, token=admin).get_json()["errors"] == {
         "username": "用户名已被使用"}
+
+
+def test_a_recovery_code_signs_in_once_and_an_admin_resets_the_authenticator(h, admin):
+    create_account(h.db, h.kit.outbox, username="expert0001", kind="staff",
+                   display_name="钱专家", password="Expert2026!", org_id="pool", roles=["expert"])
+    ip = h.new_ip()
+    secret = login(h, "expert0001", "Expert2026!", ip=ip).get_json()["enrolment"]["secret"]
+    step = now_step()
+    codes = login(h, "expert0001", "Expert2026!", ip=ip,
+                  totp_code=step_code(secret, step)).get_json()["recovery_codes"]
+    by_code = login(h, "expert0001", "Expert2026!", ip=ip, recovery_code=codes[0].upper())
+    assert by_code.status_code == 201, by_code.get_json()
+    claims = jwt.decode(by_code.get_json()["access_token"], options={"verify_signature": False})
+    assert claims["amr"] == ["password+recovery"]
+    captcha_id, answer = h.captcha()
+    again = login(h, "expert0001", "Expert2026!", ip=ip, recovery_code=codes[0],
+                  captcha_id=captcha_id, captcha_code=answer)
+    assert again.status_code == 401 and again.get_json()["errors"] == {
+        "recovery_code": "恢复码错误或已使用"}
+    # New codes need the authenticator; the old ones stop working.
+    token = by_code.get_json()["access_token"]
+    assert h.call("POST", "/me/recovery-codes", {"totp_code": step_code(secret, step)},
+                  token=token).status_code == 422  # a spent step
+    renewed = h.call("POST", "/me/recovery-codes", {"totp_code": step_code(secret, step + 1)},
+                     token=token)
+    assert renewed.status_code == 201 and len(renewed.get_json()["recovery_codes"]) == 10
+    captcha_id, answer = h.captcha()
+    old = login(h, "expert0001", "Expert2026!", ip=ip, recovery_code=codes[1],
+                captcha_id=captcha_id, captcha_code=answer)
+    assert old.status_code == 401
+
+    # The phone is lost: an admin resets; sign-ins end and the next one enrols afresh.
+    [account_id] = [row.account_id for row in audit_rows(h, "staff.totp_enrolled")
+                    if row.account_id and login_name(h, row.account_id) == "expert0001"]
+    person = h.register("notadmin02")
+    assert h.call("POST", f"/staff-accounts/{account_id}/totp-reset",
+                  token=person["token"]).status_code == 403
+    assert h.call("POST", "/staff-accounts/nobody/totp-reset", token=admin).status_code == 404
+    reset = h.call("POST", f"/staff-accounts/{account_id}/totp-reset", token=admin)
+    assert reset.status_code == 200 and reset.get_json()["totp_enabled"] is False
+    assert h.call("POST", "/tokens/refresh", {
+        "refresh_token": by_code.get_json()["refresh_token"]}).status_code == 401
+    captcha_id, answer = h.captcha()
+    fresh = login(h, "expert0001", "Expert2026!", ip=ip, captcha_id=captcha_id,
+                  captcha_code=answer)
+    assert fresh.get_json()["type"].endswith("/totp-enrolment-required")
+    assert fresh.get_json()["enrolment"]["secret"] != secret
+    assert [row.actor_id for row in audit_rows(h, "staff.totp_reset")
+            if row.account_id == account_id]
+
+
+def test_staff_cannot_skip_the_second_factor_by_sms(h):
+    phone = "13700000555"
+    create_account(h.db, h.kit.outbox, username="smsstaff01", kind="staff",
+                   display_name="短信审核", password="Review2026", org_id="org-1",
+                   roles=["supervisor"], phone=phone)
+    assert h.send_sms(phone, purpose="login").status_code == 201
+    reply = h.call("POST", "/tokens/sms", {"phone": phone, "sms_code": h.last_sms_code(phone)})
+    assert reply.status_code == 401
+    assert reply.get_json()["detail"] == "工作人员请使用用户名、密码和动态验证码登录"
+
+
+def audit_rows(h, action):
+    with h.db.reading() as session:
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def login_name(h, account_id):
+    from services.identity.model import Account
+
+    with h.db.reading() as session:
+        return session.get(Account, account_id).username
 
 
 def test_the_audit_log_is_for_admins_and_owners(h, admin):

@@ -26,8 +26,7 @@ def h(tmp_path_factory):
 def admin(h):
     create_account(h.db, h.kit.outbox, username="appealadmin", kind="staff",
                    display_name="管理员", password="Admin12345", org_id="org-1", roles=["admin"])
-    reply = h.call("POST", "/tokens", {"username": "appealadmin", "password": "Admin12345"})
-    return reply.get_json()["access_token"]
+    return h.staff_token("appealadmin", "Admin12345")
 
 
 def events(h, type_):
@@ -38,7 +37,7 @@ def events(h, type_):
 
 def form(phone_number, /, **changes):
     body = {"username": "liuyang88", "phone": phone_number, "sms_code": "123456",
-            "password": "abc123", "password_confirm": "abc123", "agree": True}
+            "password": "Shu1yuan", "password_confirm": "Shu1yuan", "agree": True}
     body.update(changes)
     return body
 
@@ -172,10 +171,15 @@ def test_an_expired_sms_code_is_refused_and_a_used_one_too(h):
     ({"sms_code": "12ab"}, "sms_code", "短信验证码应为 6 位数字"),
     ({"password": ""}, "password", "请设置密码"),
     ({"password": "ab1", "password_confirm": "ab1"}, "password", "密码应为 6-20 个字符"),
-    ({"password": "12345678", "password_confirm": "12345678"}, "password",
-     "密码须由字母或字母和数字组成"),
-    ({"password": "abc@1234", "password_confirm": "abc@1234"}, "password",
-     "密码须由字母或字母和数字组成"),
+    ({"password": "20261126", "password_confirm": "20261126"}, "password", "密码须包含字母"),
+    ({"password": "abc 1234", "password_confirm": "abc 1234"}, "password",
+     "密码只能由字母、数字和英文标点符号组成（不含空格）"),
+    ({"password": "密码abc123", "password_confirm": "密码abc123"}, "password",
+     "密码只能由字母、数字和英文标点符号组成（不含空格）"),
+    ({"password": "Password1", "password_confirm": "Password1"}, "password",
+     "该密码过于常见，容易被猜中，请换一个"),
+    ({"password": "woaini1314", "password_confirm": "woaini1314"}, "password",
+     "该密码过于常见，容易被猜中，请换一个"),
     ({"password_confirm": ""}, "password_confirm", "请再次输入密码"),
     ({"password_confirm": "abc124"}, "password_confirm", "两次输入的密码不一致"),
     ({"agree": False}, "agree", "请阅读并勾选“我已阅读并同意《用户协议》”"),
@@ -211,7 +215,7 @@ def test_registration_signs_in_and_publishes_registered(h):
                if e["data"]["account_id"] == done["account_id"]]
     assert event["data"] == {"account_id": done["account_id"], "username": "newperson1"}
     # The password works for the account login too.
-    assert h.call("POST", "/tokens", {"username": "newperson1", "password": "abc123"},
+    assert h.call("POST", "/tokens", {"username": "newperson1", "password": "Shu1yuan"},
                   ip=h.new_ip()).status_code == 201
 
 

@@ -5,7 +5,7 @@ from services.common.app import kit
 from services.common.auth import current_claims, login_required
 
 from .. import schemas
-from ..service import accounts, registration
+from ..service import accounts, registration, second_factor
 from .common import blp, ctx
 
 
@@ -32,8 +32,25 @@ def rotate_keys():
 @blp.response(201, schemas.StaffAccountCreatedSchema)
 @login_required("admin")
 def create_staff(body):
-    """创建审核员、专家、管理员账号（管理员）；返回一次性的动态验证码密钥"""
+    """创建审核员、专家、管理员账号（管理员）；本人首次登录时绑定身份验证器"""
     return accounts.create_staff(ctx(), current_claims(), body)
+
+
+@blp.route("/staff-accounts/<account_id>/totp-reset", methods=["POST"])
+@blp.response(200, schemas.TotpResetSchema)
+@login_required("admin")
+def reset_totp(account_id):
+    """重置工作人员的身份验证器（管理员；如手机丢失）：恢复码作废、登录全部退出，下次登录重新绑定"""
+    return second_factor.reset(ctx(), current_claims(), account_id)
+
+
+@blp.route("/me/recovery-codes", methods=["POST"])
+@blp.arguments(schemas.RecoveryCodesRequestSchema)
+@blp.response(201, schemas.RecoveryCodesSchema)
+@login_required(kinds=("staff",))
+def renew_recovery_codes(body):
+    """工作人员重新生成恢复码（凭动态验证码；旧恢复码作废）"""
+    return second_factor.new_recovery_codes(ctx(), current_claims(), body.get("totp_code"))
 
 
 @blp.route("/accounts/<account_id>", methods=["GET"])

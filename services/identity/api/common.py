@@ -23,4 +23,5 @@ def ctx() -> Ctx:
 
 
 def pair(tokens) -> dict:
-    return tokens.__dict__
+    """A TokenPair, or a dict (a staff member's first sign-in adds the recovery codes)."""
+    return tokens if isinstance(tokens, dict) else tokens.__dict__

@@ -13,10 +13,11 @@ from .common import blp, ctx, pair
 @blp.arguments(schemas.PasswordLoginSchema)
 @blp.response(201, schemas.TokenPairSchema)
 def password_login(body):
-    """账号登录：用户名/手机号/身份证号 + 密码 + 图形验证码（+ 工作人员的动态验证码）"""
+    """账号登录：用户名/手机号/身份证号 + 密码 + 图形验证码（+ 工作人员的动态验证码或恢复码；
+    工作人员首次登录返回 401 totp-enrolment-required 与绑定二维码）"""
     return pair(logins.login_with_password(ctx(), body["username"], body["password"],
                                             body.get("captcha_id"), body.get("captcha_code"),
-                                            body.get("totp_code")))
+                                            body.get("totp_code"), body.get("recovery_code")))
 
 
 @blp.route("/tokens/sms", methods=["POST"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-import pyotp
 from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,6 +38,7 @@ def create_account(db: Database, outbox: Outbox, *, username: str, kind: str, di
                           display_name=display_name, password_hash=passwords.hash(password),
                           org_id=org_id, roles=list(roles or []), created_at=utcnow(),
                           totp_secret=totp_secret, profile_complete=False,
+                          totp_confirmed_at=utcnow() if totp_secret else None,
                           credit_code=credit_code)
         if phone:
             set_phone(account, phone)
@@ -124,7 +124,7 @@ def view(account: Account, owner: bool) -> dict:
         "id_number": show(account.id_number),
         "verified": account.verified_at is not None,
         "profile_complete": bool(account.profile_complete),
-        "totp_enabled": account.totp_secret is not None,
+        "totp_enabled": account.totp_confirmed_at is not None,
         "created_at": account.created_at,
     }
 
@@ -149,12 +149,12 @@ def staff_view_of(db: Database, claims: Claims, account_id: str) -> dict:
 
 
 def create_staff(ctx: Ctx, claims: Claims, body: dict) -> dict:
-    """Admins create reviewer, expert and admin accounts; each gets a TOTP secret once."""
+    """Admins create reviewer, expert and admin accounts (staff passwords: ≥ 10 characters)."""
     errors = {}
     username_problem = rules.username_error(body.get("username"))
     if username_problem:
         errors["username"] = username_problem
-    password_problem = rules.password_error(body.get("password"))
+    password_problem = rules.password_error(body.get("password"), staff=True)
     if password_problem:
         errors["password"] = password_problem
     if not (body.get("display_name") or "").strip():
@@ -166,17 +166,15 @@ def create_staff(ctx: Ctx, claims: Claims, body: dict) -> dict:
         errors["org_id"] = "请选择所属机构"
     if errors:
         raise ValidationFailed("；".join(errors.values()), errors)
-    secret = pyotp.random_base32()
+    # No TOTP secret here: the admin never holds it; the person enrols at first sign-in.
     account = create_account(ctx.db, ctx.outbox, username=body["username"], kind="staff",
                              display_name=body["display_name"].strip(),
-                             password=body["password"], org_id=body["org_id"], roles=roles,
-                             totp_secret=secret)
+                             password=body["password"], org_id=body["org_id"], roles=roles)
     with ctx.db.transaction() as session:
         audit(session, ctx, "staff.created", account.id, claims.sub, roles=roles,
               org_id=body["org_id"])
-    uri = pyotp.TOTP(secret).provisioning_uri(name=account.username,
-                                              issuer_name="Rencai 人才业务办理平台")
-    return {"account": view(account, owner=False), "totp_secret": secret, "otpauth_uri": uri}
+    return {"account": view(account, owner=False),
+            "message": "已创建。首次登录时须用身份验证器应用扫码绑定动态验证码"}
 
 
 def rotate_keys(ctx: Ctx, claims: Claims) -> dict:

@@ -1,14 +1,12 @@
-"""Signing in: by username / phone / ID number + password (+ captcha, + TOTP for staff who
-have it), by SMS code; lockout per account and per IP; logout; every attempt audited."""
+"""Signing in: by username / phone / ID number + password (+ captcha, + the second factor
+every staff account needs: service/second_factor.py), by SMS code; lockout per account and per IP; logout; every attempt audited."""
 from __future__ import annotations
 
-import hmac
 import math
 from datetime import timedelta
 
-import pyotp
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,7 +16,7 @@ from services.common.errors import DomainError, NotAuthenticated, ValidationFail
 from .. import rules
 from ..model import Account, LoginGuard
 from . import tokens
-from . import accounts
+from . import accounts, second_factor
 from .context import Ctx, audit
 from .verification import check_captcha, check_sms_code
 
@@ -30,10 +28,6 @@ IP_FAILURES_BEFORE_CAPTCHA = 5
 
 class Locked(DomainError):
     status, code, title = 429, "locked", "登录已被暂时锁定"
-
-
-class SecondFactorRequired(DomainError):
-    status, code, title = 401, "totp-required", "需要动态验证码"
 
 
 class CaptchaRequired(ValidationFailed):
@@ -112,7 +106,15 @@ def _record_failure(ctx: Ctx, account: Account | None, method: str,
     return by_ip, by_account
 
 
+STAFF_METHODS = ("password+totp", "password+recovery")
+
+
 def _succeed(ctx: Ctx, account: Account, method: str) -> tokens.TokenPair:
+    if account.kind == "staff" and method not in STAFF_METHODS:  # SMS, OIDC: one factor
+        with ctx.db.transaction() as session:
+            audit(session, ctx, "login.refused", account.id, method=method,
+                  reason="staff-second-factor")
+        raise NotAuthenticated("工作人员请使用用户名、密码和动态验证码登录")
     with ctx.db.transaction() as session:
         session.execute(LoginGuard.__table__.delete().where(
             LoginGuard.key == f"account:{account.id}"))
@@ -148,7 +150,8 @@ def find_by_login(session: Session, login: str) -> Account | None:
 
 def login_with_password(ctx: Ctx, login: str, password: str, captcha_id: str | None = None,
                         captcha_code: str | None = None,
-                        totp_code: str | None = None) -> tokens.TokenPair:
+                        totp_code: str | None = None,
+                        recovery_code: str | None = None) -> tokens.TokenPair | dict:
     with ctx.db.reading() as session:
         account = find_by_login(session, login)
     _refuse_if_locked(ctx, account)
@@ -163,31 +166,12 @@ def login_with_password(ctx: Ctx, login: str, password: str, captcha_id: str | N
         good = False
     if not good:
         raise _fail(ctx, account, "password", "bad-password", NotAuthenticated(BAD_LOGIN))
-    if account.totp_secret:
-        if not totp_code:
-            raise SecondFactorRequired("请输入动态验证码（身份验证器应用中的 6 位数字）",
-                                       {"totp_code": "请输入动态验证码"})
-        if not _spend_totp(ctx, account, str(totp_code).strip()):
-            raise _fail(ctx, account, "password+totp", "bad-totp",
-                        NotAuthenticated("动态验证码错误", {"totp_code": "动态验证码错误"}))
-        return _succeed(ctx, account, "password+totp")
+    if second_factor.needs_second_factor(account):  # every staff account; enrols if new
+        return second_factor.sign_in(
+            ctx, account, totp_code, recovery_code,
+            fail=lambda reason, error: _fail(ctx, account, "password+totp", reason, error),
+            succeed=lambda method: _succeed(ctx, account, method))
     return _succeed(ctx, account, "password")
-
-
-def _spend_totp(ctx: Ctx, account: Account, code: str) -> bool:
-    """The code of this 30-second step or a neighbour, each step accepted once."""
-    totp = pyotp.TOTP(account.totp_secret)
-    now = utcnow()
-    step = totp.timecode(now)
-    for candidate in (step - 1, step, step + 1):
-        if hmac.compare_digest(totp.generate_otp(candidate), code):
-            with ctx.db.transaction() as session:
-                spent = session.execute(update(Account).where(
-                    Account.id == account.id,
-                    or_(Account.totp_last_step.is_(None), Account.totp_last_step < candidate))
-                    .values(totp_last_step=candidate)).rowcount
-            return spent == 1
-    return False
 
 
 def login_with_sms(ctx: Ctx, phone: str | None, sms_code: str | None) -> tokens.TokenPair:

@@ -66,7 +66,7 @@ def phone_session(ctx: Ctx, phone: str | None, sms_code: str | None) -> dict:
 def set_password(ctx: Ctx, claims: Claims, body: dict) -> None:
     """修改密码 (or set one, for a unit that registered by phone)."""
     errors = {}
-    problem = rules.password_error(body.get("new_password"))
+    problem = rules.password_error(body.get("new_password"), staff=claims.kind == "staff")
     if problem:
         errors["new_password"] = problem
     elif body.get("new_password_confirm") != body.get("new_password"):

@@ -284,7 +284,8 @@ def test_procfile_service(name):
                     f"127.0.0.1:{PORTS[name]}")
     assert_service_env(f"Procfile {name}", env, name,
                        postgres="127.0.0.1", rabbitmq="127.0.0.1", identity="127.0.0.1")
-    assert env["RENCAI_DATABASE_URL"].startswith("postgresql+psycopg://root@127.0.0.1:5432/")
+    # its own role, never the superuser
+    assert env["RENCAI_DATABASE_URL"].startswith(f"postgresql+psycopg://rencai_{name}@127.0.0.1:5432/")
 
 
 @pytest.mark.parametrize("name", SERVICES)

@@ -20,7 +20,7 @@ service_url = postgresql+psycopg://rencai_$(1)@$(PG_HOST)/rencai_$(1)
 STACK_ENV := RENCAI_BUS_URL=$(BUS_URL) $(KEY_ENV) \
 	$(foreach s,$(SERVICES),RENCAI_$(shell echo $(s) | tr a-z A-Z)_DATABASE_URL=$(call service_url,$(s)))
 
-.PHONY: install run test stack stack-reset bench lint clean
+.PHONY: install run test stack stack-reset bench lint clean compose-secrets
 
 # The virtualenv is (re)built when pyproject.toml changes.
 $(INSTALLED): pyproject.toml
@@ -49,6 +49,15 @@ stack: install
 # `make stack` recreates, migrates and seeds them.
 stack-reset:
 	for s in $(SERVICES); do psql -h 127.0.0.1 -U root -d postgres -qc "DROP DATABASE IF EXISTS rencai_$$s WITH (FORCE)" || exit 1; done
+
+# What compose.yaml needs and git never holds: the keys (secrets/, readable by the container's
+# user through the bind mount, the directory closed to others) and each service role's
+# database password (.env, read by docker compose).
+compose-secrets: install
+	$(PY) -m services.common.keyring new secrets/pii_key secrets/signing_kek
+	chmod 700 secrets && chmod 644 secrets/pii_key secrets/signing_kek
+	test -f .env || $(PY) -c "import secrets; print(''.join(f'RENCAI_{s.upper()}_DB_PASSWORD={secrets.token_hex(16)}\\n' for s in '$(SERVICES)'.split()), end='')" > .env
+	chmod 600 .env
 
 bench: install
 	$(PY) -m tests.bench

@@ -24,7 +24,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import logging
 import os
 import re
 import sys
@@ -32,8 +31,6 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-log = logging.getLogger("rencai.keys")
 
 SEALED = re.compile(r"^v2:([0-9a-f]{8}):")
 LEGACY_PREFIX = "v1:"  # before key ids: sealed under whichever key was configured then
@@ -148,19 +145,13 @@ def _development_key(name: str, directory: Path, legacy_file: Path | None) -> st
         directory.chmod(0o700)
         if legacy_file is not None and legacy_file.exists():
             legacy_file.replace(path)
-            how = f"moved from {legacy_file}, beside the databases,"
-        else:
-            path.write_text(new_key())
-            how = "generated"
-        path.chmod(0o600)
-        _say(f"development key RENCAI_{name} {how} into {path} — for this machine only; a "
-             f"deployment sets RENCAI_{name} or RENCAI_{name}_FILE")
+            path.chmod(0o600)
+            _say(f"development key RENCAI_{name} moved from {legacy_file}, beside the "
+                 f"databases, into {path}")
+        elif write_new_key(path):  # exclusive: of two processes starting at once, one writes
+            _say(f"development key RENCAI_{name} generated into {path} — for this machine "
+                 f"only; a deployment sets RENCAI_{name} or RENCAI_{name}_FILE")
     return path.read_text().strip()
-
-
-def _say(message: str) -> None:
-    log.warning(message)
-    print(f"rencai: {message}", file=sys.stderr, flush=True)
 
 
 def write_new_key(path: Path) -> bool:
@@ -168,10 +159,18 @@ def write_new_key(path: Path) -> bool:
     if path.exists():
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
     with os.fdopen(descriptor, "w") as file:
         file.write(new_key() + "\n")
     return True
+
+
+def _say(message: str) -> None:
+    # stderr, not the log: it may come before logging is configured, and must be seen.
+    print(f"rencai: {message}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -211,3 +211,27 @@ def test_the_rotate_command_on_identity(tmp_path):
     ("1234", "****"), (None, None), ("", "")])
 def test_masking(value, masked):
     assert pii.mask(value) == masked
+
+
+def test_workflow_s_copy_of_the_index_follows_a_re_announcement(tmp_path):
+    """identity.person.verified with method "rekeyed" (after a rotation) replaces workflow's
+    copy of the blind index without pretending the person was verified again."""
+    from services.common.migrate import upgrade
+    from services.workflow.model import PersonRecord
+    from services.workflow.routing import on_person_verified
+
+    url = f"sqlite:///{tmp_path}/workflow.db"
+    upgrade("workflow", url)
+    db = Database(url)
+    verified = {"account_id": "p1", "name": "张三", "method": "id_card", "id_number_index": "a" * 64}
+    with db.transaction() as session:
+        on_person_verified(session, {"data": verified})
+    with db.reading() as session:
+        first = session.get(PersonRecord, "p1").verified_at
+    with db.transaction() as session:
+        on_person_verified(session, {"data": {**verified, "method": "rekeyed",
+                                              "id_number_index": "b" * 64}})
+    with db.reading() as session:
+        row = session.get(PersonRecord, "p1")
+        assert (row.id_number_index, row.verified_at) == ("b" * 64, first)
+    db.dispose()

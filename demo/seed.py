@@ -90,9 +90,9 @@ def demo_logins() -> list[tuple[str, str, str]]:
 
 
 if __name__ == "__main__":
-    settings = Settings.from_env("seed")
-    pii.configure(settings.pii_key, settings.var_dir)  # the same key the services use
     urls = {name: os.environ[f"RENCAI_{name.upper()}_DATABASE_URL"] for name in SERVICES}
+    # the same key the services use (and refused the same way when missing in the stack)
+    pii.configure_for(Settings.from_env("identity", database_url=urls["identity"]))
     seed(Database(urls["identity"]), Outbox(IDENTITY_BUS.outbox, "identity"),
          Database(urls["orgs"]), Outbox(ORGS_BUS.outbox, "orgs"))
     seed_competition(Database(urls["workflow"]))

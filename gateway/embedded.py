@@ -99,6 +99,8 @@ def main() -> None:
     url = f"http://{args.host}:{args.port}"
     print(f"\nRencai 人才业务办理平台 (embedded) is running at {url}")
     print(f"  API documents: {url}/api/docs    health: {url}/healthz")
+    if (keys_dir := system.settings["identity"].keys_dir).exists():
+        print(f"  development keys (this machine only, never a deployment's): {keys_dir}")
     print(f"  sign in: POST {url}/api/identity/tokens {{\"username\": ..., \"password\": ...}}")
     print("  demo logins (username / password — role):")
     for username, password, purpose in demo_logins():

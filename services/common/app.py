@@ -41,7 +41,8 @@ def create_service_app(settings: Settings, *, title: str, tables: BusTables,
                        blueprints=(), verifier: TokenVerifier | None = None,
                        max_body_bytes: int = 2 * 1024 * 1024) -> Flask:
     configure_logging()
-    pii.configure(settings.pii_key, settings.var_dir)
+    if pii.holds_personal_data(tables.outbox.metadata):  # files has none: it gets no key
+        pii.configure_for(settings)  # refuses a missing or demonstration key in the stack
     app = Flask(f"services.{settings.service}")
     app.json.ensure_ascii = False
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes

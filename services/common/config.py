@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .keyring import configured
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("identity", "orgs", "files", "workflow")
 
@@ -28,8 +30,13 @@ class Settings:
     # Where a verifier fetches identity's public keys; None means "use the in-process
     # identity app" (embedded mode wires that up).
     jwks_url: str | None = None
-    # base64 of 32 bytes; None: a key generated once and kept in var/pii.key
+    # base64 of 32 bytes (RENCAI_PII_KEY or RENCAI_PII_KEY_FILE); None: refused in the stack,
+    # generated once into keys_dir in embedded development (services.common.keyring)
     pii_key: str | None = None
+    # retired PII keys that still open old values until `python -m services.common.pii rotate`
+    pii_key_old: str | None = None
+    # development keys only (embedded, SQLite): apart from the databases
+    keys_dir: Path = PROJECT_ROOT / "var" / "keys"
     token_issuer: str = "rencai-identity"
     access_token_seconds: int = 900
     refresh_token_seconds: int = 7 * 24 * 3600
@@ -47,10 +54,20 @@ class Settings:
             files_dir=Path(_env("FILES_DIR", str(var_dir / "files"))),
             bpmn_dir=Path(_env("BPMN_DIR", str(PROJECT_ROOT / "bpmn"))),
             jwks_url=_env("JWKS_URL"),
-            pii_key=_env("PII_KEY"),
+            pii_key=configured("PII_KEY"),
+            pii_key_old=configured("PII_KEY_OLD"),
+            keys_dir=Path(_env("KEYS_DIR", str(var_dir / "keys"))),
         )
         values.update(overrides)
+        if "var_dir" in overrides and "keys_dir" not in overrides and not _env("KEYS_DIR"):
+            values["keys_dir"] = Path(overrides["var_dir"]) / "keys"
         return cls(**values)
+
+    @property
+    def development_keys_dir(self) -> Path | None:
+        """Where missing keys may be generated: only embedded (SQLite) development; None in
+        the stack and in containers (PostgreSQL), where keys must be configured."""
+        return self.keys_dir if self.database_url.startswith("sqlite") else None
 
 
 def service_urls() -> dict[str, str]:

@@ -11,6 +11,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 
+# Tables a service may only append to and read: in PostgreSQL its role is granted INSERT and
+# SELECT on them, never UPDATE, DELETE or TRUNCATE (services.common.migrate grants after every
+# migration). Besides these names, every table whose name ends in "audit".
+INSERT_ONLY_TABLES = frozenset({"audit_log"})
+
+
+def is_insert_only(table: str) -> bool:
+    return table in INSERT_ONLY_TABLES or table.endswith("audit")
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
                              verifier=verifier, max_body_bytes=config.max_body_bytes)
     storage = storage or make_storage(config, settings.files_dir)
     app.extensions["rencai.files"] = FilesRuntime(config, storage,
-                                                  link_secret(config, settings.var_dir))
+                                                  link_secret(config, settings))
     # What a crash between storing and recording left behind, swept hourly from the bus
     # worker's rounds (one worker process in the stack, not every web worker).
     kit = app.extensions["rencai.kit"]

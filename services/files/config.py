@@ -5,7 +5,9 @@ every service shares; these belong to files alone).
   RENCAI_S3_ENDPOINT_URL      e.g. http://minio:9000 (empty: AWS)
   RENCAI_S3_BUCKET            default rencai-files (created if missing)
   RENCAI_S3_ACCESS_KEY, RENCAI_S3_SECRET_KEY, RENCAI_S3_REGION (default us-east-1)
-  RENCAI_FILES_LINK_SECRET    signs short-lived view links (default: a key kept in var/)
+  RENCAI_FILES_LINK_SECRET    signs short-lived view links (or RENCAI_FILES_LINK_SECRET_FILE, a
+                              mounted secret); required in the stack, generated into the
+                              development keys directory (var/keys/) only when embedded
   RENCAI_FILES_LINK_SECONDS   how long a signed link works (default 300)
   RENCAI_FILES_MAX_BODY_MB    request body limit of the upload (default 20)
 """
@@ -15,6 +17,9 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+
+from services.common.config import Settings
+from services.common.keyring import KeyConfigError, configured
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -43,7 +48,7 @@ class FilesConfig:
             s3_access_key=_env("S3_ACCESS_KEY"),
             s3_secret_key=_env("S3_SECRET_KEY"),
             s3_region=_env("S3_REGION", "us-east-1"),
-            link_secret=_env("FILES_LINK_SECRET"),
+            link_secret=configured("FILES_LINK_SECRET"),
             link_seconds=int(_env("FILES_LINK_SECONDS", "300")),
             max_body_bytes=int(_env("FILES_MAX_BODY_MB", "20")) * 1024 * 1024,
         )
@@ -53,13 +58,21 @@ class FilesConfig:
         return cls(**values)
 
 
-def link_secret(config: FilesConfig, var_dir: Path) -> str:
-    """The configured secret, or one generated once and kept in var/ (embedded mode)."""
+def link_secret(config: FilesConfig, settings: Settings) -> str:
+    """The configured secret; in embedded development, one generated once into the keys
+    directory (apart from the databases); in the stack, none is refused."""
     if config.link_secret:
         return config.link_secret
-    key_file = Path(var_dir) / "files-link.key"
+    keys_dir = settings.development_keys_dir
+    if keys_dir is None:
+        raise KeyConfigError("RENCAI_FILES_LINK_SECRET (or RENCAI_FILES_LINK_SECRET_FILE) is "
+                             "required: e.g. from `python -m services.common.keyring new`")
+    key_file = keys_dir / "files-link.key"
+    legacy = Path(settings.var_dir) / "files-link.key"  # where older versions kept it
     if not key_file.exists():
         key_file.parent.mkdir(parents=True, exist_ok=True)
+        if legacy.exists():
+            legacy.replace(key_file)
         try:  # exclusive create: of two processes starting at once, one writes the key
             fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as out:

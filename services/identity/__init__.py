@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
     config = config or IdentityConfig.from_env()
     own = {"config": config, "sender": sender or make_sender(config),
            "name_matches": name_matches or make_name_check(config)}
+    tokens.configure_kek(settings)  # before anything signs; refused missing in the stack
     app = create_service_app(settings, title="Rencai identity", tables=BUS,
                              handlers=lambda kit: events.handlers(kit, own),
                              blueprints=[api.blp])

@@ -5,7 +5,9 @@ Publishes (routing key = type; subject = the account, appeal):
   identity.person.registered   {account_id, username}            self-registration, step 1
   identity.person.verified     {account_id, name, method,        real name checked; method:
                                 id_number_index, phone_index}    id_card | rebind | appeal |
-                                                                 created (seeded / staff-made);
+                                                                 created (seeded / staff-made)
+                                                                 | rekeyed (a PII key rotation
+                                                                 changed the indexes);
                                                                  the indexes are keyed blind
                                                                  hashes, never the numbers
   identity.person.rebound      {account_id, released_account_id} 换绑: the ID number moved

@@ -62,12 +62,14 @@ class Account(Base):
 
 
 class SigningKey(Base):
-    """RSA keys that sign access tokens; the newest signs, the two newest are published."""
+    """RSA keys that sign access tokens; the newest signs, the two newest are published. The
+    private key (PKCS#8 PEM) is kept sealed under the key-encryption key RENCAI_SIGNING_KEK
+    (services.common.keyring: the KEK's id is in the sealed value's header)."""
 
     __tablename__ = "signing_key"
 
     kid: Mapped[str] = mapped_column(String(64), primary_key=True)
-    private_pem: Mapped[str] = mapped_column(Text)
+    private_key_sealed: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

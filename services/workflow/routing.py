@@ -170,7 +170,8 @@ def on_person_verified(session: Session, envelope: dict) -> None:
     data = envelope["data"]
     row = _person(session, data["account_id"])
     row.real_name, row.id_number_index = data.get("name"), data.get("id_number_index")
-    row.verified_at = utcnow()
+    if data.get("method") != "rekeyed" or row.verified_at is None:  # a PII key rotation
+        row.verified_at = utcnow()
 
 
 def on_person_rebound(session: Session, envelope: dict) -> None:

@@ -226,8 +226,8 @@ def test_phone_and_id_number_are_encrypted_at_rest(h):
     with h.db.reading() as session:
         raw = session.execute(text("SELECT phone, id_number, phone_index FROM account "
                                    "WHERE id = :id"), {"id": done["account_id"]}).one()
-    assert raw.phone.startswith("v1:") and done["phone"] not in raw.phone
-    assert raw.id_number.startswith("v1:") and id_number not in raw.id_number
+    assert raw.phone.startswith("v2:") and done["phone"] not in raw.phone
+    assert raw.id_number.startswith("v2:") and id_number not in raw.id_number
     assert raw.phone_index != done["phone"]
 
 

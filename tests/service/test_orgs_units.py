@@ -63,7 +63,7 @@ def test_phones_are_encrypted_at_rest_and_masked_for_the_supervising_body(world)
     from sqlalchemy import text
     with world.kit.db.reading() as session:
         raw = session.execute(text("SELECT handler_phone FROM unit_profile")).scalar()
-    assert raw.startswith("v1:") and "13800138000" not in raw
+    assert raw.startswith("v2:") and "13800138000" not in raw
     status, view = world.call("GET", f"/units/{world.sibling}/profile",
                               world.as_("supervisor"), None)
     assert status == 200 and view["handler"]["phone"] == "138****8000"

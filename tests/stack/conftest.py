@@ -19,8 +19,10 @@ import pika
 import pytest
 import requests
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from services.common.config import PROJECT_ROOT, SERVICES
+from services.common.keyring import write_new_key
 from services.common.topology import pika_parameters, subscriptions
 
 PG_ADMIN_URL = os.environ.get("RENCAI_TEST_PG_URL", "postgresql+psycopg://root@127.0.0.1:5432")
@@ -88,17 +90,38 @@ class Stack:
         suffix = uuid.uuid4().hex[:8]
         self.databases = {name: f"rencai_test_{name}_{suffix}" for name in SERVICES}
         self.bus_url = _private_vhost(suffix)
+        # The tests read and write as the administrator; the services connect as their own
+        # roles (rencai_<service>, each owning only its database, made by the migrate step).
         self.urls = {name: f"{PG_ADMIN_URL}/{db}" for name, db in self.databases.items()}
+        admin = make_url(PG_ADMIN_URL)
+        self.service_urls = {name: admin.set(username=f"rencai_{name}", database=db)
+                             .render_as_string(hide_password=False)
+                             for name, db in self.databases.items()}
+        # The keys as a deployment gives them: generated files (compose mounts secrets), never
+        # the readable test keys of the embedded tier, which the stack refuses.
+        self.keys = tmp / "keys"
+        for key in ("pii_key", "signing_kek", "files_link_secret"):
+            write_new_key(self.keys / key)
         self.ports = {name: _free_port() for name in [*SERVICES, "gateway", "fake_gateways"]}
         self.sms_inbox = f"http://127.0.0.1:{self.ports['fake_gateways']}/sms"
         self.tmp = tmp
         self.processes: list[tuple[str, subprocess.Popen]] = []
 
+    @property
+    def pii_key(self) -> str:
+        return (self.keys / "pii_key").read_text().strip()
+
     def env(self, **extra) -> dict:
-        return {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RENCAI_BUS_URL": self.bus_url,
+        inherited = {k: v for k, v in os.environ.items()
+                     if not k.startswith(("RENCAI_PII_KEY", "RENCAI_SIGNING_KEK",
+                                          "RENCAI_FILES_LINK_SECRET"))}
+        return {**inherited, "PYTHONPATH": str(PROJECT_ROOT), "RENCAI_BUS_URL": self.bus_url,
                 "RENCAI_VAR_DIR": str(self.tmp), "RENCAI_FILES_DIR": str(self.tmp / "files"),
+                "RENCAI_PII_KEY_FILE": str(self.keys / "pii_key"),
+                "RENCAI_SIGNING_KEK_FILE": str(self.keys / "signing_kek"),
+                "RENCAI_FILES_LINK_SECRET_FILE": str(self.keys / "files_link_secret"),
                 "RENCAI_JWKS_URL": f"http://127.0.0.1:{self.ports['identity']}/.well-known/jwks.json",
-                **{f"RENCAI_{n.upper()}_DATABASE_URL": u for n, u in self.urls.items()},
+                **{f"RENCAI_{n.upper()}_DATABASE_URL": u for n, u in self.service_urls.items()},
                 **{f"RENCAI_{n.upper()}_URL": f"http://127.0.0.1:{self.ports[n]}" for n in SERVICES},
                 # As a deployment: not development (no /dev/sms), a real HTTP SMS gateway and
                 # name check — demo/fake_gateways, whose inbox the tests read the codes from.
@@ -125,16 +148,17 @@ class Stack:
     def start(self):
         self.run("-m", "services.common.topology")
         self._purge_service_queues()  # leftovers of an earlier run belong to other databases
-        for name in SERVICES:
-            self.run("-m", "services.common.migrate", name, RENCAI_DATABASE_URL=self.urls[name])
+        for name in SERVICES:  # as make stack: the role, its database, migrations, grants
+            self.run("-m", "services.common.migrate", name, RENCAI_DATABASE_ADMIN_URL=PG_ADMIN_URL,
+                     RENCAI_DATABASE_URL=self.service_urls[name])
         self.run("-m", "demo.seed")
         self.spawn("fake_gateways", [str(BIN / "python"), "-m", "demo.fake_gateways",
                                      "--port", str(self.ports["fake_gateways"])])
         for name in SERVICES:
             self.gunicorn(name, f"services.{name}.wsgi:app", self.ports[name],
-                          RENCAI_DATABASE_URL=self.urls[name])
+                          RENCAI_DATABASE_URL=self.service_urls[name])
             self.spawn(f"{name}_worker", [str(BIN / "python"), "-m", "services.common.worker",
-                                          name], RENCAI_DATABASE_URL=self.urls[name])
+                                          name], RENCAI_DATABASE_URL=self.service_urls[name])
         self.gunicorn("gateway", "gateway.wsgi:app", self.ports["gateway"])
         self.base_url = f"http://127.0.0.1:{self.ports['gateway']}"
         self._wait_healthy()

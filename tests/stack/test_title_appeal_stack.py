@@ -2,6 +2,7 @@
 scenarios as tests/e2e/test_title_appeal.py, with the events really crossing RabbitMQ
 (identity.appeal.filed → workflow; workflow.instance.completed → identity)."""
 import itertools
+import os
 import uuid
 
 import pytest
@@ -16,13 +17,11 @@ def make_person(stack):
     from demo.data import DEMO_PASSWORD
     from services.common import pii
     from services.common.bus import Outbox
-    from services.common.config import Settings
     from services.common.db import Database
     from services.identity.model import BUS
     from services.identity.service import create_account
 
-    settings = Settings.from_env("identity", var_dir=stack.tmp)
-    pii.configure(settings.pii_key, settings.var_dir)
+    pii.configure(stack.pii_key, stack.tmp)  # the stack's key, not the embedded tests' one
     db, outbox = Database(stack.urls["identity"]), Outbox(BUS.outbox, "identity")
     counter = itertools.count(1)
     run = uuid.uuid4().int % 10000
@@ -37,6 +36,7 @@ def make_person(stack):
 
     yield make
     db.dispose()
+    pii.configure(os.environ["RENCAI_PII_KEY"], stack.tmp)  # the run's key again
 
 
 def test_title_evaluation_two_stages(gateway):

@@ -185,7 +185,7 @@ def test_compose_files_volume_is_shared_by_files_and_its_worker():
 
 S3_SETTINGS = ("RENCAI_FILES_STORAGE", "RENCAI_S3_ENDPOINT_URL", "RENCAI_S3_BUCKET",
                "RENCAI_S3_ACCESS_KEY", "RENCAI_S3_SECRET_KEY", "RENCAI_S3_REGION",
-               "RENCAI_FILES_LINK_SECRET")
+               "RENCAI_FILES_LINK_SECRET_FILE")
 
 
 def test_compose_files_keeps_attachments_in_minio():
@@ -309,7 +309,8 @@ def test_procfile_service(name):
                     f"127.0.0.1:{PORTS[name]}")
     assert_service_env(f"Procfile {name}", env, name,
                        postgres="127.0.0.1", rabbitmq="127.0.0.1", identity="127.0.0.1")
-    assert env["RENCAI_DATABASE_URL"].startswith("postgresql+psycopg://root@127.0.0.1:5432/")
+    # its own role, never the superuser
+    assert env["RENCAI_DATABASE_URL"].startswith(f"postgresql+psycopg://rencai_{name}@127.0.0.1:5432/")
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -354,3 +355,45 @@ def test_named_module_exists(module):
     path = ROOT.joinpath(*module.split("."))
     assert path.with_suffix(".py").exists() or (path / "__main__.py").exists(), \
         f"{module} is run by compose.yaml, Procfile.stack or the Dockerfile but does not exist"
+
+
+# --- keys and database roles (issue 17 §3) ---------------------------------------------------
+
+KEY_SECRETS = {"pii_key": "RENCAI_PII_KEY_FILE", "signing_kek": "RENCAI_SIGNING_KEK_FILE",
+               "files_link_secret": "RENCAI_FILES_LINK_SECRET_FILE"}
+
+
+@pytest.mark.parametrize("process, secrets", [
+    ("identity", {"pii_key", "signing_kek"}), ("identity-worker", {"pii_key", "signing_kek"}),
+    ("orgs", {"pii_key"}), ("orgs-worker", {"pii_key"}), ("workflow", {"pii_key"}),
+    ("workflow-worker", {"pii_key"}), ("init", {"pii_key"}), ("files", {"files_link_secret"}),
+    ("files-worker", {"files_link_secret"}), ("gateway", set())])
+def test_compose_keys_come_only_from_mounted_secrets(process, secrets):
+    service, env = compose_service(process), compose_env(process)
+    assert set(service.get("secrets") or []) == secrets, f"compose {process} secrets"
+    for secret, variable in KEY_SECRETS.items():
+        expected = f"/run/secrets/{secret}" if secret in secrets else None
+        assert env.get(variable) == expected, f"compose {process} {variable}"
+    assert not {"RENCAI_PII_KEY", "RENCAI_SIGNING_KEK", "RENCAI_FILES_LINK_SECRET"} & set(env), \
+        f"compose {process} must not carry a key in its environment"
+
+
+def test_compose_secrets_are_files_outside_the_repository():
+    raw = (ROOT / "compose.yaml").read_text(encoding="utf-8")
+    assert "RENCAI_PII_KEY:" not in raw and "cmVuY2Fp" not in raw, "a key in compose.yaml"
+    assert "link-secret" not in raw, "a link secret in compose.yaml"
+    for secret in KEY_SECRETS:
+        path = COMPOSE["secrets"][secret]["file"]
+        assert path == f"./secrets/{secret}"
+    ignored = (ROOT / ".gitignore").read_text() + (ROOT / ".dockerignore").read_text()
+    assert "secrets" in ignored and ".env" in ignored
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_compose_services_connect_as_their_own_role(name):
+    url = compose_env(name)["RENCAI_DATABASE_URL"]
+    user = url.split("://", 1)[1].split(":", 1)[0]
+    assert user == f"rencai_{name}", f"compose {name} connects as {user!r}"
+    assert f"${{RENCAI_{name.upper()}_DB_PASSWORD:?" in url, "the password must be required"
+    assert compose_env("init")["RENCAI_DATABASE_ADMIN_URL"].startswith(
+        "postgresql+psycopg://rencai:"), "init provisions the roles as the administrator"

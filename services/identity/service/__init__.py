@@ -9,8 +9,9 @@
   qr            QR-code sign-in
   profile       个人信息完善
 """
-from .accounts import business_records, create_account, get_account, record_business_result
+from .accounts import (after_pii_rotation, business_records, create_account, get_account,
+                       record_business_result)
 from .tokens import jwks, refresh_tokens, rotate_signing_key
 
-__all__ = ["business_records", "create_account", "get_account", "jwks",
+__all__ = ["after_pii_rotation", "business_records", "create_account", "get_account", "jwks",
            "record_business_result", "refresh_tokens", "rotate_signing_key"]

@@ -16,7 +16,7 @@ from services.common.errors import Forbidden, NotFound, ValidationFailed
 from services.common.pii import blind_index, mask
 
 from .. import rules
-from ..model import ACCOUNT_KINDS, Account, AuditEvent, BusinessRecord
+from ..model import ACCOUNT_KINDS, BUS, Account, AuditEvent, BusinessRecord
 from .context import Ctx, audit
 
 # argon2id with the library's defaults; replaceable (tests use cheaper parameters).
@@ -66,6 +66,17 @@ def person_verified(session: Session, outbox: Outbox, account: Account, how: str
                {"account_id": account.id, "name": account.real_name, "method": how,
                 "id_number_index": account.id_number_index,
                 "phone_index": account.phone_index})
+
+
+def after_pii_rotation(db: Database) -> None:
+    """After `python -m services.common.pii rotate identity`: the blind indexes changed with the
+    key, so every verified person is announced again (method "rekeyed") for the copies other
+    services keep (workflow's person record)."""
+    outbox = Outbox(BUS.outbox, "identity")
+    with db.transaction() as session:
+        for account in session.scalars(select(Account).where(
+                Account.id_number_index.is_not(None))):
+            person_verified(session, outbox, account, "rekeyed")
 
 
 def by_phone(session: Session, phone: str) -> Account | None:

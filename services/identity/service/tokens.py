@@ -18,6 +18,7 @@ from services.common.auth import ALGORITHM, AUDIENCE
 from services.common.config import Settings
 from services.common.db import Database, utcnow
 from services.common.errors import NotAuthenticated
+from services.common.keyring import Keyring
 
 from ..model import Account, RefreshToken, SigningKey
 
@@ -33,16 +34,37 @@ class TokenPair:
     token_type: str = "Bearer"
 
 
+# The key-encryption key the private signing keys are sealed under (RENCAI_SIGNING_KEK):
+# whoever reads identity's database alone cannot sign a token.
+_kek: Keyring | None = None
+
+
+def configure_kek(settings: Settings) -> None:
+    """From RENCAI_SIGNING_KEK[_FILE] (RENCAI_SIGNING_KEK_OLD[_FILE]: retired KEKs, until
+    `python -m services.identity.keys rewrap`); refused missing or demo in the stack,
+    generated into the keys directory in embedded development."""
+    global _kek
+    _kek = Keyring.from_env("SIGNING_KEK", settings.development_keys_dir)
+    _load_private_key.cache_clear()
+
+
+def _require_kek() -> Keyring:
+    if _kek is None:
+        raise RuntimeError("signing KEK not configured (tokens.configure_kek)")
+    return _kek
+
+
 def _new_signing_key() -> SigningKey:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
-    return SigningKey(kid=uuid.uuid4().hex, private_pem=pem, created_at=utcnow())
+                            serialization.NoEncryption())
+    return SigningKey(kid=uuid.uuid4().hex, private_key_sealed=_require_kek().seal(pem),
+                      created_at=utcnow())
 
 
 @lru_cache(maxsize=8)
-def _load_private_key(pem: str):
-    return serialization.load_pem_private_key(pem.encode(), password=None)
+def _load_private_key(sealed: str):
+    return serialization.load_pem_private_key(_require_kek().open(sealed), password=None)
 
 
 def _signing_key(session: Session) -> SigningKey:
@@ -67,13 +89,25 @@ def rotate_signing_key(db: Database) -> str:
     return key.kid
 
 
+def rewrap_signing_keys(db: Database) -> int:
+    """After a KEK change (new one in RENCAI_SIGNING_KEK, the old in RENCAI_SIGNING_KEK_OLD):
+    every signing key re-sealed under the current KEK; returns how many were."""
+    kek, count = _require_kek(), 0
+    with db.transaction() as session:
+        for key in session.scalars(select(SigningKey)):
+            if not kek.is_current(key.private_key_sealed):
+                key.private_key_sealed = kek.seal(kek.open(key.private_key_sealed))
+                count += 1
+    return count
+
+
 def jwks(db: Database) -> dict:
     with db.reading() as session:
         keys = session.scalars(select(SigningKey).order_by(SigningKey.created_at.desc())
                                .limit(PUBLISHED_KEYS)).all()
     published = []
     for key in keys:
-        jwk = jwt.algorithms.RSAAlgorithm.to_jwk(_load_private_key(key.private_pem).public_key(),
+        jwk = jwt.algorithms.RSAAlgorithm.to_jwk(_load_private_key(key.private_key_sealed).public_key(),
                                                  as_dict=True)
         published.append({**jwk, "kid": key.kid, "use": "sig", "alg": ALGORITHM})
     return {"keys": published}
@@ -94,7 +128,7 @@ def issue(session: Session, settings: Settings, account: Account,
         "exp": now + timedelta(seconds=settings.access_token_seconds),
         "jti": uuid.uuid4().hex, "amr": [method],
     }
-    access = jwt.encode(claims, _load_private_key(key.private_pem), algorithm=ALGORITHM,
+    access = jwt.encode(claims, _load_private_key(key.private_key_sealed), algorithm=ALGORITHM,
                         headers={"kid": key.kid})
     refresh = secrets.token_urlsafe(32)
     session.add(RefreshToken(id=str(uuid.uuid4()), token_hash=hash_token(refresh),

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select, update
 
 from services.common.db import utcnow
-from services.identity.model import AuditEvent, QrLogin
+from services.common.audit import LOG
+from services.identity.model import QrLogin
 from services.identity.service import create_account
 from tests.service.identity_harness import Harness, new_id_number
 
@@ -37,9 +38,8 @@ def login(h, username, password="abc123", ip=None, **extra):
 
 def actions(h, account_id):
     with h.db.reading() as session:
-        return [row.action for row in session.scalars(
-            select(AuditEvent).where(AuditEvent.account_id == account_id)
-            .order_by(AuditEvent.at))]
+        return list(session.scalars(select(LOG.c.action).where(LOG.c.subject_id == account_id)
+                                    .order_by(LOG.c.seq)))
 
 
 def test_sign_in_by_username_phone_or_id_number(h):

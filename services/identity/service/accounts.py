@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.common.audit import record as audit_record
 from services.common.audit import search as audit_log_search
 from services.common.auth import Claims
 from services.common.bus import Outbox
@@ -141,10 +142,19 @@ def basic_info(db: Database, account_id: str) -> dict:
             "profile_complete": bool(account.profile_complete)}
 
 
+# Staff who look accounts up (masked): reviewers of units, districts, the bureau, admins.
+# Experts and the competition committee judge applications, never look people up.
+LOOKUP_ROLES = ("supervisor", "bureau", "district", "admin")
+
+
 def staff_view_of(db: Database, claims: Claims, account_id: str) -> dict:
-    if claims.kind != "staff":
-        raise Forbidden("仅工作人员可以查看其他账号")
-    return view(get_account(db, account_id), owner=claims.sub == account_id)
+    if claims.kind != "staff" or not any(claims.has_role(role) for role in LOOKUP_ROLES):
+        raise Forbidden("仅审核人员和管理员可以查看其他账号")
+    account = get_account(db, account_id)
+    with db.transaction() as session:
+        audit_record(session, "account.viewed", "account", account.id, subject_id=account.id,
+                     claims=claims, detail={"masked": claims.sub != account_id})
+    return view(account, owner=claims.sub == account_id)
 
 
 def create_staff(ctx: Ctx, claims: Claims, body: dict) -> dict:

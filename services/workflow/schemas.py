@@ -384,6 +384,8 @@ class ExportQuerySchema(Schema):
     process_key = fields.String(load_default="talent_demand")
     format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]),
                            metadata={"description": "csv（默认，UTF-8，Excel 可直接打开）| xlsx"})
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=200),
+                           metadata={"description": "导出事由（必填，记入审计日志并印在文件上）"})
 
 
 class DeclarationSchema(Schema):

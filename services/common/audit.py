@@ -133,7 +133,8 @@ def record(session: Session, action: str, object_type: str | None = None,
     case). The actor is `claims`, else `actor_id` / `actor_kind` ("anonymous" for someone
     not signed in), else the request's verified caller, else the system (a bus consumer)."""
     request_claims, request_id, request_ip = _caller()
-    if claims is None and actor_id is None and actor_kind is None:
+    if claims is None and ((actor_id is None and actor_kind is None) or
+                           (request_claims is not None and actor_id == request_claims.sub)):
         claims = request_claims
     entry = {
         "at": utcnow(),

@@ -414,3 +414,33 @@ def passed_list_exported(gateway: Gateway) -> None:
     assert latest["reason"] == "报送市人才工作局" and latest["actor_id"] == first_id
     assert passed["instance"]["id"] in latest["detail"]["instance_ids"]
     assert latest["request_id"]
+
+
+def full_id_number_for_the_reviewer_only(gateway: Gateway) -> None:
+    """Least privilege: the declared person's ID number is masked for everyone; a reviewer
+    who may decide the open task sees it in full, and that view is on the audit log. The
+    unit (no task now), other staff, admins, and a reviewer whose part is done do not."""
+    ensure_permission(gateway)
+    unit, first, second = (gateway.login(u) for u in ("zhizao", FIRST, SECOND))
+    data = declaration(name="郑十一")
+    instance = _declare(gateway, unit, data)
+    assert unit.instance(instance["id"])["application"]["id_number"] != data["id_number"]
+    path = f"{WF}/instances/{instance['id']}/personal-data"
+    shown = first.get(f"{path}?field=id_number&reason={quote('核对身份')}")
+    assert shown.status == 200 and shown.body == {"field": "id_number",
+                                                  "value": data["id_number"]}, shown
+    for who in (unit, gateway.login("admin"), gateway.login("kewei")):
+        assert who.get(path).status == 403
+    bad = first.get(f"{path}?field=name")
+    assert bad.status == 422 and "field" in bad.body["errors"], bad
+    # Once the first review is done, its reviewer no longer needs the number; the next does.
+    assert first.complete(instance["id"], {"decision": "approve"}).status == 200
+    assert first.get(path).status == 403
+    assert second.get(path).body["value"] == data["id_number"]
+
+    viewed = gateway.login("admin").get(
+        f"{WF}/audit-log?action=application.personal_data_viewed&object_id={instance['id']}")
+    entries = viewed.body["items"]
+    assert [e["detail"]["field"] for e in entries] == ["id_number", "id_number"]
+    assert entries[1]["reason"] == "核对身份" and entries[1]["actor_kind"] == "staff"
+    assert gateway.login("admin").get(f"{WF}/audit-log/verify").body["ok"] is True

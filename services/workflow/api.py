@@ -85,6 +85,16 @@ def audit_trail(instance_id):
     return service.audit_trail(_k().db, current_claims(), instance_id)
 
 
+@blp.route("/instances/<instance_id>/personal-data", methods=["GET"])
+@blp.arguments(schemas.PersonalDataQuerySchema, location="query")
+@blp.response(200, schemas.PersonalDataSchema)
+@login_required()
+def personal_data(query, instance_id):
+    """查看申请中的完整个人敏感信息（如身份证号）：仅本人或正在审核该申请的审核人员；每次查看记入审计日志"""
+    return service.reveal_personal(_k().db, current_claims(), instance_id, query["field"],
+                                   query.get("reason"))
+
+
 # --- the inbox ------------------------------------------------------------------------------
 
 @blp.route("/tasks", methods=["GET"])

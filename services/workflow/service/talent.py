@@ -11,7 +11,7 @@ import csv
 import io
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from services.common import audit as audit_log
@@ -19,10 +19,11 @@ from services.common.auth import Claims
 from services.common.db import Database, paginate, utcnow
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
-from .. import checks
-from ..model import Instance, OrgEntry
+from .. import checks, engine
+from ..model import Definition, Instance, OrgEntry, Task
 from ..routing import attachments_known, org_name, permission_of
-from .base import ACTIVE, CHINA, is_admin, last_reason, public_application
+from .base import (ACTIVE, CHINA, check_four_eyes, is_admin, last_reason,
+                   public_application)
 from .definitions import current_definition
 
 NO_PERMISSION = "尚未开通人才引进业务权限，请先在“业务权限开通”中申请开通"
@@ -280,3 +281,43 @@ def export_passed(db: Database, claims: Claims, process_key: str,
     else:
         body = _csv(preamble + rows)
     return body, f"{district}-需求申报通过名单.{fmt}", EXPORT_TYPES[fmt]
+
+
+# --- the full personal number, for whom it is theirs or whose task needs it ------------------
+
+def reveal_personal(db: Database, claims: Claims, instance_id: str, field: str,
+                    reason: str | None = None) -> dict:
+    """An application's personal field (rencai:piiFields) in full. Shown to the person it
+    belongs to, and to a reviewer holding an open task of the application (checking the
+    number is part of deciding it); no one else: units, other staff and admins see it masked.
+    Every such view is on the audit log."""
+    with db.transaction() as session:
+        instance = session.get(Instance, instance_id)
+        if instance is None:
+            raise NotFound("申请不存在")
+        definition = session.get(Definition, instance.definition_id)
+        if field not in engine.process_settings(definition.bpmn_xml,
+                                                instance.process_key)["pii_fields"]:
+            raise ValidationFailed("该项不是申请中的个人敏感信息", {"field": "不是个人敏感信息字段"})
+        person = instance.subject_id or (instance.applicant_id
+                                         if instance.applicant_kind in (None, "person") else None)
+        owner = claims.kind == "person" and claims.sub == person
+        reviewing = None
+        for task in session.scalars(select(Task).where(
+                Task.instance_id == instance.id, Task.status == "ready",
+                or_(Task.candidate_group.in_(sorted(claims.groups) or [""]),
+                    Task.assignee == claims.sub))):
+            try:  # one who may not decide it (four eyes) does not need the number either
+                check_four_eyes(session, instance, task, claims.sub)
+            except Forbidden:
+                continue
+            reviewing = task.id
+            break
+        if not (owner or reviewing):
+            raise Forbidden("仅本人或正在审核该申请的审核人员可以查看完整信息")
+        value = checks.reveal(instance.application or {}, field)
+        audit_log.record(session, "application.personal_data_viewed", "instance", instance.id,
+                         subject_id=person, claims=claims, reason=reason,
+                         detail={"field": field, "as": "owner" if owner else "task holder",
+                                 "task_id": reviewing, "process_key": instance.process_key})
+    return {"field": field, "value": value}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+from urllib.parse import quote
 
 from demo.data import UNIT_INSTITUTE, UNIT_SCHOOL, UNIT_SOFTWARE
 from services.common.pii import id_check_character
@@ -348,12 +349,24 @@ def passed_list_exported(gateway: Gateway) -> None:
     """区委人才办 export the passed (已完成) declarations as CSV for the city; units may not."""
     passed = declaration_passes_both_reviews(gateway)
     first = gateway.login(FIRST)
-    reply = gateway.send("GET", f"{WF}/declarations/export",
+    # Who exports full ID numbers says why: without a reason, nothing leaves.
+    unexplained = gateway.send("GET", f"{WF}/declarations/export",
+                               headers={"Authorization": f"Bearer {first.token}"})
+    assert unexplained.status == 422 and "reason" in unexplained.body["errors"], unexplained
+    reason = quote("报送市人才工作局")
+    reply = gateway.send("GET", f"{WF}/declarations/export?reason={reason}",
                          headers={"Authorization": f"Bearer {first.token}"})
     assert reply.status == 200, reply
     assert reply.headers["Content-Type"].startswith("text/csv")
     assert "attachment" in reply.headers["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(reply.text.lstrip("\ufeff"))))
+    lines = list(csv.reader(io.StringIO(reply.text.lstrip("\ufeff"))))
+    # 内部资料, the exporter, the time and the reason head the file; then the table.
+    assert lines[0][0].startswith("内部资料")
+    first_id = first.get("/api/identity/me").body["id"]
+    assert lines[1][0].startswith("导出人：") and first_id in lines[1][0]
+    assert lines[1][1].startswith("导出时间：20")
+    assert lines[2][0] == "导出事由：报送市人才工作局"
+    rows = lines[4:]
     assert rows[0][:5] == ["序号", "申报单位", "姓名", "身份证号", "性别"]
     mine = [r for r in rows[1:] if r[3] == passed["data"]["id_number"]]
     assert mine and mine[0][1:3] == ["北京智能制造研究院", passed["data"]["name"]]
@@ -363,26 +376,71 @@ def passed_list_exported(gateway: Gateway) -> None:
     # The same list as an Excel workbook: same columns, same rows, the ID number whole.
     from openpyxl import load_workbook
 
-    reply = gateway.send("GET", f"{WF}/declarations/export?format=xlsx",
+    reply = gateway.send("GET", f"{WF}/declarations/export?format=xlsx&reason={reason}",
                          headers={"Authorization": f"Bearer {first.token}"})
     assert reply.status == 200, reply
     assert reply.headers["Content-Type"] == \
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert reply.headers["Content-Disposition"].startswith("attachment; filename*=UTF-8''")
     assert reply.headers["Content-Disposition"].endswith(".xlsx")
-    sheet = load_workbook(io.BytesIO(reply.content), read_only=True).active
-    table = [list(row) for row in sheet.iter_rows(values_only=True)]
+    book = load_workbook(io.BytesIO(reply.content))
+    sheet = book.active
+    assert sheet.oddHeader.center.text == "内部资料"
+    assert sheet.oddHeader.right.text.startswith("导出人 ")
+    cells = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert cells[0][0].startswith("内部资料") and cells[2][0] == "导出事由：报送市人才工作局"
+    assert sheet.freeze_panes == "A6"
+    table = cells[4:]
     assert table[0] == rows[0]
     assert len(table) == len(rows)
     mine_x = [r for r in table[1:] if r[3] == passed["data"]["id_number"]]
     assert mine_x and mine_x[0][1:3] == ["北京智能制造研究院", passed["data"]["name"]]
     assert [str(v) if v is not None else "" for v in mine_x[0]] == mine[0]
     assert all(r[13] == "已完成" for r in table[1:])
-    bad = gateway.send("GET", f"{WF}/declarations/export?format=pdf",
+    bad = gateway.send("GET", f"{WF}/declarations/export?format=pdf&reason={reason}",
                        headers={"Authorization": f"Bearer {first.token}"})
     assert bad.status == 422 and "format" in bad.body["errors"], bad
 
     unit = gateway.login("zhizao")
-    refused = gateway.send("GET", f"{WF}/declarations/export",
+    refused = gateway.send("GET", f"{WF}/declarations/export?reason={reason}",
                            headers={"Authorization": f"Bearer {unit.token}"})
     assert refused.status == 403, refused
+
+    # Each export is on the audit log: who, why, and whose applications left.
+    admin = gateway.login("admin")
+    logged = admin.get(f"{WF}/audit-log?action=declarations.exported&person={first_id}").body
+    assert logged["total"] >= 2, logged
+    latest = logged["items"][0]
+    assert latest["reason"] == "报送市人才工作局" and latest["actor_id"] == first_id
+    assert passed["instance"]["id"] in latest["detail"]["instance_ids"]
+    assert latest["request_id"]
+
+
+def full_id_number_for_the_reviewer_only(gateway: Gateway) -> None:
+    """Least privilege: the declared person's ID number is masked for everyone; a reviewer
+    who may decide the open task sees it in full, and that view is on the audit log. The
+    unit (no task now), other staff, admins, and a reviewer whose part is done do not."""
+    ensure_permission(gateway)
+    unit, first, second = (gateway.login(u) for u in ("zhizao", FIRST, SECOND))
+    data = declaration(name="郑十一")
+    instance = _declare(gateway, unit, data)
+    assert unit.instance(instance["id"])["application"]["id_number"] != data["id_number"]
+    path = f"{WF}/instances/{instance['id']}/personal-data"
+    shown = first.get(f"{path}?field=id_number&reason={quote('核对身份')}")
+    assert shown.status == 200 and shown.body == {"field": "id_number",
+                                                  "value": data["id_number"]}, shown
+    for who in (unit, gateway.login("admin"), gateway.login("kewei")):
+        assert who.get(path).status == 403
+    bad = first.get(f"{path}?field=name")
+    assert bad.status == 422 and "field" in bad.body["errors"], bad
+    # Once the first review is done, its reviewer no longer needs the number; the next does.
+    assert first.complete(instance["id"], {"decision": "approve"}).status == 200
+    assert first.get(path).status == 403
+    assert second.get(path).body["value"] == data["id_number"]
+
+    viewed = gateway.login("admin").get(
+        f"{WF}/audit-log?action=application.personal_data_viewed&object_id={instance['id']}")
+    entries = viewed.body["items"]
+    assert [e["detail"]["field"] for e in entries] == ["id_number", "id_number"]
+    assert entries[1]["reason"] == "核对身份" and entries[1]["actor_kind"] == "staff"
+    assert gateway.login("admin").get(f"{WF}/audit-log/verify").body["ok"] is True

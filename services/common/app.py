@@ -10,6 +10,7 @@ from flask import Flask, current_app, g, request
 from sqlalchemy import text
 
 from . import pii
+from .audit import audit_blueprint
 from .auth import TokenVerifier
 from .bus import BusTables, BusWorker, EventConsumer, Handler, Outbox, OutboxRelay, trace_id_var
 from .config import Settings
@@ -71,6 +72,8 @@ def create_service_app(settings: Settings, *, title: str, tables: BusTables,
     api = make_api(app, settings.service, title)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
+    # Every service keeps the kit's audit_log (its model adds it); admins query it here.
+    api.register_blueprint(audit_blueprint(settings.service))
     # After the Api: flask-smorest installs its own HTTPException handler, ours must win.
     register_error_handlers(app)
     return app

@@ -14,6 +14,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.common import audit
 from services.common.auth import Claims
 from services.common.db import Database, utcnow
 from services.common.errors import DomainError, NotFound
@@ -54,6 +55,25 @@ def get(db: Database, claims: Claims, attachment_id: str) -> Attachment:
         return viewable(session, claims, attachment_id)
 
 
+def _record_view(session: Session, attachment: Attachment, claims: Claims | None,
+                 via: str) -> None:
+    audit.record(session, "attachment.viewed", "attachment", attachment.id,
+                 subject_id=attachment.owner_id, claims=claims,
+                 actor_kind=None if claims else "anonymous",
+                 detail={"via": via, "category": attachment.category,
+                         "owner_kind": attachment.owner_kind})
+
+
+def view(db: Database, claims: Claims, attachment_id: str) -> Attachment:
+    """The content's attachment for viewing: a reviewer's (anyone's but the owner's) view of
+    a personal document is on the audit log."""
+    with db.transaction() as session:
+        attachment = viewable(session, claims, attachment_id)
+        if not owns(claims, attachment):
+            _record_view(session, attachment, claims, "reviewer")
+        return attachment
+
+
 def of_instance(db: Database, claims: Claims, instance_id: str) -> list[Attachment]:
     """The attachments an application referenced, for its reviewers and its applicant."""
     with db.reading() as session:
@@ -78,7 +98,12 @@ def _serializer(secret: str) -> URLSafeTimedSerializer:
 
 def make_link(db: Database, secret: str, seconds: int, claims: Claims,
               attachment_id: str) -> dict:
-    attachment = get(db, claims, attachment_id)
+    with db.transaction() as session:
+        attachment = viewable(session, claims, attachment_id)
+        # A link opens the file without signing in: who made one is on the audit log.
+        audit.record(session, "attachment.link_created", "attachment", attachment.id,
+                     subject_id=attachment.owner_id, claims=claims,
+                     detail={"expires_in": seconds})
     token = _serializer(secret).dumps({"a": attachment.id, "s": attachment.sha256[:16]})
     return {"url": f"/api/files/signed/{token}", "expires_in": seconds}
 
@@ -90,10 +115,11 @@ def resolve_link(db: Database, secret: str, seconds: int, token: str) -> Attachm
         raise Gone("链接已过期，请重新打开附件")
     except BadSignature:
         raise NotFound("链接无效")
-    with db.reading() as session:
+    with db.transaction() as session:
         attachment = session.get(Attachment, data.get("a"))
-    if attachment is None or attachment.sha256[:16] != data.get("s"):
-        raise NotFound(NOT_FOUND)
+        if attachment is None or attachment.sha256[:16] != data.get("s"):
+            raise NotFound(NOT_FOUND)
+        _record_view(session, attachment, None, "signed-link")
     return attachment
 
 

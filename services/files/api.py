@@ -106,7 +106,7 @@ def get_attachment(attachment_id):
 @login_required()
 def view_content(attachment_id):
     """在线查看附件"""
-    return _content(access.get(kit().db, current_claims(), attachment_id))
+    return _content(access.view(kit().db, current_claims(), attachment_id))
 
 
 @blp.route("/attachments/<attachment_id>/links", methods=["POST"])

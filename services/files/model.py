@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, Integer, String, Text, false, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.common.audit import audit_tables
 from services.common.bus import bus_tables
 from services.common.db import UtcDateTime, utcnow
 
@@ -43,6 +44,7 @@ class Base(DeclarativeBase):
 
 
 BUS = bus_tables(Base.metadata)
+AUDIT = audit_tables(Base.metadata)  # audit_log + its chain head (services.common.audit)
 
 
 class AttachmentType(Base):

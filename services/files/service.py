@@ -22,6 +22,7 @@ from typing import BinaryIO
 from PIL import Image
 from sqlalchemy import select
 
+from services.common import audit
 from services.common.auth import Claims
 from services.common.bus import Outbox
 from services.common.db import Database, paginate, utcnow
@@ -199,6 +200,10 @@ def store(db: Database, outbox: Outbox, storage: Storage, owner: Owner, type_: A
                 content_type=checked.content_type, size=checked.size, sha256=checked.sha256,
                 locked=False, replaced_at=None, created_at=now)
             session.add(attachment)
+            audit.record(session, "attachment.uploaded", "attachment", attachment_id,
+                         subject_id=owner.id, after={
+                             "category": type_.key, "name": display_name, "size": checked.size,
+                             "sha256": checked.sha256, "replaced": [old.id for old in olds]})
             outbox.add(session, "files.attachment.uploaded", attachment_id,
                        {"attachment_id": attachment_id, "owner_id": owner.id,
                         "owner_kind": owner.kind, "category": type_.key,
@@ -247,6 +252,10 @@ def delete(db: Database, outbox: Outbox, storage: Storage, claims: Claims,
         if attachment.locked:
             raise Conflict(LOCKED, {"attachment_id":
                                     "该附件是已提交的业务申请的材料，审核期间需保持不变"})
+        audit.record(session, "attachment.deleted", "attachment", attachment_id,
+                     subject_id=attachment.owner_id, claims=claims,
+                     before={"category": attachment.category, "name": attachment.display_name,
+                             "sha256": attachment.sha256})
         session.delete(attachment)
         outbox.add(session, "files.attachment.deleted", attachment_id,
                    {"attachment_id": attachment_id, "owner_id": attachment.owner_id})

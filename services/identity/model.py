@@ -1,5 +1,5 @@
 """identity's tables: accounts, signing keys, refresh tokens, captchas, SMS codes, the audit
-log, real-name appeals, personal profiles, and each person's business record."""
+log (the kit's audit_log), real-name appeals, personal profiles, and each person's business record."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.common.audit import audit_tables
 from services.common.bus import bus_tables
 from services.common.db import UtcDateTime, utcnow
 from services.common.pii import EncryptedString
@@ -19,6 +20,7 @@ class Base(DeclarativeBase):
 
 
 BUS = bus_tables(Base.metadata)
+AUDIT = audit_tables(Base.metadata)  # audit_log + its chain head (services.common.audit)
 
 
 class Account(Base):
@@ -136,20 +138,6 @@ class LoginGuard(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_start: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-
-
-class AuditEvent(Base):
-    """Every sign-in, failure, lockout, rebind, appeal and key rotation."""
-
-    __tablename__ = "audit_event"
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
-    action: Mapped[str] = mapped_column(String(40), index=True)
-    account_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
-    actor_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    detail: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
 class Appeal(Base):

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.common.audit import audit_tables
 from services.common.bus import bus_tables
 from services.common.db import UtcDateTime, utcnow
 from services.common.pii import EncryptedString
@@ -41,6 +42,7 @@ class Base(DeclarativeBase):
 
 
 BUS = bus_tables(Base.metadata)
+AUDIT = audit_tables(Base.metadata)  # audit_log + its chain head (services.common.audit)
 
 
 class Org(Base):

@@ -85,6 +85,16 @@ def audit_trail(instance_id):
     return service.audit_trail(_k().db, current_claims(), instance_id)
 
 
+@blp.route("/instances/<instance_id>/personal-data", methods=["GET"])
+@blp.arguments(schemas.PersonalDataQuerySchema, location="query")
+@blp.response(200, schemas.PersonalDataSchema)
+@login_required()
+def personal_data(query, instance_id):
+    """查看申请中的完整个人敏感信息（如身份证号）：仅本人或正在审核该申请的审核人员；每次查看记入审计日志"""
+    return service.reveal_personal(_k().db, current_claims(), instance_id, query["field"],
+                                   query.get("reason"))
+
+
 # --- the inbox ------------------------------------------------------------------------------
 
 @blp.route("/tasks", methods=["GET"])
@@ -403,13 +413,14 @@ def declarations(query):
                              ".spreadsheetml.sheet")
 @login_required()
 def export_declarations(query):
-    """导出复审通过（已完成）名单，报市人才工作局（区委人才办；CSV 或 XLSX）"""
+    """导出复审通过（已完成）名单，报市人才工作局（区委人才办；CSV 或 XLSX；须填导出事由，
+    文件标明内部资料、导出人和时间，导出记入审计日志）"""
     from urllib.parse import quote
 
     from flask import Response
 
     body, filename, content_type = service.export_passed(
-        _k().db, current_claims(), query["process_key"], query["format"])
+        _k().db, current_claims(), query["process_key"], query["format"], query["reason"])
     return Response(body, content_type=content_type, headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
 

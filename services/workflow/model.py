@@ -10,6 +10,7 @@ from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, LargeBi
 from sqlalchemy import false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.common.audit import audit_tables
 from services.common.bus import bus_tables
 from services.common.db import UtcDateTime, utcnow
 from services.common.pii import EncryptedString
@@ -41,6 +42,7 @@ class Base(DeclarativeBase):
 
 
 BUS = bus_tables(Base.metadata)
+AUDIT = audit_tables(Base.metadata)  # audit_log + its chain head (services.common.audit)
 
 
 class Definition(Base):

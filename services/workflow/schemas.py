@@ -380,10 +380,24 @@ class DeclarationQuerySchema(PageQuerySchema):
                            metadata={"description": "待审核 | 待复审 | 未通过 | 已完成"})
 
 
+class PersonalDataQuerySchema(Schema):
+    field = fields.String(load_default="id_number", validate=validate.Length(min=1, max=40),
+                          metadata={"description": "个人敏感信息字段（流程的 rencai:piiFields），默认 id_number"})
+    reason = fields.String(validate=validate.Length(max=200),
+                           metadata={"description": "查看事由（可选，记入审计日志）"})
+
+
+class PersonalDataSchema(Schema):
+    field = fields.String()
+    value = fields.String(allow_none=True)
+
+
 class ExportQuerySchema(Schema):
     process_key = fields.String(load_default="talent_demand")
     format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]),
                            metadata={"description": "csv（默认，UTF-8，Excel 可直接打开）| xlsx"})
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=200),
+                           metadata={"description": "导出事由（必填，记入审计日志并印在文件上）"})
 
 
 class DeclarationSchema(Schema):

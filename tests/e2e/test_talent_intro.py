@@ -29,3 +29,7 @@ def test_declaration_not_passed_then_reapplied_goes_to_initial_review(gateway, l
 
 def test_district_exports_the_passed_list(gateway):
     flows.passed_list_exported(gateway)
+
+
+def test_the_full_id_number_is_for_the_reviewer_holding_the_task(gateway):
+    flows.full_id_number_for_the_reviewer_only(gateway)

@@ -496,6 +496,12 @@ def test_catalogue_eligibility_and_restrictions(gateway, embedded):
     lifted = gateway.send("DELETE", f"/api/workflow/admin/restrictions/{reply.body['id']}",
                           headers={"Authorization": f"Bearer {admin.token}"})
     assert lifted.status == 204
+    # Lifted, not forgotten: both steps are on the audit log, the lifted one with what it was.
+    trail = admin.get("/api/workflow/audit-log?object_type=restriction"
+                      f"&object_id={reply.body['id']}").body["items"]
+    assert [e["action"] for e in trail] == ["restriction.lifted", "restriction.created"]
+    assert trail[0]["before"]["reason"] == "存在未办结的同类申请"
+    assert trail[1]["subject_id"] == "00000000-0000-4000-a000-000000000001"
     assert _start(applicant, "two_step_limited")["status"] == "running"
 
     identity.create_account(embedded.kit("identity").db, embedded.kit("identity").outbox,

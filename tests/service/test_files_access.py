@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 
+from services.common import audit
 from services.common.bus import make_envelope
 from services.files.model import Attachment
 
@@ -103,6 +104,13 @@ def test_reviewers_of_the_instance_may_view_others_may_not(app, client, token):
     assert_problem(client.get(f"/instances/{instance_id}/attachments", headers=other_body), 404)
     own_view = client.get(f"/instances/{instance_id}/attachments", headers=alice)
     assert [a["id"] for a in own_view.get_json()] == [degree]
+    # The reviewer's view of the document is on the audit log; refused looks are not views.
+    db = app.extensions["rencai.kit"].db
+    [viewed] = audit.search(db, action="attachment.viewed", object_id=degree)["items"]
+    assert viewed["actor_kind"] == "staff" and viewed["actor_roles"] == "supervisor"
+    assert viewed["subject_id"] == attachment_owner(alice)
+    assert viewed["detail"]["via"] == "reviewer"
+    assert audit.search(db, action="attachment.uploaded", object_id=degree)["total"] == 1
 
 
 def test_signed_link_works_without_a_token_and_expires(app, client, token, files_config):
@@ -119,6 +127,11 @@ def test_signed_link_works_without_a_token_and_expires(app, client, token, files
     assert served.headers["X-Content-Type-Options"] == "nosniff"
     assert served.headers["Content-Disposition"].startswith("inline")
     assert_problem(client.get(path[:-3] + "abc"), 404)
+    db = app.extensions["rencai.kit"].db
+    [made] = audit.search(db, action="attachment.link_created", object_id=degree)["items"]
+    assert made["subject_id"] == attachment_owner(alice)
+    [opened] = audit.search(db, action="attachment.viewed", object_id=degree)["items"]
+    assert opened["actor_kind"] == "anonymous" and opened["detail"]["via"] == "signed-link"
     app.extensions["rencai.files"].config = files_config.__class__(
         link_secret=files_config.link_secret, link_seconds=0)
     time.sleep(1.1)
@@ -131,6 +144,9 @@ def test_link_of_a_deleted_file_is_dead(app, client, token):
     path = client.post(f"/attachments/{degree}/links", headers=alice).get_json()["url"]
     client.delete(f"/attachments/{degree}", headers=alice)
     assert_problem(client.get(path.removeprefix("/api/files")), 404)
+    db = app.extensions["rencai.kit"].db
+    [deleted] = audit.search(db, action="attachment.deleted", object_id=degree)["items"]
+    assert deleted["before"]["name"] == "学位证.pdf" and audit.verify(db)["ok"]
 
 
 def test_locked_flag_in_the_database(app, client, token):

@@ -9,7 +9,8 @@ from sqlalchemy import select, text, update
 
 from services.common.db import utcnow
 from services.common.pii import blind_index
-from services.identity.model import BUS, Account, AuditEvent, Captcha, SmsCode
+from services.common.audit import LOG
+from services.identity.model import BUS, Account, Captcha, SmsCode
 from services.identity.rules import id_number_error, with_check_digit
 from services.identity.service import create_account
 from tests.service.identity_harness import Harness, new_id_number, new_phone
@@ -380,14 +381,14 @@ def test_rebind_proved_by_the_holders_phone_moves_the_binding_and_tells_the_hold
     assert "如非本人操作，请立即通过“人工申诉”找回" in notice["data"]["text"]
     # The audit keeps both sides, and how it was proved.
     with h.db.reading() as session:
-        rows = list(session.scalars(select(AuditEvent)))
-    actions = {(row.action, row.account_id) for row in rows}
+        rows = [row._mapping for row in session.execute(select(LOG))]
+    actions = {(row["action"], row["subject_id"]) for row in rows}
     assert ("person.rebound", second["account_id"]) in actions
     assert ("person.binding_released", first["account_id"]) in actions
     assert ("person.rebind_code_sent", first["account_id"]) in actions
-    [released] = [r for r in rows if r.action == "person.binding_released"
-                  and r.account_id == first["account_id"]]
-    assert released.detail["proof"] == "sms-to-holder" and released.actor_id == second["account_id"]
+    [released] = [r for r in rows if r["action"] == "person.binding_released"
+                  and r["subject_id"] == first["account_id"]]
+    assert released["detail"]["proof"] == "sms-to-holder" and released["actor_id"] == second["account_id"]
 
 
 def test_a_holder_without_a_phone_leaves_only_the_appeal(h):
@@ -416,10 +417,10 @@ def test_an_appeal_is_filed_reviewed_and_its_result_notified(h, admin):
     assert [e for e in events(h, "identity.account.notified")
             if e["data"]["account_id"] == first["account_id"] and "人工申诉" in e["data"]["text"]]
     with h.db.reading() as session:
-        against = session.scalars(select(AuditEvent).where(
-            AuditEvent.action == "appeal.filed_against")).all()
-    assert [(row.account_id, row.actor_id) for row in against
-            if row.detail["appeal_id"] == appeal.get_json()["id"]] == [
+        against = [row._mapping for row in session.execute(
+            select(LOG).where(LOG.c.action == "appeal.filed_against"))]
+    assert [(row["subject_id"], row["actor_id"]) for row in against
+            if row["detail"]["appeal_id"] == appeal.get_json()["id"]] == [
         (first["account_id"], second["account_id"])]
     twice = h.call("POST", "/me/appeals", {
         "name": "孙悟空", "id_number": id_number, "reason": "再提交一次申诉",

@@ -3,6 +3,8 @@ position and contract, and unlinks (refused while the employee has business in p
 import pytest
 from sqlalchemy import text
 
+from services.common import audit
+
 from tests.service.test_orgs_fixtures import (CODE_A, CODE_B, linked, request_link,  # noqa: F401
                                               migrated_orgs_db, signing_key, verified, world)
 
@@ -41,6 +43,13 @@ def test_a_person_finds_the_unit_requests_and_the_unit_approves(world):
     status, _ = world.call("POST", f"/units/{world.unit}/affiliations/{item['affiliation_id']}"
                            "/reject", world.as_("unit"), {"reason": "重复"})
     assert status == 409 and len(world.events("orgs.affiliation.approved")) == 1
+    # Request and decision are on the audit log (numbers masked there too).
+    trail = audit.search(world.kit.db, object_id=item["affiliation_id"])["items"]
+    assert [e["action"] for e in trail] == ["affiliation.approved", "affiliation.requested"]
+    assert trail[0]["subject_id"] == "p-zhang" and trail[0]["actor_kind"] == "unit"
+    assert (trail[0]["before"]["status"], trail[0]["after"]["status"]) == ("pending", "approved")
+    assert trail[1]["after"]["id_number"] == "110***********002X"
+    assert audit.verify(world.kit.db)["ok"]
 
 
 def test_a_person_files_only_their_own_id_number_and_phone(world):
@@ -164,8 +173,16 @@ def test_position_and_labour_contract(world):
     status, body = world.call("PUT", f"{path}/employment", world.as_("unit"), contract)
     assert status == 200 and body["contract_end"] == "2027-12-31"
     status, detail = world.call("GET", path, world.as_("unit"), None)
-    assert detail["position"] == "高级工程师" and detail["id_number"] == ID_ZHANG
+    # Least privilege: the unit's view of its employee masks the ID number; the view is audited.
+    assert detail["position"] == "高级工程师" and detail["id_number"] == "110***********002X"
     assert detail["businesses_in_progress"] == []
+    assert world.call("GET", path, world.as_("admin"), None)[1]["id_number"] == \
+        "110***********002X"
+    trail = audit.search(world.kit.db, object_id=affiliation_id)["items"]
+    assert [e["action"] for e in trail[:3]] == ["employee.viewed", "employee.viewed",
+                                                 "employee.updated"]
+    assert trail[1]["actor_kind"] == "unit" and trail[1]["subject_id"] == "p-1"
+    assert trail[2]["after"]["position"] == "高级工程师" and trail[2]["before"]["position"] is None
     for bad, field in [({"contract_end": "2023-01-01"}, "contract_end"),
                        ({"contract_term": "forever"}, "contract_term"),
                        ({"contract_start": "someday"}, "contract_start"),
@@ -199,6 +216,8 @@ def test_unlink_is_refused_while_business_is_in_progress_then_allowed(world):
     status, body = world.call("POST", f"{path}/unlink", world.as_("unit"), {"reason": "离职"})
     assert status == 200 and body["status"] == "unlinked" and body["unlink_reason"] == "离职"
     assert world.events("orgs.affiliation.unlinked")[-1]["data"]["reason"] == "离职"
+    [unlinked] = audit.search(world.kit.db, action="affiliation.unlinked")["items"]
+    assert unlinked["reason"] == "离职" and unlinked["before"]["status"] == "approved"
     assert world.call("GET", "/me/affiliation", world.as_("person", "p-1"), None)[0] == 404
     # Unlinked: free to link elsewhere; the old record cannot be unlinked again.
     request_link(world, "p-1", code=CODE_B)

@@ -1,6 +1,7 @@
 """orgs: the hierarchy maintained by admins, its parent rules and its events."""
 import pytest
 
+from services.common import audit
 from services.common.pii import id_number_problem
 from services.orgs.model import credit_code_problem
 from tests.service.test_orgs_fixtures import (CREDIT_A, migrated_orgs_db,  # noqa: F401
@@ -29,6 +30,10 @@ def test_moving_and_renaming_publishes_an_update_of_the_same_shape(world):
                              "parent_id": world.other_supervisor, "district_id": None,
                              "association_code": event["data"]["association_code"]}
     assert set(event["data"]) == set(world.events("orgs.org.registered")[0]["data"])
+    # An org change is on the audit log with what it was and what it became.
+    [change] = audit.search(world.kit.db, action="org.updated", object_id=world.sibling)["items"]
+    assert change["actor_roles"] == "admin" and change["before"]["name"] == "北京星河软件有限公司"
+    assert change["after"]["parent_id"] == world.other_supervisor
 
 
 @pytest.mark.parametrize("payload, field, words", [

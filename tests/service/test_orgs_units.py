@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 
+from services.common import audit
 from tests.service.test_orgs_fixtures import (CODE_A, linked, request_link,  # noqa: F401
                                               migrated_orgs_db,
                                               signing_key, world)
@@ -92,6 +93,9 @@ def test_the_handler_panel_has_its_own_maintain_action(world):
                               {"handler": {"name": "孙八", "phone": "13900139000"},
                                "emergency": {"name": "周九", "phone": "13700137000"}})
     assert status == 200 and body["handler"]["name"] == "孙八"
+    [change] = audit.search(world.kit.db, action="unit.handler_changed")["items"]
+    assert change["object_id"] == world.unit and change["actor_kind"] == "unit"
+    assert change["after"]["handler"] == {"name": "孙八", "phone": "139****9000"}
     status, body = world.call("PUT", f"/units/{world.unit}/handler", me,
                               {"handler": {"name": "孙八", "phone": "13900139000"}})
     assert status == 422 and body["errors"] == {"emergency": "必填项"}

@@ -9,14 +9,16 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.common.audit import record as audit_record
+from services.common.audit import search as audit_log_search
 from services.common.auth import Claims
 from services.common.bus import Outbox
-from services.common.db import Database, paginate, utcnow
+from services.common.db import Database, utcnow
 from services.common.errors import Forbidden, NotFound, ValidationFailed
 from services.common.pii import blind_index, mask
 
 from .. import rules
-from ..model import ACCOUNT_KINDS, BUS, Account, AuditEvent, BusinessRecord
+from ..model import ACCOUNT_KINDS, BUS, Account, BusinessRecord
 from .context import Ctx, audit
 
 # argon2id with the library's defaults; replaceable (tests use cheaper parameters).
@@ -153,10 +155,19 @@ def basic_info(db: Database, account_id: str) -> dict:
             "profile_complete": bool(account.profile_complete)}
 
 
+# Staff who look accounts up (masked): reviewers of units, districts, the bureau, admins.
+# Experts and the competition committee judge applications, never look people up.
+LOOKUP_ROLES = ("supervisor", "bureau", "district", "admin")
+
+
 def staff_view_of(db: Database, claims: Claims, account_id: str) -> dict:
-    if claims.kind != "staff":
-        raise Forbidden("仅工作人员可以查看其他账号")
-    return view(get_account(db, account_id), owner=claims.sub == account_id)
+    if claims.kind != "staff" or not any(claims.has_role(role) for role in LOOKUP_ROLES):
+        raise Forbidden("仅审核人员和管理员可以查看其他账号")
+    account = get_account(db, account_id)
+    with db.transaction() as session:
+        audit_record(session, "account.viewed", "account", account.id, subject_id=account.id,
+                     claims=claims, detail={"masked": claims.sub != account_id})
+    return view(account, owner=claims.sub == account_id)
 
 
 def create_staff(ctx: Ctx, claims: Claims, body: dict) -> dict:
@@ -219,10 +230,12 @@ def record_business_result(session: Session, envelope: dict) -> None:
 
 def audit_log(db: Database, account_id: str | None, action: str | None, page: int,
               per_page: int) -> dict:
-    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id)
-    if account_id:
-        query = query.where(AuditEvent.account_id == account_id)
-    if action:
-        query = query.where(AuditEvent.action == action)
-    with db.reading() as session:
-        return paginate(session, query, page, per_page)
+    """identity's entries of the kit's audit log about an account (its sign-ins, failures,
+    rebinds...), in the shape the person's history and the admins' list have always had."""
+    result = audit_log_search(db, subject_id=account_id, action=action, page=page,
+                              per_page=per_page)
+    result["items"] = [{"id": str(entry["seq"]), "at": entry["at"], "action": entry["action"],
+                        "account_id": entry["subject_id"], "actor_id": entry["actor_id"],
+                        "ip": entry["ip"], "detail": entry["detail"] or {}}
+                       for entry in result["items"]]
+    return result

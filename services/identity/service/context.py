@@ -2,18 +2,18 @@
 and the audit log every sign-in, failure, lockout, rebind and appeal is written to."""
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from typing import Callable
 
+from flask import g, has_request_context
 from sqlalchemy.orm import Session
 
+from services.common import audit as audit_log
 from services.common.bus import Outbox
 from services.common.config import Settings
-from services.common.db import Database, utcnow
+from services.common.db import Database
 
 from ..config import IdentityConfig
-from ..model import AuditEvent
 
 
 @dataclass
@@ -31,6 +31,12 @@ class Ctx:
 
 def audit(session: Session, ctx: Ctx, action: str, account_id: str | None = None,
           actor_id: str | None = None, **detail) -> None:
-    session.add(AuditEvent(id=str(uuid.uuid4()), at=utcnow(), action=action,
-                           account_id=account_id, actor_id=actor_id or account_id,
-                           ip=ctx.ip, detail=detail))
+    """One entry of the kit's audit log about the account `account_id` (its subject), done
+    by `actor_id` (default: the account itself; nobody known: anonymous)."""
+    actor = actor_id or account_id
+    claims = g.get("claims") if has_request_context() else None
+    audit_log.record(session, action, "account" if account_id else None, account_id,
+                     subject_id=account_id,
+                     claims=claims if claims is not None and claims.sub == actor else None,
+                     actor_id=actor, actor_kind=None if actor else "anonymous", ip=ctx.ip,
+                     detail=detail)

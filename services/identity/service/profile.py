@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 
+from services.common import audit as audit_log
 from services.common.auth import Claims
 from services.common.db import utcnow
 from services.common.errors import Forbidden, ValidationFailed
@@ -169,9 +170,15 @@ def save_profile(ctx: Ctx, claims: Claims, body: dict) -> dict:
             profile = Profile(account_id=claims.sub, general={}, education=[], study_history=[],
                               work_history=[])
             session.add(profile)
+        changed = [key for key, value in clean.items() if getattr(profile, key) != value]
+        before = {key: getattr(profile, key) for key in changed}
         for key, value in clean.items():
             setattr(profile, key, value)
         profile.updated_at = utcnow()
+        if changed:  # what was there and what is now, section by section
+            audit_log.record(session, "profile.saved", "profile", claims.sub,
+                             subject_id=claims.sub, claims=claims, before=before,
+                             after={key: clean[key] for key in changed})
         session.flush()
         return _view(session.get(Account, claims.sub), profile)
 

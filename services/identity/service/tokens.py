@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from services.common import audit
 from services.common.auth import ALGORITHM, AUDIENCE
 from services.common.config import Settings
 from services.common.db import Database, utcnow
@@ -151,6 +152,9 @@ def refresh_tokens(db: Database, settings: Settings, refresh_token: str) -> Toke
                          token.family_id, method="refresh")
         session.execute(update(RefreshToken).where(RefreshToken.family_id == token.family_id)
                         .values(revoked_at=utcnow()))
+        audit.record(session, "token.reuse_detected", "account", token.account_id,
+                     subject_id=token.account_id, actor_kind="anonymous",
+                     detail={"family_id": token.family_id, "family_revoked": True})
     # Raised after the commit, so the family's revocation sticks.
     raise NotAuthenticated("登录凭证已失效，请重新登录")
 

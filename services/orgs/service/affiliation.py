@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.common import audit
 from services.common.auth import Claims
 from services.common.bus import Outbox
 from services.common.db import Database, paginate, utcnow
@@ -29,10 +30,18 @@ from ..model import (AFFILIATION_TITLES, Affiliation, BusinessInProgress, Org, P
                      PersonProfile, normalise_association_code)
 from ..model import PERMISSION_PROCESSES
 from .permissions import on_permission_completed, on_permission_started
-from .access import acts_for_unit, changeable_unit, is_admin, require_person, visible_unit
+from .access import changeable_unit, require_person, visible_unit
 
 CHINA = timezone(timedelta(hours=8))
 log = logging.getLogger(__name__)  # dates users pick are Beijing dates
+
+
+def _audited(affiliation: Affiliation) -> dict:
+    """What the audit log keeps of an affiliation (numbers masked by the kit)."""
+    return {"unit_id": affiliation.unit_id, "status": affiliation.status,
+            "id_number": affiliation.id_number, "phone": affiliation.phone,
+            "position": affiliation.position, "decision_comment": affiliation.decision_comment,
+            "unlink_reason": affiliation.unlink_reason}
 
 
 def _payload(affiliation: Affiliation, **extra) -> dict:
@@ -67,6 +76,8 @@ def request_affiliation(db: Database, outbox: Outbox, claims: Claims, data: dict
             session.add(affiliation)
             outbox.add(session, "orgs.affiliation.requested", affiliation.id,
                        _payload(affiliation, person_name=affiliation.person_name))
+            audit.record(session, "affiliation.requested", "affiliation", affiliation.id,
+                         subject_id=claims.sub, claims=claims, after=_audited(affiliation))
             return own_view(affiliation, unit)
     except IntegrityError:  # a concurrent second request won the race
         raise Conflict("您已提交过单位关联申请，请勿重复申请")
@@ -154,8 +165,9 @@ def my_requests(db: Database, claims: Claims, page: int, per_page: int) -> dict:
 
 # --- the unit's side ---------------------------------------------------------------------------
 
-def employee_view(affiliation: Affiliation, full: bool = False) -> dict:
-    show = (lambda v: v) if full else mask
+def employee_view(affiliation: Affiliation) -> dict:
+    """As the unit sees an employee: ID and phone numbers always masked."""
+    show = mask
     return {
         "affiliation_id": affiliation.id, "person_id": affiliation.person_id,
         "person_name": affiliation.person_name, "id_number": show(affiliation.id_number),
@@ -212,18 +224,28 @@ def approve_request(session: Session, outbox: Outbox, affiliation: Affiliation,
                     actor_id: str | None, comment: str | None = None) -> None:
     if affiliation.status != "pending":
         raise Conflict("该申请已处理，请刷新后查看")
+    before = _audited(affiliation)
     affiliation.status, affiliation.decided_at = "approved", utcnow()
     affiliation.decided_by, affiliation.decision_comment = actor_id, comment
     outbox.add(session, "orgs.affiliation.approved", affiliation.id, _payload(affiliation))
+    audit.record(session, "affiliation.approved", "affiliation", affiliation.id,
+                 subject_id=affiliation.person_id, actor_id=actor_id,
+                 actor_kind=None if actor_id else "system", before=before,
+                 after=_audited(affiliation))
 
 
 def reject_request(session: Session, outbox: Outbox, affiliation: Affiliation,
                    actor_id: str | None, reason: str) -> None:
     if affiliation.status != "pending":
         raise Conflict("该申请已处理，请刷新后查看")
+    before = _audited(affiliation)
     affiliation.status, affiliation.decided_at = "rejected", utcnow()
     affiliation.decided_by, affiliation.decision_comment = actor_id, reason
     affiliation.open_person_id = None
+    audit.record(session, "affiliation.rejected", "affiliation", affiliation.id,
+                 subject_id=affiliation.person_id, actor_id=actor_id,
+                 actor_kind=None if actor_id else "system", before=before,
+                 after=_audited(affiliation))
     outbox.add(session, "orgs.affiliation.rejected", affiliation.id,
                _payload(affiliation, reason=reason))
 
@@ -248,12 +270,18 @@ def decide(db: Database, outbox: Outbox, claims: Claims, unit_id: str, affiliati
 
 
 def employee_detail(db: Database, claims: Claims, unit_id: str, affiliation_id: str) -> dict:
-    with db.reading() as session:
-        unit = visible_unit(session, claims, unit_id)
+    """An employee's details for the unit (and those above it): ID and phone numbers masked
+    for everyone (least privilege: the full number is the person's own, or a reviewer's whose
+    task needs it, in workflow); each view is on the audit log."""
+    with db.transaction() as session:
+        visible_unit(session, claims, unit_id)
         affiliation = _unit_affiliation(session, unit_id, affiliation_id)
         busy = _businesses_in_progress(session, affiliation)
         profile = session.get(PersonProfile, affiliation.person_id)
-    view = employee_view(affiliation, full=is_admin(claims) or acts_for_unit(claims, unit))
+        audit.record(session, "employee.viewed", "affiliation", affiliation.id,
+                     subject_id=affiliation.person_id, claims=claims,
+                     detail={"unit_id": unit_id, "masked": True})
+    view = employee_view(affiliation)
     view["businesses_in_progress"] = busy
     # The tabs: general, education, study and work history, as the person last submitted.
     view["profile"] = None if profile is None else {
@@ -289,9 +317,13 @@ def update_employment(db: Database, claims: Claims, unit_id: str, affiliation_id
                 merged["contract_end"] <= merged["contract_start"]:
             raise ValidationFailed("合同终止日期应晚于起始日期",
                                    {"contract_end": "应晚于合同起始日期"})
+        before = {field: getattr(affiliation, field) for field in merged}
         for field, value in merged.items():
             setattr(affiliation, field, value)
-        return employee_view(affiliation, full=True)
+        audit.record(session, "employee.updated", "affiliation", affiliation.id,
+                     subject_id=affiliation.person_id, claims=claims, before=before,
+                     after=merged)
+        return employee_view(affiliation)
 
 
 def _businesses_in_progress(session: Session, affiliation: Affiliation) -> list[dict]:
@@ -324,8 +356,13 @@ def unlink_employee(session: Session, outbox: Outbox, affiliation: Affiliation,
     reasons = _unlink_refusals(session, affiliation)
     if reasons:
         raise Conflict("不满足解除关联条件：" + "；".join(reasons), {"_schema": reasons[0]})
+    before = _audited(affiliation)
     affiliation.status, affiliation.unlinked_at = "unlinked", utcnow()
     affiliation.unlink_reason, affiliation.open_person_id = reason, None
+    audit.record(session, "affiliation.unlinked", "affiliation", affiliation.id,
+                 subject_id=affiliation.person_id, actor_id=actor_id,
+                 actor_kind=None if actor_id else "system", before=before,
+                 after=_audited(affiliation), reason=reason)
     outbox.add(session, "orgs.affiliation.unlinked", affiliation.id,
                _payload(affiliation, reason=reason))
 

@@ -5,6 +5,7 @@ corrected, the certification passes at once; otherwise it waits for staff review
 重新认证 is simply uploading and submitting again."""
 from __future__ import annotations
 
+from services.common import audit
 from services.common.auth import Claims
 from services.common.bus import Outbox
 from services.common.db import Database, utcnow
@@ -85,6 +86,8 @@ def submit_certification(db: Database, outbox: Outbox, claims: Claims, unit_id: 
         row.name, row.credit_code, row.email = name, code, data["email"]
         row.licence_file_id = data.get("licence_file_id")
         row.submitted_at, row.reason, row.decided_by = utcnow(), None, None
+        audit.record(session, "unit.certification_submitted", "unit", unit.id, claims=claims,
+                     after={"name": name, "credit_code": code, "automatic": automatic})
         if automatic:
             _approve(session, outbox, unit, row)
         else:
@@ -114,6 +117,8 @@ def review_certification(db: Database, outbox: Outbox, claims: Claims, unit_id: 
         if row is None or row.status != "pending_review":
             raise Conflict("该单位没有待审核的认证")
         row.decided_by = claims.sub
+        audit.record(session, "unit.certification_reviewed", "unit", unit.id, claims=claims,
+                     reason=reason, detail={"decision": decision})
         if decision == "approve":
             _check_credit_code(session, "unit", row.credit_code, unit.id)
             _approve(session, outbox, unit, row)

@@ -8,6 +8,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.common import audit
 from services.common.auth import Claims
 from services.common.bus import Outbox
 from services.common.db import Database, paginate, utcnow
@@ -105,6 +106,7 @@ def register_org(db: Database, outbox: Outbox, *, name: str, kind: str,
                   created_at=utcnow())
         session.add(org)
         outbox.add(session, "orgs.org.registered", org.id, org_payload(org))
+        audit.record(session, "org.created", "org", org.id, after=org_payload(org))
     return org
 
 
@@ -122,6 +124,7 @@ def update_org(db: Database, outbox: Outbox, claims: Claims, org_id: str, change
         org = session.get(Org, org_id)
         if org is None:
             raise NotFound("机构不存在")
+        before = org_payload(org)
         name = _check_name(changes["name"]) if "name" in changes else org.name
         parent_id = changes["parent_id"] if "parent_id" in changes else org.parent_id
         district_id = changes["district_id"] if "district_id" in changes else org.district_id
@@ -132,6 +135,8 @@ def update_org(db: Database, outbox: Outbox, claims: Claims, org_id: str, change
         org.name, org.parent_id, org.district_id = name, parent_id, district_id
         org.updated_at = utcnow()
         outbox.add(session, "orgs.org.updated", org.id, org_payload(org))
+        audit.record(session, "org.updated", "org", org.id, claims=claims, before=before,
+                     after=org_payload(org))
     return org
 
 

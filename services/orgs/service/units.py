@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from services.common import audit
 from services.common.auth import Claims
 from services.common.bus import Outbox
 from services.common.db import Database, utcnow
@@ -119,6 +120,27 @@ def _apply(session: Session, outbox: Outbox, unit: Org, profile: UnitProfile,
         outbox.add(session, "orgs.org.updated", unit.id, org_payload(unit))
 
 
+def _audited(unit: Org, profile: UnitProfile) -> dict:
+    """What the audit log keeps of a unit's information (phones masked by the kit)."""
+    return {"name": unit.name, "credit_code": unit.credit_code,
+            "office_location": profile.office_location, "unit_type": profile.unit_type,
+            "general": dict(profile.general or {}),
+            "qualifications": list(profile.qualifications or []),
+            "handler": {"name": profile.handler_name, "phone": profile.handler_phone},
+            "emergency": {"name": profile.emergency_name, "phone": profile.emergency_phone},
+            "attachment_ids": list(profile.attachment_ids or []), "status": profile.status}
+
+
+def _record_change(session: Session, claims: Claims, unit: Org, action: str,
+                   before: dict, profile: UnitProfile) -> None:
+    after = _audited(unit, profile)
+    changed = [key for key in after if after[key] != before[key]]
+    if changed:
+        audit.record(session, action, "unit", unit.id, claims=claims,
+                     before={key: before[key] for key in changed},
+                     after={key: after[key] for key in changed})
+
+
 def save_profile(db: Database, outbox: Outbox, claims: Claims, unit_id: str,
                  data: dict) -> dict:
     """Fills in (first login) or modifies the unit's information. Before submission partial
@@ -126,8 +148,10 @@ def save_profile(db: Database, outbox: Outbox, claims: Claims, unit_id: str,
     with db.transaction() as session:
         unit = changeable_unit(session, claims, unit_id)
         profile = _profile(session, unit)
+        before = _audited(unit, profile)
         _apply(session, outbox, unit, profile, data)
         session.flush()
+        _record_change(session, claims, unit, "unit.profile_saved", before, profile)
         if profile.status == "complete":
             missing = missing_fields(unit, profile)
             if missing:
@@ -144,6 +168,8 @@ def submit_profile(db: Database, outbox: Outbox, claims: Claims, unit_id: str) -
             raise ValidationFailed("单位信息不完整：" + "；".join(missing.values()), missing)
         first = profile.status != "complete"
         profile.status, profile.submitted_at = "complete", utcnow()
+        audit.record(session, "unit.profile_submitted", "unit", unit.id, claims=claims,
+                     detail={"first": first})
         if first:
             outbox.add(session, "orgs.unit.profile_completed", unit.id, {"unit_id": unit.id})
         return profile_view(claims, unit, profile)
@@ -155,8 +181,10 @@ def maintain_handler(db: Database, outbox: Outbox, claims: Claims, unit_id: str,
     with db.transaction() as session:
         unit = changeable_unit(session, claims, unit_id)
         profile = _profile(session, unit)
+        before = _audited(unit, profile)
         _apply(session, outbox, unit, profile,
                {"handler": data["handler"], "emergency": data["emergency"]})
+        _record_change(session, claims, unit, "unit.handler_changed", before, profile)
         return profile_view(claims, unit, profile)
 
 
@@ -166,7 +194,11 @@ def regenerate_association_code(db: Database, outbox: Outbox, claims: Claims,
     orgs.org.updated, in workflow's read model that starts affiliation requests)."""
     with db.transaction() as session:
         unit = changeable_unit(session, claims, unit_id)
+        before = unit.association_code
         unit.association_code = new_association_code(session)
+        audit.record(session, "unit.association_code_changed", "unit", unit.id, claims=claims,
+                     before={"association_code": before},
+                     after={"association_code": unit.association_code})
         unit.updated_at = utcnow()
         outbox.add(session, "orgs.org.updated", unit.id, org_payload(unit))
         return {"unit_id": unit.id, "association_code": unit.association_code}

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from services.common import audit as audit_log
 from services.common.auth import Claims
 from services.common.bus import Outbox
 from services.common.db import utcnow
@@ -32,7 +33,14 @@ def is_admin(claims: Claims) -> bool:
 def audit(session: Session, instance: Instance, claims: Claims | None, stage: str, action: str,
           comment: str | None = None, *, role: str | None = None, task_id: str | None = None,
           detail: dict | None = None) -> None:
-    """One append-only row; `claims` None means the system acted (a timer, the engine)."""
+    """One append-only row; `claims` None means the system acted (a timer, the engine).
+    The timeline is business data (what the applicant and reviewers see); the same step goes
+    on the kit's hash-chained audit log, where assessors read every service alike."""
+    audit_log.record(session, f"instance.{action}", "instance", instance.id,
+                     subject_id=instance.subject_id or instance.applicant_id, claims=claims,
+                     actor_kind=None if claims else SYSTEM,
+                     detail={"process_key": instance.process_key, "stage": stage,
+                             "task_id": task_id, "role": role})
     session.add(AuditEntry(
         instance_id=instance.id, at=utcnow(), actor_id=claims.sub if claims else SYSTEM,
         actor_name=claims.name if claims else "系统",

@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.common import audit as audit_log
 from services.common.auth import Claims
 from services.common.db import Database, paginate, utcnow
 from services.common.errors import Conflict, DomainError, Forbidden, NotFound
@@ -178,6 +179,10 @@ def restrict(db: Database, claims: Claims, subject_id: str, process_key: str, re
                               process_key=process_key, reason=reason,
                               created_by=claims.name or claims.sub, created_at=utcnow())
             session.add(row)
+            session.flush()  # a duplicate fails here, before it is audited
+            audit_log.record(session, "restriction.created", "restriction", row.id,
+                             subject_id=subject_id, claims=claims,
+                             after=_restriction_view(row), reason=reason)
         return _restriction_view(row)
     except IntegrityError:
         raise Conflict("该对象已被限制办理此业务", {"subject_id": "已存在限制"})
@@ -196,6 +201,10 @@ def lift(db: Database, claims: Claims, restriction_id: str) -> None:
         row = session.get(Restriction, restriction_id)
         if row is None:
             raise NotFound("限制不存在")
+        # Lifted, not forgotten: what the restriction was stays on the audit log.
+        audit_log.record(session, "restriction.lifted", "restriction", row.id,
+                         subject_id=row.subject_id, claims=claims,
+                         before=_restriction_view(row))
         session.delete(row)
 
 

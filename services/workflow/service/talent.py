@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from services.common import audit as audit_log
 from services.common.auth import Claims
-from services.common.db import Database, paginate
-from services.common.errors import Conflict, Forbidden, NotFound
+from services.common.db import Database, paginate, utcnow
+from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
-from .. import checks
-from ..model import Instance, OrgEntry
+from .. import checks, engine
+from ..model import Definition, Instance, OrgEntry, Task
 from ..routing import attachments_known, org_name, permission_of
-from .base import ACTIVE, CHINA, is_admin, last_reason, public_application
+from .base import (ACTIVE, CHINA, check_four_eyes, is_admin, last_reason,
+                   public_application)
 from .definitions import current_definition
 
 NO_PERMISSION = "尚未开通人才引进业务权限，请先在“业务权限开通”中申请开通"
@@ -173,19 +176,22 @@ EXPORT_TYPES = {"csv": "text/csv; charset=utf-8",
                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-def _passed_rows(session: Session, claims: Claims, process_key: str) -> list[list]:
-    """The passed list as rows: the column titles, then one row per person (None: empty)."""
+def _passed_rows(session: Session, claims: Claims,
+                 process_key: str) -> tuple[list[list], list[str]]:
+    """The passed list as rows: the column titles, then one row per person (None: empty);
+    and the instances they come from."""
     query = _declarations_query(session, claims, process_key).where(
         Instance.status == "completed", Instance.outcome == "approved")
-    rows = [[title for title, _ in EXPORT_COLUMNS]]
+    rows, instance_ids = [[title for title, _ in EXPORT_COLUMNS]], []
     for number, instance in enumerate(
             session.scalars(query.order_by(Instance.completed_at, Instance.id)).all(), start=1):
+        instance_ids.append(instance.id)
         view = declaration_view(session, instance)
         view["id_number"] = checks.reveal(instance.application, "id_number")
         view["completed_at"] = instance.completed_at.astimezone(CHINA).strftime(
             "%Y-%m-%d %H:%M") if instance.completed_at else None
         rows.append([number] + [view.get(key) for _, key in EXPORT_COLUMNS[1:]])
-    return rows
+    return rows, instance_ids
 
 
 FORMULA_STARTS = ("=", "+", "-", "@")
@@ -201,10 +207,20 @@ def _csv(rows: list[list]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def _xlsx(rows: list[list]) -> bytes:
+def _preamble(claims: Claims, reason: str, export_id: str, at) -> list[list]:
+    """The lines above the column titles: the list is internal, who exported it, when, why."""
+    return [["内部资料：含个人身份信息，仅用于报送市人才工作局，不得外传或用于其他用途"],
+            [f"导出人：{claims.name or claims.sub}（账号 {claims.sub}）",
+             f"导出时间：{at.astimezone(CHINA).strftime('%Y-%m-%d %H:%M:%S')}（北京时间）"],
+            [f"导出事由：{reason}", f"导出编号：{export_id}"],
+            []]
+
+
+def _xlsx(rows: list[list], title_row: int = 1, header: str | None = None) -> bytes:
     """One sheet, header in bold and frozen. Every text is a text cell: an ID number stays
     whole, and what a unit typed ("=...") is never taken for a formula; control characters
-    XLSX cannot hold are dropped."""
+    XLSX cannot hold are dropped. `title_row`: where the column titles are (the preamble is
+    above); `header`: the printed page header (内部资料, exporter, time)."""
     from openpyxl import Workbook
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
@@ -220,27 +236,88 @@ def _xlsx(rows: list[list]) -> bytes:
             cell = sheet.cell(row=r, column=c, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"
-            if r == 1:
+            if r <= title_row:
                 cell.font = Font(bold=True)
-    for c in range(1, len(rows[0]) + 1):  # CJK characters are about two wide
-        widest = max(len(str(row[c - 1] if row[c - 1] is not None else "")) for row in rows)
+    table = rows[title_row - 1:]
+    for c in range(1, len(table[0]) + 1):  # CJK characters are about two wide
+        widest = max(len(str(row[c - 1] if row[c - 1] is not None else "")) for row in table)
         sheet.column_dimensions[get_column_letter(c)].width = min(widest * 2 + 2, 60)
-    sheet.freeze_panes = "A2"
+    sheet.freeze_panes = f"A{title_row + 1}"
+    if header:  # on every printed page
+        sheet.oddHeader.center.text = "内部资料"
+        sheet.oddHeader.right.text = header
+        sheet.evenHeader.center.text = "内部资料"
+        sheet.evenHeader.right.text = header
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
 def export_passed(db: Database, claims: Claims, process_key: str,
-                  fmt: str = "csv") -> tuple[bytes, str, str]:
+                  fmt: str = "csv", reason: str = "") -> tuple[bytes, str, str]:
     """区委人才办 reports the passed list (已完成) to the city: CSV (UTF-8 with BOM, opens in
     Excel) or XLSX of its district's declarations; (body, file name, content type). The list
     goes to the city bureau, which needs the people's full ID numbers: they are unsealed here
-    and nowhere else."""
+    and nowhere else. So the file says 内部资料 with who exported it, when and why, and the
+    export (reason, whose applications) is on the audit log in the same transaction."""
     if not (claims.kind == "staff" and (claims.has_role("district") or is_admin(claims))):
         raise Forbidden("仅区委人才办工作人员可以导出通过名单")
-    with db.reading() as session:
-        rows = _passed_rows(session, claims, process_key)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("请填写导出事由", {"reason": "请填写导出事由（如：报送市人才工作局）"})
+    export_id, now = str(uuid.uuid4()), utcnow()
+    with db.transaction() as session:
+        rows, instance_ids = _passed_rows(session, claims, process_key)
         district = org_name(session, claims.org) or "区委人才办"
-    body = _xlsx(rows) if fmt == "xlsx" else _csv(rows)
+        audit_log.record(session, "declarations.exported", "export", export_id, claims=claims,
+                         reason=reason, detail={"process_key": process_key, "format": fmt,
+                                                "rows": len(instance_ids),
+                                                "instance_ids": instance_ids})
+    preamble = _preamble(claims, reason, export_id, now)
+    if fmt == "xlsx":
+        body = _xlsx(preamble + rows, title_row=len(preamble) + 1,
+                     header=f"导出人 {claims.name or claims.sub} · "
+                            f"{now.astimezone(CHINA).strftime('%Y-%m-%d %H:%M')}")
+    else:
+        body = _csv(preamble + rows)
     return body, f"{district}-需求申报通过名单.{fmt}", EXPORT_TYPES[fmt]
+
+
+# --- the full personal number, for whom it is theirs or whose task needs it ------------------
+
+def reveal_personal(db: Database, claims: Claims, instance_id: str, field: str,
+                    reason: str | None = None) -> dict:
+    """An application's personal field (rencai:piiFields) in full. Shown to the person it
+    belongs to, and to a reviewer holding an open task of the application (checking the
+    number is part of deciding it); no one else: units, other staff and admins see it masked.
+    Every such view is on the audit log."""
+    with db.transaction() as session:
+        instance = session.get(Instance, instance_id)
+        if instance is None:
+            raise NotFound("申请不存在")
+        definition = session.get(Definition, instance.definition_id)
+        if field not in engine.process_settings(definition.bpmn_xml,
+                                                instance.process_key)["pii_fields"]:
+            raise ValidationFailed("该项不是申请中的个人敏感信息", {"field": "不是个人敏感信息字段"})
+        person = instance.subject_id or (instance.applicant_id
+                                         if instance.applicant_kind in (None, "person") else None)
+        owner = claims.kind == "person" and claims.sub == person
+        reviewing = None
+        for task in session.scalars(select(Task).where(
+                Task.instance_id == instance.id, Task.status == "ready",
+                or_(Task.candidate_group.in_(sorted(claims.groups) or [""]),
+                    Task.assignee == claims.sub))):
+            try:  # one who may not decide it (four eyes) does not need the number either
+                check_four_eyes(session, instance, task, claims.sub)
+            except Forbidden:
+                continue
+            reviewing = task.id
+            break
+        if not (owner or reviewing):
+            raise Forbidden("仅本人或正在审核该申请的审核人员可以查看完整信息")
+        value = checks.reveal(instance.application or {}, field)
+        audit_log.record(session, "application.personal_data_viewed", "instance", instance.id,
+                         subject_id=person, claims=claims, reason=reason,
+                         detail={"field": field, "as": "owner" if owner else "task holder",
+                                 "task_id": reviewing, "process_key": instance.process_key})
+    return {"field": field, "value": value}

@@ -18,9 +18,7 @@ def h(tmp_path_factory):
 def staff(h, username, roles):
     create_account(h.db, h.kit.outbox, username=username, kind="staff", display_name=username,
                    password="Staff12345", org_id="org-1", roles=roles)
-    reply = h.call("POST", "/tokens", {"username": username, "password": "Staff12345"})
-    assert reply.status_code == 201, reply.get_json()
-    return reply.get_json()["access_token"]
+    return h.staff_token(username, "Staff12345")
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +84,7 @@ def test_a_profile_save_keeps_before_and_after(h):
 
 def test_admins_query_the_log_by_person_action_and_date_and_check_the_chain(h, admin):
     person = h.register("queried001")
-    assert h.call("POST", "/tokens", {"username": "queried001", "password": "abc123"},
+    assert h.call("POST", "/tokens", {"username": "queried001", "password": "Shu1yuan"},
                   ip=h.new_ip()).status_code == 201
     assert h.call("GET", "/audit-log", token=person["token"]).status_code == 403
     assert h.call("GET", "/audit-log/verify", token=person["token"]).status_code == 403

@@ -62,7 +62,7 @@ def test_a_new_kek_re_seals_the_signing_keys_and_the_old_one_goes(h, restore_kek
     assert all(raw.startswith(f"v2:{key_id(base64.b64decode(new_kek))}:") for raw in _raw_keys(h))
     # The token signed before still verifies; new sign-ins are signed with the re-sealed key.
     assert h.call("GET", "/me", token=person["token"]).status_code == 200
-    again = h.call("POST", "/tokens", {"username": "rewrap01", "password": "abc123"})
+    again = h.call("POST", "/tokens", {"username": "rewrap01", "password": "Shu1yuan"})
     assert again.status_code == 201, again.get_json()
 
 
@@ -70,7 +70,9 @@ def test_a_new_kek_re_seals_the_signing_keys_and_the_old_one_goes(h, restore_kek
 def test_identity_refuses_to_start_in_the_stack_without_a_real_kek(tmp_path, kek):
     env = {k: v for k, v in os.environ.items() if not k.startswith("RENCAI_")}
     env.update(PYTHONPATH=str(PROJECT_ROOT), RENCAI_VAR_DIR=str(tmp_path), RENCAI_PII_KEY=new_key(),
-               RENCAI_DATABASE_URL="postgresql+psycopg://rencai_identity@127.0.0.1:1/rencai_identity")
+               RENCAI_DATABASE_URL="postgresql+psycopg://rencai_identity@127.0.0.1:1/rencai_identity",
+               # the outside gateways are configured: the KEK is what is missing
+               RENCAI_SMS_URL="http://127.0.0.1:1/sms", RENCAI_NAME_CHECK_URL="http://127.0.0.1:1/name")
     if kek:
         env["RENCAI_SIGNING_KEK"] = kek
     done = subprocess.run([sys.executable, "-c", "import services.identity.wsgi"], env=env,

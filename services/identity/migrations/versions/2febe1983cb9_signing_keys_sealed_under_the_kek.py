@@ -5,7 +5,7 @@ an admin token. They are retired (deleted; everyone signs in again, a new key is
 under RENCAI_SIGNING_KEK at the first sign-in), and the column now holds only sealed keys.
 
 Revision ID: 2febe1983cb9
-Revises: 57d83559468b
+Revises: 4f391947d2fb
 Create Date: 2026-11-26 12:36:30.398493
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '2febe1983cb9'
-down_revision: Union[str, Sequence[str], None] = '57d83559468b'
+down_revision: Union[str, Sequence[str], None] = '4f391947d2fb'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

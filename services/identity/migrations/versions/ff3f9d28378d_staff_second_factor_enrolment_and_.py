@@ -1,7 +1,7 @@
 """staff second factor enrolment and recovery codes
 
 Revision ID: ff3f9d28378d
-Revises: 57d83559468b
+Revises: 2febe1983cb9
 Create Date: 2026-11-26 12:43:15.461507
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = 'ff3f9d28378d'
-down_revision: Union[str, Sequence[str], None] = '57d83559468b'
+down_revision: Union[str, Sequence[str], None] = '2febe1983cb9'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

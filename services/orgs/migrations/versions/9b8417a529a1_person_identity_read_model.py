@@ -1,7 +1,7 @@
 """person identity read model
 
 Revision ID: 9b8417a529a1
-Revises: 6225b6eed268
+Revises: d92f14fdae3a
 Create Date: 2026-11-26 12:40:57.204181
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '9b8417a529a1'
-down_revision: Union[str, Sequence[str], None] = '6225b6eed268'
+down_revision: Union[str, Sequence[str], None] = 'd92f14fdae3a'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

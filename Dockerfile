@@ -29,6 +29,7 @@ COPY services/ services/
 COPY gateway/ gateway/
 COPY bpmn/ bpmn/
 COPY demo/ demo/
+COPY gunicorn.conf.py ./
 # The project itself, editable so that it stays at /app (see PYTHONPATH above).
 RUN pip install --no-deps -e .
 

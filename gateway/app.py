@@ -12,6 +12,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from services.common.auth import TokenVerifier, bearer_token
 from services.common.errors import NotAuthenticated, NotFound, problem, register_error_handlers
 from services.common.app import REQUEST_ID
+from services.common.headers import install_security_headers
 
 from .ratelimit import RateLimiter
 
@@ -45,6 +46,8 @@ def create_gateway(backends: dict, verifier: TokenVerifier,
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
     app.extensions["rencai.backends"] = backends
     register_error_handlers(app)
+    # Personal data may be on any page or API answer: only static assets may be cached.
+    install_security_headers(app, no_store=lambda req: not req.path.startswith("/static/"))
 
     @app.before_request
     def _request_id():

@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
     # identity verifies its own tokens from its own keys, never over HTTP to itself.
     # Reading them is a local query, so a key id it has not seen is looked up at once.
     app.extensions["rencai.verifier"] = verifier or TokenVerifier(
-        lambda: tokens.jwks(db), settings.token_issuer, min_refresh_seconds=0)
+        lambda: tokens.jwks(db), settings.token_issuer, min_refresh_seconds=0,
+        is_revoked=lambda jti: tokens.is_revoked(db, jti))
     return app
 

@@ -10,7 +10,7 @@
   profile       个人信息完善
 """
 from .accounts import business_records, create_account, get_account, record_business_result
-from .tokens import jwks, refresh_tokens, rotate_signing_key
+from .tokens import is_revoked, jwks, refresh_tokens, rotate_signing_key
 
-__all__ = ["business_records", "create_account", "get_account", "jwks",
+__all__ = ["business_records", "create_account", "get_account", "is_revoked", "jwks",
            "record_business_result", "refresh_tokens", "rotate_signing_key"]

@@ -82,6 +82,19 @@ class RealNameSchema(Schema):
     id_number = _text("18 位居民身份证号", 30)
 
 
+class IdNumberConsentSchema(RealNameSchema):
+    consent = fields.Boolean(allow_none=True, metadata={
+        "description": "同意《个人敏感信息处理告知》（GET /consents/id-number 的内容）；必须为 true"})
+    consent_version = _text("所同意告知的版本（缺省为当前版本）", 20)
+
+
+class ConsentNoticeSchema(Schema):
+    purpose = fields.String()
+    version = fields.String()
+    title = fields.String()
+    text = fields.String()
+
+
 class RebindSchema(RealNameSchema):
     sms_code = _text("发到本账号手机号的短信验证码（用途 rebind）", 10)
 

@@ -14,6 +14,7 @@ from services.common.errors import NotAuthenticated, NotFound, problem, register
 from services.common.app import REQUEST_ID
 from services.common.headers import install_security_headers
 
+from .personal import add_personal_data_routes
 from .ratelimit import RateLimiter
 
 # Reachable without a token (besides every service's openapi.json): signing in,
@@ -83,6 +84,8 @@ def create_gateway(backends: dict, verifier: TokenVerifier,
     @app.get("/")
     def home():
         return {"name": "Rencai 人才业务办理平台", "api_docs": "/api/docs", "health": "/healthz"}
+
+    add_personal_data_routes(app, backends, verifier)  # GET /api/me/export
 
     @app.route("/api/<service>/", defaults={"path": ""}, methods=METHODS)
     @app.route("/api/<service>/<path:path>", methods=METHODS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from demo.data import DEMO_PASSWORD
+from demo.data import DEMO_PASSWORD, UNIT_INSTITUTE
 from tests.support import Gateway
 
 # direct(service, method, path, token) -> HTTP status, calling a service itself (not the
@@ -93,3 +93,81 @@ def security_headers_on_every_answer(gateway: Gateway) -> None:
                               headers={"Authorization": f"Bearer {token}",
                                        "X-Forwarded-Proto": "https"})
     assert _lower(behind_tls.headers)["strict-transport-security"].startswith("max-age=")
+
+
+# --- the person's rights: export and closure -------------------------------------------------
+
+def _unzip(content: bytes) -> dict:
+    import io
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return {name: (json.loads(archive.read(name)) if name.endswith(".json")
+                       else archive.read(name).decode()) for name in archive.namelist()}
+
+
+def export_then_close(gateway: Gateway, make_person) -> None:
+    """`make_person(id_number) -> username`: a verified person with a phone."""
+    from tests.flows_title_appeal import new_id_number
+
+    id_number = new_id_number()
+    username = make_person(id_number)
+    person = gateway.login(username)
+    me = person.get("/api/identity/me").body
+    file_id = person.upload("degree", "学位证书.pdf")
+    applied = person.start("affiliation", {"association_code": "ZNZZ2828", "unit_confirmed": True})
+    assert applied.status == 201, applied
+    instance_id = applied.body["id"]
+    unit = gateway.login("zhizao")
+    assert gateway.eventually(lambda: any(
+        a["affiliation_id"] == instance_id for a in unit.get(
+            f"/api/orgs/units/{UNIT_INSTITUTE}/affiliations?status=pending&per_page=100").body["items"]))
+
+    # GET /api/me/export: one ZIP, a part per service, each answering for its own data.
+    assert gateway.send("GET", "/api/me/export").status == 401
+    reply = person.get("/api/me/export")
+    assert reply.status == 200, reply
+    assert reply.headers["Content-Type"] == "application/zip"
+    assert reply.headers["Content-Disposition"].startswith("attachment;")
+    assert reply.headers["Cache-Control"] == "no-store"
+    parts = _unzip(reply.content)
+    assert {"README.txt", "manifest.json", "identity.json", "orgs.json", "files.json",
+            "workflow.json"} <= set(parts)
+    assert parts["manifest.json"]["account_id"] == me["id"]
+    identity = parts["identity.json"]
+    assert identity["account"]["username"] == username
+    assert identity["account"]["id_number"] == id_number  # whole: it is the owner's
+    assert "password_hash" not in identity["account"] and "phone_index" not in identity["account"]
+    assert any(e["action"] == "login.succeeded" for e in identity["audit"])
+    assert any(e["action"] == "personal_data.exported" for e in identity["audit"])
+    assert [a["id"] for a in parts["files.json"]["attachments"]] == [file_id]
+    assert [a["id"] for a in parts["workflow.json"]["applications"]] == [instance_id]
+    assert parts["workflow.json"]["application_timeline"]
+    assert [a["id"] for a in parts["orgs.json"]["affiliations"]] == [instance_id]
+
+    # POST /me/closure: confirmed with the password.
+    refused = person.post("/api/identity/me/closure", {"password": "wrong-one"})
+    assert refused.status == 422 and set(refused.body["errors"]) == {"confirm"}, refused
+    wrong = person.post("/api/identity/me/closure", {"password": "wrong-one", "confirm": True})
+    assert wrong.status == 422 and wrong.body["errors"] == {"password": "密码错误"}
+    unit_may_not = unit.post("/api/identity/me/closure",
+                             {"password": DEMO_PASSWORD, "confirm": True})
+    assert unit_may_not.status == 403
+    closed = person.post("/api/identity/me/closure", {"password": DEMO_PASSWORD, "confirm": True})
+    assert closed.status == 200 and closed.body["closed"] is True, closed
+    # Signed out at once, and no way back in.
+    assert person.get("/api/identity/me").status == 401
+    for login in (username, me["phone"], id_number):
+        again = gateway.send("POST", "/api/identity/tokens",
+                             json={"username": login, "password": DEMO_PASSWORD})
+        assert again.status == 401, (login, again)
+    # The application stays as a record with the name masked; the open unit link ends;
+    # the file no application holds is gone.
+    name = me["real_name"]
+    masked = name[0] + "*" * (len(name) - 1)
+    assert gateway.eventually(lambda: unit.get(
+        f"/api/workflow/instances/{instance_id}").body.get("applicant_name") == masked)
+    assert gateway.eventually(lambda: not any(
+        a["affiliation_id"] == instance_id for a in unit.get(
+            f"/api/orgs/units/{UNIT_INSTITUTE}/affiliations?status=pending&per_page=100").body["items"]))

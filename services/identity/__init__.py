@@ -11,7 +11,7 @@ from services.common.config import Settings
 from . import api, events
 from .config import IdentityConfig
 from .model import BUS
-from .service import tokens
+from .service import rights, tokens
 from .service.verification import make_sender
 
 
@@ -29,6 +29,10 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
                              blueprints=[api.blp])
     db = app.extensions["rencai.kit"].db
     app.extensions["identity"] = own
+    # Retention: SMS, captchas, challenges, expired sessions and denylist entries, swept
+    # from the bus worker's rounds (one worker process in the stack, not every web worker).
+    app.extensions["rencai.kit"].worker.every(config.retention_sweep_seconds,
+                                              lambda: rights.sweep(db, config))
     # identity verifies its own tokens from its own keys, never over HTTP to itself.
     # Reading them is a local query, so a key id it has not seen is looked up at once.
     app.extensions["rencai.verifier"] = verifier or TokenVerifier(

@@ -185,6 +185,35 @@ class RevocationStateSchema(Schema):
     revoked = fields.Boolean()
 
 
+class PersonalDataSchema(Schema):
+    """One service's part of GET /me/export: {table: [rows]}, rows as stored (whole)."""
+
+    class Meta:
+        unknown = "include"
+
+    account = fields.Dict()
+    profile = fields.List(fields.Dict())
+    consents = fields.List(fields.Dict())
+    external_identities = fields.List(fields.Dict())
+    appeals = fields.List(fields.Dict())
+    business_records = fields.List(fields.Dict())
+    sessions = fields.List(fields.Dict())
+    audit = fields.List(fields.Dict())
+
+
+class ClosureSchema(Schema):
+    password = fields.String(allow_none=True, load_only=True,
+                             validate=validate.Length(max=100),
+                             metadata={"description": "登录密码（确认是本人操作）"})
+    confirm = fields.Boolean(allow_none=True, metadata={
+        "description": "已了解：注销后无法登录，个人信息删除，业务记录保留（姓名脱敏）"})
+
+
+class ClosedSchema(Schema):
+    closed = fields.Boolean()
+    message = fields.String()
+
+
 class KeyRotatedSchema(Schema):
     kid = fields.String()
 

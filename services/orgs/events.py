@@ -23,10 +23,13 @@ Consumes (its read model of businesses in progress, for 解除关联):
                                   for "business_permission" the unit's 业务权限 state
                                   (service/permissions.py), publishing orgs.permission.changed
   identity.profile.completed / updated -> the person's profile for the employee detail tabs
+  identity.account.closed      -> 注销: the person's links kept as records, name masked, ID
+                                  and phone erased, an open link ended; profile deleted
 """
 from services.common.app import ServiceKit
 
 from . import service
+from .service import rights
 
 
 def handlers(_kit: ServiceKit) -> dict:
@@ -35,4 +38,5 @@ def handlers(_kit: ServiceKit) -> dict:
         "workflow.instance.completed": service.on_instance_completed,
         "identity.profile.completed": service.on_profile_submitted,
         "identity.profile.updated": service.on_profile_submitted,
+        "identity.account.closed": rights.on_account_closed,
     }

@@ -6,6 +6,7 @@ from services.common.auth import current_claims, login_required
 from services.common.schemas import PageQuerySchema
 
 from . import schemas, service
+from .service import rights
 
 blp = Blueprint("workflow", __name__, description="业务办理：申请、待办与审核")
 admin = Blueprint("workflow-admin", __name__, url_prefix="/admin",
@@ -547,3 +548,11 @@ def set_registration_photo(body, registration_id):
 def submit_registration(registration_id):
     """提交审核：报名信息连同个人基本信息提交竞赛组委会审核"""
     return service.submit_registration(_k().db, _k().outbox, current_claims(), registration_id)
+
+
+@portal.route("/me/export", methods=["GET"])
+@portal.response(200, schemas.PersonalDataSchema)
+@login_required()
+def my_data():
+    """本人的业务申请及办理记录、竞赛报名、提示等；完整导出见 GET /api/me/export"""
+    return rights.export(_k().db, current_claims())

@@ -33,13 +33,16 @@ Consumes:
                                                    attachments checked against files)
   identity.appeal.filed                            starts the processes whose
                                                    rencai:startEvent names it (人工申诉)
+  identity.account.closed                          注销: applications kept as records with
+                                                   the name masked; what is only about the
+                                                   person deleted (docs/personal-data.md)
   workflow.task.created, workflow.instance.completed, workflow.task.reminded
                                                    per-user prompts
 """
 from services.common.app import ServiceKit
 
 from . import routing
-from .service import triggers
+from .service import rights, triggers
 from .service.catalogue import on_instance_completed, on_task_created, on_task_reminded
 
 
@@ -63,6 +66,7 @@ def handlers(kit: ServiceKit) -> dict:
         "identity.person.rebound": routing.on_person_rebound,
         "identity.profile.completed": routing.on_profile_submitted,
         "identity.profile.updated": routing.on_profile_submitted,
+        "identity.account.closed": rights.on_account_closed,
         "files.attachment.uploaded": routing.on_attachment_uploaded,
         "files.attachment.deleted": routing.on_attachment_deleted,
         "workflow.task.created": on_task_created,

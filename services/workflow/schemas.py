@@ -535,3 +535,15 @@ class RegistrationQuerySchema(PageQuerySchema):
     status = fields.String(load_default=None, validate=validate.OneOf(
         ["待审核", "退回修改", "审核通过", "审核不通过"]))
     occupation_code = fields.String(load_default=None, validate=validate.Length(max=32))
+
+
+class PersonalDataSchema(Schema):
+    """workflow's part of GET /me/export: {table: [rows]}."""
+
+    applications = fields.List(fields.Dict())
+    application_timeline = fields.List(fields.Dict())
+    competitor_profile = fields.List(fields.Dict())
+    competition_registrations = fields.List(fields.Dict())
+    prompts = fields.List(fields.Dict())
+    person_record = fields.List(fields.Dict())
+    restrictions = fields.List(fields.Dict())

@@ -7,6 +7,7 @@ from werkzeug.serving import make_server
 
 from services.common.headers import QuietRequestHandler
 from tests import flows_rights
+from tests.e2e import test_title_appeal
 
 
 @pytest.fixture
@@ -48,3 +49,31 @@ def test_the_embedded_server_sends_no_server_banner(embedded):
         server.shutdown()
     assert reply.status_code == 200 and "Server" not in reply.headers
     assert reply.headers["X-Frame-Options"] == "DENY"
+
+make_person = test_title_appeal.make_person  # the fixture: a verified person with a phone
+
+
+def test_export_everything_then_close_the_account(gateway, embedded, make_person):
+    from sqlalchemy import select
+
+    from services.files.model import Attachment
+    from services.identity.model import Account, Profile
+    from services.orgs.model import Affiliation
+
+    flows_rights.export_then_close(gateway, make_person)
+    embedded.settle()
+    with embedded.kit("identity").db.reading() as session:
+        [account] = session.scalars(select(Account).where(Account.closed_at.is_not(None))
+                                    .order_by(Account.closed_at.desc())).all()[:1]
+        assert (account.phone, account.id_number, account.real_name, account.phone_index,
+                account.id_number_index) == (None, None, None, None, None)
+        assert account.display_name == "已注销用户" and account.username.startswith("closed_")
+        assert session.get(Profile, account.id) is None
+    with embedded.kit("files").db.reading() as session:
+        assert not session.scalars(select(Attachment).where(
+            Attachment.owner_id == account.id)).all()
+    with embedded.kit("orgs").db.reading() as session:
+        [link] = session.scalars(select(Affiliation).where(
+            Affiliation.person_id == account.id)).all()
+        assert link.status == "rejected" and link.id_number is None and link.phone is None
+        assert link.person_name.endswith("*")

@@ -4,6 +4,9 @@ import pytest
 import requests
 
 from tests import flows_rights
+from tests.stack import test_title_appeal_stack
+
+make_person = test_title_appeal_stack.make_person  # the fixture: a verified person, a phone
 
 
 @pytest.fixture
@@ -29,3 +32,7 @@ def test_security_headers_on_every_answer_and_no_gunicorn_banner(gateway, stack)
     # A service's own gunicorn, asked directly, has no banner either.
     reply = requests.get(f"http://127.0.0.1:{stack.ports['orgs']}/healthz", timeout=5)
     assert "Server" not in reply.headers and reply.headers["Cache-Control"] == "no-store"
+
+
+def test_export_everything_then_close_the_account(gateway, make_person):
+    flows_rights.export_then_close(gateway, make_person)

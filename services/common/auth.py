@@ -180,8 +180,12 @@ class TokenVerifier:
             raise NotAuthenticated("登录凭证无效，请重新登录")
         if payload.get("typ") != "access":
             raise NotAuthenticated("登录凭证无效，请重新登录")
-        if self.is_revoked is not None and self.is_revoked(str(payload.get("jti", ""))):
-            raise NotAuthenticated("登录已退出或凭证已作废，请重新登录")
+        if self.is_revoked is not None:
+            jti = payload.get("jti")
+            if not isinstance(jti, str) or not jti:  # could never be revoked: not ours
+                raise NotAuthenticated("登录凭证无效，请重新登录")
+            if self.is_revoked(jti):
+                raise NotAuthenticated("登录已退出或凭证已作废，请重新登录")
         return Claims.from_payload(payload)
 
 

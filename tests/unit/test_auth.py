@@ -109,6 +109,8 @@ def test_a_revoked_token_is_refused_before_it_expires():
     with pytest.raises(NotAuthenticated) as refused:
         verifier.verify(token)
     assert refused.value.detail == "登录已退出或凭证已作废，请重新登录"
+    with pytest.raises(NotAuthenticated):  # a token that could never be revoked
+        verifier.verify(_token())
 
 
 class _Answer:

@@ -12,7 +12,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from services.common.auth import TokenVerifier, bearer_token
 from services.common.errors import NotAuthenticated, NotFound, problem, register_error_handlers
 from services.common.app import REQUEST_ID
+from services.common.headers import install_security_headers
 
+from .personal import add_personal_data_routes
 from .ratelimit import RateLimiter
 
 # Reachable without a token (besides every service's openapi.json): signing in,
@@ -59,6 +61,8 @@ def create_gateway(backends: dict, verifier: TokenVerifier,
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
     app.extensions["rencai.backends"] = backends
     register_error_handlers(app)
+    # Personal data may be on any page or API answer: only static assets may be cached.
+    install_security_headers(app, no_store=lambda req: not req.path.startswith("/static/"))
 
     @app.before_request
     def _request_id():
@@ -94,6 +98,8 @@ def create_gateway(backends: dict, verifier: TokenVerifier,
     @app.get("/")
     def home():
         return {"name": "Rencai 人才业务办理平台", "api_docs": "/api/docs", "health": "/healthz"}
+
+    add_personal_data_routes(app, backends, verifier)  # GET /api/me/export
 
     @app.route("/api/<service>/", defaults={"path": ""}, methods=METHODS)
     @app.route("/api/<service>/<path:path>", methods=METHODS)

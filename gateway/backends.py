@@ -32,6 +32,12 @@ class InProcessBackend:
         with self.app.test_client() as client:
             return client.get("/healthz").status_code == 200
 
+    def fetch(self, path: str, headers: dict) -> tuple[int, bytes]:
+        """A GET of the gateway's own (e.g. collecting a person's data): status, body."""
+        with self.app.test_client() as client:
+            response = client.get("/" + path, headers=headers)
+            return response.status_code, response.get_data()
+
 
 class _SizedStream:
     """The request body with its known length, so `requests` sends Content-Length (not
@@ -78,3 +84,12 @@ class HttpBackend:
             return self.session.get(f"{self.base_url}/healthz", timeout=2).status_code == 200
         except requests.RequestException:
             return False
+
+    def fetch(self, path: str, headers: dict) -> tuple[int, bytes]:
+        """A GET of the gateway's own; (502, b"") when the service cannot be reached."""
+        try:
+            response = self.session.get(f"{self.base_url}/{path}", headers=headers,
+                                        timeout=(3, 60))
+        except requests.RequestException:
+            return 502, b""
+        return response.status_code, response.content

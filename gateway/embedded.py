@@ -14,6 +14,7 @@ from pathlib import Path
 from services.common.auth import TokenVerifier
 from services.common.bus import declare_all, settle
 from services.common.config import PROJECT_ROOT, SERVICES, Settings
+from services.common.headers import QuietRequestHandler
 from services.common.migrate import upgrade
 from services.identity import service as identity_service
 from services.workflow.service import deploy_directory
@@ -42,8 +43,11 @@ class EmbeddedSystem:
             self.settings["identity"])}
         identity_db = self.kit("identity").db
         # In-process, the others read identity's keys through its use case, not over HTTP.
+        # ... and its denylist the same way: a logged-out token is refused at once.
         self.verifier = TokenVerifier(lambda: identity_service.jwks(identity_db),
-                                      self.settings["identity"].token_issuer)
+                                      self.settings["identity"].token_issuer,
+                                      is_revoked=lambda jti: identity_service.is_revoked(
+                                          identity_db, jti))
         for name in SERVICES[1:]:
             module = importlib.import_module(f"services.{name}")
             self.apps[name] = module.create_app(self.settings[name], verifier=self.verifier)
@@ -108,7 +112,8 @@ def main() -> None:
     print("  staff (reviewers, experts, 组委会, admin) also give a 动态验证码 (\"totp_code\"):")
     print("    .venv/bin/python -m demo.totp [username]   prints the demo staff's current codes")
     print(flush=True)
-    run_simple(args.host, args.port, system.gateway, threaded=True, use_reloader=False)
+    run_simple(args.host, args.port, system.gateway, threaded=True, use_reloader=False,
+               request_handler=QuietRequestHandler)
 
 
 if __name__ == "__main__":

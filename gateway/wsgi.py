@@ -1,7 +1,7 @@
 """gunicorn entry for the stack: gunicorn gateway.wsgi:app (RENCAI_GATEWAY_MODE=proxy)."""
 import os
 
-from services.common.auth import TokenVerifier
+from services.common.auth import RevocationCheck, TokenVerifier
 from services.common.config import service_urls
 
 from .app import create_gateway
@@ -9,5 +9,8 @@ from .backends import HttpBackend
 
 urls = service_urls()
 jwks_url = os.environ.get("RENCAI_JWKS_URL", f"{urls['identity']}/.well-known/jwks.json")
+# Every request asks identity whether its token was revoked (logout takes effect at once).
+revocations = os.environ.get("RENCAI_DENYLIST_URL", f"{urls['identity']}/tokens/revocations")
 app = create_gateway({name: HttpBackend(name, url) for name, url in urls.items()},
-                     TokenVerifier.from_url(jwks_url, "rencai-identity"))
+                     TokenVerifier.from_url(jwks_url, "rencai-identity",
+                                            is_revoked=RevocationCheck(revocations)))

@@ -316,7 +316,7 @@ def appeal_parties(gateway: Gateway, make_person) -> tuple[str, User, dict, User
     id_number = new_id_number()
     holder = gateway.login(make_person(id_number))
     appellant = gateway.login(make_person(None))
-    refused = appellant.post("/api/identity/me/real-name", {"name": "孙悟空", "id_number": id_number})
+    refused = appellant.post("/api/identity/me/real-name", {"consent": True, "name": "孙悟空", "id_number": id_number})
     assert refused.status == 409 and "人工申诉" in refused.body["detail"], refused
     return (id_number, holder, holder.get("/api/identity/me").body, appellant,
             appellant.get("/api/identity/me").body)
@@ -422,7 +422,9 @@ def appeal_approved(gateway: Gateway, make_person) -> dict:
     assert decided and decided["comment"] == "材料属实", decided
     assert gateway.eventually(lambda: appellant.get("/api/identity/me").body["verified"])
     assert appellant.get("/api/identity/me").body["id_number"] == id_number
-    # The binding moved: the number left the holder's account.
+    # The binding moved: the number left the holder's account, whose sessions ended at once.
+    assert holder.get("/api/identity/me").status == 401
+    holder = gateway.login(holder_me["username"])
     assert holder.get("/api/identity/me").body["verified"] is False
     assert any("人工申诉已通过" in text for text in sms_texts(gateway, me["phone"]))
     # The holder was told when it was filed and when it moved: by SMS and on their pages.

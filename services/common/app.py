@@ -11,11 +11,12 @@ from sqlalchemy import text
 
 from . import pii
 from .audit import audit_blueprint
-from .auth import TokenVerifier
+from .auth import RevocationFeed, TokenVerifier, revocations_url
 from .bus import BusTables, BusWorker, EventConsumer, Handler, Outbox, OutboxRelay, trace_id_var
 from .config import Settings
 from .db import Database
 from .errors import register_error_handlers
+from .headers import install_security_headers
 from .logging import configure_logging
 from .openapi import make_api
 
@@ -58,10 +59,15 @@ def create_service_app(settings: Settings, *, title: str, tables: BusTables,
                                         settings.bus_retry_backoff)
     app.extensions["rencai.kit"] = service_kit
     if verifier is None and settings.jwks_url:
-        verifier = TokenVerifier.from_url(settings.jwks_url, settings.token_issuer)
+        denylist = settings.denylist_url or revocations_url(settings.jwks_url)
+        verifier = TokenVerifier.from_url(
+            settings.jwks_url, settings.token_issuer,
+            is_revoked=RevocationFeed(denylist, settings.denylist_refresh_seconds)
+            if denylist else None)
     app.extensions["rencai.verifier"] = verifier
 
     _trace_requests(app)
+    install_security_headers(app)  # a service answers only API calls: no-store on all
 
     @app.get("/healthz")
     def healthz():

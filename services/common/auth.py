@@ -6,6 +6,7 @@ Nobody trusts an identity header a client could set: the claims come from the to
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -15,7 +16,9 @@ from typing import Callable
 import jwt
 from flask import current_app, g, request
 
-from .errors import Forbidden, NotAuthenticated
+from .errors import DomainError, Forbidden, NotAuthenticated
+
+log = logging.getLogger("rencai.auth")
 
 ALGORITHM = "RS256"
 AUDIENCE = "rencai"
@@ -30,11 +33,15 @@ class Claims:
     name: str = ""
     org: str | None = None
     roles: tuple[str, ...] = field(default_factory=tuple)
+    # The token's own id and expiry (seconds since the epoch): what logout puts on the denylist.
+    jti: str | None = None
+    exp: int | None = None
 
     @classmethod
     def from_payload(cls, payload: dict) -> "Claims":
         return cls(sub=payload["sub"], kind=payload["kind"], name=payload.get("name", ""),
-                   org=payload.get("org"), roles=tuple(payload.get("roles", ())))
+                   org=payload.get("org"), roles=tuple(payload.get("roles", ())),
+                   jti=payload.get("jti"), exp=payload.get("exp"))
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
@@ -48,19 +55,93 @@ class Claims:
         return groups
 
 
-class TokenVerifier:
-    """Verifies access tokens against a JWKS obtained from `fetch_jwks` (URL or callable)."""
+class IdentityUnavailable(DomainError):
+    status, code, title = 503, "identity-unavailable", "服务暂不可用"
 
-    def __init__(self, fetch_jwks: Callable[[], dict], issuer: str, min_refresh_seconds=5.0):
+
+class RevocationCheck:
+    """The gateway's denylist in the stack: asks identity about each token's `jti` at once,
+    so a token is refused the moment its holder logs out (one indexed lookup per request).
+    Fails closed: when identity cannot answer, nobody is let in."""
+
+    def __init__(self, url: str):
+        import requests
+
+        self._url = url.rstrip("/")
+        self._session = requests.Session()
+
+    def __call__(self, jti: str) -> bool:
+        import requests
+
+        try:
+            response = self._session.get(f"{self._url}/{jti}", timeout=3)
+            response.raise_for_status()
+            return bool(response.json()["revoked"])
+        except (requests.RequestException, ValueError, KeyError):
+            raise IdentityUnavailable("身份服务暂不可用，请稍后再试") from None
+
+
+class RevocationFeed:
+    """A service's denylist in the stack: identity's list of revoked, unexpired `jti`s, kept
+    in memory and fetched again when older than `refresh_seconds` (one small request per
+    second per process at most). A service learns of a logout within that time; users reach
+    services only through the gateway, which asks at once (RevocationCheck). When identity
+    cannot answer, the last list stays in force."""
+
+    def __init__(self, url: str, refresh_seconds: float = 1.0):
+        import requests
+
+        self._url = url
+        self._refresh = refresh_seconds
+        self._session = requests.Session()
+        self._revoked: dict[str, int] = {}
+        self._fetched_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def __call__(self, jti: str) -> bool:
+        import requests
+
+        with self._lock:
+            if time.monotonic() - self._fetched_at >= self._refresh:
+                try:
+                    response = self._session.get(self._url, timeout=3)
+                    response.raise_for_status()
+                    self._revoked = {entry["jti"]: entry["exp"]
+                                     for entry in response.json()["revoked"]}
+                except (requests.RequestException, ValueError, KeyError):
+                    log.warning("revoked tokens could not be fetched from %s", self._url)
+                self._fetched_at = time.monotonic()
+            return jti in self._revoked
+
+
+def revocations_url(jwks_url: str | None) -> str | None:
+    """identity's denylist beside its JWKS: .../.well-known/jwks.json -> .../tokens/revocations."""
+    suffix = "/.well-known/jwks.json"
+    if jwks_url and jwks_url.endswith(suffix):
+        return jwks_url[: -len(suffix)] + "/tokens/revocations"
+    return None
+
+
+class TokenVerifier:
+    """Verifies access tokens against a JWKS obtained from `fetch_jwks` (URL or callable).
+
+    `is_revoked(jti)` is the denylist: tokens ended by logout or a revoked refresh family
+    are refused before they expire (identity's table in-process; RevocationCheck or
+    RevocationFeed over HTTP in the stack)."""
+
+    def __init__(self, fetch_jwks: Callable[[], dict], issuer: str, min_refresh_seconds=5.0,
+                 is_revoked: Callable[[str], bool] | None = None):
         self._fetch_jwks = fetch_jwks
         self._issuer = issuer
+        self.is_revoked = is_revoked
         self._keys: dict[str, object] = {}
         self._fetched_at = 0.0
         self._min_refresh = min_refresh_seconds
         self._lock = threading.Lock()
 
     @classmethod
-    def from_url(cls, url: str, issuer: str) -> "TokenVerifier":
+    def from_url(cls, url: str, issuer: str,
+                 is_revoked: Callable[[str], bool] | None = None) -> "TokenVerifier":
         import requests
 
         session = requests.Session()
@@ -70,7 +151,7 @@ class TokenVerifier:
             response.raise_for_status()
             return response.json()
 
-        return cls(fetch, issuer)
+        return cls(fetch, issuer, is_revoked=is_revoked)
 
     def _key(self, kid: str):
         with self._lock:
@@ -99,6 +180,12 @@ class TokenVerifier:
             raise NotAuthenticated("登录凭证无效，请重新登录")
         if payload.get("typ") != "access":
             raise NotAuthenticated("登录凭证无效，请重新登录")
+        if self.is_revoked is not None:
+            jti = payload.get("jti")
+            if not isinstance(jti, str) or not jti:  # could never be revoked: not ours
+                raise NotAuthenticated("登录凭证无效，请重新登录")
+            if self.is_revoked(jti):
+                raise NotAuthenticated("登录已退出或凭证已作废，请重新登录")
         return Claims.from_payload(payload)
 
 

@@ -42,6 +42,11 @@ class Settings:
     refresh_token_seconds: int = 7 * 24 * 3600
     bus_max_attempts: int = 3
     bus_retry_backoff: float = 0.05
+    # identity's list of revoked access tokens (default: beside RENCAI_JWKS_URL) and how old
+    # a service's copy of it may grow (RENCAI_DENYLIST_REFRESH_SECONDS); the gateway asks
+    # identity at every request instead.
+    denylist_url: str | None = None
+    denylist_refresh_seconds: float = 1.0
 
     @classmethod
     def from_env(cls, service: str, **overrides) -> "Settings":
@@ -57,6 +62,8 @@ class Settings:
             pii_key=configured("PII_KEY"),
             pii_key_old=configured("PII_KEY_OLD"),
             keys_dir=Path(_env("KEYS_DIR", str(var_dir / "keys"))),
+            denylist_url=_env("DENYLIST_URL"),
+            denylist_refresh_seconds=float(_env("DENYLIST_REFRESH_SECONDS", "1.0")),
         )
         values.update(overrides)
         if "var_dir" in overrides and "keys_dir" not in overrides and not _env("KEYS_DIR"):

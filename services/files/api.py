@@ -4,7 +4,7 @@ from flask_smorest import Blueprint
 from services.common.app import kit
 from services.common.auth import current_claims, login_required
 
-from . import access, catalogue, photo, schemas, service
+from . import access, catalogue, photo, rights, schemas, service
 
 blp = Blueprint("files", __name__, description="附件：类型目录、附件管理、查看、裁切照片")
 
@@ -155,3 +155,11 @@ def crop_photo(box, attachment_id):
 def instance_attachments(instance_id):
     """某一申请引用的附件（该申请的审核人或申请人）"""
     return access.of_instance(kit().db, current_claims(), instance_id)
+
+
+@blp.route("/me/export", methods=["GET"])
+@blp.response(200, schemas.PersonalDataSchema)
+@login_required()
+def my_data():
+    """本人上传的附件清单（含被业务申请引用的）；完整导出见 GET /api/me/export"""
+    return rights.export(kit().db, current_claims())

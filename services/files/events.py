@@ -16,14 +16,20 @@ Consumes (orgs'; names for the default file name "XX单位-姓名-材料名称")
   orgs.org.registered, orgs.org.updated   {org_id, name, ...}     -> the unit's name
   orgs.affiliation.approved               {person_id, unit_id}    -> the person's unit
   orgs.affiliation.unlinked               {person_id, unit_id}    -> no longer
+Consumes (identity's):
+  identity.account.closed      {account_id}  -> 注销: unlocked files deleted (published as
+                                                files.attachment.deleted), locked ones kept
+                                                as evidence of the applications holding them
 """
 from services.common.app import ServiceKit
 
-from . import access
+from . import access, rights
 
 
-def handlers(_kit: ServiceKit) -> dict:
+def handlers(kit: ServiceKit) -> dict:
     return {
+        # `kit` is None when only the routing keys are asked for (topology).
+        "identity.account.closed": rights.on_account_closed(kit.outbox if kit else None),
         "workflow.instance.started": access.on_application_submitted,
         "workflow.instance.resubmitted": access.on_application_submitted,
         "workflow.task.created": access.on_task_created,

@@ -115,3 +115,10 @@ class CropResultSchema(Schema):
 class LinkSchema(Schema):
     url = fields.String(metadata={"description": "无需登录即可打开的短期链接（经网关）"})
     expires_in = fields.Integer(metadata={"description": "有效秒数"})
+
+
+class PersonalDataSchema(Schema):
+    """files' part of GET /me/export: the files list."""
+
+    attachments = fields.List(fields.Dict())
+    used_in_applications = fields.List(fields.Dict())

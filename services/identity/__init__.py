@@ -14,7 +14,7 @@ from services.common.errors import problem
 from . import api, events
 from .config import IdentityConfig
 from .model import BUS
-from .service import tokens
+from .service import rights, tokens
 from .service.second_factor import EnrolmentRequired
 from .service.verification import make_name_check, make_sender
 
@@ -47,9 +47,14 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
     db = app.extensions["rencai.kit"].db
     app.extensions["identity"] = own
     app.register_error_handler(EnrolmentRequired, _enrolment_required)
+    # Retention: SMS, captchas, challenges, expired sessions and denylist entries, swept
+    # from the bus worker's rounds (one worker process in the stack, not every web worker).
+    app.extensions["rencai.kit"].worker.every(config.retention_sweep_seconds,
+                                              lambda: rights.sweep(db, config))
     # identity verifies its own tokens from its own keys, never over HTTP to itself.
     # Reading them is a local query, so a key id it has not seen is looked up at once.
     app.extensions["rencai.verifier"] = verifier or TokenVerifier(
-        lambda: tokens.jwks(db), settings.token_issuer, min_refresh_seconds=0)
+        lambda: tokens.jwks(db), settings.token_issuer, min_refresh_seconds=0,
+        is_revoked=lambda jti: tokens.is_revoked(db, jti))
     return app
 

@@ -45,6 +45,16 @@ class IdentityConfig:
     # redirect_uri}}, from RENCAI_OIDC_PROVIDERS (JSON).
     oidc_providers: dict = field(default_factory=dict)
     oidc_state_seconds: int = 600
+    # Retention (swept from identity's bus worker every retention_sweep_seconds): SMS
+    # messages and codes after RENCAI_RETENTION_SMS_DAYS (at least 1: the daily sending
+    # limits count them), captchas and sign-in challenges and idle lockout counters
+    # RENCAI_RETENTION_CHALLENGE_HOURS after they expired, refresh tokens (sessions)
+    # RENCAI_RETENTION_SESSION_DAYS after they expired; denylist entries once their token
+    # has expired.
+    retention_sms_days: int = 30
+    retention_challenge_hours: int = 24
+    retention_session_days: int = 30
+    retention_sweep_seconds: int = 3600
 
     @classmethod
     def from_env(cls, **overrides) -> "IdentityConfig":
@@ -58,6 +68,10 @@ class IdentityConfig:
             lock_minutes=_int("LOGIN_LOCK_MINUTES", 15),
             unit_ca_file=os.environ.get("RENCAI_UNIT_CA_FILE") or None,
             oidc_providers=json.loads(os.environ.get("RENCAI_OIDC_PROVIDERS") or "{}"),
+            retention_sms_days=max(1, _int("RETENTION_SMS_DAYS", 30)),
+            retention_challenge_hours=_int("RETENTION_CHALLENGE_HOURS", 24),
+            retention_session_days=_int("RETENTION_SESSION_DAYS", 30),
+            retention_sweep_seconds=_int("RETENTION_SWEEP_SECONDS", 3600),
         )
         values.update(overrides)
         return cls(**values)

@@ -31,6 +31,10 @@ Publishes (routing key = type; subject = the account, appeal):
   identity.profile.updated     (same payload)                    later modifications
   identity.unit.registered     {account_id}                      a unit signed up by phone
                                                                  (seed 003); orgs certifies it
+  identity.account.closed      {account_id, kind}                注销 (POST /me/closure): every
+                                                                 service erases or anonymises
+                                                                 what it holds of the account
+                                                                 (docs/personal-data.md)
 No ID numbers or phone numbers travel in events (only masked ones).
 
 Consumes:

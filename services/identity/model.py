@@ -61,6 +61,9 @@ class Account(Base):
                                                    server_default=false())
     # A unit's 统一社会信用代码: what its digital certificate's subject names.
     credit_code: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    # 注销: set when the person closed the account (POST /me/closure); the row stays,
+    # anonymised, because records and the audit log refer to it (docs/closure.md).
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class SigningKey(Base):
@@ -88,6 +91,37 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # The access token issued together with this refresh token: revoking the family puts
+    # it on the denylist until it would have expired anyway.
+    access_jti: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    access_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class RevokedToken(Base):
+    """The denylist: access tokens ended before their expiry (logout, a revoked refresh
+    family, 换绑, 注销). Short: an entry is swept once its token has expired."""
+
+    __tablename__ = "revoked_token"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    revoked_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Consent(Base):
+    """A separate consent (PIPL art. 29), e.g. to process the ID number as sensitive
+    personal information at the real-name check: the wording shown, its version, when."""
+
+    __tablename__ = "consent"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("account.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(40))
+    version: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    agreed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Captcha(Base):

@@ -7,6 +7,7 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
+from services.common.personal import mask_name  # noqa: F401  (one rule for every service)
 from services.common.pii import id_check_character
 
 USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
@@ -118,9 +119,3 @@ def sms_code_error(value: str | None) -> str | None:
     if not SMS_CODE.match(value):
         return "短信验证码应为 6 位数字"
     return None
-
-
-def mask_name(value: str | None) -> str | None:
-    if not value:
-        return value
-    return value[0] + "*" * (len(value) - 1)

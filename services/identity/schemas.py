@@ -91,6 +91,19 @@ class RealNameSchema(Schema):
     id_number = _text("18 位居民身份证号", 30)
 
 
+class IdNumberConsentSchema(RealNameSchema):
+    consent = fields.Boolean(allow_none=True, metadata={
+        "description": "同意《个人敏感信息处理告知》（GET /consents/id-number 的内容）；必须为 true"})
+    consent_version = _text("所同意告知的版本（缺省为当前版本）", 20)
+
+
+class ConsentNoticeSchema(Schema):
+    purpose = fields.String()
+    version = fields.String()
+    title = fields.String()
+    text = fields.String()
+
+
 class RebindSchema(RealNameSchema):
     sms_code = _text("发到原认证账号手机号的短信验证码（用途 rebind）", 10)
 
@@ -178,6 +191,49 @@ class RecoveryCodesSchema(Schema):
 
 class LogoutSchema(Schema):
     refresh_token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class RevokedTokenSchema(Schema):
+    jti = fields.String()
+    exp = fields.Integer(metadata={"description": "令牌本应到期的时间（Unix 秒）"})
+
+
+class RevocationsSchema(Schema):
+    revoked = fields.List(fields.Nested(RevokedTokenSchema))
+
+
+class RevocationStateSchema(Schema):
+    jti = fields.String()
+    revoked = fields.Boolean()
+
+
+class PersonalDataSchema(Schema):
+    """One service's part of GET /me/export: {table: [rows]}, rows as stored (whole)."""
+
+    class Meta:
+        unknown = "include"
+
+    account = fields.Dict()
+    profile = fields.List(fields.Dict())
+    consents = fields.List(fields.Dict())
+    external_identities = fields.List(fields.Dict())
+    appeals = fields.List(fields.Dict())
+    business_records = fields.List(fields.Dict())
+    sessions = fields.List(fields.Dict())
+    audit = fields.List(fields.Dict())
+
+
+class ClosureSchema(Schema):
+    password = fields.String(allow_none=True, load_only=True,
+                             validate=validate.Length(max=100),
+                             metadata={"description": "登录密码（确认是本人操作）"})
+    confirm = fields.Boolean(allow_none=True, metadata={
+        "description": "已了解：注销后无法登录，个人信息删除，业务记录保留（姓名脱敏）"})
+
+
+class ClosedSchema(Schema):
+    closed = fields.Boolean()
+    message = fields.String()
 
 
 class KeyRotatedSchema(Schema):

@@ -6,6 +6,7 @@ from services.common.app import kit
 from services.common.auth import current_claims, login_required
 
 from . import schemas, service
+from .service import rights
 
 blp = Blueprint("orgs", __name__, description="机构、单位与人员关联")
 
@@ -269,3 +270,11 @@ def list_permissions(query):
     """本区单位的业务权限（区委人才办工作人员；可按状态筛选）"""
     return service.list_permissions(kit().db, current_claims(), query["business"],
                                     query.get("state"), query["page"], query["per_page"])
+
+
+@blp.route("/me/export", methods=["GET"])
+@blp.response(200, schemas.PersonalDataSchema)
+@login_required()
+def my_data():
+    """本人在机构服务中的个人信息（单位关联、单位可见的个人信息）；完整导出见 GET /api/me/export"""
+    return rights.export(kit().db, current_claims())

@@ -25,10 +25,13 @@ Consumes (its read model of businesses in progress, for 解除关联):
   identity.profile.completed / updated -> the person's profile for the employee detail tabs
   identity.person.verified / rebound -> the blind indexes of the person's verified ID number
                                  and phone (an affiliation request may carry only their own)
+  identity.account.closed      -> 注销: the person's links kept as records, name masked, ID
+                                  and phone erased, an open link ended; profile deleted
 """
 from services.common.app import ServiceKit
 
 from . import service
+from .service import rights
 
 
 def handlers(_kit: ServiceKit) -> dict:
@@ -39,4 +42,5 @@ def handlers(_kit: ServiceKit) -> dict:
         "identity.profile.updated": service.on_profile_submitted,
         "identity.person.verified": service.on_person_verified,
         "identity.person.rebound": service.on_person_rebound,
+        "identity.account.closed": rights.on_account_closed,
     }

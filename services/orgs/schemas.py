@@ -356,3 +356,11 @@ class PermissionQuerySchema(PageQuerySchema):
     business = fields.String(load_default="talent_intro")
     state = fields.String(load_default=None, validate=validate.OneOf(
         ["pending", "approved", "rejected", "re_review", "withdrawn"]))
+
+
+class PersonalDataSchema(Schema):
+    """orgs' part of GET /me/export: {table: [rows]}."""
+
+    affiliations = fields.List(fields.Dict())
+    person_profile = fields.List(fields.Dict())
+    businesses_in_progress = fields.List(fields.Dict())

@@ -6,6 +6,7 @@ from services.common.auth import current_claims, login_required
 from services.common.schemas import PageQuerySchema
 
 from . import schemas, service
+from .service import rights
 
 blp = Blueprint("workflow", __name__, description="业务办理：申请、待办与审核")
 admin = Blueprint("workflow-admin", __name__, url_prefix="/admin",
@@ -87,7 +88,7 @@ def audit_trail(instance_id):
 
 @blp.route("/instances/<instance_id>/personal-data", methods=["GET"])
 @blp.arguments(schemas.PersonalDataQuerySchema, location="query")
-@blp.response(200, schemas.PersonalDataSchema)
+@blp.response(200, schemas.PersonalFieldSchema)
 @login_required()
 def personal_data(query, instance_id):
     """查看申请中的完整个人敏感信息（如身份证号）：仅本人或正在审核该申请的审核人员；每次查看记入审计日志"""
@@ -558,3 +559,11 @@ def set_registration_photo(body, registration_id):
 def submit_registration(registration_id):
     """提交审核：报名信息连同个人基本信息提交竞赛组委会审核"""
     return service.submit_registration(_k().db, _k().outbox, current_claims(), registration_id)
+
+
+@portal.route("/me/export", methods=["GET"])
+@portal.response(200, schemas.PersonalDataSchema)
+@login_required()
+def my_data():
+    """本人的业务申请及办理记录、竞赛报名、提示等；完整导出见 GET /api/me/export"""
+    return rights.export(_k().db, current_claims())

@@ -35,13 +35,16 @@ Consumes:
                                                    rencai:startEvent names it (人工申诉)
   identity.account.notified                        a prompt for that account (its
                                                    real-name binding taken or appealed)
+  identity.account.closed                          注销: applications kept as records with
+                                                   the name masked; what is only about the
+                                                   person deleted (docs/personal-data.md)
   workflow.task.created, workflow.instance.completed, workflow.task.reminded
                                                    per-user prompts
 """
 from services.common.app import ServiceKit
 
 from . import routing
-from .service import triggers
+from .service import rights, triggers
 from .service.catalogue import (on_account_notified, on_instance_completed, on_task_created,
                                 on_task_reminded)
 
@@ -67,6 +70,7 @@ def handlers(kit: ServiceKit) -> dict:
         "identity.account.notified": on_account_notified,
         "identity.profile.completed": routing.on_profile_submitted,
         "identity.profile.updated": routing.on_profile_submitted,
+        "identity.account.closed": rights.on_account_closed,
         "files.attachment.uploaded": routing.on_attachment_uploaded,
         "files.attachment.deleted": routing.on_attachment_deleted,
         "workflow.task.created": on_task_created,

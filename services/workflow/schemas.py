@@ -387,7 +387,7 @@ class PersonalDataQuerySchema(Schema):
                            metadata={"description": "查看事由（可选，记入审计日志）"})
 
 
-class PersonalDataSchema(Schema):
+class PersonalFieldSchema(Schema):
     field = fields.String()
     value = fields.String(allow_none=True)
 
@@ -549,3 +549,15 @@ class RegistrationQuerySchema(PageQuerySchema):
     status = fields.String(load_default=None, validate=validate.OneOf(
         ["待审核", "退回修改", "审核通过", "审核不通过"]))
     occupation_code = fields.String(load_default=None, validate=validate.Length(max=32))
+
+
+class PersonalDataSchema(Schema):
+    """workflow's part of GET /me/export: {table: [rows]}."""
+
+    applications = fields.List(fields.Dict())
+    application_timeline = fields.List(fields.Dict())
+    competitor_profile = fields.List(fields.Dict())
+    competition_registrations = fields.List(fields.Dict())
+    prompts = fields.List(fields.Dict())
+    person_record = fields.List(fields.Dict())
+    restrictions = fields.List(fields.Dict())

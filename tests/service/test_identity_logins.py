@@ -45,7 +45,7 @@ def actions(h, account_id):
 def test_sign_in_by_username_phone_or_id_number(h):
     done = h.register("threeways1")
     id_number = new_id_number()
-    h.call("POST", "/me/real-name", {"name": "林冲", "id_number": id_number}, token=done["token"])
+    h.call("POST", "/me/real-name", {"consent": True, "name": "林冲", "id_number": id_number}, token=done["token"])
     for login_name in ("threeways1", done["phone"], id_number, id_number.lower()):
         reply = login(h, login_name)
         assert reply.status_code == 201, (login_name, reply.get_json())

@@ -37,7 +37,7 @@ _people = itertools.count(1)
 @pytest.fixture
 def person(h):
     done = h.register(f"profile{next(_people):04d}")
-    h.call("POST", "/me/real-name", {"name": "王芳", "id_number": new_id_number()},
+    h.call("POST", "/me/real-name", {"consent": True, "name": "王芳", "id_number": new_id_number()},
            token=done["token"])
     return done
 

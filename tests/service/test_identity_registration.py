@@ -223,7 +223,7 @@ def test_registration_signs_in_and_publishes_registered(h):
 def test_phone_and_id_number_are_encrypted_at_rest(h):
     done = h.register("secretive1")
     id_number = new_id_number()
-    h.call("POST", "/me/real-name", {"name": "王秘", "id_number": id_number}, token=done["token"])
+    h.call("POST", "/me/real-name", {"consent": True, "name": "王秘", "id_number": id_number}, token=done["token"])
     with h.db.reading() as session:
         raw = session.execute(text("SELECT phone, id_number, phone_index FROM account "
                                    "WHERE id = :id"), {"id": done["account_id"]}).one()
@@ -259,14 +259,14 @@ def test_real_name_rules_name_the_field(h, body, field, message):
     done = h.register(f"rn{abs(hash(str(body))) % 10 ** 8:08d}")
     if body["id_number"] is None:
         body = {**body, "id_number": new_id_number()}
-    reply = h.call("POST", "/me/real-name", body, token=done["token"])
+    reply = h.call("POST", "/me/real-name", {**body, "consent": True}, token=done["token"])
     assert reply.status_code == 422 and reply.get_json()["errors"] == {field: message}
 
 
 def test_verified_says_认证成功_and_publishes(h):
     done = h.register("verifyme01")
     number = new_id_number()
-    reply = h.call("POST", "/me/real-name", {"name": "赵敏", "id_number": number},
+    reply = h.call("POST", "/me/real-name", {"consent": True, "name": "赵敏", "id_number": number},
                    token=done["token"])
     assert reply.status_code == 200 and reply.get_json() == {
         "step": "done", "verified": True, "message": "认证成功"}
@@ -276,7 +276,7 @@ def test_verified_says_认证成功_and_publishes(h):
     assert event["data"]["name"] == "赵敏" and "id_number" not in event["data"]
     # only the keyed blind index travels (技能竞赛 checks the identity confirmation with it)
     assert event["data"]["id_number_index"] == blind_index(number) != number
-    again = h.call("POST", "/me/real-name", {"name": "赵敏", "id_number": new_id_number()},
+    again = h.call("POST", "/me/real-name", {"consent": True, "name": "赵敏", "id_number": new_id_number()},
                    token=done["token"])
     assert again.status_code == 409
 
@@ -286,15 +286,15 @@ def test_skipping_says_注册成功_and_it_can_be_done_later(h):
     reply = h.call("POST", "/me/real-name/skip", token=done["token"])
     assert reply.get_json() == {"step": "done", "verified": False, "message": "注册成功"}
     assert h.call("GET", "/me/registration", token=done["token"]).get_json()["message"] == "注册成功"
-    later = h.call("POST", "/me/real-name", {"name": "周芷若", "id_number": new_id_number()},
+    later = h.call("POST", "/me/real-name", {"consent": True, "name": "周芷若", "id_number": new_id_number()},
                    token=done["token"])
     assert later.get_json()["message"] == "认证成功"
 
 
 def test_only_people_verify_and_strangers_are_turned_away(h, admin):
-    assert h.call("POST", "/me/real-name", {"name": "某某", "id_number": new_id_number()}
+    assert h.call("POST", "/me/real-name", {"consent": True, "name": "某某", "id_number": new_id_number()}
                   ).status_code == 401
-    assert h.call("POST", "/me/real-name", {"name": "某某", "id_number": new_id_number()},
+    assert h.call("POST", "/me/real-name", {"consent": True, "name": "某某", "id_number": new_id_number()},
                   token=admin).status_code == 403
 
 
@@ -303,14 +303,14 @@ def test_only_people_verify_and_strangers_are_turned_away(h, admin):
 def _bound_elsewhere(h, name="钱多多"):
     id_number = new_id_number()
     first = h.register(f"first{id_number[-6:]}")
-    h.call("POST", "/me/real-name", {"name": name, "id_number": id_number}, token=first["token"])
+    h.call("POST", "/me/real-name", {"consent": True, "name": name, "id_number": id_number}, token=first["token"])
     second = h.register(f"second{id_number[-6:]}")
     return id_number, first, second
 
 
 def test_an_id_number_bound_elsewhere_offers_rebind_or_appeal(h):
     id_number, first, second = _bound_elsewhere(h)
-    reply = h.call("POST", "/me/real-name", {"name": "钱多多", "id_number": id_number},
+    reply = h.call("POST", "/me/real-name", {"consent": True, "name": "钱多多", "id_number": id_number},
                    token=second["token"])
     body = reply.get_json()
     assert reply.status_code == 409 and body["type"].endswith("/id-bound")
@@ -370,9 +370,12 @@ def test_rebind_proved_by_the_holders_phone_moves_the_binding_and_tells_the_hold
                    {**body, "sms_code": h.last_sms_code(first["phone"])}, token=second["token"])
     assert reply.status_code == 200 and reply.get_json()["verified"] is True
     assert h.call("GET", "/me", token=second["token"]).get_json()["id_number"] == id_number
-    old = h.call("GET", "/me", token=first["token"]).get_json()
-    assert old["verified"] is False and old["id_number"] is None
-    # The old account's sign-ins ended; its holder is told by SMS and by a prompt.
+    # The old account's sign-ins ended at once (its access token is on the denylist) and it
+    # is no longer verified; the audit keeps both sides.
+    assert h.call("GET", "/me", token=first["token"]).status_code == 401
+    with h.db.reading() as session:
+        old = session.get(Account, first["account_id"])
+        assert old.verified_at is None and old.id_number is None
     assert h.call("POST", "/tokens/refresh", {"refresh_token": first["tokens"]["refresh_token"]}
                   ).status_code == 401
     assert "已换绑到另一个账号" in h.sms_texts(first["phone"])[0]
@@ -448,7 +451,10 @@ def test_an_appeal_is_filed_reviewed_and_its_result_notified(h, admin):
         h.kit.worker.consumer.apply(unknown)
 
     assert h.call("GET", "/me", token=second["token"]).get_json()["verified"] is True
-    assert h.call("GET", "/me", token=first["token"]).get_json()["verified"] is False
+    # The released holder's sessions ended at once (denylist); the binding is gone.
+    assert h.call("GET", "/me", token=first["token"]).status_code == 401
+    with h.db.reading() as session:
+        assert session.get(Account, first["account_id"]).verified_at is None
     assert "已换绑到申诉人的账号" in h.sms_texts(first["phone"])[0]
     mine = h.call("GET", "/me/appeals", token=second["token"]).get_json()
     assert mine[0]["status"] == "approved" and mine[0]["comment"] == "材料属实"
@@ -501,7 +507,7 @@ def test_a_rejected_appeal_keeps_the_binding_and_tells_why(h):
 def test_others_see_phone_and_id_number_masked(h, admin):
     done = h.register("maskedone1")
     id_number = new_id_number()
-    h.call("POST", "/me/real-name", {"name": "李白", "id_number": id_number}, token=done["token"])
+    h.call("POST", "/me/real-name", {"consent": True, "name": "李白", "id_number": id_number}, token=done["token"])
     seen = h.call("GET", f"/accounts/{done['account_id']}", token=admin).get_json()
     assert seen["phone"] == done["phone"][:3] + "****" + done["phone"][-4:]
     assert seen["id_number"] == id_number[:3] + "*" * 11 + id_number[-4:]
@@ -523,11 +529,11 @@ def test_a_name_that_does_not_match_the_id_number_is_refused(tmp_path):
         done = checked.register("checkedone")
         id_number = new_id_number()
         known[id_number] = "欧阳修"
-        wrong = checked.call("POST", "/me/real-name", {"name": "欧阳锋", "id_number": id_number},
+        wrong = checked.call("POST", "/me/real-name", {"consent": True, "name": "欧阳锋", "id_number": id_number},
                              token=done["token"])
         assert wrong.status_code == 422 and wrong.get_json()["errors"] == {
             "name": "姓名与身份证号不匹配，请核对后重新提交"}
-        right = checked.call("POST", "/me/real-name", {"name": "欧阳修", "id_number": id_number},
+        right = checked.call("POST", "/me/real-name", {"consent": True, "name": "欧阳修", "id_number": id_number},
                              token=done["token"])
         assert right.get_json()["message"] == "认证成功"
     finally:
@@ -607,3 +613,29 @@ def test_the_authoritative_name_check_decides_and_its_absence_is_no_pass(tmp_pat
     finally:
         real.close()
         server.shutdown()
+# --- the separate consent to process the ID number (PIPL art. 29) -----------------------------
+
+def test_the_real_name_check_needs_a_separate_recorded_consent(h):
+    from services.identity.model import Consent
+
+    done = h.register("consent001")
+    notice = h.call("GET", "/consents/id-number", token=done["token"]).get_json()
+    assert notice["purpose"] == "id-number" and "敏感个人信息" in notice["text"]
+    number = new_id_number()
+    for body, field in (({}, "consent"), ({"consent": False}, "consent"),
+                        ({"consent": True, "consent_version": "1999-01"}, "consent_version")):
+        refused = h.call("POST", "/me/real-name", {"name": "郭靖", "id_number": number, **body},
+                         token=done["token"])
+        assert refused.status_code == 422 and field in refused.get_json()["errors"], body
+    with h.db.reading() as session:
+        assert session.query(Consent).filter_by(account_id=done["account_id"]).count() == 0
+    reply = h.call("POST", "/me/real-name", {"name": "郭靖", "id_number": number, "consent": True,
+                                             "consent_version": notice["version"]},
+                   token=done["token"])
+    assert reply.status_code == 200 and reply.get_json()["verified"] is True
+    with h.db.reading() as session:
+        [kept] = session.query(Consent).filter_by(account_id=done["account_id"]).all()
+    assert (kept.purpose, kept.version, kept.text) == ("id-number", notice["version"],
+                                                       notice["text"])
+    assert kept.agreed_at is not None
+    assert h.call("GET", "/consents/nothing", token=done["token"]).status_code == 404

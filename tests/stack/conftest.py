@@ -65,7 +65,11 @@ class Tap:
     """A private queue bound to every event on rencai.events: what really crossed RabbitMQ."""
 
     def __init__(self, bus_url: str):
-        self.connection = pika.BlockingConnection(pika_parameters(bus_url))
+        parameters = pika_parameters(bus_url)
+        # Minutes pass between drains while other tests run, and a blocking connection
+        # answers heartbeats only when used: without them the broker never drops the tap.
+        parameters.heartbeat = 0
+        self.connection = pika.BlockingConnection(parameters)
         self.channel = self.connection.channel()
         self.channel.exchange_declare("rencai.events", "topic", durable=True)
         self.queue = self.channel.queue_declare("", exclusive=True).method.queue

@@ -96,3 +96,67 @@ def test_the_gateway_answers_401_problems(gateway):
         assert reply.status == 401, reply
         assert reply.headers["Content-Type"].startswith("application/problem+json")
         assert reply.body["title"] == "未登录或登录已过期"
+
+
+# --- the denylist -----------------------------------------------------------------------------
+
+def test_a_revoked_token_is_refused_before_it_expires():
+    revoked = set()
+    verifier = TokenVerifier(lambda: _jwks(KEY), ISSUER, is_revoked=revoked.__contains__)
+    token = _token(jti="j-1")
+    assert verifier.verify(token).jti == "j-1"
+    revoked.add("j-1")
+    with pytest.raises(NotAuthenticated) as refused:
+        verifier.verify(token)
+    assert refused.value.detail == "登录已退出或凭证已作废，请重新登录"
+    with pytest.raises(NotAuthenticated):  # a token that could never be revoked
+        verifier.verify(_token())
+
+
+class _Answer:
+    def __init__(self, body=None, fail=False):
+        self.body, self.fail = body, fail
+
+    def raise_for_status(self):
+        if self.fail:
+            import requests
+
+            raise requests.HTTPError("503")
+
+    def json(self):
+        return self.body
+
+
+def test_a_services_copy_of_the_denylist_is_fetched_at_most_every_refresh(monkeypatch):
+    from services.common.auth import RevocationFeed
+
+    answers = [_Answer({"revoked": [{"jti": "a", "exp": 1}]}),
+               _Answer(fail=True),
+               _Answer({"revoked": [{"jti": "b", "exp": 1}]})]
+    asked = []
+    feed = RevocationFeed("http://identity/tokens/revocations", refresh_seconds=60)
+    monkeypatch.setattr(feed._session, "get", lambda url, timeout: asked.append(url) or answers.pop(0))
+    assert feed("a") and not feed("b") and len(asked) == 1  # one fetch within the window
+    feed._fetched_at -= 61
+    assert feed("a") and len(asked) == 2  # identity failed to answer: the last list holds
+    feed._fetched_at -= 61
+    assert feed("b") and not feed("a") and len(asked) == 3
+
+
+def test_the_gateways_question_fails_closed(monkeypatch):
+    import requests
+
+    from services.common.auth import IdentityUnavailable, RevocationCheck
+
+    check = RevocationCheck("http://identity/tokens/revocations")
+    monkeypatch.setattr(check._session, "get",
+                        lambda url, timeout: _Answer({"jti": url.rsplit("/", 1)[1],
+                                                      "revoked": url.endswith("/x")}))
+    assert check("x") is True and check("y") is False
+
+    def down(url, timeout):
+        raise requests.ConnectionError("refused")
+
+    monkeypatch.setattr(check._session, "get", down)
+    with pytest.raises(IdentityUnavailable):
+        check("y")

@@ -4,7 +4,7 @@ from services.common.app import kit
 from services.common.auth import current_claims, login_required
 
 from .. import schemas
-from ..service import accounts, oidc, profile, units
+from ..service import accounts, oidc, profile, rights, units
 from .common import blp, ctx
 
 
@@ -90,3 +90,22 @@ def my_audit(query):
 def my_records():
     """本人已办结的业务"""
     return accounts.business_records(kit().db, current_claims().sub)
+
+
+@blp.route("/me/export", methods=["GET"])
+@blp.response(200, schemas.PersonalDataSchema)
+@login_required()
+def my_data():
+    """本人在身份服务中的全部个人信息（账号、个人信息、同意记录、申诉、办结记录、会话、审计）。
+    完整导出（各服务合并的 ZIP）见网关 GET /api/me/export"""
+    return rights.export(ctx(), current_claims())
+
+
+@blp.route("/me/closure", methods=["POST"])
+@blp.arguments(schemas.ClosureSchema)
+@blp.response(200, schemas.ClosedSchema)
+@login_required()
+def close_account(body):
+    """注销账号（个人）：输入密码确认；个人信息删除或匿名化，业务记录保留（姓名脱敏），
+    所有登录立即失效，其他服务随后处理各自的数据"""
+    return rights.close(ctx(), current_claims(), body)

@@ -5,7 +5,7 @@ from services.common.app import kit
 from services.common.auth import current_claims, login_required
 
 from .. import schemas
-from ..service import registration, verification
+from ..service import consent, registration, verification
 from .common import blp, ctx
 
 
@@ -64,12 +64,20 @@ def registration_status():
     return registration.registration_status(ctx(), current_claims())
 
 
+@blp.route("/consents/<purpose>", methods=["GET"])
+@blp.response(200, schemas.ConsentNoticeSchema)
+@login_required()
+def consent_notice(purpose):
+    """单独同意的告知内容（如 id-number：实名认证时处理身份证号码），页面照此显示"""
+    return consent.notice(purpose)
+
+
 @blp.route("/me/real-name", methods=["POST"])
-@blp.arguments(schemas.RealNameSchema)
+@blp.arguments(schemas.IdNumberConsentSchema)
 @blp.response(200, schemas.RegistrationStepSchema)
 @login_required()
 def verify_real_name(body):
-    """实名认证（第二步，或以后在个人中心）：姓名 + 身份证号"""
+    """实名认证（第二步，或以后在个人中心）：姓名 + 身份证号 + 单独同意处理身份证号"""
     return registration.verify_real_name(ctx(), current_claims(), body)
 
 

@@ -41,8 +41,8 @@ def refresh(body):
 @blp.response(204)
 @login_required()
 def logout(body):
-    """退出登录：这次登录的刷新令牌（整个轮换链）作废"""
-    logins.logout(ctx(), current_claims().sub, body["refresh_token"])
+    """退出登录：这次登录的刷新令牌（整个轮换链）及其访问令牌立即作废"""
+    logins.logout(ctx(), current_claims(), body["refresh_token"])
 
 
 @blp.route("/qr-logins", methods=["POST"])
@@ -128,6 +128,20 @@ def oidc_link(provider):
 def oidc_callback(body, provider):
     """第三方授权回调：已关联则登录；从个人中心发起则完成关联"""
     return oidc.callback(ctx(), provider, body)
+
+
+@blp.route("/tokens/revocations", methods=["GET"])
+@blp.response(200, schemas.RevocationsSchema)
+def revocations():
+    """已作废但未到期的访问令牌编号（各服务的校验器定时读取；仅内部网络可达）"""
+    return {"revoked": tokens.revocations(kit().db)}
+
+
+@blp.route("/tokens/revocations/<jti>", methods=["GET"])
+@blp.response(200, schemas.RevocationStateSchema)
+def revocation(jti):
+    """某个访问令牌是否已作废（网关每个请求都询问）"""
+    return {"jti": jti, "revoked": tokens.is_revoked(kit().db, jti)}
 
 
 @blp.route("/.well-known/jwks.json", methods=["GET"])

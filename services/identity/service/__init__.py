@@ -11,7 +11,8 @@
 """
 from .accounts import (after_pii_rotation, business_records, create_account, get_account,
                        record_business_result)
-from .tokens import jwks, refresh_tokens, rotate_signing_key
+from .tokens import is_revoked, jwks, refresh_tokens, rotate_signing_key
 
-__all__ = ["after_pii_rotation", "business_records", "create_account", "get_account", "jwks",
-           "record_business_result", "refresh_tokens", "rotate_signing_key"]
+__all__ = ["after_pii_rotation", "business_records", "create_account", "get_account",
+           "is_revoked", "jwks", "record_business_result", "refresh_tokens",
+           "rotate_signing_key"]

@@ -186,8 +186,11 @@ def login_with_sms(ctx: Ctx, phone: str | None, sms_code: str | None) -> tokens.
     return _succeed(ctx, account, "sms")
 
 
-def logout(ctx: Ctx, account_id: str, refresh_token: str) -> None:
+def logout(ctx: Ctx, claims, refresh_token: str) -> None:
+    """The refresh family ends, and with it every access token it issued and the one
+    presented here: they are refused from now on, not only when they expire."""
     with ctx.db.transaction() as session:
-        if not tokens.revoke_family(session, account_id, refresh_token):
+        if not tokens.revoke_family(session, claims.sub, refresh_token):
             raise ValidationFailed("刷新令牌无效", {"refresh_token": "不是本账号的有效刷新令牌"})
-        audit(session, ctx, "logout", account_id)
+        tokens.deny_claims(session, claims)
+        audit(session, ctx, "logout", claims.sub)

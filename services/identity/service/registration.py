@@ -16,6 +16,7 @@ from .. import rules
 from ..model import Account, Appeal
 from . import tokens
 from . import accounts
+from . import consent
 from .accounts import account_created, person_verified, set_identity, set_phone
 from .context import Ctx, audit
 from .verification import check_sms_code
@@ -104,7 +105,11 @@ def verify_real_name(ctx: Ctx, claims: Claims, body: dict) -> dict:
     """Step 2 (实名认证): name + ID number, checked by GB 11643 and against bindings."""
     if claims.kind != "person":
         raise Forbidden("仅个人账号可以进行实名认证")
+    # A separate consent to process the ID number (sensitive), kept before it is processed.
+    given = consent.require(body, "id-number")
     name, id_number = _check_identity(body)
+    with ctx.db.transaction() as session:
+        consent.record(session, ctx, claims.sub, given)
     if not ctx.name_matches(name, id_number):
         with ctx.db.transaction() as session:
             audit(session, ctx, "person.verification_failed", claims.sub)

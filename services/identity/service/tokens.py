@@ -1,11 +1,12 @@
-"""Signing keys (rotation, JWKS), access + refresh token issue, rotation, logout."""
+"""Signing keys (rotation, JWKS), access + refresh token issue, rotation, logout, and the
+denylist of access tokens ended before their expiry (the kit's verifiers consult it)."""
 from __future__ import annotations
 
 import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
 import jwt
@@ -21,7 +22,7 @@ from services.common.db import Database, utcnow
 from services.common.errors import NotAuthenticated
 from services.common.keyring import Keyring
 
-from ..model import Account, RefreshToken, SigningKey
+from ..model import Account, RefreshToken, RevokedToken, SigningKey
 
 # The newest key signs; the one before stays published so tokens it signed still verify.
 PUBLISHED_KEYS = 2
@@ -122,19 +123,20 @@ def issue(session: Session, settings: Settings, account: Account,
           family_id: str | None = None, method: str = "password") -> TokenPair:
     now = utcnow()
     key = _signing_key(session)
+    access_expires_at = now + timedelta(seconds=settings.access_token_seconds)
     claims = {
         "iss": settings.token_issuer, "aud": AUDIENCE, "sub": account.id, "typ": "access",
         "kind": account.kind, "name": account.display_name, "org": account.org_id,
         "roles": account.roles, "iat": now,
-        "exp": now + timedelta(seconds=settings.access_token_seconds),
-        "jti": uuid.uuid4().hex, "amr": [method],
+        "exp": access_expires_at, "jti": uuid.uuid4().hex, "amr": [method],
     }
     access = jwt.encode(claims, _load_private_key(key.private_key_sealed), algorithm=ALGORITHM,
                         headers={"kid": key.kid})
     refresh = secrets.token_urlsafe(32)
     session.add(RefreshToken(id=str(uuid.uuid4()), token_hash=hash_token(refresh),
                              family_id=family_id or str(uuid.uuid4()), account_id=account.id,
-                             expires_at=now + timedelta(seconds=settings.refresh_token_seconds)))
+                             expires_at=now + timedelta(seconds=settings.refresh_token_seconds),
+                             access_jti=claims["jti"], access_expires_at=access_expires_at))
     return TokenPair(access, refresh, settings.access_token_seconds)
 
 
@@ -155,6 +157,7 @@ def refresh_tokens(db: Database, settings: Settings, refresh_token: str) -> Toke
         audit.record(session, "token.reuse_detected", "account", token.account_id,
                      subject_id=token.account_id, actor_kind="anonymous",
                      detail={"family_id": token.family_id, "family_revoked": True})
+        _deny_issued(session, RefreshToken.family_id == token.family_id)
     # Raised after the commit, so the family's revocation sticks.
     raise NotAuthenticated("登录凭证已失效，请重新登录")
 
@@ -168,10 +171,55 @@ def revoke_family(session: Session, account_id: str, refresh_token: str) -> bool
     session.execute(update(RefreshToken).where(RefreshToken.family_id == token.family_id,
                                                RefreshToken.revoked_at.is_(None))
                     .values(revoked_at=utcnow()))
+    _deny_issued(session, RefreshToken.family_id == token.family_id)
     return True
 
 
 def revoke_all(session: Session, account_id: str) -> None:
+    """Every session of the account ends (换绑, 注销): refresh tokens and live access tokens."""
     session.execute(update(RefreshToken).where(RefreshToken.account_id == account_id,
                                                RefreshToken.revoked_at.is_(None))
                     .values(revoked_at=utcnow()))
+    _deny_issued(session, RefreshToken.account_id == account_id)
+
+
+# --- the denylist -------------------------------------------------------------------------
+
+def deny(session: Session, jti: str | None, expires_at: datetime | None,
+         account_id: str | None = None) -> None:
+    """Puts an access token on the denylist until it would have expired anyway."""
+    if not jti or expires_at is None or expires_at <= utcnow():
+        return
+    if session.get(RevokedToken, jti) is None:
+        session.add(RevokedToken(jti=jti, account_id=account_id, expires_at=expires_at,
+                                 revoked_at=utcnow()))
+        session.flush()
+
+
+def deny_claims(session: Session, claims) -> None:
+    """The caller's own access token (logout with it)."""
+    if claims.exp:
+        deny(session, claims.jti, datetime.fromtimestamp(claims.exp, timezone.utc), claims.sub)
+
+
+def _deny_issued(session: Session, which) -> None:
+    """The access tokens issued with the refresh tokens `which` selects, still alive."""
+    rows = session.execute(select(RefreshToken.access_jti, RefreshToken.access_expires_at,
+                                  RefreshToken.account_id)
+                           .where(which, RefreshToken.access_jti.is_not(None),
+                                  RefreshToken.access_expires_at > utcnow())).all()
+    for row in rows:
+        deny(session, row.access_jti, row.access_expires_at, row.account_id)
+
+
+def is_revoked(db: Database, jti: str) -> bool:
+    with db.reading() as session:
+        return session.get(RevokedToken, jti) is not None
+
+
+def revocations(db: Database) -> list[dict]:
+    """The unexpired denylist, for the services' verifiers in the stack."""
+    with db.reading() as session:
+        rows = session.execute(select(RevokedToken.jti, RevokedToken.expires_at)
+                               .where(RevokedToken.expires_at > utcnow())).all()
+    return [{"jti": row.jti, "exp": int(row.expires_at.timestamp())} for row in rows]

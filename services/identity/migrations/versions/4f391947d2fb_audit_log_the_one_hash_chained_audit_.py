@@ -1,7 +1,7 @@
 """audit_log: the one hash-chained audit log of the kit
 
 Revision ID: 4f391947d2fb
-Revises: 57d83559468b
+Revises: 55c3a9f97580
 Create Date: 2026-11-26 12:34:06.124756
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '4f391947d2fb'
-down_revision: Union[str, Sequence[str], None] = '57d83559468b'
+down_revision: Union[str, Sequence[str], None] = '55c3a9f97580'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

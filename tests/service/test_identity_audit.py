@@ -41,7 +41,7 @@ def test_experts_and_the_committee_cannot_look_accounts_up(h):
 
 def test_a_reviewer_looking_an_account_up_is_audited(h):
     person = h.register("lookedup02")
-    h.call("POST", "/me/real-name", {"name": "杜甫", "id_number": new_id_number()},
+    h.call("POST", "/me/real-name", {"name": "杜甫", "id_number": new_id_number(), "consent": True},
            token=person["token"])
     reviewer = staff(h, "auditreviewer", ["supervisor"])
     seen = h.call("GET", f"/accounts/{person['account_id']}", token=reviewer)

@@ -598,16 +598,16 @@ def test_the_authoritative_name_check_decides_and_its_absence_is_no_pass(tmp_pat
         known[number] = "林冲"
         person = real.register("linchong01")
         # A valid check digit is not enough: the source says the name is not this number's.
-        wrong = real.call("POST", "/me/real-name", {"name": "林仲", "id_number": number},
+        wrong = real.call("POST", "/me/real-name", {"name": "林仲", "id_number": number, "consent": True},
                           token=person["token"])
         assert wrong.status_code == 422 and wrong.get_json()["errors"] == {
             "name": "姓名与身份证号不匹配，请核对后重新提交"}
         down.append(True)
-        unavailable = real.call("POST", "/me/real-name", {"name": "林冲", "id_number": number},
+        unavailable = real.call("POST", "/me/real-name", {"name": "林冲", "id_number": number, "consent": True},
                                 token=person["token"])
         assert unavailable.status_code == 503, unavailable.get_json()
         down.clear()
-        right = real.call("POST", "/me/real-name", {"name": "林冲", "id_number": number},
+        right = real.call("POST", "/me/real-name", {"name": "林冲", "id_number": number, "consent": True},
                           token=person["token"])
         assert right.get_json()["message"] == "认证成功"
     finally:

@@ -12,9 +12,10 @@ from services.common.auth import Claims
 from services.common.db import Database, utcnow
 from services.common.errors import Forbidden, ValidationFailed
 from services.common.personal import as_record, as_records, mask_name
+from services.common import audit as audit_log
 from services.common.pii import mask
 
-from ..model import (Account, Appeal, AuditEvent, BusinessRecord, Captcha, CertChallenge,
+from ..model import (Account, Appeal, BusinessRecord, Captcha, CertChallenge,
                      Consent, ExternalIdentity, LoginGuard, OidcState, Profile, QrLogin,
                      RefreshToken, RevokedToken, SmsCode, SmsMessage)
 from . import accounts, tokens
@@ -49,10 +50,10 @@ def export(ctx: Ctx, claims: Claims) -> dict:
                 select(RefreshToken).where(RefreshToken.account_id == me)
                 .order_by(RefreshToken.expires_at)), omit=("access_jti",)),
             # Sign-ins, failures, consents, changes and views of this account's data.
-            "audit": as_records(session.scalars(
-                select(AuditEvent).where(or_(AuditEvent.account_id == me,
-                                             AuditEvent.actor_id == me))
-                .order_by(AuditEvent.at))),
+            "audit": [audit_log.redact(dict(row._mapping)) for row in session.execute(
+                select(audit_log.LOG).where(or_(audit_log.LOG.c.subject_id == me,
+                                                audit_log.LOG.c.actor_id == me))
+                .order_by(audit_log.LOG.c.seq))],
         }
 
 

@@ -24,7 +24,6 @@ from services.common.db import Database, paginate, utcnow
 from services.common.errors import Conflict, NotFound, ValidationFailed
 from services.common.pii import blind_index, id_number_problem, mask
 
-from ..model import BUS
 from ..model import (AFFILIATION_TITLES, Affiliation, BusinessInProgress, Org, PersonProfile,
                      normalise_association_code)
 from ..model import PERMISSION_PROCESSES
@@ -328,7 +327,7 @@ def approve_affiliation_directly(db: Database, outbox: Outbox, *, person_id: str
 AFFILIATION_PROCESS = "affiliation"
 
 
-def _on_affiliation_started(session: Session, data: dict) -> None:
+def _on_affiliation_started(session: Session, outbox: Outbox, data: dict) -> None:
     """The person submitted the BPMN affiliation request: a pending request for the unit
     (its id is the instance's, so the process's end finds it)."""
     if session.get(Affiliation, data["instance_id"]) is not None:
@@ -349,18 +348,16 @@ def _on_affiliation_started(session: Session, data: dict) -> None:
                               requested_at=utcnow())
     session.add(affiliation)
     session.flush()
-    outbox = Outbox(BUS.outbox, "orgs")
     outbox.add(session, "orgs.affiliation.requested", affiliation.id,
                _payload(affiliation, person_name=affiliation.person_name))
 
 
-def _on_affiliation_completed(session: Session, data: dict) -> None:
+def _on_affiliation_completed(session: Session, outbox: Outbox, data: dict) -> None:
     """The unit decided in the process: record it (publishing orgs.affiliation.approved or
     rejected like a direct decision)."""
     affiliation = session.get(Affiliation, data["instance_id"])
     if affiliation is None or affiliation.status != "pending":
         return
-    outbox = Outbox(BUS.outbox, "orgs")
     result = data.get("result") or {}
     decider = data.get("decided_by")
     if data.get("outcome") == "approved":
@@ -373,12 +370,12 @@ def _on_affiliation_completed(session: Session, data: dict) -> None:
         reject_request(session, outbox, affiliation, decider, reason)
 
 
-def on_instance_started(session: Session, envelope: dict) -> None:
+def on_instance_started(session: Session, outbox: Outbox, envelope: dict) -> None:
     data = envelope["data"]
     if data.get("process_key") == AFFILIATION_PROCESS:
-        _on_affiliation_started(session, data)
+        _on_affiliation_started(session, outbox, data)
     if data.get("process_key") in PERMISSION_PROCESSES:
-        on_permission_started(session, envelope)
+        on_permission_started(session, outbox, envelope)
     # A unit applying for an employee: the business is the employee's (subject_id).
     session.merge(BusinessInProgress(
         instance_id=data["instance_id"],
@@ -389,7 +386,7 @@ def on_instance_started(session: Session, envelope: dict) -> None:
         if envelope.get("occurred_at") else utcnow()))
 
 
-def on_instance_completed(session: Session, envelope: dict) -> None:
+def on_instance_completed(session: Session, outbox: Outbox, envelope: dict) -> None:
     data = envelope["data"]
     row = session.get(BusinessInProgress, data["instance_id"])
     if row is not None:
@@ -400,6 +397,6 @@ def on_instance_completed(session: Session, envelope: dict) -> None:
             # The end overtook the start (a redelivered start): fail so that the bus retries
             # and, failing that, parks it for replay instead of losing the decision.
             raise LookupError(f"affiliation {data['instance_id']} ended before it was recorded")
-        _on_affiliation_completed(session, data)
+        _on_affiliation_completed(session, outbox, data)
     if data.get("process_key") in PERMISSION_PROCESSES:
-        on_permission_completed(session, envelope)
+        on_permission_completed(session, outbox, envelope)

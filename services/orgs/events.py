@@ -109,6 +109,11 @@ AT_ONCE = {
     "orgs.unit.certified": ("identity", "workflow"),
     "orgs.unit.certification_rejected": ("workflow",),
     "orgs.permission.changed": ("workflow",),
+    # a person's link to a unit decides what they may start next
+    "orgs.affiliation.requested": ("workflow",),
+    "orgs.affiliation.approved": ("workflow", "files"),
+    "orgs.affiliation.rejected": ("workflow",),
+    "orgs.affiliation.unlinked": ("workflow", "files"),
 }
 
 

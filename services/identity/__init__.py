@@ -27,7 +27,10 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
     app = create_service_app(settings, title="Rencai identity", tables=BUS,
                              handlers=lambda kit: events.handlers(kit, own),
                              blueprints=[api.blp])
-    db = app.extensions["rencai.kit"].db
+    service_kit = app.extensions["rencai.kit"]
+    db = service_kit.db
+    own["effects"] = events.sms_effects(db, own["sender"])
+    service_kit.worker.every(5, own["effects"].run_pending)
     app.extensions["identity"] = own
     # identity verifies its own tokens from its own keys, never over HTTP to itself.
     # Reading them is a local query, so a key id it has not seen is looked up at once.

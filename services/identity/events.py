@@ -39,7 +39,9 @@ from marshmallow import fields
 
 from services.common.app import ServiceKit
 from services.common.contracts import Id, Payload, Text, optional, required
+from services.common.effects import Effects
 
+from .model import EFFECTS
 from .service import accounts, registration, units
 from .service.context import Ctx
 
@@ -128,15 +130,23 @@ AT_ONCE = {
 }
 
 
+def sms_effects(db, sender) -> Effects:
+    """SMS sent from consumers: after their commit, retried by the bus worker."""
+    return Effects(db, EFFECTS, {
+        "sms": lambda session, payload: sender.send(session, payload["phone"], payload["text"])})
+
+
 def handlers(kit: ServiceKit, own: dict | None = None) -> dict:
-    """`own`: identity's config and SMS sender (the appeal's result is sent by SMS)."""
+    """`own`: identity's config, SMS sender and its after-commit effects (the appeal's
+    result is sent by SMS)."""
 
     def on_instance_completed(session, envelope):
         accounts.record_business_result(session, envelope)
         if envelope["data"].get("process_key") == registration.APPEAL_PROCESS:
             own_ = own or {}
             ctx = Ctx(kit.db, kit.outbox, kit.settings, sender=own_.get("sender"),
-                      ip="bus", **({"config": own_["config"]} if own_.get("config") else {}))
+                      ip="bus", effects=own_.get("effects"),
+                      **({"config": own_["config"]} if own_.get("config") else {}))
             registration.on_appeal_reviewed(ctx, session, envelope)
 
     return {"workflow.instance.completed": on_instance_completed,

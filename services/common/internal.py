@@ -46,9 +46,18 @@ def service_key(var_dir: Path) -> bytes:
     else:
         key_file = var_dir / "service.key"
         if not key_file.exists():
+            # Several processes start at once (the stack): the first link wins, everyone
+            # reads the file that won, so all hold the same key.
             var_dir.mkdir(parents=True, exist_ok=True)
-            key_file.write_bytes(base64.b64encode(secrets.token_bytes(32)))
-            key_file.chmod(0o600)
+            draft = var_dir / f"service.key.{os.getpid()}.{secrets.token_hex(4)}"
+            draft.write_bytes(base64.b64encode(secrets.token_bytes(32)))
+            draft.chmod(0o600)
+            try:
+                os.link(draft, key_file)
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
         key = base64.b64decode(key_file.read_bytes())
     if len(key) < 32:
         raise ValueError("RENCAI_SERVICE_KEY must be at least 32 bytes, base64-encoded")

@@ -125,7 +125,7 @@ PUBLISHES = {
 # and reviewers are the verified ones from the moment the person verified.
 AT_ONCE = {
     "identity.unit.registered": ("orgs",),
-    "identity.person.verified": ("workflow",),
+    "identity.person.verified": ("workflow", "orgs"),
     "identity.person.rebound": ("workflow",),
 }
 

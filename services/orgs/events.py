@@ -27,6 +27,7 @@ Consumes (its read model of businesses in progress, for 解除关联):
                                   (service/permissions.py), publishing orgs.permission.changed
   identity.profile.completed / updated -> the person's profile for the employee detail tabs
   identity.unit.registered     -> the unit of an account that signed up by phone (seed 003)
+  identity.person.verified     -> the verified real name on the person's requests and rows
 
 The payload schemas below are the contracts (checked at Outbox.add); AT_ONCE names the
 consumers that apply an event before the use case answers (services/common/internal.py).
@@ -36,6 +37,7 @@ from services.common.app import ServiceKit
 from services.common.contracts import Id, Payload, Text, optional, required
 
 from . import service
+from .service.affiliation import on_person_verified
 from .service.units import on_unit_registered
 
 
@@ -129,4 +131,5 @@ def handlers(kit: ServiceKit) -> dict:
         "identity.profile.completed": service.on_profile_submitted,
         "identity.profile.updated": service.on_profile_submitted,
         "identity.unit.registered": with_outbox(on_unit_registered),
+        "identity.person.verified": on_person_verified,
     }

@@ -38,7 +38,7 @@ FLOWS = {
     "workflow.instance.started": {"files", "orgs"},   # locks; affiliation; 业务权限 pending
     "workflow.task.created": {"files", "workflow"},   # reviewers' access; prompts
     "files.attachment.uploaded": {"workflow"},        # form attachments checked
-    "identity.person.verified": {"workflow"},         # verified names
+    "identity.person.verified": {"workflow", "orgs"},  # verified names
     "identity.appeal.filed": {"workflow"},            # 人工申诉 starts from identity
     "orgs.org.registered": {"workflow", "files"},
     "orgs.affiliation.approved": {"workflow", "files"},

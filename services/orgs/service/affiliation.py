@@ -57,7 +57,8 @@ def request_affiliation(db: Database, outbox: Outbox, claims: Claims, data: dict
                                {"association_code": "未找到对应的单位"})
             _refuse_second_open_link(session, claims.sub)
             affiliation = Affiliation(
-                id=str(uuid.uuid4()), person_id=claims.sub, person_name=claims.name or "",
+                id=str(uuid.uuid4()), person_id=claims.sub,
+                person_name=_known_name(session, claims.sub) or claims.name or "",
                 open_person_id=claims.sub, id_number=id_number,
                 id_number_index=blind_index(id_number) if id_number else None,
                 phone=data.get("phone"), unit_id=unit.id, status="pending",
@@ -223,6 +224,24 @@ def employee_detail(db: Database, claims: Claims, unit_id: str, affiliation_id: 
         "education_level": profile.education_level, "education": profile.education,
         "study_history": profile.study_history, "work_history": profile.work_history}
     return view
+
+
+def _known_name(session: Session, person_id: str) -> str | None:
+    """The person's name as identity last told orgs (the token's may predate verification)."""
+    profile = session.get(PersonProfile, person_id)
+    return profile.name if profile is not None else None
+
+
+def on_person_verified(session: Session, envelope: dict) -> None:
+    """identity.person.verified: the unit sees the verified real name on every request and
+    employee row of that person, also those made before the person verified."""
+    data = envelope["data"]
+    for affiliation in session.scalars(select(Affiliation).where(
+            Affiliation.person_id == data["account_id"])):
+        affiliation.person_name = data["name"]
+    profile = session.get(PersonProfile, data["account_id"])
+    if profile is not None:
+        profile.name = data["name"]
 
 
 def on_profile_submitted(session: Session, envelope: dict) -> None:

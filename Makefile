@@ -38,7 +38,7 @@ test: install
 	$(PY) -m pytest
 
 stack: install
-	$(PY) -m services.common.keyring new $(STACK_KEYS)/pii_key $(STACK_KEYS)/signing_kek $(STACK_KEYS)/files_link_secret
+	$(PY) -m services.common.keyring new $(STACK_KEYS)/pii_key $(STACK_KEYS)/signing_kek $(STACK_KEYS)/files_link_secret $(STACK_KEYS)/service_key
 	$(STACK_ENV) $(PY) -m services.common.topology
 	for s in $(SERVICES); do RENCAI_DATABASE_ADMIN_URL=$(PG_URL) RENCAI_DATABASE_URL=postgresql+psycopg://rencai_$$s@$(PG_HOST)/rencai_$$s $(PY) -m services.common.migrate $$s || exit 1; done
 	$(STACK_ENV) $(PY) -m demo.seed
@@ -54,8 +54,8 @@ stack-reset:
 # user through the bind mount, the directory closed to others) and each service role's
 # database password (.env, read by docker compose).
 compose-secrets: install
-	$(PY) -m services.common.keyring new secrets/pii_key secrets/signing_kek secrets/files_link_secret
-	chmod 700 secrets && chmod 644 secrets/pii_key secrets/signing_kek secrets/files_link_secret
+	$(PY) -m services.common.keyring new secrets/pii_key secrets/signing_kek secrets/files_link_secret secrets/service_key
+	chmod 700 secrets && chmod 644 secrets/pii_key secrets/signing_kek secrets/files_link_secret secrets/service_key
 	test -f .env || $(PY) -c "import secrets; print(''.join(f'RENCAI_{s.upper()}_DB_PASSWORD={secrets.token_hex(16)}\\n' for s in '$(SERVICES)'.split()), end='')" > .env
 	chmod 600 .env
 

@@ -107,6 +107,8 @@ def create_gateway(backends: dict, verifier: TokenVerifier,
         backend = backends.get(service)
         if backend is None:
             raise NotFound(f"没有名为 {service} 的服务")
+        if path == "internal" or path.startswith("internal/"):  # service-to-service only
+            raise NotFound("未找到")
         if request.content_length and request.content_length > max_body_bytes:
             raise RequestEntityTooLarge()
         if not development and _listed(DEVELOPMENT_ONLY.get(service, ()), path):

@@ -51,6 +51,8 @@ class EmbeddedSystem:
         for name in SERVICES[1:]:
             module = importlib.import_module(f"services.{name}")
             self.apps[name] = module.create_app(self.settings[name], verifier=self.verifier)
+        for name in SERVICES:  # synchronous internal calls stay in this process
+            self.kit(name).internal.local.update(self.apps)
         deploy_directory(self.kit("workflow").db, self.settings["workflow"].bpmn_dir)
         self.workers = [self.kit(name).worker for name in SERVICES]
         declare_all(self.workers)

@@ -13,10 +13,11 @@ from . import pii
 from .audit import audit_blueprint
 from .auth import RevocationFeed, TokenVerifier, revocations_url
 from .bus import BusTables, BusWorker, EventConsumer, Handler, Outbox, OutboxRelay, trace_id_var
-from .config import Settings
+from .config import Settings, service_urls
 from .db import Database
 from .errors import register_error_handlers
 from .headers import install_security_headers
+from .internal import InternalClient, install_receiver, service_key
 from .logging import configure_logging
 from .openapi import make_api
 
@@ -31,6 +32,8 @@ class ServiceKit:
     db: Database
     outbox: Outbox
     worker: BusWorker
+    # Synchronous calls to the other services (services/common/internal.py).
+    internal: InternalClient | None = None
 
 
 def kit() -> ServiceKit:
@@ -50,9 +53,14 @@ def create_service_app(settings: Settings, *, title: str, tables: BusTables,
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
 
     db = Database(settings.database_url)
-    outbox = Outbox(tables.outbox, settings.service)
+    key = service_key(settings)
+    # Separate processes (a real bus) reach each other over HTTP; the embedded system
+    # registers its apps in-process (EmbeddedSystem); a lone app under test has neither.
+    internal = InternalClient(settings.service, key,
+                              None if settings.bus_url.startswith("memory") else service_urls())
+    outbox = Outbox(tables.outbox, settings.service, internal=internal)
     worker = BusWorker(settings.service, settings.bus_url, OutboxRelay(db, tables.outbox), None)
-    service_kit = ServiceKit(settings, db, outbox, worker)
+    service_kit = ServiceKit(settings, db, outbox, worker, internal)
     if handlers is not None:
         worker.consumer = EventConsumer(settings.service, db, tables.processed,
                                         handlers(service_kit), settings.bus_max_attempts,
@@ -65,6 +73,7 @@ def create_service_app(settings: Settings, *, title: str, tables: BusTables,
             is_revoked=RevocationFeed(denylist, settings.denylist_refresh_seconds)
             if denylist else None)
     app.extensions["rencai.verifier"] = verifier
+    install_receiver(app, settings.service, key)
 
     _trace_requests(app)
     install_security_headers(app)  # a service answers only API calls: no-store on all

@@ -28,7 +28,8 @@ from sqlalchemy import (Column, Integer, MetaData, String, Table, Text, insert, 
                         update)
 from sqlalchemy.orm import Session
 
-from .db import Database, UtcDateTime, utcnow
+from . import contracts
+from .db import Database, UtcDateTime, after_commit, utcnow
 
 log = logging.getLogger("rencai.bus")
 
@@ -98,19 +99,37 @@ def make_envelope(type_: str, producer: str, subject: str, data: dict) -> dict:
 
 
 class Outbox:
-    """Where a service's use cases put the events they raise (same transaction as the data)."""
+    """Where a service's use cases put the events they raise (same transaction as the data).
 
-    def __init__(self, table: Table, producer: str):
+    Every payload is checked against its contract (services/common/contracts.py): by default
+    the producer's `events.PUBLISHES`. `internal`, when the service's kit sets it, hands the
+    producer's AT_ONCE events to their consumers right after the commit."""
+
+    def __init__(self, table: Table, producer: str, contracts: dict | None = None,
+                 internal=None):
         self.table = table
         self.producer = producer
+        self._contracts = contracts
+        self.internal = internal
+
+    @property
+    def contracts(self) -> dict:
+        if self._contracts is None:
+            self._contracts = contracts.published_by(self.producer)
+        return self._contracts
 
     def add(self, session: Session, type_: str, subject: str, data: dict) -> dict:
         if not type_.startswith(self.producer + "."):
             raise ValueError(f"{self.producer} cannot publish {type_}")
+        contracts.check(self.contracts, type_, data)
         envelope = make_envelope(type_, self.producer, subject, data)
         session.execute(insert(self.table).values(
             id=envelope["id"], type=type_, envelope=json.dumps(envelope, ensure_ascii=False),
             created_at=utcnow()))
+        targets = contracts.at_once(self.producer).get(type_) if self.internal else None
+        if targets:
+            internal = self.internal
+            after_commit(session, lambda: internal.deliver(envelope, targets))
         return envelope
 
 

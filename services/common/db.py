@@ -68,6 +68,15 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
+AFTER_COMMIT = "rencai.after_commit"
+
+
+def after_commit(session: Session, action) -> None:
+    """Runs `action()` after this session's transaction commits (e.g. a call that leaves
+    the system); dropped if it rolls back. `action` must not raise."""
+    session.info.setdefault(AFTER_COMMIT, []).append(action)
+
+
 class Database:
     def __init__(self, url: str):
         self.url = url
@@ -76,10 +85,14 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One use case, one transaction: commit on success, roll back on any error."""
+        """One use case, one transaction: commit on success, roll back on any error. What
+        was registered with `after_commit` runs once the commit succeeded (never on a
+        rollback), outside the transaction."""
         with self._sessions() as session:
             with session.begin():
                 yield session
+            for action in session.info.pop(AFTER_COMMIT, []):
+                action()
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

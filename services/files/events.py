@@ -21,9 +21,39 @@ Consumes (identity's):
                                                 files.attachment.deleted), locked ones kept
                                                 as evidence of the applications holding them
 """
+from marshmallow import fields
+
 from services.common.app import ServiceKit
+from services.common.contracts import Id, Payload, Text, required
 
 from . import access, rights
+
+
+class AttachmentUploaded(Payload):
+    attachment_id = required(Id())
+    owner_id = required(Id())
+    owner_kind = required(Text())
+    category = required(Text())
+    name = required(Text())
+    sha256 = required(Text())
+    size = required(fields.Integer())
+
+
+class AttachmentDeleted(Payload):
+    attachment_id = required(Id())
+    owner_id = required(Id())
+
+
+PUBLISHES = {
+    "files.attachment.uploaded": AttachmentUploaded,
+    "files.attachment.deleted": AttachmentDeleted,
+}
+# Applied by workflow before the upload (or delete) answers (services/common/internal.py):
+# an application or declaration sent right after its files were uploaded finds them.
+AT_ONCE = {
+    "files.attachment.uploaded": ("workflow",),
+    "files.attachment.deleted": ("workflow",),
+}
 
 
 def handlers(kit: ServiceKit) -> dict:

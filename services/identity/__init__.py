@@ -44,7 +44,10 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
     app = create_service_app(settings, title="Rencai identity", tables=BUS,
                              handlers=lambda kit: events.handlers(kit, own),
                              blueprints=[api.blp])
-    db = app.extensions["rencai.kit"].db
+    service_kit = app.extensions["rencai.kit"]
+    db = service_kit.db
+    own["effects"] = events.sms_effects(db, own["sender"])
+    service_kit.worker.every(5, own["effects"].run_pending)
     app.extensions["identity"] = own
     app.register_error_handler(EnrolmentRequired, _enrolment_required)
     # Retention: SMS, captchas, challenges, expired sessions and denylist entries, swept

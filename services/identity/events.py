@@ -29,12 +29,14 @@ Publishes (routing key = type; subject = the account, appeal):
                                 work_history}
                                                                  first submitted profile
   identity.profile.updated     (same payload)                    later modifications
-  identity.unit.registered     {account_id}                      a unit signed up by phone
-                                                                 (seed 003); orgs certifies it
   identity.account.closed      {account_id, kind}                注销 (POST /me/closure): every
                                                                  service erases or anonymises
                                                                  what it holds of the account
                                                                  (docs/personal-data.md)
+  identity.unit.registered     {account_id, unit_id, name}       a unit signed up by phone
+                                                                 (seed 003): orgs creates its
+                                                                 unit under the id reserved
+                                                                 here (already in the token)
 No ID numbers or phone numbers travel in events (only masked ones).
 
 Consumes:
@@ -45,21 +47,118 @@ Consumes:
                                  the unit (org_id, role "unit"; the credit code maps its
                                  digital certificate)
 """
-from services.common.app import ServiceKit
+from marshmallow import fields
 
+from services.common.app import ServiceKit
+from services.common.contracts import Id, Payload, Text, optional, required
+from services.common.effects import Effects
+
+from .model import EFFECTS
 from .service import accounts, registration, units
 from .service.context import Ctx
 
 
+class AccountCreated(Payload):
+    account_id = required(Id())
+    kind = required(Text())
+    display_name = required(Text())
+    org_id = optional(Id())
+    roles = required(fields.List(Text()))
+
+
+class PersonRegistered(Payload):
+    account_id = required(Id())
+    username = required(Text())
+
+
+class PersonVerified(Payload):
+    account_id = required(Id())
+    name = required(Text())
+    method = required(Text())
+    id_number_index = required(Text())
+
+
+class PersonRebound(Payload):
+    account_id = required(Id())
+    released_account_id = required(Id())
+
+
+class AppealFiled(Payload):
+    appeal_id = required(Id())
+    account_id = required(Id())
+    applicant_name = required(Text())
+    name = required(Text())
+    id_number = required(Text())
+    reason = required(Text())
+    evidence_file_id = required(Id())
+    attachment_ids = required(fields.List(Id()))
+
+
+class AppealDecided(Payload):
+    appeal_id = required(Id())
+    account_id = required(Id())
+    decision = required(Text())
+    comment = required(Text(allow_none=True))
+    instance_id = required(Id())
+
+
+class ProfileSubmitted(Payload):
+    account_id = required(Id())
+    name = required(Text())
+    gender = optional(Text())
+    education_level = optional(Text())
+    political_status = optional(Text())
+    ethnicity = optional(Text())
+    photo_file_id = optional(Id())
+    education = required(fields.List(fields.Dict()))
+    study_history = required(fields.List(fields.Dict()))
+    work_history = required(fields.List(fields.Dict()))
+
+
+class UnitRegistered(Payload):
+    account_id = required(Id())
+    unit_id = required(Id())
+    name = required(Text())
+
+
+PUBLISHES = {
+    "identity.account.created": AccountCreated,
+    "identity.person.registered": PersonRegistered,
+    "identity.person.verified": PersonVerified,
+    "identity.person.rebound": PersonRebound,
+    "identity.appeal.filed": AppealFiled,
+    "identity.appeal.decided": AppealDecided,
+    "identity.profile.completed": ProfileSubmitted,
+    "identity.profile.updated": ProfileSubmitted,
+    "identity.unit.registered": UnitRegistered,
+}
+# Applied by these consumers before the use case answers (services/common/internal.py): the
+# unit of a phone registration exists when its tokens are handed out; names shown to units
+# and reviewers are the verified ones from the moment the person verified.
+AT_ONCE = {
+    "identity.unit.registered": ("orgs",),
+    "identity.person.verified": ("workflow", "orgs"),
+    "identity.person.rebound": ("workflow",),
+}
+
+
+def sms_effects(db, sender) -> Effects:
+    """SMS sent from consumers: after their commit, retried by the bus worker."""
+    return Effects(db, EFFECTS, {
+        "sms": lambda session, payload: sender.send(session, payload["phone"], payload["text"])})
+
+
 def handlers(kit: ServiceKit, own: dict | None = None) -> dict:
-    """`own`: identity's config and SMS sender (the appeal's result is sent by SMS)."""
+    """`own`: identity's config, SMS sender and its after-commit effects (the appeal's
+    result is sent by SMS)."""
 
     def on_instance_completed(session, envelope):
         accounts.record_business_result(session, envelope)
         if envelope["data"].get("process_key") == registration.APPEAL_PROCESS:
             own_ = own or {}
             ctx = Ctx(kit.db, kit.outbox, kit.settings, sender=own_.get("sender"),
-                      ip="bus", **({"config": own_["config"]} if own_.get("config") else {}))
+                      ip="bus", effects=own_.get("effects"),
+                      **({"config": own_["config"]} if own_.get("config") else {}))
             registration.on_appeal_reviewed(ctx, session, envelope)
 
     return {"workflow.instance.completed": on_instance_completed,

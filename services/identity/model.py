@@ -10,6 +10,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from services.common.audit import audit_tables
 from services.common.bus import bus_tables
 from services.common.db import UtcDateTime, utcnow
+from services.common.effects import effects_table
 from services.common.pii import EncryptedString
 
 ACCOUNT_KINDS = ("person", "unit", "staff")
@@ -21,6 +22,8 @@ class Base(DeclarativeBase):
 
 BUS = bus_tables(Base.metadata)
 AUDIT = audit_tables(Base.metadata)  # audit_log + its chain head (services.common.audit)
+# SMS sent from bus consumers: recorded in the consumer's transaction, sent after its commit.
+EFFECTS = effects_table(Base.metadata)
 
 
 class Account(Base):

@@ -62,6 +62,9 @@ class Org(Base):
     association_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Units only: the unit account that signs in as it (identity's), when orgs knows it — a
+    # unit that registered by phone (seed 003) or one seeded with its account.
+    account_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
 
 
 class UnitProfile(Base):

@@ -40,13 +40,135 @@ Consumes:
                                                    person deleted (docs/personal-data.md)
   workflow.task.created, workflow.instance.completed, workflow.task.reminded
                                                    per-user prompts
+
+The payload schemas below are the contracts (checked at Outbox.add); AT_ONCE names the
+consumers that apply an event before the use case answers (services/common/internal.py).
 """
+from marshmallow import fields
+
 from services.common.app import ServiceKit
+from services.common.contracts import Id, Payload, Text, optional, required
 
 from . import routing
 from .service import rights, triggers
 from .service.catalogue import (on_account_notified, on_instance_completed, on_task_created,
                                 on_task_reminded)
+
+
+
+class InstanceStarted(Payload):
+    instance_id = required(Id())
+    process_key = required(Text())
+    title = required(Text())
+    applicant_id = required(Id())
+    applicant_name = required(Text())
+    applicant_kind = required(Text())
+    unit_id = optional(Id())
+    subject_id = optional(Id())
+    business_key = optional(Text())
+    attachment_ids = required(fields.List(Id()))
+
+
+class InstanceResubmitted(Payload):
+    instance_id = required(Id())
+    applicant_id = required(Id())
+    applicant_kind = required(Text())
+    unit_id = optional(Id())
+    attachment_ids = required(fields.List(Id()))
+
+
+class InstanceWithdrawn(Payload):
+    instance_id = required(Id())
+    process_key = required(Text())
+    applicant_id = required(Id())
+    attachment_ids = required(fields.List(Id()))
+
+
+class InstanceFailed(Payload):
+    instance_id = required(Id())
+    process_key = required(Text())
+    error = required(Text())
+
+
+class InstanceMigrated(Payload):
+    instance_id = required(Id())
+    from_version = required(fields.Integer())
+    to_version = required(fields.Integer())
+
+
+class TaskCreated(Payload):
+    task_id = required(Id())
+    instance_id = required(Id())
+    task_key = required(Text())
+    title = required(Text())
+    candidate_group = required(Text())
+    assignee = optional(Id())
+    due_at = optional(Text())
+
+
+class TaskReminded(Payload):
+    task_id = required(Id())
+    instance_id = required(Id())
+    title = required(Text())
+    candidate_group = required(Text())
+    assignee = optional(Id())
+    due_at = optional(Text())
+
+
+class TaskCompleted(Payload):
+    task_id = required(Id())
+    instance_id = required(Id())
+    task_key = required(Text())
+    decision = optional(Text())
+    actor_id = required(Id())
+
+
+class TimerFired(Payload):
+    instance_id = required(Id())
+    timer = required(Text())
+    name = optional(Text())
+    interrupting = required(fields.Boolean())
+
+
+class InstanceCompleted(Payload):
+    instance_id = required(Id())
+    process_key = required(Text())
+    business_key = optional(Text())
+    title = required(Text())
+    applicant_id = required(Id())
+    applicant_kind = required(Text())
+    unit_id = optional(Id())
+    subject_id = optional(Id())
+    outcome = optional(Text())
+    status = required(Text())
+    comment = optional(Text())
+    decided_by = optional(Id())
+    result = optional(fields.Dict())
+    completed_at = required(Text())
+
+
+PUBLISHES = {
+    "workflow.instance.started": InstanceStarted,
+    "workflow.instance.resubmitted": InstanceResubmitted,
+    "workflow.instance.withdrawn": InstanceWithdrawn,
+    "workflow.instance.failed": InstanceFailed,
+    "workflow.instance.migrated": InstanceMigrated,
+    "workflow.instance.completed": InstanceCompleted,
+    "workflow.task.created": TaskCreated,
+    "workflow.task.completed": TaskCompleted,
+    "workflow.task.reminded": TaskReminded,
+    "workflow.timer.fired": TimerFired,
+}
+# Applied by these consumers before the use case answers (services/common/internal.py): the
+# files a submitted application references are locked and open to its reviewers when the
+# submit (or the step that made the task) answers; a business's end is in orgs (业务权限,
+# affiliation) and in the applicant's records when the deciding reviewer's answer comes.
+AT_ONCE = {
+    "workflow.instance.started": ("files", "orgs"),
+    "workflow.instance.resubmitted": ("files",),
+    "workflow.task.created": ("files",),
+    "workflow.instance.completed": ("orgs", "identity"),
+}
 
 
 def handlers(kit: ServiceKit) -> dict:

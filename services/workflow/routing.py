@@ -83,6 +83,21 @@ def holder_title(session: Session, group: str) -> str:
     return f"{title}：{org.name}" if org else title
 
 
+def shown_name(session: Session, claims) -> str:
+    """The name units and reviewers see for an account: a person's verified real name (from
+    identity.person.verified, which reaches workflow before the verification answers) even
+    when their token predates it; a unit's registered name; else the token's name."""
+    if claims.kind == "person":
+        record = session.get(PersonRecord, claims.sub)
+        if record is not None and record.real_name:
+            return record.real_name
+    elif claims.kind == "unit" and claims.org:
+        org = session.get(OrgEntry, claims.org)
+        if org is not None and org.kind == "unit":
+            return org.name
+    return claims.name
+
+
 def org_name(session: Session, org_id: str | None) -> str | None:
     org = session.get(OrgEntry, org_id) if org_id else None
     return org.name if org else None

@@ -108,7 +108,11 @@ def test_a_new_phone_registers_a_unit_and_then_signs_it_in(h):
     assert first.get_json()["certified"] is False
     token = first.get_json()["tokens"]["access_token"]
     me = h.call("GET", "/me", token=token).get_json()
-    assert me["kind"] == "unit" and me["phone"] == phone and me["org_id"] is None
+    # It acts for a unit of its own from the first token (orgs creates that unit from
+    # identity.unit.registered, tests/e2e/test_unit_by_phone.py).
+    assert me["kind"] == "unit" and me["phone"] == phone and me["org_id"]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["org"] == me["org_id"] and claims["roles"] == ["unit"]
     again = unit_session(h, phone)
     assert again.status_code == 201 and again.get_json()["registered"] is False
     assert again.get_json()["tokens"]["access_token"]
@@ -158,6 +162,7 @@ def test_certification_from_orgs_makes_the_account_act_for_the_unit(h):
     account_id = jwt.decode(account_id, options={"verify_signature": False})["sub"]
     with h.db.transaction() as session:
         on_unit_certified(session, {"data": {"unit_id": "unit-42", "account_id": account_id,
+                                             "name": "北京某某科技有限公司",
                                              "credit_code": "91110000MA0000001X"}})
     reply = unit_session(h, phone)
     assert reply.get_json()["certified"] is True

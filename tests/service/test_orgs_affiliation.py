@@ -238,3 +238,16 @@ def test_rabbitmq_topology_binds_what_orgs_handles():
     from services.orgs import events
 
     assert subscriptions()["orgs"] == sorted(events.handlers(None))
+
+
+def test_the_unit_sees_the_verified_name_though_the_token_named_the_username(world):
+    """identity.person.verified renames the person's request made before it (the token named
+    the username)."""
+    me = world.as_("person", "p-late", "zhang2026")
+    status, _ = world.call("POST", "/me/affiliation-requests", me,
+                           {"association_code": CODE_A})
+    assert status == 201
+    world.deliver("identity.person.verified", {"account_id": "p-late", "name": "张晚",
+                                               "method": "id_card", "id_number_index": "x"})
+    listed = world.call("GET", f"/units/{world.unit}/affiliations", world.as_("unit"), None)[1]
+    assert [i["person_name"] for i in listed["items"]] == ["张晚"]

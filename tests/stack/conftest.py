@@ -104,7 +104,7 @@ class Stack:
         # The keys as a deployment gives them: generated files (compose mounts secrets), never
         # the readable test keys of the embedded tier, which the stack refuses.
         self.keys = tmp / "keys"
-        for key in ("pii_key", "signing_kek", "files_link_secret"):
+        for key in ("pii_key", "signing_kek", "files_link_secret", "service_key"):
             write_new_key(self.keys / key)
         self.ports = {name: _free_port() for name in [*SERVICES, "gateway", "fake_gateways"]}
         self.sms_inbox = f"http://127.0.0.1:{self.ports['fake_gateways']}/sms"
@@ -118,12 +118,13 @@ class Stack:
     def env(self, **extra) -> dict:
         inherited = {k: v for k, v in os.environ.items()
                      if not k.startswith(("RENCAI_PII_KEY", "RENCAI_SIGNING_KEK",
-                                          "RENCAI_FILES_LINK_SECRET"))}
+                                          "RENCAI_FILES_LINK_SECRET", "RENCAI_SERVICE_KEY"))}
         return {**inherited, "PYTHONPATH": str(PROJECT_ROOT), "RENCAI_BUS_URL": self.bus_url,
                 "RENCAI_VAR_DIR": str(self.tmp), "RENCAI_FILES_DIR": str(self.tmp / "files"),
                 "RENCAI_PII_KEY_FILE": str(self.keys / "pii_key"),
                 "RENCAI_SIGNING_KEK_FILE": str(self.keys / "signing_kek"),
                 "RENCAI_FILES_LINK_SECRET_FILE": str(self.keys / "files_link_secret"),
+                "RENCAI_SERVICE_KEY_FILE": str(self.keys / "service_key"),
                 "RENCAI_JWKS_URL": f"http://127.0.0.1:{self.ports['identity']}/.well-known/jwks.json",
                 **{f"RENCAI_{n.upper()}_DATABASE_URL": u for n, u in self.service_urls.items()},
                 **{f"RENCAI_{n.upper()}_URL": f"http://127.0.0.1:{self.ports[n]}" for n in SERVICES},

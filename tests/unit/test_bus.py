@@ -7,7 +7,12 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, s
 
 from services.common.bus import (BusWorker, EventConsumer, Outbox, OutboxRelay, bus_tables,
                                  connect, dead_letters, replay_dead_letters, settle)
+from services.common.contracts import ContractBroken, Payload, Text, required
 from services.common.db import Database
+
+
+class ThingHappened(Payload):
+    value = required(Text())
 
 
 @pytest.fixture
@@ -38,7 +43,9 @@ def service(tmp_path):
 
     svc = Service()
     svc.name, svc.db, svc.tables, svc.effect, svc.worker = name, db, tables, effect, worker
-    svc.outbox, svc.failures, svc.consumer = Outbox(tables.outbox, name), failures, consumer
+    contracts = {f"{name}.thing.happened": ThingHappened}
+    svc.outbox, svc.failures, svc.consumer = Outbox(tables.outbox, name, contracts), failures, \
+        consumer
     svc.effects = lambda: [r.value for r in db.engine.connect().execute(select(effect.c.value))]
     yield svc
     worker.close()
@@ -113,3 +120,18 @@ def test_a_poison_message_is_dead_lettered_then_replayed(service):
     settle([service.worker])
     assert service.effects() == ["毒"]
     assert dead_letters(connection, service.name) == []
+
+
+def test_a_payload_that_breaks_its_contract_fails_the_producers_transaction(service):
+    """A missing field, a field of the wrong kind, an undeclared field or an undeclared type
+    raise inside the use case's transaction: neither the data nor the event is written."""
+    kind = f"{service.name}.thing.happened"
+    for type_, data in ((kind, {}), (kind, {"value": 3}), (kind, {"value": "一", "extra": 1}),
+                        (f"{service.name}.thing.vanished", {"value": "一"})):
+        with pytest.raises(ContractBroken):
+            with service.db.transaction() as session:
+                session.execute(insert(service.effect).values(value="半截"))
+                service.outbox.add(session, type_, "s1", data)
+    with service.db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(service.tables.outbox)) == 0
+    assert service.effects() == []

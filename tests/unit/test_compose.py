@@ -360,21 +360,25 @@ def test_named_module_exists(module):
 # --- keys and database roles (issue 17 §3) ---------------------------------------------------
 
 KEY_SECRETS = {"pii_key": "RENCAI_PII_KEY_FILE", "signing_kek": "RENCAI_SIGNING_KEK_FILE",
-               "files_link_secret": "RENCAI_FILES_LINK_SECRET_FILE"}
+               "files_link_secret": "RENCAI_FILES_LINK_SECRET_FILE",
+               "service_key": "RENCAI_SERVICE_KEY_FILE"}
 
 
 @pytest.mark.parametrize("process, secrets", [
-    ("identity", {"pii_key", "signing_kek"}), ("identity-worker", {"pii_key", "signing_kek"}),
-    ("orgs", {"pii_key"}), ("orgs-worker", {"pii_key"}), ("workflow", {"pii_key"}),
-    ("workflow-worker", {"pii_key"}), ("init", {"pii_key"}), ("files", {"files_link_secret"}),
-    ("files-worker", {"files_link_secret"}), ("gateway", set())])
+    ("identity", {"pii_key", "signing_kek", "service_key"}),
+    ("identity-worker", {"pii_key", "signing_kek", "service_key"}),
+    ("orgs", {"pii_key", "service_key"}), ("orgs-worker", {"pii_key", "service_key"}),
+    ("workflow", {"pii_key", "service_key"}), ("workflow-worker", {"pii_key", "service_key"}),
+    ("init", {"pii_key"}), ("files", {"files_link_secret", "service_key"}),
+    ("files-worker", {"files_link_secret", "service_key"}), ("gateway", set())])
 def test_compose_keys_come_only_from_mounted_secrets(process, secrets):
     service, env = compose_service(process), compose_env(process)
     assert set(service.get("secrets") or []) == secrets, f"compose {process} secrets"
     for secret, variable in KEY_SECRETS.items():
         expected = f"/run/secrets/{secret}" if secret in secrets else None
         assert env.get(variable) == expected, f"compose {process} {variable}"
-    assert not {"RENCAI_PII_KEY", "RENCAI_SIGNING_KEK", "RENCAI_FILES_LINK_SECRET"} & set(env), \
+    assert not {"RENCAI_PII_KEY", "RENCAI_SIGNING_KEK", "RENCAI_FILES_LINK_SECRET",
+                "RENCAI_SERVICE_KEY"} & set(env), \
         f"compose {process} must not carry a key in its environment"
 
 

@@ -27,6 +27,8 @@ class Ctx:
     # default accepts every number that passes GB 11643: there is no such source here.
     name_matches: Callable[[str, str], bool] = lambda _name, _id_number: True
     ip: str = "unknown"
+    # Side effects leaving the system from a bus consumer (services/common/effects.py).
+    effects: object = None
 
 
 def audit(session: Session, ctx: Ctx, action: str, account_id: str | None = None,

@@ -328,8 +328,11 @@ def on_appeal_reviewed(ctx: Ctx, session, envelope: dict) -> None:
                    {"appeal_id": appeal.id, "account_id": appellant.id,
                     "decision": decision, "comment": comment,
                     "instance_id": data["instance_id"]})
-    if appellant.phone and ctx.sender is not None:
+    if appellant.phone:
         result = "已通过，您的账号已完成实名认证" if decision == "approve" \
             else f"未通过，原因：{comment}"
-        ctx.sender.send(session, appellant.phone,
-                        f"【北京市统一身份认证平台】您提交的实名认证人工申诉{result}。")
+        # Sent after this consumer's commit, not inside it: a failing SMS gateway must not
+        # undo the decision, and a redelivery must not text the person twice.
+        ctx.effects.add(session, "sms", {
+            "phone": appellant.phone,
+            "text": f"【北京市统一身份认证平台】您提交的实名认证人工申诉{result}。"})

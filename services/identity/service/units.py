@@ -46,18 +46,23 @@ def phone_session(ctx: Ctx, phone: str | None, sms_code: str | None) -> dict:
         raise _fail(ctx, account, "unit-sms", "bad-sms-code", wrong) from None
     if account is not None:
         return {"registered": False, "tokens": _succeed(ctx, account, "sms").__dict__,
-                "certified": account.org_id is not None}
+                "certified": account.credit_code is not None}
+    # The account acts for a unit of its own from the first token on: its id is reserved
+    # here and orgs creates the unit from identity.unit.registered before this answers
+    # (events.AT_ONCE), so the licence upload and 单位认证 work at once (seed 003).
     account = Account(id=str(uuid.uuid4()), username=f"u{phone}", kind="unit",
                       display_name=f"单位用户{phone[-4:]}",
                       password_hash="",  # none yet: set one on /me/password
-                      org_id=None, roles=[], created_at=utcnow(), profile_complete=False)
+                      org_id=str(uuid.uuid4()), roles=["unit"], created_at=utcnow(),
+                      profile_complete=False)
     accounts.set_phone(account, phone)
     with ctx.db.transaction() as session:
         session.add(account)
         session.flush()
         accounts.account_created(session, ctx.outbox, account)
         ctx.outbox.add(session, "identity.unit.registered", account.id,
-                       {"account_id": account.id})
+                       {"account_id": account.id, "unit_id": account.org_id,
+                        "name": f"待认证单位（手机尾号{phone[-4:]}）"})
         audit(session, ctx, "unit.registered", account.id)
         pair = tokens.issue(session, ctx.settings, account, method="sms")
     return {"registered": True, "tokens": pair.__dict__, "certified": False}
@@ -87,13 +92,14 @@ def set_password(ctx: Ctx, claims: Claims, body: dict) -> None:
 
 
 def on_unit_certified(session: Session, envelope: dict) -> None:
-    """Consumer of orgs.unit.certified {unit_id, account_id, credit_code?}: the account now
-    acts for that unit."""
+    """Consumer of orgs.unit.certified {unit_id, name, credit_code, account_id}: the account
+    acts for that unit and its digital certificate (credit code) maps to it."""
     data = envelope["data"]
-    account = session.get(Account, data.get("account_id"))
+    account = session.get(Account, data["account_id"]) if data.get("account_id") else None
     if account is None or account.kind != "unit":
         return
     account.org_id = data["unit_id"]
+    account.display_name = data["name"]  # the certified name, no longer 单位用户XXXX
     account.roles = sorted(set(account.roles or []) | {"unit"})
     if data.get("credit_code"):
         account.credit_code = data["credit_code"]

@@ -25,7 +25,6 @@ from services.common.db import Database, paginate, utcnow
 from services.common.errors import Conflict, NotFound, ValidationFailed
 from services.common.pii import blind_index, id_number_problem, mask
 
-from ..model import BUS
 from ..model import (AFFILIATION_TITLES, Affiliation, BusinessInProgress, Org, PersonIdentity,
                      PersonProfile, normalise_association_code)
 from ..model import PERMISSION_PROCESSES
@@ -68,7 +67,8 @@ def request_affiliation(db: Database, outbox: Outbox, claims: Claims, data: dict
                                {"association_code": "未找到对应的单位"})
             _refuse_second_open_link(session, claims.sub)
             affiliation = Affiliation(
-                id=str(uuid.uuid4()), person_id=claims.sub, person_name=claims.name or "",
+                id=str(uuid.uuid4()), person_id=claims.sub,
+                person_name=_known_name(session, claims.sub) or claims.name or "",
                 open_person_id=claims.sub, id_number=id_number,
                 id_number_index=blind_index(id_number) if id_number else None,
                 phone=data.get("phone"), unit_id=unit.id, status="pending",
@@ -101,15 +101,6 @@ def _refuse_someone_elses(session: Session, person_id: str, id_number: str | Non
             errors["phone"] = "手机号与您账号绑定的手机号不一致，请填写本人的手机号"
     if errors:
         raise ValidationFailed("；".join(errors.values()), errors)
-
-
-def on_person_verified(session: Session, envelope: dict) -> None:
-    """Consumer of identity.person.verified: who the person is (blind indexes only)."""
-    data = envelope["data"]
-    session.merge(PersonIdentity(person_id=data["account_id"],
-                                 id_number_index=data.get("id_number_index"),
-                                 phone_index=data.get("phone_index"),
-                                 verified_at=utcnow()))
 
 
 def on_person_rebound(session: Session, envelope: dict) -> None:
@@ -291,6 +282,29 @@ def employee_detail(db: Database, claims: Claims, unit_id: str, affiliation_id: 
     return view
 
 
+def _known_name(session: Session, person_id: str) -> str | None:
+    """The person's name as identity last told orgs (the token's may predate verification)."""
+    profile = session.get(PersonProfile, person_id)
+    return profile.name if profile is not None else None
+
+
+def on_person_verified(session: Session, envelope: dict) -> None:
+    """identity.person.verified: who the person is (blind indexes only: an affiliation request
+    may carry only their own ID number and phone), and the unit sees the verified real name
+    on every request and employee row of that person, also those made before verifying."""
+    data = envelope["data"]
+    session.merge(PersonIdentity(person_id=data["account_id"],
+                                 id_number_index=data.get("id_number_index"),
+                                 phone_index=data.get("phone_index"),
+                                 verified_at=utcnow()))
+    for affiliation in session.scalars(select(Affiliation).where(
+            Affiliation.person_id == data["account_id"])):
+        affiliation.person_name = data["name"]
+    profile = session.get(PersonProfile, data["account_id"])
+    if profile is not None:
+        profile.name = data["name"]
+
+
 def on_profile_submitted(session: Session, envelope: dict) -> None:
     """Consumer of identity.profile.completed / updated."""
     data = envelope["data"]
@@ -402,7 +416,7 @@ def approve_affiliation_directly(db: Database, outbox: Outbox, *, person_id: str
 AFFILIATION_PROCESS = "affiliation"
 
 
-def _on_affiliation_started(session: Session, data: dict) -> None:
+def _on_affiliation_started(session: Session, outbox: Outbox, data: dict) -> None:
     """The person submitted the BPMN affiliation request: a pending request for the unit
     (its id is the instance's, so the process's end finds it)."""
     if session.get(Affiliation, data["instance_id"]) is not None:
@@ -423,18 +437,16 @@ def _on_affiliation_started(session: Session, data: dict) -> None:
                               requested_at=utcnow())
     session.add(affiliation)
     session.flush()
-    outbox = Outbox(BUS.outbox, "orgs")
     outbox.add(session, "orgs.affiliation.requested", affiliation.id,
                _payload(affiliation, person_name=affiliation.person_name))
 
 
-def _on_affiliation_completed(session: Session, data: dict) -> None:
+def _on_affiliation_completed(session: Session, outbox: Outbox, data: dict) -> None:
     """The unit decided in the process: record it (publishing orgs.affiliation.approved or
     rejected like a direct decision)."""
     affiliation = session.get(Affiliation, data["instance_id"])
     if affiliation is None or affiliation.status != "pending":
         return
-    outbox = Outbox(BUS.outbox, "orgs")
     result = data.get("result") or {}
     decider = data.get("decided_by")
     if data.get("outcome") == "approved":
@@ -447,12 +459,12 @@ def _on_affiliation_completed(session: Session, data: dict) -> None:
         reject_request(session, outbox, affiliation, decider, reason)
 
 
-def on_instance_started(session: Session, envelope: dict) -> None:
+def on_instance_started(session: Session, outbox: Outbox, envelope: dict) -> None:
     data = envelope["data"]
     if data.get("process_key") == AFFILIATION_PROCESS:
-        _on_affiliation_started(session, data)
+        _on_affiliation_started(session, outbox, data)
     if data.get("process_key") in PERMISSION_PROCESSES:
-        on_permission_started(session, envelope)
+        on_permission_started(session, outbox, envelope)
     # A unit applying for an employee: the business is the employee's (subject_id).
     session.merge(BusinessInProgress(
         instance_id=data["instance_id"],
@@ -463,7 +475,7 @@ def on_instance_started(session: Session, envelope: dict) -> None:
         if envelope.get("occurred_at") else utcnow()))
 
 
-def on_instance_completed(session: Session, envelope: dict) -> None:
+def on_instance_completed(session: Session, outbox: Outbox, envelope: dict) -> None:
     data = envelope["data"]
     row = session.get(BusinessInProgress, data["instance_id"])
     if row is not None:
@@ -474,6 +486,6 @@ def on_instance_completed(session: Session, envelope: dict) -> None:
             # The end overtook the start (a redelivered start): fail so that the bus retries
             # and, failing that, parks it for replay instead of losing the decision.
             raise LookupError(f"affiliation {data['instance_id']} ended before it was recorded")
-        _on_affiliation_completed(session, data)
+        _on_affiliation_completed(session, outbox, data)
     if data.get("process_key") in PERMISSION_PROCESSES:
-        on_permission_completed(session, envelope)
+        on_permission_completed(session, outbox, envelope)

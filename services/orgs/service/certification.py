@@ -97,12 +97,18 @@ def submit_certification(db: Database, outbox: Outbox, claims: Claims, unit_id: 
         return certification_view(row)
 
 
+def certified_payload(unit) -> dict:
+    """One shape for orgs.unit.certified, whoever certified (account_id: the unit's account
+    when orgs knows it, else null)."""
+    return {"unit_id": unit.id, "name": unit.name, "credit_code": unit.credit_code,
+            "account_id": unit.account_id}
+
+
 def _approve(session, outbox: Outbox, unit, row: UnitCertification) -> None:
     row.status, row.decided_at = "approved", utcnow()
     renamed = unit.name != row.name
     unit.name, unit.credit_code, unit.updated_at = row.name, row.credit_code, utcnow()
-    outbox.add(session, "orgs.unit.certified", unit.id,
-               {"unit_id": unit.id, "name": unit.name, "credit_code": unit.credit_code})
+    outbox.add(session, "orgs.unit.certified", unit.id, certified_payload(unit))
     if renamed:
         outbox.add(session, "orgs.org.updated", unit.id, org_payload(unit))
 
@@ -156,6 +162,6 @@ def certify_directly(db: Database, outbox: Outbox, unit_id: str,
         row.reading = {"recognised": True, "name": unit.name, "credit_code": unit.credit_code,
                        "lines": []}
         row.status, row.decided_at = "approved", utcnow()
-        outbox.add(session, "orgs.unit.certified", unit.id,
-                   {"unit_id": unit.id, "name": unit.name, "credit_code": unit.credit_code,
-                    "account_id": account_id})
+        if account_id is not None:
+            unit.account_id = account_id
+        outbox.add(session, "orgs.unit.certified", unit.id, certified_payload(unit))

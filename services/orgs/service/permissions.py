@@ -21,7 +21,7 @@ from services.common.bus import Outbox
 from services.common.db import Database, paginate, utcnow
 from services.common.errors import Forbidden, NotFound
 
-from ..model import (BUS, BUSINESS_TITLES, PERMISSION_ACTIONS, PERMISSION_PROCESSES,
+from ..model import (BUSINESS_TITLES, PERMISSION_ACTIONS, PERMISSION_PROCESSES,
                      PERMISSION_TITLES, BusinessPermission, Org)
 from .access import is_admin, visible_unit
 
@@ -80,13 +80,13 @@ def list_permissions(db: Database, claims: Claims, business: str, state: str | N
 
 # --- from workflow's events -------------------------------------------------------------------
 
-def _publish(session: Session, row: BusinessPermission, unit: Org) -> None:
-    Outbox(BUS.outbox, "orgs").add(session, "orgs.permission.changed", unit.id, {
+def _publish(session: Session, outbox: Outbox, row: BusinessPermission, unit: Org) -> None:
+    outbox.add(session, "orgs.permission.changed", unit.id, {
         "unit_id": unit.id, "district_id": unit.district_id, "business": row.business,
         "state": row.state, "reason": row.reason, "instance_id": row.instance_id})
 
 
-def on_permission_started(session: Session, envelope: dict) -> None:
+def on_permission_started(session: Session, outbox: Outbox, envelope: dict) -> None:
     data = envelope["data"]
     business = PERMISSION_PROCESSES[data["process_key"]]
     unit = session.get(Org, data.get("unit_id"))
@@ -105,10 +105,10 @@ def on_permission_started(session: Session, envelope: dict) -> None:
     row.reason, row.instance_id, row.applied_at = None, data["instance_id"], at
     row.decided_at = row.decided_by = None
     session.flush()
-    _publish(session, row, unit)
+    _publish(session, outbox, row, unit)
 
 
-def on_permission_completed(session: Session, envelope: dict) -> None:
+def on_permission_completed(session: Session, outbox: Outbox, envelope: dict) -> None:
     data = envelope["data"]
     business = PERMISSION_PROCESSES[data["process_key"]]
     unit = session.get(Org, data.get("unit_id"))
@@ -130,4 +130,4 @@ def on_permission_completed(session: Session, envelope: dict) -> None:
         row.reason = data.get("comment") or "业务权限审核不通过"
     row.decided_at, row.decided_by = utcnow(), data.get("decided_by")
     session.flush()
-    _publish(session, row, unit)
+    _publish(session, outbox, row, unit)

@@ -245,3 +245,25 @@ def find_by_association_code(db: Database, claims: Claims, code: str) -> dict:
     return {"unit_id": unit.id, "name": unit.name, "credit_code": unit.credit_code,
             "office_location": profile.office_location if profile else None,
             "unit_type": profile.unit_type if profile else None}
+
+
+# --- from identity's events ---------------------------------------------------------------
+
+def on_unit_registered(session: Session, outbox: Outbox, envelope: dict) -> None:
+    """identity.unit.registered {account_id, unit_id, name}: a unit signed up by phone on the
+    district's portal (seed 003). Its unit exists at once — under the id identity reserved
+    and put in the account's token — so that it may upload its licence and certify (单位认证
+    then gives it its real name and credit code). It has no supervising body; its district is
+    the portal's (the one district office, when there is exactly one; otherwise an admin
+    places it)."""
+    data = envelope["data"]
+    if session.get(Org, data["unit_id"]) is not None:
+        return  # redelivered
+    districts = session.scalars(select(Org.id).where(Org.kind == "district").limit(2)).all()
+    unit = Org(id=data["unit_id"], kind="unit", name=_check_name(data["name"]),
+               parent_id=None, district_id=districts[0] if len(districts) == 1 else None,
+               credit_code=None, association_code=new_association_code(session),
+               account_id=data["account_id"], created_at=utcnow())
+    session.add(unit)
+    session.flush()
+    outbox.add(session, "orgs.org.registered", unit.id, org_payload(unit))

@@ -16,7 +16,7 @@ from services.common.errors import Conflict, Forbidden, NotFound
 from .. import engine
 from ..model import (DECISION_TITLES, LANE_TITLES, PUBLIC_ACTIONS, STAGE_TITLES, STATUS_TITLES,
                      AuditEntry, Definition, Instance, StaffMember, Task)
-from ..routing import candidate_group, holder_title, org_name
+from ..routing import candidate_group, holder_title, org_name, shown_name
 
 NOT_YOUR_TASK = "待办任务不存在或不属于您"
 SYSTEM = "system"
@@ -43,7 +43,7 @@ def audit(session: Session, instance: Instance, claims: Claims | None, stage: st
                              "task_id": task_id, "role": role})
     session.add(AuditEntry(
         instance_id=instance.id, at=utcnow(), actor_id=claims.sub if claims else SYSTEM,
-        actor_name=claims.name if claims else "系统",
+        actor_name=shown_name(session, claims) if claims else "系统",
         actor_org=org_name(session, claims.org) if claims else None,
         actor_role=role if claims else SYSTEM, stage=stage, action=action, comment=comment,
         task_id=task_id, detail=detail))

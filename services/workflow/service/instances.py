@@ -2,6 +2,7 @@
 an applicant or reviewer sees of an instance."""
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 from sqlalchemy import select, update
@@ -14,7 +15,7 @@ from services.common.errors import Conflict, Forbidden, NotFound, ValidationFail
 
 from .. import engine, forms
 from ..model import STATUS_TITLES, AuditEntry, Definition, Instance, OrgEntry, Task
-from ..routing import org_name, unit_by_association_code, unit_of
+from ..routing import org_name, shown_name, unit_by_association_code, unit_of
 from .base import (ACTIVE, audit, audit_view, check_four_eyes, definition_of, engine_context,
                    fail, instance_summary, instance_view, is_admin, is_staff, load_instance,
                    open_instance, publish_end, swap, sync, visible_task, withdrawable)
@@ -118,6 +119,7 @@ def create_instance(session: Session, outbox: Outbox, definition: Definition, ap
     row, the 提交申请 audit entry, workflow.instance.started, and the engine run up to its
     first waiting task; a failing script makes it an incident."""
     now = utcnow()
+    applicant = dataclasses.replace(applicant, name=shown_name(session, applicant))
     instance = Instance(id=str(uuid.uuid4()), definition_id=definition.id,
                         process_key=definition.process_key, business_key=business_key,
                         title=f"{definition.name}：{suffix}".rstrip("："),

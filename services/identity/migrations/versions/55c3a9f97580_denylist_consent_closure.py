@@ -1,7 +1,7 @@
 """denylist, consent, closure
 
 Revision ID: 55c3a9f97580
-Revises: 57d83559468b
+Revises: bd3d5eb7660c
 Create Date: 2026-11-26 12:34:32.956497
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '55c3a9f97580'
-down_revision: Union[str, Sequence[str], None] = '57d83559468b'
+down_revision: Union[str, Sequence[str], None] = 'bd3d5eb7660c'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,7 +1,7 @@
 """audit_log: the one hash-chained audit log of the kit
 
 Revision ID: d92f14fdae3a
-Revises: 6225b6eed268
+Revises: 906655fc3319
 Create Date: 2026-11-26 12:34:07.834046
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = 'd92f14fdae3a'
-down_revision: Union[str, Sequence[str], None] = '6225b6eed268'
+down_revision: Union[str, Sequence[str], None] = '906655fc3319'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

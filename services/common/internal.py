@@ -1,0 +1,134 @@
+"""Synchronous internal calls between services, for where a user waits (DESIGN.md §1).
+
+The one internal call is "apply this event now": after a use case's transaction commits, the
+events its producer marks `AT_ONCE` (events.py) are handed straight to the consumers named
+there, which apply them with their ordinary idempotent handler (`EventConsumer.apply`, the
+envelope id recorded in `processed_messages`). So the answer is already true everywhere the
+user looks next when the response is sent, and the bus delivery that follows is a no-op. The
+outbox stays the source of truth: if the call fails (the consumer is down, or it is waiting
+for an earlier event), the bus delivers the event as before.
+
+Transport: in the embedded mode the target's app is called in-process (its WSGI app, the same
+route and checks); in the stack over HTTP to RENCAI_<SERVICE>_URL. Either way the call carries
+a service credential — a short-lived HS256 token signed with the services' shared key
+(RENCAI_SERVICE_KEY or _FILE, base64 of 32 bytes; embedded: generated once into var/keys/) —
+that no user token can stand in for and no header a client sets can forge. The gateway never
+routes /internal/ paths.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+import jwt
+from flask import Flask, current_app, jsonify, request
+
+from .errors import NotAuthenticated, problem
+from .keyring import Keyring
+
+log = logging.getLogger("rencai.internal")
+
+AUDIENCE = "rencai-internal"
+ISSUER = "rencai-service"
+SCHEME = "Service"
+LIFETIME = 60
+EVENTS_PATH = "/internal/events"
+
+
+def service_key(settings) -> bytes:
+    """The services' shared signing key, a key like the others (services/common/keyring.py):
+    RENCAI_SERVICE_KEY or RENCAI_SERVICE_KEY_FILE; generated into var/keys/ only in the
+    embedded development mode, refused missing or a demonstration key in the stack."""
+    return Keyring.from_env("SERVICE_KEY", settings.development_keys_dir).current
+
+
+def issue_credential(key: bytes, service: str, audience_service: str) -> str:
+    now = int(time.time())
+    return jwt.encode({"iss": ISSUER, "aud": AUDIENCE, "sub": service,
+                       "to": audience_service, "iat": now, "exp": now + LIFETIME},
+                      key, algorithm="HS256")
+
+
+def verify_credential(key: bytes, header: str, me: str) -> str:
+    """The calling service's name, or NotAuthenticated."""
+    scheme, _, token = (header or "").partition(" ")
+    if scheme != SCHEME or not token:
+        raise NotAuthenticated("内部接口仅供平台服务调用")
+    try:
+        claims = jwt.decode(token.strip(), key, algorithms=["HS256"], audience=AUDIENCE,
+                            issuer=ISSUER, options={"require": ["exp", "sub", "aud"]})
+    except jwt.PyJWTError:
+        raise NotAuthenticated("内部接口仅供平台服务调用") from None
+    if claims.get("to") != me:
+        raise NotAuthenticated("内部接口仅供平台服务调用")
+    return claims["sub"]
+
+
+class InternalClient:
+    """One service's way to call the others synchronously (see the module's docstring)."""
+
+    def __init__(self, service: str, key: bytes, urls: dict[str, str] | None = None):
+        self.service = service
+        self.key = key
+        self.urls = urls or {}          # stack: base URLs
+        self.local: dict[str, Flask] = {}  # embedded: the apps of this process
+        self._http = None
+
+    def reachable(self, target: str) -> bool:
+        return target in self.local or target in self.urls
+
+    def post(self, target: str, path: str, body: dict, timeout: float = 10) -> tuple[int, dict]:
+        headers = {"Authorization": f"{SCHEME} {issue_credential(self.key, self.service, target)}"}
+        if target in self.local:
+            with self.local[target].test_client() as client:
+                response = client.post(path, json=body, headers=headers)
+                return response.status_code, response.get_json(silent=True) or {}
+        if self._http is None:
+            import requests
+
+            self._http = requests.Session()
+        response = self._http.post(self.urls[target].rstrip("/") + path, json=body,
+                                   headers=headers, timeout=(2, timeout))
+        try:
+            return response.status_code, response.json()
+        except ValueError:
+            return response.status_code, {}
+
+    def deliver(self, envelope: dict, targets: tuple[str, ...]) -> dict[str, bool]:
+        """Applies `envelope` at each target now; what each answered (False: left to the
+        bus). Never raises: the event is committed and the bus will carry it anyway."""
+        done = {}
+        for target in targets:
+            if target == self.service or not self.reachable(target):
+                continue
+            try:
+                status, answer = self.post(target, EVENTS_PATH, envelope)
+                done[target] = status == 200
+                if status != 200:
+                    log.warning("%s -> %s: %s not applied at once (%s %s); the bus carries it",
+                                self.service, target, envelope["type"], status,
+                                answer.get("detail"))
+            except Exception as error:  # noqa: BLE001 - the bus carries it
+                done[target] = False
+                log.warning("%s -> %s: %s not delivered at once (%s); the bus carries it",
+                            self.service, target, envelope["type"], error)
+        return done
+
+
+def install_receiver(app: Flask, service: str, key: bytes) -> None:
+    """POST /internal/events on `app`: applies an envelope with the service's consumer."""
+
+    @app.post(EVENTS_PATH)
+    def _apply_event():
+        verify_credential(key, request.headers.get("Authorization", ""), service)
+        consumer = current_app.extensions["rencai.kit"].worker.consumer
+        envelope = request.get_json(silent=True)
+        if consumer is None or not isinstance(envelope, dict) or \
+                envelope.get("type") not in consumer.handlers:
+            return problem(404, "本服务不处理该事件")
+        try:
+            applied = consumer.apply(envelope)
+        except Exception as error:  # noqa: BLE001 - the caller falls back to the bus
+            log.info("%s: %s not applied at once: %s", service, envelope.get("type"), error)
+            return problem(503, "暂时无法处理该事件，将由消息总线送达")
+        return jsonify({"applied": applied})

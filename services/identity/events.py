@@ -76,6 +76,7 @@ class PersonVerified(Payload):
     name = required(Text())
     method = required(Text())
     id_number_index = required(Text())
+    phone_index = optional(Text())
 
 
 class PersonRebound(Payload):
@@ -115,6 +116,16 @@ class ProfileSubmitted(Payload):
     work_history = required(fields.List(fields.Dict()))
 
 
+class AccountNotified(Payload):
+    account_id = required(Id())
+    text = required(Text())
+
+
+class AccountClosed(Payload):
+    account_id = required(Id())
+    kind = required(Text())
+
+
 class UnitRegistered(Payload):
     account_id = required(Id())
     unit_id = required(Id())
@@ -131,6 +142,8 @@ PUBLISHES = {
     "identity.profile.completed": ProfileSubmitted,
     "identity.profile.updated": ProfileSubmitted,
     "identity.unit.registered": UnitRegistered,
+    "identity.account.notified": AccountNotified,
+    "identity.account.closed": AccountClosed,
 }
 # Applied by these consumers before the use case answers (services/common/internal.py): the
 # unit of a phone registration exists when its tokens are handed out; names shown to units

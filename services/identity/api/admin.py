@@ -1,5 +1,5 @@
-"""identity API, for admins: staff accounts, appeals review, accounts (masked), audit log,
-key rotation."""
+"""identity API, for admins: staff accounts (and resetting their authenticator), appeals
+review, accounts (masked), audit log, key rotation."""
 
 from services.common.app import kit
 from services.common.auth import current_claims, login_required
@@ -42,15 +42,6 @@ def create_staff(body):
 def reset_totp(account_id):
     """重置工作人员的身份验证器（管理员；如手机丢失）：恢复码作废、登录全部退出，下次登录重新绑定"""
     return second_factor.reset(ctx(), current_claims(), account_id)
-
-
-@blp.route("/me/recovery-codes", methods=["POST"])
-@blp.arguments(schemas.RecoveryCodesRequestSchema)
-@blp.response(201, schemas.RecoveryCodesSchema)
-@login_required(kinds=("staff",))
-def renew_recovery_codes(body):
-    """工作人员重新生成恢复码（凭动态验证码；旧恢复码作废）"""
-    return second_factor.new_recovery_codes(ctx(), current_claims(), body.get("totp_code"))
 
 
 @blp.route("/accounts/<account_id>", methods=["GET"])

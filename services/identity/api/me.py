@@ -4,7 +4,7 @@ from services.common.app import kit
 from services.common.auth import current_claims, login_required
 
 from .. import schemas
-from ..service import accounts, oidc, profile, rights, units
+from ..service import accounts, oidc, profile, rights, second_factor, units
 from .common import blp, ctx
 
 
@@ -15,6 +15,15 @@ from .common import blp, ctx
 def change_password(body):
     """修改密码（短信注册的单位账号首次设置密码）"""
     units.set_password(ctx(), current_claims(), body)
+
+
+@blp.route("/me/recovery-codes", methods=["POST"])
+@blp.arguments(schemas.RecoveryCodesRequestSchema)
+@blp.response(201, schemas.RecoveryCodesSchema)
+@login_required(kinds=("staff",))
+def renew_recovery_codes(body):
+    """工作人员重新生成恢复码（凭动态验证码；旧恢复码作废）"""
+    return second_factor.new_recovery_codes(ctx(), current_claims(), body.get("totp_code"))
 
 
 @blp.route("/me/external-identities", methods=["GET"])

@@ -23,9 +23,11 @@ class Ctx:
     settings: Settings
     config: IdentityConfig = field(default_factory=IdentityConfig)
     sender: object = None  # an SmsSender
-    # Compares name + ID number with an authoritative source (公安 citizen data). The
-    # default accepts every number that passes GB 11643: there is no such source here.
-    name_matches: Callable[[str, str], bool] = lambda _name, _id_number: True
+    # Compares name + ID number with an authoritative source (公安 citizen data): set by
+    # create_app from RENCAI_NAME_CHECK_URL (verification.make_name_check; GB 11643 alone
+    # only in development). This default, for contexts that never check a name (the bus
+    # consumers), refuses rather than passes.
+    name_matches: Callable[[str, str], bool] = lambda _name, _id_number: False
     ip: str = "unknown"
     # Side effects leaving the system from a bus consumer (services/common/effects.py).
     effects: object = None

@@ -3,10 +3,12 @@ import os
 
 from services.common.auth import RevocationCheck, TokenVerifier
 from services.common.config import service_urls
+from services.common.logging import configure_logging
 
 from .app import create_gateway
 from .backends import HttpBackend
 
+configure_logging()  # the gateway's own lines (errors, tracebacks) redacted like the services'
 urls = service_urls()
 jwks_url = os.environ.get("RENCAI_JWKS_URL", f"{urls['identity']}/.well-known/jwks.json")
 # Every request asks identity whether its token was revoked (logout takes effect at once).

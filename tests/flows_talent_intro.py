@@ -443,4 +443,10 @@ def full_id_number_for_the_reviewer_only(gateway: Gateway) -> None:
     entries = viewed.body["items"]
     assert [e["detail"]["field"] for e in entries] == ["id_number", "id_number"]
     assert entries[1]["reason"] == "核对身份" and entries[1]["actor_kind"] == "staff"
+    # Staff opening the application (masked) is on the log too; the applicant's own look is not.
+    assert "*" in second.instance(instance["id"])["application"]["id_number"]
+    unit.instance(instance["id"])
+    opened = gateway.login("admin").get(
+        f"{WF}/audit-log?action=application.viewed&object_id={instance['id']}").body["items"]
+    assert opened and {e["actor_kind"] for e in opened} == {"staff"}
     assert gateway.login("admin").get(f"{WF}/audit-log/verify").body["ok"] is True

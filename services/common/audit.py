@@ -9,9 +9,9 @@ migration creates them) and records in the transaction of the use case:
 
 Entries form a hash chain: `hash = sha256(prev_hash + canonical(entry))`, so changing,
 removing or inserting an entry shows in `verify()`. `audit_chain` holds the head (last seq
-and hash): appending locks that row, so concurrent writers (gunicorn workers, bus threads)
-append one after another and the chain never forks; a removed tail shows as a head that no
-entry matches. The service's database role may only INSERT into `audit_log` (UPDATE on
+and hash): entries are chained when their transaction commits, under a lock of that row, so
+concurrent writers (gunicorn workers, bus threads) append one after another and the chain
+never forks; a removed tail shows as a head that no entry matches. The service's database role may only INSERT into `audit_log` (UPDATE on
 `audit_chain`); nothing here updates or deletes an entry.
 
 Nothing personal goes in plain: ID and phone numbers in before / after / detail are masked.
@@ -26,8 +26,8 @@ from datetime import datetime, timezone
 from flask import g, has_request_context, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import (JSON, Column, Integer, MetaData, String, Table, and_, insert, or_,
-                        select, update)
+from sqlalchemy import (JSON, Column, Integer, MetaData, String, Table, and_, event, insert,
+                        or_, select, update)
 from sqlalchemy.orm import Session
 
 from .auth import Claims, login_required
@@ -150,19 +150,40 @@ def record(session: Session, action: str, object_type: str | None = None,
         "after": redact(after) if after is not None else None,
         "detail": redact(detail) if detail else None,
     }
-    # Locks the head row until commit: the next writer waits and then sees this entry.
+    # Chained at commit (below), after everything else the use case writes: the chain's
+    # lock is the last one a transaction takes, so it never waits while holding it.
+    session.info.setdefault(_PENDING, []).append(entry)
+    return entry
+
+
+_PENDING = "rencai.audit.pending"
+
+
+@event.listens_for(Session, "before_commit")
+def _chain_pending(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    session.flush()  # the use case's own rows first (their locks before the chain's)
+    # Locks the head row until commit: the next writer waits and then sees these entries.
     session.execute(update(CHAIN).where(CHAIN.c.id == CHAIN_ID).values(seq=CHAIN.c.seq))
     head = session.execute(select(CHAIN.c.seq, CHAIN.c.hash)
                            .where(CHAIN.c.id == CHAIN_ID)).first()
-    if head is None:
+    if head is None:  # a database whose migration did not seed the head
         session.execute(insert(CHAIN).values(id=CHAIN_ID, seq=0, hash=GENESIS))
         head = (0, GENESIS)
-    entry["seq"], entry["prev_hash"] = head[0] + 1, head[1]
-    entry["hash"] = chain_hash(head[1], entry)
-    session.execute(insert(LOG).values(**entry))
-    session.execute(update(CHAIN).where(CHAIN.c.id == CHAIN_ID)
-                    .values(seq=entry["seq"], hash=entry["hash"]))
-    return entry
+    seq, prev = head
+    for entry in pending:
+        seq += 1
+        entry["seq"], entry["prev_hash"] = seq, prev
+        entry["hash"] = prev = chain_hash(prev, entry)
+        session.execute(insert(LOG).values(**entry))
+    session.execute(update(CHAIN).where(CHAIN.c.id == CHAIN_ID).values(seq=seq, hash=prev))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, _transaction) -> None:
+    session.info.pop(_PENDING, None)
 
 
 def verify(db: Database, batch: int = 1000) -> dict:

@@ -54,6 +54,9 @@ def test_without_a_caller_the_system_acted(db):
         anonymous = audit.record(session, "login.failed", actor_kind="anonymous")
     assert (entry["actor_id"], entry["actor_kind"]) == (None, "system")
     assert anonymous["actor_kind"] == "anonymous"
+    # Two entries of one transaction are chained one after the other at its commit.
+    assert (entry["seq"], anonymous["seq"]) == (1, 2)
+    assert anonymous["prev_hash"] == entry["hash"] and audit.verify(db)["ok"]
 
 
 def test_a_rolled_back_use_case_leaves_no_entry_and_no_gap(db):

@@ -8,6 +8,7 @@ import uuid
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from services.common import audit as audit_log
 from services.common.auth import Claims
 from services.common.bus import Outbox
 from services.common.db import Database, paginate, utcnow
@@ -323,11 +324,15 @@ def _may_see(session: Session, claims: Claims, instance: Instance) -> bool:
 
 def instance_detail(db: Database, claims: Claims, instance_id: str) -> dict:
     """The applicant, the reviewers the instance passed or waits for, and admins may look."""
-    with db.reading() as session:
+    with db.transaction() as session:
         instance = session.get(Instance, instance_id)
         if instance is None or not _may_see(session, claims, instance):
             raise NotFound("申请不存在")
         staff = is_staff(claims) and instance.applicant_id != claims.sub
+        if staff:  # someone else's application (its personal data masked) seen by staff
+            audit_log.record(session, "application.viewed", "instance", instance.id,
+                             subject_id=instance.subject_id or instance.applicant_id,
+                             claims=claims, detail={"process_key": instance.process_key})
         return instance_view(session, instance, staff=staff)
 
 

@@ -1,0 +1,76 @@
+"""The audit log on PostgreSQL: every service's migration creates it (identity's moves its old
+entries over), concurrent writers on separate connections append one after another without
+forking the chain, and tampering shows."""
+import threading
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, delete, text, update
+
+from services.common import audit
+from services.common.auth import Claims
+from services.common.config import SERVICES
+from services.common.db import Database
+from services.common.migrate import upgrade
+from tests.stack.conftest import PG_ADMIN_URL, _unavailable
+
+
+@pytest.fixture
+def databases():
+    admin = create_engine(f"{PG_ADMIN_URL}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:  # noqa: BLE001 - any reason PostgreSQL is not there
+        admin.dispose()
+        _unavailable(f"PostgreSQL unreachable at {PG_ADMIN_URL}: {error}")
+    names = {service: f"rencai_audit_{service}_{uuid.uuid4().hex[:8]}" for service in SERVICES}
+    with admin.connect() as connection:
+        for name in names.values():
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    urls = {service: f"{PG_ADMIN_URL}/{name}" for service, name in names.items()}
+    yield urls
+    with admin.connect() as connection:
+        for name in names.values():
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_the_chain_holds_under_concurrent_writers_and_shows_tampering(databases):
+    for service, url in databases.items():
+        upgrade(service, url)
+    db = Database(databases["workflow"])
+    staff = Claims(sub="s-1", kind="staff", roles=("district",))
+    errors = []
+
+    def writer(n):
+        try:
+            for i in range(15):
+                with db.transaction() as session:
+                    audit.record(session, "employee.viewed", "affiliation", f"{n}-{i}",
+                                 subject_id="p-1", claims=staff,
+                                 after={"id_number": "110105198503070019"})
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert audit.verify(db) == {"ok": True, "entries": 60, "broken_at": None, "problem": None}
+    assert audit.search(db, person="p-1", per_page=1)["items"][0]["after"] == \
+        {"id_number": "110***********0019"}
+
+    with db.transaction() as session:  # what the insert-only grant is there to refuse
+        session.execute(update(audit.LOG).where(audit.LOG.c.seq == 30).values(actor_id="x"))
+    assert audit.verify(db)["broken_at"] == 30
+    with db.transaction() as session:
+        session.execute(delete(audit.LOG).where(audit.LOG.c.seq >= 30))
+    assert audit.verify(db)["problem"] == "末尾条目缺失（与链头不符）"
+    db.dispose()
+    for service in ("identity", "orgs", "files"):  # each service's database has its chain
+        other = Database(databases[service])
+        assert audit.verify(other)["ok"] is True
+        other.dispose()

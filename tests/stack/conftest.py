@@ -65,7 +65,12 @@ class Tap:
     """A private queue bound to every event on rencai.events: what really crossed RabbitMQ."""
 
     def __init__(self, bus_url: str):
-        self.connection = pika.BlockingConnection(pika_parameters(bus_url))
+        parameters = pika_parameters(bus_url)
+        # No heartbeats: the tap sits idle for minutes between drains, and a blocking
+        # connection only answers heartbeats when called, so the broker dropped it (and its
+        # exclusive queue) on a loaded machine.
+        parameters.heartbeat = 0
+        self.connection = pika.BlockingConnection(parameters)
         self.channel = self.connection.channel()
         self.channel.exchange_declare("rencai.events", "topic", durable=True)
         self.queue = self.channel.queue_declare("", exclusive=True).method.queue

@@ -66,8 +66,9 @@ class Tap:
 
     def __init__(self, bus_url: str):
         parameters = pika_parameters(bus_url)
-        # Minutes pass between drains while other tests run, and a blocking connection
-        # answers heartbeats only when used: without them the broker never drops the tap.
+        # No heartbeats: the tap sits idle for minutes between drains, and a blocking
+        # connection only answers heartbeats when called, so the broker dropped it (and its
+        # exclusive queue) on a loaded machine.
         parameters.heartbeat = 0
         self.connection = pika.BlockingConnection(parameters)
         self.channel = self.connection.channel()

@@ -89,6 +89,10 @@ def unit_registered_by_phone_declares(gateway: Gateway,
                            "licence_file_id": file_id})
     assert certified.status == 200 and certified.body["status_title"] == "已通过", certified
 
+    # files names its materials after the certified unit, though the token predates it.
+    slots = {s["type"]["key"]: s for s in unit.get("/api/files/slots?person_name=赵六").body}
+    assert slots["integrity_statement"]["default_name"] == f"{name}-赵六-诚信声明", slots
+
     # 业务权限开通, at once: the catalogue and the start agree that it may.
     assert unit.catalogue()["business_permission"]["can_start"] is True
     qualification = unit.upload("unit_qualification", "企业资质证明.pdf")

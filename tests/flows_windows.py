@@ -71,3 +71,6 @@ def verified_name_shown_though_the_token_predates_it(
                        f"&per_page=100").body["items"]
     names = {a["person_name"] for a in pending}
     assert real_name in names and username not in names, names
+    # Leave the unit's lists as they were (other scenarios count its businesses).
+    declined = unit.complete(started.body["id"], {"decision": "reject", "comment": "测试申请"})
+    assert declined.status == 200, declined

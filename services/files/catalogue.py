@@ -12,7 +12,8 @@ from services.common.auth import Claims
 from services.common.db import Database, utcnow
 from services.common.errors import Conflict, NotFound, ValidationFailed
 
-from .model import Attachment, AttachmentType, default_name, describe_limit, formats_label
+from .model import (Attachment, AttachmentType, OrgName, default_name, describe_limit,
+                    formats_label)
 from .access import unit_name_of
 from .service import owner_of
 
@@ -96,7 +97,10 @@ def slots(db: Database, claims: Claims, query: str = "", unit_name: str | None =
     owner = owner_of(claims)
     with db.reading() as session:
         if owner.kind == "unit":
-            unit_name = claims.name or unit_name
+            # The unit's registered name as orgs last said (certification renames a unit
+            # that signed up by phone); its token may still carry the name it had.
+            known = session.get(OrgName, owner.id)
+            unit_name = (known.name if known else None) or claims.name or unit_name
         else:
             person_name = claims.name or person_name
             unit_name = unit_name or unit_name_of(session, claims.sub)

@@ -41,6 +41,8 @@ def http(embedded):
     thread.start()
     gateway = Gateway.over_http(f"http://127.0.0.1:{server.port}")
     gateway.sync = embedded.settle  # bus events still travel in this process
+    # The same system: staff sign in with its sessions (a TOTP step is good only once).
+    gateway.staff = Gateway.in_process(embedded).staff
     yield gateway
     server.shutdown()
     thread.join(timeout=5)

@@ -48,7 +48,7 @@ def register_person(gateway: Gateway, captcha_answer: Callable[[str], str]) -> t
     text = gateway.send("GET", f"{ID}/dev/sms?phone={phone}").body["messages"][0]["text"]
     registered = gateway.send("POST", f"{ID}/registrations", json={
         "username": username, "phone": phone, "sms_code": re.search(r"\d{6}", text).group(0),
-        "password": "abc12345", "password_confirm": "abc12345", "agree": True})
+        "password": "Shu1yuan2026", "password_confirm": "Shu1yuan2026", "agree": True})
     assert registered.status == 201, registered
     return User(gateway, registered.body["tokens"]["access_token"]), username
 

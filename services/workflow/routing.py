@@ -3,13 +3,13 @@ their unit) and the read model of the org hierarchy make it a concrete candidate
 e.g. 'supervisor:<id of the unit's supervising body>'."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.common.db import utcnow
 from services.common.errors import Conflict
 
-from .model import (LANE_TITLES, AttachmentEntry, Instance, OrgEntry, PersonRecord, PersonUnit,
+from .model import (LANE_TITLES, AttachmentEntry, AuditEntry, Instance, OrgEntry, PersonRecord, PersonUnit,
                     StaffMember, UnitPermission)
 
 
@@ -187,6 +187,11 @@ def on_person_verified(session: Session, envelope: dict) -> None:
     row.real_name, row.id_number_index = data.get("name"), data.get("id_number_index")
     if data.get("method") != "rekeyed" or row.verified_at is None:  # a PII key rotation
         row.verified_at = utcnow()
+    # Reviewers see the verified name on what the person submitted before verifying, too.
+    session.execute(update(Instance).where(Instance.applicant_id == data["account_id"])
+                    .values(applicant_name=data["name"]))
+    session.execute(update(AuditEntry).where(AuditEntry.actor_id == data["account_id"])
+                    .values(actor_name=data["name"]))
 
 
 def on_person_rebound(session: Session, envelope: dict) -> None:

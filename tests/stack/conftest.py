@@ -255,9 +255,11 @@ def stack(tmp_path_factory):
         running.wait_for_read_model()
         yield running
     finally:
-        if tap:
-            tap.close()
-        running.stop()
+        try:
+            if tap:
+                tap.close()
+        finally:  # whatever became of the tap, the processes and databases must go
+            running.stop()
 
 
 @pytest.fixture

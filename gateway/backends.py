@@ -21,7 +21,9 @@ class InProcessBackend:
     def forward(self, request: Request, path: str, extra_headers: dict) -> Response:
         environ = dict(request.environ)
         environ["SCRIPT_NAME"] = f"/api/{self.name}"
-        environ["PATH_INFO"] = "/" + path
+        # WSGI carries the path as latin-1 text of its UTF-8 bytes (PEP 3333); a decoded
+        # 中 would not survive the service's request parsing.
+        environ["PATH_INFO"] = ("/" + path).encode("utf-8").decode("latin-1")
         environ["wsgi.input"] = request.stream
         for header, value in extra_headers.items():
             environ["HTTP_" + header.upper().replace("-", "_")] = value

@@ -17,6 +17,7 @@ from .db import Database
 from .errors import register_error_handlers
 from .logging import configure_logging
 from .openapi import make_api
+from .schemas import BoundedIntConverter, bounded_int_openapi
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -68,6 +69,9 @@ def create_service_app(settings: Settings, *, title: str, tables: BusTables,
         return {"status": "ok", "service": settings.service}
 
     api = make_api(app, settings.service, title)
+    # Before the routes are added: every <int:...> is bounded (and documented as such).
+    app.url_map.converters["int"] = BoundedIntConverter
+    api.register_converter(BoundedIntConverter, bounded_int_openapi)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     # After the Api: flask-smorest installs its own HTTPException handler, ours must win.

@@ -16,6 +16,7 @@ import jwt
 from flask import current_app, g, request
 
 from .errors import Forbidden, NotAuthenticated
+from .openapi import declare_bearer
 
 ALGORITHM = "RS256"
 AUDIENCE = "rencai"
@@ -131,6 +132,7 @@ def login_required(*roles: str, kinds: tuple[str, ...] = ()):
                 raise Forbidden("当前账号类型无权进行此操作")
             return view(*args, **kwargs)
 
+        declare_bearer(wrapper)
         return wrapper
 
     return decorator

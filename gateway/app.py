@@ -13,6 +13,7 @@ from services.common.auth import TokenVerifier, bearer_token
 from services.common.errors import NotAuthenticated, NotFound, problem, register_error_handlers
 from services.common.app import REQUEST_ID
 
+from .docs import docs
 from .ratelimit import RateLimiter
 
 # Reachable without a token (besides every service's openapi.json): signing in,
@@ -72,10 +73,7 @@ def create_gateway(backends: dict, verifier: TokenVerifier,
         return {"status": "ok" if healthy else "degraded", "services": services}, \
             (200 if healthy else 503)
 
-    @app.get("/api/docs")
-    def api_docs():
-        """Every service's OpenAPI document, reachable through the gateway."""
-        return {"services": {name: f"/api/{name}/openapi.json" for name in backends}}
+    app.register_blueprint(docs)  # /api/docs: Swagger UI, or the index as JSON
 
     @app.get("/")
     def home():

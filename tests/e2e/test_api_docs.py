@@ -53,3 +53,39 @@ def test_sign_in_and_registration_need_no_token(gateway):
     assert not paths["/tokens"]["post"].get("security")
     assert not paths["/registrations"]["post"].get("security")
     assert paths["/me"]["get"]["security"] == [{"bearer": []}]
+
+
+def test_public_keys_and_dev_sms_have_a_200_schema(gateway):
+    paths = _document(gateway, "identity")["paths"]
+    for path in ("/.well-known/jwks.json", "/dev/sms"):
+        assert "schema" in paths[path]["get"]["responses"]["200"]["content"]["application/json"]
+
+
+def test_instance_lists_have_the_fields_their_schema_promises(gateway):
+    document = _document(gateway, "workflow")
+    summary = document["components"]["schemas"]["InstanceSummary"]
+    assert {"applicant_name", "updated_at"} <= set(summary["required"])
+    zhangsan = gateway.login("zhangsan")
+    zhangsan.submit()
+    items = zhangsan.get("/api/workflow/instances").body["items"]
+    assert items and all(set(summary["required"]) <= set(item) for item in items)
+
+
+def test_the_documents_are_browsable_without_a_cdn_or_inline_script(gateway):
+    page = gateway.send("GET", "/api/docs", headers={"Accept": "text/html"})
+    assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")
+    csp = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page.text, re.S)
+    assert scripts and all('src="/api/docs/assets/' in attrs and not body.strip()
+                           for attrs, body in scripts)
+    assert not re.search(r"\son\w+=", page.text) and "<style" not in page.text
+    assert "http://" not in page.text and "https://" not in page.text  # nothing from outside
+    for asset in re.findall(r'(?:src|href)="(/api/docs/assets/[^"]+)"', page.text):
+        reply = gateway.send("GET", asset)
+        assert reply.status == 200 and reply.content, asset
+    assert "SwaggerUIBundle" in gateway.send("GET", "/api/docs/assets/init.js").text
+    assert gateway.send("GET", "/api/docs/assets/../app.py").status == 404
+    # a client that wants JSON still gets the index of the documents
+    index = gateway.send("GET", "/api/docs", headers={"Accept": "application/json"})
+    assert index.body["services"]["workflow"] == "/api/workflow/openapi.json"

@@ -43,6 +43,7 @@ def send_my_sms_code(body):
 
 @blp.route("/dev/sms", methods=["GET"])
 @blp.arguments(schemas.DevSmsQuerySchema, location="query")
+@blp.response(200, schemas.DevSmsSchema)
 def dev_sms(query):
     """开发环境：开发短信发送器“发出”的短信（配置了短信网关时不存在）"""
     return {"messages": verification.dev_messages(ctx(), query["phone"])}

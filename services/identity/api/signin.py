@@ -130,6 +130,7 @@ def oidc_callback(body, provider):
 
 
 @blp.route("/.well-known/jwks.json", methods=["GET"])
+@blp.response(200, schemas.JwksSchema)
 def jwks():
     """签发访问令牌所用的公钥（轮换期间为两把）"""
     return tokens.jwks(kit().db)

@@ -12,6 +12,8 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from marshmallow import Schema, fields
 
+from .idempotency import IdempotencyDocPlugin
+
 PROBLEM_JSON = "application/problem+json"
 BEARER = [{"bearer": []}]
 
@@ -65,4 +67,4 @@ def make_api(app: Flask, service: str, title: str) -> Api:
             # No global "security": each operation that needs a token says so.
         },
     )
-    return RencaiApi(app)
+    return RencaiApi(app, spec_kwargs={"extra_plugins": [IdempotencyDocPlugin()]})

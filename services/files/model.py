@@ -19,6 +19,7 @@ from sqlalchemy import JSON, Boolean, Integer, String, Text, false, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.bus import bus_tables
+from services.common.idempotency import idempotency_table
 from services.common.db import UtcDateTime, utcnow
 
 MAX_NAME_CHARS = 200
@@ -43,6 +44,7 @@ class Base(DeclarativeBase):
 
 
 BUS = bus_tables(Base.metadata)
+IDEMPOTENCY = idempotency_table(Base.metadata)  # Idempotency-Key records
 
 
 class AttachmentType(Base):

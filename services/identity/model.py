@@ -8,6 +8,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueC
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.bus import bus_tables
+from services.common.idempotency import idempotency_table
 from services.common.db import UtcDateTime, utcnow
 from services.common.pii import EncryptedString
 
@@ -19,6 +20,7 @@ class Base(DeclarativeBase):
 
 
 BUS = bus_tables(Base.metadata)
+IDEMPOTENCY = idempotency_table(Base.metadata)  # Idempotency-Key records
 
 
 class Account(Base):

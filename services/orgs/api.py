@@ -4,8 +4,10 @@ from flask_smorest import Blueprint
 
 from services.common.app import kit
 from services.common.auth import current_claims, login_required
+from services.common.idempotency import idempotent
 
 from . import schemas, service
+from .model import IDEMPOTENCY
 
 blp = Blueprint("orgs", __name__, description="机构、单位与人员关联")
 
@@ -23,6 +25,7 @@ def list_orgs(query):
 
 
 @blp.route("/orgs", methods=["POST"])
+@idempotent(IDEMPOTENCY)
 @blp.arguments(schemas.OrgCreateSchema)
 @blp.response(201, schemas.OrgSchema)
 @login_required()
@@ -111,6 +114,7 @@ def find_unit(code):
 
 
 @blp.route("/me/affiliation-requests", methods=["POST"])
+@idempotent(IDEMPOTENCY)
 @blp.arguments(schemas.AffiliationRequestSchema)
 @blp.response(201, schemas.AffiliationSchema)
 @login_required()

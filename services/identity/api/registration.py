@@ -3,10 +3,12 @@ from flask import Response
 
 from services.common.app import kit
 from services.common.auth import current_claims, login_required
+from services.common.idempotency import idempotent
 
 from .. import schemas
 from ..service import registration, verification
 from .common import blp, ctx
+from ..model import IDEMPOTENCY
 
 
 @blp.route("/captchas", methods=["POST"])
@@ -50,6 +52,7 @@ def dev_sms(query):
 
 
 @blp.route("/registrations", methods=["POST"])
+@idempotent(IDEMPOTENCY)
 @blp.arguments(schemas.RegistrationSchema)
 @blp.response(201, schemas.RegisteredSchema)
 def register(body):
@@ -92,6 +95,7 @@ def rebind(body):
 
 
 @blp.route("/me/appeals", methods=["POST"])
+@idempotent(IDEMPOTENCY)
 @blp.arguments(schemas.AppealRequestSchema)
 @blp.response(201, schemas.AppealSchema)
 @login_required()

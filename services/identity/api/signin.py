@@ -3,10 +3,12 @@ tokens, JWKS."""
 
 from services.common.app import kit
 from services.common.auth import current_claims, login_required
+from services.common.idempotency import idempotent
 
 from .. import schemas
 from ..service import logins, oidc, qr, tokens, units
 from .common import blp, ctx, pair
+from ..model import IDEMPOTENCY
 
 
 @blp.route("/tokens", methods=["POST"])
@@ -77,6 +79,7 @@ def confirm_qr_login(body, qr_id):
 
 
 @blp.route("/units/phone-sessions", methods=["POST"])
+@idempotent(IDEMPOTENCY)
 @blp.arguments(schemas.UnitPhoneSessionSchema)
 @blp.response(201, schemas.UnitPhoneSessionResultSchema)
 def unit_phone_session(body):

@@ -33,7 +33,8 @@ QUALIFICATION = {
 MATERIALS = {
     "work_summary": "任现职以来牵头完成院党建工作体系建设，组织理论学习六十余场。",
     "achievements": [{"name": "新时代科研院所思想政治工作研究", "year": "2024", "role": "主持"}],
-    "attachment_ids": [str(uuid.UUID(int=7))],
+    "attachments": [{"kind": "work_summary", "file_id": str(uuid.UUID(int=7)),
+                     "name": "任现职以来工作总结.pdf"}],
     "materials_confirmed": True,
 }
 TITLE = "政工职评：政工师"

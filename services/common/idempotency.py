@@ -8,7 +8,9 @@ several gateway processes, or a retry that reaches another one, see the same rec
 A key is claimed before the use case runs and holds its answer after; a retry while the first
 request is still running is a 409 with Retry-After; the same key with another body is a 422.
 When the use case fails (any error: its transaction rolled back, nothing was created) the
-claim is dropped, so a retry runs it again. Records are kept for a day."""
+claim is dropped, so a retry runs it again. Records are kept for a day. (Should a process
+die between the use case's commit and the answer's record, the key stays "in progress" for
+that day: a 409, never a second creation.)"""
 from __future__ import annotations
 
 import base64
@@ -120,14 +122,11 @@ def idempotent(table: Table):
             except IntegrityError:
                 with db.reading() as session:
                     row = session.execute(select(table).where(table.c.key == scoped)).first()
-                if row is None or row.status is None:  # still running (or just let go)
-                    if row is not None and row.fingerprint != fingerprint:
-                        raise ValidationFailed("同一 Idempotency-Key 已用于内容不同的请求",
-                                               {HEADER: "已用于内容不同的请求，请换一个"})
-                    return _in_progress()
-                if row.fingerprint != fingerprint:
+                if row is not None and row.fingerprint != fingerprint:
                     raise ValidationFailed("同一 Idempotency-Key 已用于内容不同的请求",
                                            {HEADER: "已用于内容不同的请求，请换一个"})
+                if row is None or row.status is None:  # still running (or just let go)
+                    return _in_progress()
                 return _replay(row)
             try:
                 response = current_app.make_response(view(*args, **kwargs))

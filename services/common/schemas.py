@@ -1,6 +1,7 @@
 """Schemas every service's API shares: the pagination query, the page envelope, and the
-bounds of the values every list and path takes (page, per_page, ids, versions), so that no
-endpoint can forget them and no number too big for the database reaches it."""
+bounds of the values every list and path takes (page, per_page, versions, and every
+<int:...> path parameter), so that no endpoint can forget them and no number too big for
+the database reaches it."""
 from marshmallow import Schema, fields, validate
 from werkzeug.routing import IntegerConverter
 
@@ -8,7 +9,6 @@ from werkzeug.routing import IntegerConverter
 # enough that offset = page * per_page and every integer column hold them in any database.
 MAX_PAGE = 100_000
 MAX_INT = 2**31 - 1
-MAX_ID_LENGTH = 64
 
 
 def Page(**kwargs) -> fields.Integer:  # noqa: N802 — a field factory reads like a field
@@ -23,11 +23,6 @@ def PerPage(**kwargs) -> fields.Integer:  # noqa: N802
 
 def Version(**kwargs) -> fields.Integer:  # noqa: N802
     return fields.Integer(validate=validate.Range(min=1, max=MAX_INT), **kwargs)
-
-
-def Id(**kwargs) -> fields.String:  # noqa: N802
-    """An id sent in a body or a query (uuid-like; never longer than MAX_ID_LENGTH)."""
-    return fields.String(validate=validate.Length(min=1, max=MAX_ID_LENGTH), **kwargs)
 
 
 class PageQuerySchema(Schema):

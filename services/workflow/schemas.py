@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from services.common.schemas import PageQuerySchema, page_of
+from services.common.schemas import PageQuerySchema, Version, page_of
 
 STATUSES = ["running", "returned", "completed", "rejected", "withdrawn", "failed"]
 
@@ -265,8 +265,7 @@ class ValidSchema(Schema):
 
 
 class MigrateSchema(Schema):
-    version = fields.Integer(required=True, validate=validate.Range(min=1),
-                             metadata={"description": "目标版本"})
+    version = Version(required=True, metadata={"description": "目标版本"})
     instance_ids = fields.List(fields.String(validate=validate.Length(max=36)), load_default=None,
                                validate=validate.Length(max=1000),
                                metadata={"description": "指定申请；不填为全部在办申请"})

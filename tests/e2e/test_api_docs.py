@@ -89,3 +89,21 @@ def test_the_documents_are_browsable_without_a_cdn_or_inline_script(gateway):
     # a client that wants JSON still gets the index of the documents
     index = gateway.send("GET", "/api/docs", headers={"Accept": "application/json"})
     assert index.body["services"]["workflow"] == "/api/workflow/openapi.json"
+
+
+def test_numbers_too_big_for_the_database_are_a_4xx(gateway):
+    admin = gateway.login("admin")
+    huge = "99999999999999999999"
+    for path in (f"/api/workflow/notices?page={huge}", f"/api/workflow/instances?page={huge}",
+                 f"/api/orgs/orgs?page={huge}", f"/api/identity/audit?page={huge}",
+                 f"/api/files/attachments?page={huge}"):
+        reply = admin.get(path)
+        assert reply.status == 422 and "page" in reply.body["errors"], (path, reply)
+    for path in (f"/api/workflow/admin/definitions/plan_project/versions/{huge}",
+                 f"/api/workflow/admin/definitions/plan_project/versions/{huge}/diff"):
+        assert admin.get(path).status == 404, path
+    reply = admin.post("/api/workflow/admin/definitions/plan_project/migrations",
+                       {"version": int(huge), "dry_run": True})
+    assert reply.status == 422 and "version" in reply.body["errors"], reply
+    # and a path parameter in any script reaches the service (a 404, not a 500)
+    assert admin.get("/api/workflow/instances/%E4%B8%AD").status == 404

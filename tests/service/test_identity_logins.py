@@ -285,3 +285,8 @@ def test_a_captcha_answer_in_any_script_is_wrong_not_a_failure(h):
     reply = login(h, "hanzianswer", captcha_id=captcha_id, captcha_code="验证码")
     assert reply.status_code == 422, reply.get_json()
     assert reply.get_json()["errors"] == {"captcha_code": "图形验证码错误"}
+    captcha_id, _answer = h.captcha()
+    reply = h.call("POST", "/sms-codes", {"phone": "13912345678", "purpose": "register",
+                                          "captcha_id": captcha_id, "captcha_code": "ＡＢＣＤ"})
+    assert reply.status_code == 422 and reply.get_json()["errors"] == {
+        "captcha_code": "图形验证码错误"}

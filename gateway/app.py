@@ -15,6 +15,7 @@ from services.common.app import REQUEST_ID
 from services.common.headers import install_security_headers
 
 from .personal import add_personal_data_routes
+from .docs import docs
 from .ratelimit import RateLimiter
 
 # Reachable without a token (besides every service's openapi.json): signing in,
@@ -90,10 +91,7 @@ def create_gateway(backends: dict, verifier: TokenVerifier,
         return {"status": "ok" if healthy else "degraded", "services": services}, \
             (200 if healthy else 503)
 
-    @app.get("/api/docs")
-    def api_docs():
-        """Every service's OpenAPI document, reachable through the gateway."""
-        return {"services": {name: f"/api/{name}/openapi.json" for name in backends}}
+    app.register_blueprint(docs)  # /api/docs: Swagger UI, or the index as JSON
 
     @app.get("/")
     def home():

@@ -4,7 +4,13 @@ from __future__ import annotations
 import requests
 from flask import Flask, Request, Response
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
 from werkzeug.test import run_wsgi_app
+
+from services.common.errors import problem
+
+# How long a client should wait before trying again when a service cannot be reached.
+RETRY_AFTER_SECONDS = 5
 
 # Headers that describe one hop of a connection and must not be forwarded.
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
@@ -21,7 +27,9 @@ class InProcessBackend:
     def forward(self, request: Request, path: str, extra_headers: dict) -> Response:
         environ = dict(request.environ)
         environ["SCRIPT_NAME"] = f"/api/{self.name}"
-        environ["PATH_INFO"] = "/" + path
+        # WSGI carries the path as latin-1 text of its UTF-8 bytes (PEP 3333); a decoded
+        # 中 would not survive the service's request parsing.
+        environ["PATH_INFO"] = ("/" + path).encode("utf-8").decode("latin-1")
         environ["wsgi.input"] = request.stream
         for header, value in extra_headers.items():
             environ["HTTP_" + header.upper().replace("-", "_")] = value
@@ -54,11 +62,38 @@ class _SizedStream:
         return self._stream.read(size)
 
 
+def unreachable(service: str, error: requests.RequestException) -> Response:
+    """What the client learns when a service did not answer: 503 when the request never
+    reached it (nothing was done, retry), 504/502 when it may have (retry with the same
+    Idempotency-Key to be safe); never a 500 "系统繁忙"."""
+    if isinstance(error, requests.ConnectTimeout) or (
+            isinstance(error, requests.ConnectionError) and _before_sending(error)):
+        status, detail = 503, f"{service} 服务暂不可用，请求未被办理，请稍后重试"
+    elif isinstance(error, requests.Timeout):
+        status, detail = 504, (f"{service} 服务响应超时，请求可能已被办理：请稍后查看结果，"
+                               "或带同一 Idempotency-Key 重试")
+    else:
+        status, detail = 502, (f"{service} 服务的响应中断，请求可能已被办理：请稍后查看结果，"
+                               "或带同一 Idempotency-Key 重试")
+    response = problem(status, detail, code="upstream-unavailable" if status == 503
+                       else "upstream-failed")
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _before_sending(error: requests.ConnectionError) -> bool:
+    """A refused or unresolvable connection: the request never left."""
+    reason = getattr(error.args[0] if error.args else None, "reason", None)
+    return isinstance(reason, NewConnectionError)  # NameResolutionError is one too
+
+
 class HttpBackend:
     """Forwards over HTTP with a pooled, keep-alive session."""
 
-    def __init__(self, name: str, base_url: str, pool_size: int = 20):
+    def __init__(self, name: str, base_url: str, pool_size: int = 20,
+                 timeout: tuple[float, float] = (3, 60)):
         self.name = name
+        self.timeout = timeout  # (connect, read) seconds
         self.base_url = base_url.rstrip("/")
         self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
@@ -71,9 +106,13 @@ class HttpBackend:
         body = None
         if request.content_length:
             body = _SizedStream(request.stream, request.content_length)
-        upstream = self.session.request(
-            request.method, f"{self.base_url}/{path}", params=request.query_string or None,
-            data=body, headers=headers, stream=True, allow_redirects=False, timeout=(3, 60))
+        try:
+            upstream = self.session.request(
+                request.method, f"{self.base_url}/{path}", params=request.query_string or None,
+                data=body, headers=headers, stream=True, allow_redirects=False,
+                timeout=self.timeout)
+        except requests.RequestException as error:
+            return unreachable(self.name, error)
         response_headers = [(k, v) for k, v in upstream.raw.headers.items()
                             if k.lower() not in HOP_BY_HOP]
         return Response(upstream.iter_content(64 * 1024), status=upstream.status_code,

@@ -309,7 +309,7 @@ def permit_returned_by(gateway: Gateway, reviewer: str) -> dict:
     assert returned["status"] == "returned" and returned["return_reason"] == reason
     assert returned["current_stage"][0]["holder"] == f"用人单位：{UNIT_NAME}"
     assert returned["current_stage"][0]["title"] == "用人单位修改后重新提交"
-    fixed = {**PERMIT, "attachment_ids": []}
+    fixed = {**PERMIT, "attachments": []}
     reply = unit.complete(instance["id"], fixed)
     assert reply.status == 200, reply
     assert reply.body["current_stage"][0]["holder"] == "归口单位：市科学技术委员会"

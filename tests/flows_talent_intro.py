@@ -34,7 +34,8 @@ PERMISSION = {
     "field": "智能制造", "contact_name": "王经办", "contact_phone": "13900001111",
     "tax_records": [{"year": 2020, "amount": 120.5}, {"year": 2021, "amount": 150},
                     {"year": 2022, "amount": 180}],
-    "introduction": "从事智能制造装备研发的高新技术企业。", "attachment_ids": ["file-qualification"],
+    "introduction": "从事智能制造装备研发的高新技术企业。", "attachments": [
+        {"kind": "qualification", "file_id": "file-qualification", "name": "企业资质证明.pdf"}],
 }
 
 

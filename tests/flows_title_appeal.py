@@ -28,12 +28,13 @@ QUALIFICATION = {
     "work_history": [{"employer": "北京智能制造研究院", "position": "党委办公室主任",
                       "from": "2013-08"}],
     "no_classified_material": True,
-    "exam_exempt": False,
+    "exam_exemption": "不免考",
 }
 MATERIALS = {
     "work_summary": "任现职以来牵头完成院党建工作体系建设，组织理论学习六十余场。",
     "achievements": [{"name": "新时代科研院所思想政治工作研究", "year": "2024", "role": "主持"}],
-    "attachment_ids": [str(uuid.UUID(int=7))],
+    "attachments": [{"kind": "work_summary", "file_id": str(uuid.UUID(int=7)),
+                     "name": "任现职以来工作总结.pdf"}],
     "materials_confirmed": True,
 }
 TITLE = "政工职评：政工师"
@@ -222,28 +223,27 @@ def experts_reject(gateway: Gateway) -> dict:
 
 
 def exemption_rule(gateway: Gateway) -> None:
-    """是否免考 is required; exempt → the 免考类型 is required; not exempt → no type."""
+    """是否免考 is required, one of 不免考 and the 免考类型 — the same field, exam_exemption, as
+    申请计划项目's."""
     applicant = gateway.login("zhangsan")
-    without = {k: v for k, v in QUALIFICATION.items() if k != "exam_exempt"}
+    without = {k: v for k, v in QUALIFICATION.items() if k != "exam_exemption"}
     reply = start(applicant, without)
-    assert reply.status == 422 and reply.body["errors"] == {"exam_exempt": "请填写是否免考"}, reply
+    assert reply.status == 422 and reply.body["errors"] == {"exam_exemption": "请填写是否免考"}, reply
+    reply = start(applicant, {**QUALIFICATION, "exam_exemption": "免试"})
+    assert reply.status == 422 and reply.body["errors"] == {"exam_exemption": "是否免考的取值不正确"}
     reply = start(applicant, {**QUALIFICATION, "exam_exempt": True})
-    assert reply.status == 422 and reply.body["errors"] == {"exemption_type": "请填写免考类型"}, reply
-    reply = start(applicant, {**QUALIFICATION, "exam_exempt": True, "exemption_type": "免试"})
-    assert reply.status == 422 and reply.body["errors"] == {"exemption_type": "免考类型的取值不正确"}
-    reply = start(applicant, {**QUALIFICATION, "exemption_type": "业绩突出免考"})
-    assert reply.status == 422 and reply.body["errors"] == {"exemption_type": "不应填写免考类型"}, reply
+    assert reply.status == 422 and "exam_exempt" in reply.body["errors"], reply  # the old name
     reply = start(applicant, {**QUALIFICATION, "no_classified_material": False})
     assert reply.status == 422 and "no_classified_material" in reply.body["errors"], reply
     # The form the client renders carries the seed's wording.
     form = {p["process_key"]: p for p in applicant.get("/api/workflow/processes").body}[PROCESS]
     text = str(form)
-    assert "是否免考" in text and "免考类型" in text
+    assert "是否免考" in text and "业绩突出免考" in text
 
-    exempt = {**QUALIFICATION, "exam_exempt": True, "exemption_type": "业绩突出免考"}
+    exempt = {**QUALIFICATION, "exam_exemption": "业绩突出免考"}
     _, instance = declare(gateway, exempt)
     seen = gateway.login(UNIT).instance(instance["id"])["application"]
-    assert (seen["exam_exempt"], seen["exemption_type"]) == (True, "业绩突出免考")
+    assert seen["exam_exemption"] == "业绩突出免考"
     # The materials stage cannot be skipped to: nothing to fill before stage one passed,
     # and the materials form is required whole.
     assert applicant.task_of(instance["id"]) is None

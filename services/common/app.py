@@ -20,6 +20,7 @@ from .headers import install_security_headers
 from .internal import InternalClient, install_receiver, service_key
 from .logging import configure_logging
 from .openapi import make_api
+from .schemas import BoundedIntConverter, bounded_int_openapi
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -85,6 +86,9 @@ def create_service_app(settings: Settings, *, title: str, tables: BusTables,
         return {"status": "ok", "service": settings.service}
 
     api = make_api(app, settings.service, title)
+    # Before the routes are added: every <int:...> is bounded (and documented as such).
+    app.url_map.converters["int"] = BoundedIntConverter
+    api.register_converter(BoundedIntConverter, bounded_int_openapi)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     # Every service keeps the kit's audit_log (its model adds it); admins query it here.

@@ -17,6 +17,7 @@ import jwt
 from flask import current_app, g, request
 
 from .errors import DomainError, Forbidden, NotAuthenticated
+from .openapi import declare_bearer
 
 log = logging.getLogger("rencai.auth")
 
@@ -218,6 +219,7 @@ def login_required(*roles: str, kinds: tuple[str, ...] = ()):
                 raise Forbidden("当前账号类型无权进行此操作")
             return view(*args, **kwargs)
 
+        declare_bearer(wrapper)
         return wrapper
 
     return decorator

@@ -1,8 +1,55 @@
-"""OpenAPI wiring: flask-smorest makes each service's document from its marshmallow schemas."""
+"""OpenAPI wiring: flask-smorest makes each service's document from its marshmallow schemas.
+
+The document says what the code answers: every error is application/problem+json
+{type, title, status, detail, errors}; only operations behind `login_required` declare the
+bearer token (a sign-in or a registration needs none)."""
 from __future__ import annotations
+
+import http
 
 from flask import Flask
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+from marshmallow import Schema, fields
+
+from .idempotency import IdempotencyDocPlugin
+
+PROBLEM_JSON = "application/problem+json"
+BEARER = [{"bearer": []}]
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, as services/common/errors.py renders every error."""
+
+    type = fields.String(required=True, metadata={"description": "问题类型的 URI"})
+    title = fields.String(required=True, metadata={"description": "问题的简短说明（中文）"})
+    status = fields.Integer(required=True, metadata={"description": "HTTP 状态码"})
+    detail = fields.String(required=True, metadata={"description": "这一次出了什么问题（中文）"})
+    errors = fields.Dict(keys=fields.String(), values=fields.String(),
+                         metadata={"description": "出错的字段及原因：{字段: 原因}"})
+
+
+class RencaiApi(Api):
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self):
+        """flask-smorest's default error responses, as problem+json (not application/json)."""
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "错误（problem+json）", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+def declare_bearer(view) -> None:
+    """Marks a view as needing a token in its OpenAPI operation (used by login_required)."""
+    apidoc = dict(getattr(view, "_apidoc", {}))
+    apidoc["manual_doc"] = {**apidoc.get("manual_doc", {}), "security": BEARER}
+    view._apidoc = apidoc
 
 
 def make_api(app: Flask, service: str, title: str) -> Api:
@@ -17,7 +64,7 @@ def make_api(app: Flask, service: str, title: str) -> Api:
             "servers": [{"url": f"/api/{service}"}],
             "components": {"securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
-            "security": [{"bearer": []}],
+            # No global "security": each operation that needs a token says so.
         },
     )
-    return Api(app)
+    return RencaiApi(app, spec_kwargs={"extra_plugins": [IdempotencyDocPlugin()]})

@@ -3,8 +3,10 @@ from flask_smorest import Blueprint
 
 from services.common.app import kit
 from services.common.auth import current_claims, login_required
+from services.common.idempotency import idempotent
 
 from . import access, catalogue, photo, rights, schemas, service
+from .model import IDEMPOTENCY
 
 blp = Blueprint("files", __name__, description="附件：类型目录、附件管理、查看、裁切照片")
 
@@ -68,6 +70,7 @@ def slots(query):
 
 
 @blp.route("/attachments", methods=["POST"])
+@idempotent(IDEMPOTENCY)
 @blp.arguments(schemas.UploadFormSchema, location="form", content_type="multipart/form-data")
 # flask-smorest documents one request body per operation: parse the file part with the same
 # parser (same 422s) and document the whole multipart body once.
@@ -139,6 +142,7 @@ def delete_attachment(attachment_id):
 
 
 @blp.route("/attachments/<attachment_id>/crop", methods=["POST"])
+@idempotent(IDEMPOTENCY)
 @blp.arguments(schemas.CropSchema)
 @blp.response(201, schemas.CropResultSchema)
 @login_required()

@@ -20,6 +20,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.audit import audit_tables
 from services.common.bus import bus_tables
+from services.common.idempotency import idempotency_table
 from services.common.db import UtcDateTime, utcnow
 
 MAX_NAME_CHARS = 200
@@ -45,6 +46,7 @@ class Base(DeclarativeBase):
 
 BUS = bus_tables(Base.metadata)
 AUDIT = audit_tables(Base.metadata)  # audit_log + its chain head (services.common.audit)
+IDEMPOTENCY = idempotency_table(Base.metadata)  # Idempotency-Key records
 
 
 class AttachmentType(Base):

@@ -34,6 +34,9 @@ class IdentityConfig:
     sms_max_attempts: int = 5
     account_lock_failures: int = 5
     ip_lock_failures: int = 20
+    # The captcha follows an account's own failures; an address (an office behind one NAT
+    # signs in from one) asks everyone for it only after this many failures, before its lock.
+    ip_captcha_failures: int = 10
     failure_window_minutes: int = 15
     lock_minutes: int = 15
     qr_seconds: int = 120
@@ -65,6 +68,7 @@ class IdentityConfig:
             login_captcha=os.environ.get("RENCAI_LOGIN_CAPTCHA", "adaptive"),
             account_lock_failures=_int("LOGIN_LOCK_FAILURES", 5),
             ip_lock_failures=_int("LOGIN_IP_LOCK_FAILURES", 20),
+            ip_captcha_failures=_int("LOGIN_IP_CAPTCHA_FAILURES", 10),
             lock_minutes=_int("LOGIN_LOCK_MINUTES", 15),
             unit_ca_file=os.environ.get("RENCAI_UNIT_CA_FILE") or None,
             oidc_providers=json.loads(os.environ.get("RENCAI_OIDC_PROVIDERS") or "{}"),

@@ -9,6 +9,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.audit import audit_tables
 from services.common.bus import bus_tables
+from services.common.idempotency import idempotency_table
 from services.common.db import UtcDateTime, utcnow
 from services.common.effects import effects_table
 from services.common.pii import EncryptedString
@@ -24,6 +25,7 @@ BUS = bus_tables(Base.metadata)
 AUDIT = audit_tables(Base.metadata)  # audit_log + its chain head (services.common.audit)
 # SMS sent from bus consumers: recorded in the consumer's transaction, sent after its commit.
 EFFECTS = effects_table(Base.metadata)
+IDEMPOTENCY = idempotency_table(Base.metadata)  # Idempotency-Key records
 
 
 class Account(Base):

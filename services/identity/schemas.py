@@ -69,6 +69,33 @@ class DevSmsQuerySchema(Schema):
     phone = fields.String(required=True, validate=validate.Length(max=20))
 
 
+class DevSmsMessageSchema(Schema):
+    phone = fields.String(required=True, metadata={"description": "收信手机号（脱敏）"})
+    text = fields.String(required=True)
+    sent_at = fields.DateTime(required=True)
+
+
+class DevSmsSchema(Schema):
+    messages = fields.List(fields.Nested(DevSmsMessageSchema), required=True,
+                           metadata={"description": "最近 20 条，新的在前"})
+
+
+class JwkSchema(Schema):
+    """An RSA public key (RFC 7517), as tokens.jwks publishes it."""
+
+    kty = fields.String(required=True)
+    kid = fields.String(required=True)
+    alg = fields.String()
+    use = fields.String()
+    key_ops = fields.List(fields.String())
+    n = fields.String(required=True)
+    e = fields.String(required=True)
+
+
+class JwksSchema(Schema):
+    keys = fields.List(fields.Nested(JwkSchema), required=True)
+
+
 class RegistrationSchema(Schema):
     username = _text("用户名：6-20 个字符，第一位必须是字母，支持字母、数字组合", 40)
     phone = _text("手机号", 20)

@@ -4,9 +4,11 @@ from flask_smorest import Blueprint
 
 from services.common.app import kit
 from services.common.auth import current_claims, login_required
+from services.common.idempotency import idempotent
 
 from . import schemas, service
 from .service import rights
+from .model import IDEMPOTENCY
 
 blp = Blueprint("orgs", __name__, description="机构、单位与人员关联")
 
@@ -24,6 +26,7 @@ def list_orgs(query):
 
 
 @blp.route("/orgs", methods=["POST"])
+@idempotent(IDEMPOTENCY)
 @blp.arguments(schemas.OrgCreateSchema)
 @blp.response(201, schemas.OrgSchema)
 @login_required()
@@ -112,6 +115,7 @@ def find_unit(code):
 
 
 @blp.route("/me/affiliation-requests", methods=["POST"])
+@idempotent(IDEMPOTENCY)
 @blp.arguments(schemas.AffiliationRequestSchema)
 @blp.response(201, schemas.AffiliationSchema)
 @login_required()

@@ -4,9 +4,13 @@ from flask_smorest import Blueprint
 from services.common.app import kit
 from services.common.auth import current_claims, login_required
 from services.common.schemas import PageQuerySchema
+from services.common.idempotency import idempotent
 
 from . import schemas, service
 from .service import rights
+from .model import IDEMPOTENCY
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 blp = Blueprint("workflow", __name__, description="业务办理：申请、待办与审核")
 admin = Blueprint("workflow-admin", __name__, url_prefix="/admin",
@@ -40,6 +44,7 @@ def prefill(process_key):
 
 
 @blp.route("/instances", methods=["POST"])
+@idempotent(IDEMPOTENCY)
 @blp.arguments(schemas.StartInstanceSchema)
 @blp.response(201, schemas.InstanceSchema)
 @login_required()
@@ -124,6 +129,7 @@ def saved_filters():
 
 
 @blp.route("/tasks/filters", methods=["POST"])
+@idempotent(IDEMPOTENCY)
 @blp.arguments(schemas.SavedFilterInSchema)
 @blp.response(201, schemas.SavedFilterSchema)
 @login_required()
@@ -316,6 +322,7 @@ def list_restrictions():
 
 
 @admin.route("/restrictions", methods=["POST"])
+@idempotent(IDEMPOTENCY)
 @admin.arguments(schemas.RestrictionInSchema)
 @admin.response(201, schemas.RestrictionSchema)
 @login_required()
@@ -334,6 +341,7 @@ def lift(restriction_id):
 
 
 @admin.route("/notices", methods=["POST"])
+@idempotent(IDEMPOTENCY)
 @admin.arguments(schemas.NoticeInSchema)
 @admin.response(201, schemas.NoticeSchema)
 @login_required()
@@ -410,8 +418,9 @@ def declarations(query):
 @portal.route("/declarations/export", methods=["GET"])
 @portal.arguments(schemas.ExportQuerySchema, location="query")
 @portal.response(200, {"format": "binary", "type": "string"}, content_type="text/csv",
-                 description="CSV；format=xlsx 时为 application/vnd.openxmlformats-officedocument"
-                             ".spreadsheetml.sheet")
+                 description="CSV；format=xlsx 时为 XLSX")
+@portal.alt_response(200, success=True, content_type=XLSX,
+                     schema={"format": "binary", "type": "string"})
 @login_required()
 def export_declarations(query):
     """导出复审通过（已完成）名单，报市人才工作局（区委人才办；CSV 或 XLSX；须填导出事由，
@@ -429,6 +438,7 @@ def export_declarations(query):
 # --- 技能竞赛报名 -----------------------------------------------------------------------------
 
 @contest.route("/competitions", methods=["POST"])
+@idempotent(IDEMPOTENCY)
 @contest.arguments(schemas.CompetitionBodySchema)
 @contest.response(201, schemas.CompetitionSchema)
 @login_required()

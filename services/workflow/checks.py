@@ -107,4 +107,14 @@ CHECKS = {"talent_demand": talent_demand, "plan_project": plan_project}
 
 
 def run_check(name: str | None, data: dict, context: dict) -> dict:
-    return CHECKS[name](data, context) if name else data
+    data = CHECKS[name](data, context) if name else data
+    return with_attachment_ids(data)
+
+
+def with_attachment_ids(data: dict) -> dict:
+    """Every process's form names its files one way, `attachments: [{kind, file_id, name}]`;
+    what files locks and reviewers open (attachment_ids) is derived from it, for all."""
+    if not isinstance(data.get("attachments"), list):
+        return data
+    ids = [a["file_id"] for a in data["attachments"] if isinstance(a, dict) and a.get("file_id")]
+    return {**data, "attachment_ids": list(dict.fromkeys(ids))}

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from services.common.schemas import PageQuerySchema, page_of
+from services.common.schemas import PageQuerySchema, Version, page_of
 
 STATUSES = ["running", "returned", "completed", "rejected", "withdrawn", "failed"]
 
@@ -106,25 +106,27 @@ class StageSchema(Schema):
 
 
 class InstanceSummarySchema(Schema):
-    id = fields.String()
-    process_key = fields.String()
-    title = fields.String()
-    business_key = fields.String(allow_none=True)
-    status = fields.String(metadata={"description": "running 办理中；returned 已退回；"
+    """Every item of a list of instances has every field (required: the document promises
+    them, and the property-based test holds the answers to it); incident only for staff."""
+    id = fields.String(required=True)
+    process_key = fields.String(required=True)
+    title = fields.String(required=True)
+    business_key = fields.String(required=True, allow_none=True)
+    status = fields.String(required=True, metadata={"description": "running 办理中；returned 已退回；"
                                      "completed 已办结（通过）；rejected 未通过；withdrawn 已撤回；"
                                      "failed 办理异常"})
-    status_title = fields.String()
-    outcome = fields.String(allow_none=True, metadata={"description": "approved / rejected / withdrawn"})
-    stage = fields.String(metadata={"description": "当前环节，如“归口单位审核中”"})
-    holder = fields.String(allow_none=True, metadata={"description": "当前由谁办理"})
-    started_at = fields.DateTime()
-    completed_at = fields.DateTime(allow_none=True)
-    current_stage = fields.List(fields.Nested(StageSchema))
-    last_action = fields.Nested(AuditSchema, allow_none=True)
-    withdrawable = fields.Boolean(metadata={"description": "申请人现在能否撤回"})
-    applicant_name = fields.String()
+    status_title = fields.String(required=True)
+    outcome = fields.String(required=True, allow_none=True, metadata={"description": "approved / rejected / withdrawn"})
+    stage = fields.String(required=True, metadata={"description": "当前环节，如“归口单位审核中”"})
+    holder = fields.String(required=True, allow_none=True, metadata={"description": "当前由谁办理"})
+    started_at = fields.DateTime(required=True)
+    completed_at = fields.DateTime(required=True, allow_none=True)
+    current_stage = fields.List(fields.Nested(StageSchema), required=True)
+    last_action = fields.Nested(AuditSchema, required=True, allow_none=True)
+    withdrawable = fields.Boolean(required=True, metadata={"description": "申请人现在能否撤回"})
+    applicant_name = fields.String(required=True)
     incident = fields.String(allow_none=True)
-    updated_at = fields.DateTime()
+    updated_at = fields.DateTime(required=True)
 
 
 class InstanceSchema(InstanceSummarySchema):
@@ -263,8 +265,7 @@ class ValidSchema(Schema):
 
 
 class MigrateSchema(Schema):
-    version = fields.Integer(required=True, validate=validate.Range(min=1),
-                             metadata={"description": "目标版本"})
+    version = Version(required=True, metadata={"description": "目标版本"})
     instance_ids = fields.List(fields.String(validate=validate.Length(max=36)), load_default=None,
                                validate=validate.Length(max=1000),
                                metadata={"description": "指定申请；不填为全部在办申请"})

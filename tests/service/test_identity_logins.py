@@ -356,3 +356,39 @@ def test_an_expired_qr_code_is_refused(h):
     assert reply.status_code == 410 and reply.get_json()["detail"] == "二维码已过期，请刷新二维码"
     assert h.call("POST", "/qr-logins/poll", {"poll_token": pc["poll_token"]}).status_code == 410
     assert h.call("POST", "/qr-logins/poll", {"poll_token": "forged"}).status_code == 404
+
+
+def test_the_captcha_follows_the_account_and_the_address_only_after_many(tmp_path):
+    """One wrong password asks that account for a captcha, from anywhere; the others
+    signing in from the same address (an office behind one NAT) are not asked, until the
+    address itself has failed many times (the default policy)."""
+    h = Harness(tmp_path / "office")
+    h.register("ownfail1")
+    h.register("neighbour1")
+    office, elsewhere = h.new_ip(), h.new_ip()
+    assert login(h, "ownfail1", "wrong1", ip=office).status_code == 401
+    assert login(h, "neighbour1", ip=office).status_code == 201
+    for ip in (office, elsewhere):
+        reply = login(h, "ownfail1", ip=ip)
+        assert reply.status_code == 422 and reply.get_json()["type"].endswith("captcha-required")
+    # many failures from the address (unknown logins: no account to lock) ...
+    for attempt in range(h.config.ip_captcha_failures - 1):
+        assert login(h, f"nosuchuser{attempt}", "wrong1", ip=office).status_code == 401
+    reply = login(h, "neighbour1", ip=office)
+    assert reply.status_code == 422 and reply.get_json()["type"].endswith("captcha-required")
+    assert login(h, "neighbour1", ip=elsewhere).status_code == 201
+    assert h.config.ip_captcha_failures < h.config.ip_lock_failures  # asked before locked
+    h.close()
+
+
+def test_a_captcha_answer_in_any_script_is_wrong_not_a_failure(h):
+    h.register("hanzianswer")
+    captcha_id, _answer = h.captcha()
+    reply = login(h, "hanzianswer", captcha_id=captcha_id, captcha_code="验证码")
+    assert reply.status_code == 422, reply.get_json()
+    assert reply.get_json()["errors"] == {"captcha_code": "图形验证码错误"}
+    captcha_id, _answer = h.captcha()
+    reply = h.call("POST", "/sms-codes", {"phone": "13912345678", "purpose": "register",
+                                          "captcha_id": captcha_id, "captcha_code": "ＡＢＣＤ"})
+    assert reply.status_code == 422 and reply.get_json()["errors"] == {
+        "captcha_code": "图形验证码错误"}

@@ -613,6 +613,8 @@ def test_the_authoritative_name_check_decides_and_its_absence_is_no_pass(tmp_pat
     finally:
         real.close()
         server.shutdown()
+
+
 # --- the separate consent to process the ID number (PIPL art. 29) -----------------------------
 
 def test_the_real_name_check_needs_a_separate_recorded_consent(h):
@@ -639,3 +641,27 @@ def test_the_real_name_check_needs_a_separate_recorded_consent(h):
                                                        notice["text"])
     assert kept.agreed_at is not None
     assert h.call("GET", "/consents/nothing", token=done["token"]).status_code == 404
+
+
+def test_a_retried_registration_creates_one_account(h):
+    """Idempotency-Key: the answer was lost, the client sends it again; one account, the
+    first answer back (stored encrypted: it holds the tokens)."""
+    phone, ip = new_phone(), h.new_ip()
+    assert h.send_sms(phone, ip=ip).status_code == 201
+    body = {"username": "retryreg1", "phone": phone, "sms_code": h.last_sms_code(phone),
+            "password": "Shu1yuan", "password_confirm": "Shu1yuan", "agree": True}
+
+    def send():
+        return h.client.post("/api/identity/registrations", json=body,
+                             headers={"Idempotency-Key": "reg-7f3a"},
+                             environ_base={"REMOTE_ADDR": ip})
+
+    first, again = send(), send()
+    assert first.status_code == 201 and again.status_code == 201, again.get_json()
+    assert again.get_json() == first.get_json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    with h.db.reading() as session:
+        assert len(session.scalars(select(Account).where(
+            Account.username == "retryreg1")).all()) == 1
+        stored = session.execute(text("SELECT body FROM idempotency_keys")).scalars().all()
+    assert stored and not any(first.get_json()["tokens"]["access_token"] in row for row in stored)

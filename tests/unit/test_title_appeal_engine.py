@@ -69,18 +69,27 @@ BASE = {"declared_title": "政工师", "basic_info_confirmed": True, "current_po
 
 
 @pytest.mark.parametrize("extra, errors", [
-    ({}, {"exam_exempt": "请填写是否免考"}),
-    ({"exam_exempt": True}, {"exemption_type": "请填写免考类型"}),
-    ({"exam_exempt": False, "exemption_type": "年龄条件免考"}, {"exemption_type": "不应填写免考类型"}),
-    ({"exam_exempt": True, "exemption_type": "其他"}, {"exemption_type": "免考类型的取值不正确"}),
-], ids=["choose", "exempt-needs-type", "not-exempt-no-type", "known-types"])
-def test_the_exemption_type_is_required_exactly_when_exempt(extra, errors):
+    ({}, {"exam_exemption": "请填写是否免考"}),
+    ({"exam_exemption": "其他"}, {"exam_exemption": "是否免考的取值不正确"}),
+], ids=["choose", "known-types"])
+def test_the_exemption_is_one_choice_as_in_plan_project(extra, errors):
     with pytest.raises(ValidationFailed) as refused:
         forms.validate("title_evaluation", TITLE_FORMS, "start", {**BASE, **extra})
     assert refused.value.errors == errors
 
 
-@pytest.mark.parametrize("extra", [{"exam_exempt": False},
-                                   {"exam_exempt": True, "exemption_type": "业绩突出免考"}])
-def test_valid_exemption_choices(extra):
-    forms.validate("title_evaluation", TITLE_FORMS, "start", {**BASE, **extra})
+@pytest.mark.parametrize("choice", ["不免考", "业绩突出免考", "年龄条件免考"])
+def test_valid_exemption_choices(choice):
+    forms.validate("title_evaluation", TITLE_FORMS, "start", {**BASE, "exam_exemption": choice})
+
+
+def test_the_exemption_has_one_shape_in_both_forms():
+    """One concept, one name: 是否免考 is the same field in 申请计划项目 and 政工职评."""
+    import json
+
+    from services.common.config import PROJECT_ROOT
+
+    shapes = [json.loads((PROJECT_ROOT / "bpmn" / "forms" / key / "start.schema.json")
+                         .read_text())["properties"]["exam_exemption"]
+              for key in ("plan_project", "title_evaluation")]
+    assert shapes[0]["type"] == shapes[1]["type"] and shapes[0]["enum"] == shapes[1]["enum"]

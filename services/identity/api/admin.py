@@ -3,10 +3,12 @@ review, accounts (masked), audit log, key rotation."""
 
 from services.common.app import kit
 from services.common.auth import current_claims, login_required
+from services.common.idempotency import idempotent
 
 from .. import schemas
 from ..service import accounts, registration, second_factor
 from .common import blp, ctx
+from ..model import IDEMPOTENCY
 
 
 @blp.route("/appeals", methods=["GET"])
@@ -28,6 +30,7 @@ def rotate_keys():
 
 
 @blp.route("/staff-accounts", methods=["POST"])
+@idempotent(IDEMPOTENCY)
 @blp.arguments(schemas.StaffAccountRequestSchema)
 @blp.response(201, schemas.StaffAccountCreatedSchema)
 @login_required("admin")

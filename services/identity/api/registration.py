@@ -3,10 +3,12 @@ from flask import Response
 
 from services.common.app import kit
 from services.common.auth import current_claims, login_required
+from services.common.idempotency import idempotent
 
 from .. import schemas
 from ..service import consent, registration, verification
 from .common import blp, ctx
+from ..model import IDEMPOTENCY
 
 
 @blp.route("/captchas", methods=["POST"])
@@ -43,12 +45,14 @@ def send_my_sms_code(body):
 
 @blp.route("/dev/sms", methods=["GET"])
 @blp.arguments(schemas.DevSmsQuerySchema, location="query")
+@blp.response(200, schemas.DevSmsSchema)
 def dev_sms(query):
     """开发环境：开发短信发送器“发出”的短信（配置了短信网关时不存在）"""
     return {"messages": verification.dev_messages(ctx(), query["phone"])}
 
 
 @blp.route("/registrations", methods=["POST"])
+@idempotent(IDEMPOTENCY)
 @blp.arguments(schemas.RegistrationSchema)
 @blp.response(201, schemas.RegisteredSchema)
 def register(body):
@@ -99,6 +103,7 @@ def rebind(body):
 
 
 @blp.route("/me/appeals", methods=["POST"])
+@idempotent(IDEMPOTENCY)
 @blp.arguments(schemas.AppealRequestSchema)
 @blp.response(201, schemas.AppealSchema)
 @login_required()

@@ -3,10 +3,12 @@ tokens, JWKS."""
 
 from services.common.app import kit
 from services.common.auth import current_claims, login_required
+from services.common.idempotency import idempotent
 
 from .. import schemas
 from ..service import logins, oidc, qr, tokens, units
 from .common import blp, ctx, pair
+from ..model import IDEMPOTENCY
 
 
 @blp.route("/tokens", methods=["POST"])
@@ -78,6 +80,7 @@ def confirm_qr_login(body, qr_id):
 
 
 @blp.route("/units/phone-sessions", methods=["POST"])
+@idempotent(IDEMPOTENCY)
 @blp.arguments(schemas.UnitPhoneSessionSchema)
 @blp.response(201, schemas.UnitPhoneSessionResultSchema)
 def unit_phone_session(body):
@@ -145,6 +148,7 @@ def revocation(jti):
 
 
 @blp.route("/.well-known/jwks.json", methods=["GET"])
+@blp.response(200, schemas.JwksSchema)
 def jwks():
     """签发访问令牌所用的公钥（轮换期间为两把）"""
     return tokens.jwks(kit().db)

@@ -23,7 +23,6 @@ from .verification import check_captcha, check_sms_code
 # Verified against when the login is unknown, so both cases take the same time.
 _DUMMY_HASH = accounts.passwords.hash("rencai-dummy-password")
 BAD_LOGIN = "用户名或密码错误"
-IP_FAILURES_BEFORE_CAPTCHA = 5
 
 
 class Locked(DomainError):
@@ -124,6 +123,7 @@ def _succeed(ctx: Ctx, account: Account, method: str) -> tokens.TokenPair:
 
 
 def _captcha_needed(ctx: Ctx, account: Account | None) -> bool:
+    """After this account's own recent failure, or many from this address."""
     if ctx.config.login_captcha == "always":
         return True
     with ctx.db.reading() as session:
@@ -131,7 +131,7 @@ def _captcha_needed(ctx: Ctx, account: Account | None) -> bool:
         by_account = _guard(session, f"account:{account.id}") if account else None
     recent = utcnow() - timedelta(minutes=ctx.config.failure_window_minutes)
     return bool((by_account and by_account.failures and by_account.window_start > recent)
-                or (by_ip and by_ip.failures >= IP_FAILURES_BEFORE_CAPTCHA
+                or (by_ip and by_ip.failures >= ctx.config.ip_captcha_failures
                     and by_ip.window_start > recent))
 
 

@@ -100,7 +100,9 @@ def check_captcha(db: Database, captcha_id: str | None, answer: str | None) -> N
     if captcha.expires_at < utcnow():
         raise ValidationFailed("图形验证码已过期，请刷新后重新输入",
                                {"captcha_code": "图形验证码已过期，请刷新后重新输入"})
-    if not hmac.compare_digest(captcha.answer.upper(), str(answer).strip().upper()):
+    # As bytes: compare_digest refuses non-ASCII text, and any answer may be typed.
+    if not hmac.compare_digest(captcha.answer.upper().encode(),
+                               str(answer).strip().upper().encode()):
         raise ValidationFailed("图形验证码错误", {"captcha_code": "图形验证码错误"})
 
 

@@ -306,6 +306,7 @@ def instance_summary(session: Session, instance: Instance, staff: bool = True) -
         "started_at": instance.started_at, "completed_at": instance.completed_at,
         "current_stage": stage, "last_action": audit_view(last, staff) if last else None,
         "withdrawable": withdrawable(session, instance),
+        "applicant_name": instance.applicant_name, "updated_at": instance.updated_at,
     }
 
 
@@ -314,7 +315,6 @@ def instance_view(session: Session, instance: Instance, staff: bool = True) -> d
         AuditEntry.instance_id == instance.id, AuditEntry.action.in_(PUBLIC_ACTIONS))
         .order_by(AuditEntry.id)).all()
     view = {**instance_summary(session, instance, staff),
-            "applicant_name": instance.applicant_name,
             "application": public_application(instance.application),
             "result": instance.result,
             "timeline": [audit_view(entry, staff) for entry in timeline]}

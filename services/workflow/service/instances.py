@@ -266,8 +266,7 @@ def incidents(db: Database, claims: Claims, page: int, per_page: int) -> dict:
         query = (select(Instance).where(Instance.status == "failed")
                  .order_by(Instance.updated_at.desc(), Instance.id))
         result = paginate(session, query, page, per_page)
-        result["items"] = [{**instance_summary(session, i), "incident": i.incident,
-                            "applicant_name": i.applicant_name, "updated_at": i.updated_at}
+        result["items"] = [{**instance_summary(session, i), "incident": i.incident}
                            for i in result["items"]]
     return result
 

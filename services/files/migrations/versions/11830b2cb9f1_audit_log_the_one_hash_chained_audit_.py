@@ -1,7 +1,7 @@
 """audit_log: the one hash-chained audit log of the kit
 
 Revision ID: 11830b2cb9f1
-Revises: 6c10355ca59b
+Revises: e236eb0d5dcb
 Create Date: 2026-11-26 12:34:10.132561
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '11830b2cb9f1'
-down_revision: Union[str, Sequence[str], None] = '6c10355ca59b'
+down_revision: Union[str, Sequence[str], None] = 'e236eb0d5dcb'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,7 +1,7 @@
 """side effects after commit (SMS from consumers)
 
 Revision ID: bd3d5eb7660c
-Revises: 57d83559468b
+Revises: bb678b4562e1
 Create Date: 2026-11-26 12:44:36.601323
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = 'bd3d5eb7660c'
-down_revision: Union[str, Sequence[str], None] = '57d83559468b'
+down_revision: Union[str, Sequence[str], None] = 'bb678b4562e1'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,7 +1,7 @@
 """units know their account (phone registration)
 
 Revision ID: 906655fc3319
-Revises: 6225b6eed268
+Revises: 066613faf9d6
 Create Date: 2026-11-26 12:35:24.976659
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '906655fc3319'
-down_revision: Union[str, Sequence[str], None] = '6225b6eed268'
+down_revision: Union[str, Sequence[str], None] = '066613faf9d6'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,7 +1,7 @@
 """audit_log: the one hash-chained audit log of the kit
 
 Revision ID: 4aeb9ec9d1d0
-Revises: 5408d280678c
+Revises: 234e86311c3b
 Create Date: 2026-11-26 12:34:12.115375
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '4aeb9ec9d1d0'
-down_revision: Union[str, Sequence[str], None] = '5408d280678c'
+down_revision: Union[str, Sequence[str], None] = '234e86311c3b'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -10,14 +10,19 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
+import operator
+import threading
+import time
+from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
 
 from lxml import etree
-from RestrictedPython import compile_restricted, limited_builtins, safe_builtins
+from RestrictedPython import (RestrictingNodeTransformer, compile_restricted_eval,
+                              compile_restricted_exec, limited_builtins, safe_builtins)
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
 from RestrictedPython.Guards import (full_write_guard, guarded_iter_unpack_sequence,
-                                     safer_getattr)
+                                     guarded_unpack_sequence, safer_getattr)
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.parser import BpmnParser, BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -26,6 +31,7 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, EndEvent, UserTask
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 BPMN_NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
@@ -41,35 +47,225 @@ ALLOWED_HELPERS = {"len": len, "min": min, "max": max, "sorted": sorted, "any": 
 
 
 class UnsafeBpmn(Exception):
-    """A definition that cannot be deployed: invalid BPMN or an unsafe expression."""
+    """A definition that cannot be deployed: invalid BPMN or an unsafe expression. `element`
+    names the BPMN element at fault when there is one."""
+
+    def __init__(self, message: str, element: str | None = None):
+        super().__init__(message)
+        self.element = element
+
+
+class BudgetExceeded(Exception):
+    """A script, a condition or one run of the engine went over its budget: an endless loop
+    becomes an incident, never a request that hangs while it holds the database."""
+
+
+# The budget of one engine run (a start, a completion, a retry, a timer): the turns of loops,
+# comprehension items and function calls inside scripts and conditions; the engine tasks it
+# completes (a loop of scripts and gateways with no user task in it); and its time. The step
+# and task counts are what normally stop a loop (they do not depend on the machine's load);
+# the time is the backstop for slow steps.
+STEP_BUDGET = 100_000
+TASK_BUDGET = 500
+TIME_BUDGET = 1.5
+NUMBER_BITS = 100_000  # the largest integer ** << * may make (one C call, not budgeted by steps)
+SEQUENCE_LIMIT = 100_000  # the longest string or list * may make
+MAX_CALL_DEPTH = 5  # call activities inside call activities
+# Spiff's parser recurses along the flow, one level per element, so a model must stay well
+# under Python's recursion limit; no business process comes near it.
+MAX_FLOW_NODES = 300
+MAX_ELEMENTS = 5_000
+
+
+class _Budget:
+    def __init__(self):
+        self.steps = self.tasks = 0
+        self.deadline = time.monotonic() + TIME_BUDGET
+        self.exceeded: str | None = None
+
+    def _over(self, why: str):
+        self.exceeded = self.exceeded or why
+        raise BudgetExceeded(self.exceeded)
+
+    def step(self) -> bool:
+        """Called by the guards compiled into every loop, comprehension and function."""
+        self.steps += 1
+        if self.exceeded or self.steps > STEP_BUDGET:
+            self._over(f"脚本或条件执行超过 {STEP_BUDGET} 步，疑似死循环")
+        if time.monotonic() > self.deadline:
+            self._over(f"流程运行超过 {TIME_BUDGET:g} 秒，疑似死循环")
+        return True
+
+    def task(self, task) -> None:
+        """Called before the engine runs each task of its own (gateways, scripts, events)."""
+        self.tasks += 1
+        why = (f"流程自动运行超过 {TASK_BUDGET} 个环节，疑似流程中有不经人工办理的循环"
+               if self.tasks > TASK_BUDGET else
+               f"流程运行超过 {TIME_BUDGET:g} 秒，疑似死循环"
+               if time.monotonic() > self.deadline else None)
+        if why:
+            from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+
+            task.error()  # so that an admin's retry runs it again
+            self.exceeded = self.exceeded or why
+            cause = BudgetExceeded(why)
+            raise WorkflowTaskException(why, task=task, exception=cause) from cause
+
+
+_local = threading.local()
+
+
+@contextmanager
+def _budgeted():
+    """One budget for everything an engine call runs (nested calls share it)."""
+    if getattr(_local, "budget", None) is not None:
+        yield _local.budget
+        return
+    _local.budget = _Budget()
+    try:
+        yield _local.budget
+    finally:
+        _local.budget = None
+
+
+def _engine_steps(workflow: BpmnWorkflow) -> None:
+    with _budgeted() as budget:
+        workflow.do_engine_steps(will_complete_task=budget.task)
+
+
+class _BudgetedPolicy(RestrictingNodeTransformer):
+    """RestrictedPython's policy, plus a call of the budget's guard at the top of every loop
+    body, in every comprehension and in every function (so that a tight `while True: pass`,
+    which makes no call and no line event, still stops), and the operators that can make
+    huge values in one C call (** << *) go through a guard that refuses huge results."""
+
+    GUARDED_OPS = {ast.Pow: "**", ast.LShift: "<<", ast.Mult: "*"}
+
+    def visit(self, node):
+        result = super().visit(node)
+        if isinstance(node, (ast.Module, ast.Expression, ast.Interactive)):
+            ast.fix_missing_locations(result)
+        return result
+
+    @staticmethod
+    def _guard() -> ast.Call:
+        return ast.Call(func=ast.Name("_budget_", ast.Load()), args=[], keywords=[])
+
+    def visit_While(self, node):
+        node = super().visit_While(node)
+        node.body.insert(0, ast.copy_location(ast.Expr(self._guard()), node))
+        return node
+
+    def visit_For(self, node):
+        node = super().visit_For(node)
+        node.body.insert(0, ast.copy_location(ast.Expr(self._guard()), node))
+        return node
+
+    def visit_FunctionDef(self, node):
+        node = super().visit_FunctionDef(node)
+        node.body.insert(0, ast.copy_location(ast.Expr(self._guard()), node))
+        return node
+
+    def visit_Lambda(self, node):
+        node = super().visit_Lambda(node)
+        node.body = ast.copy_location(ast.BoolOp(ast.And(), [self._guard(), node.body]), node.body)
+        return node
+
+    def visit_comprehension(self, node):
+        node = super().visit_comprehension(node)
+        node.ifs.insert(0, self._guard())
+        return node
+
+    def visit_BinOp(self, node):
+        node = super().visit_BinOp(node)
+        symbol = self.GUARDED_OPS.get(type(node.op))
+        if symbol is None:
+            return node
+        return ast.copy_location(ast.Call(func=ast.Name("_arith_", ast.Load()),
+                                          args=[ast.Constant(symbol), node.left, node.right],
+                                          keywords=[]), node)
+
+
+def _too_big(symbol: str, left, right) -> bool:
+    ints = isinstance(left, int) and isinstance(right, int)
+    if symbol == "**":
+        return ints and right > 0 and abs(left) > 1 and left.bit_length() * right > NUMBER_BITS
+    if symbol == "<<":
+        return ints and left != 0 and right + left.bit_length() > NUMBER_BITS
+    if ints:
+        return left.bit_length() + right.bit_length() > NUMBER_BITS
+    return any(isinstance(seq, (str, bytes, list, tuple)) and isinstance(n, int)
+               and len(seq) * n > SEQUENCE_LIMIT for seq, n in ((left, right), (right, left)))
+
+
+_OPERATORS = {"**": operator.pow, "<<": operator.lshift, "*": operator.mul,
+              "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul,
+              "/=": operator.itruediv, "//=": operator.ifloordiv, "%=": operator.imod,
+              "**=": operator.ipow, "<<=": operator.ilshift, ">>=": operator.irshift,
+              "&=": operator.iand, "|=": operator.ior, "^=": operator.ixor}
+
+
+def _arith(symbol: str, left, right):
+    if _too_big(symbol.removesuffix("="), left, right):
+        raise BudgetExceeded(f"运算 {symbol} 的结果过大")
+    if symbol not in _OPERATORS:
+        raise SyntaxError(f"不支持的运算 {symbol}")
+    return _OPERATORS[symbol](left, right)
+
+
+def _pow(base, exponent, modulo=None):
+    if modulo is None and _too_big("**", base, exponent):
+        raise BudgetExceeded("运算 ** 的结果过大")
+    return pow(base, exponent, modulo)
+
+
+def _apply(function, *args, **kwargs):
+    return function(*args, **kwargs)
 
 
 @lru_cache(maxsize=1024)
 def _compile(source: str, mode: str):
-    return compile_restricted(source, filename="<bpmn>", mode=mode)
+    result = compile_restricted_exec(source, "<bpmn>", policy=_BudgetedPolicy) if mode == "exec" \
+        else compile_restricted_eval(source, "<bpmn>", policy=_BudgetedPolicy)
+    if result.errors:
+        raise SyntaxError("; ".join(result.errors))
+    return result.code
 
 
-def _restricted_globals() -> dict:
-    builtins = {**safe_builtins, **limited_builtins, **ALLOWED_HELPERS}
+def _restricted_globals(budget: _Budget | None = None) -> dict:
+    builtins = {**safe_builtins, **limited_builtins, **ALLOWED_HELPERS, "pow": _pow}
     return {"__builtins__": builtins, "_getattr_": safer_getattr,
             "_getitem_": default_guarded_getitem, "_getiter_": default_guarded_getiter,
-            "_write_": full_write_guard, "_iter_unpack_sequence_": guarded_iter_unpack_sequence}
+            "_write_": full_write_guard, "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+            "_unpack_sequence_": guarded_unpack_sequence, "_apply_": _apply,
+            "_inplacevar_": _arith, "_arith_": _arith,
+            "_budget_": (budget or _Budget()).step}
+
+
+def _run_budgeted(code, scope: dict, mode: str):
+    budget = getattr(_local, "budget", None) or _Budget()
+    scope["_budget_"] = budget.step
+    result = eval(code, scope) if mode == "eval" else exec(code, scope)  # noqa: S102,S307
+    if budget.exceeded:  # the script caught the guard's exception and went on
+        raise BudgetExceeded(budget.exceeded)
+    return result
 
 
 class RestrictedEnvironment(TaskDataEnvironment):
-    """Spiff's task-data environment, but every expression runs under RestrictedPython."""
+    """Spiff's task-data environment, but every expression runs under RestrictedPython and
+    within the budget of the engine run."""
 
     def evaluate(self, expression, context, external_context=None):
         scope = _restricted_globals()
         scope.update(external_context or {})
         scope.update(copy.deepcopy(context))
-        return eval(_compile(expression, "eval"), scope)  # noqa: S307 - restricted code
+        return _run_budgeted(_compile(expression, "eval"), scope, "eval")
 
     def execute(self, script, context, external_context=None):
         scope = _restricted_globals()
         scope.update(external_context or {})
         scope.update(context)
-        exec(_compile(script, "exec"), scope)  # noqa: S102 - restricted code
+        _run_budgeted(_compile(script, "exec"), scope, "exec")
         for name, value in scope.items():
             if not name.startswith("_") and not callable(value) and name not in ALLOWED_HELPERS:
                 context[name] = value
@@ -96,34 +292,210 @@ class RencaiScriptEngine(PythonScriptEngine):
         return super().evaluate(task, expression, external_context)
 
 
+# What the engine raises for a process's own faults (a script or a condition that fails, data
+# a step needs and lacks, a budget used up): these become incidents for admins. Anything else
+# is a bug of ours and must surface as one, not hide in an incident.
+ENGINE_ERRORS = (SpiffWorkflowException, BudgetExceeded)
+
+
+def describe(error: Exception) -> str:
+    """An engine error as admins read it: in Chinese, naming the element it happened at."""
+    task = getattr(error, "task", None)
+    spec = getattr(task, "task_spec", None)
+    element = getattr(spec, "bpmn_id", None) or getattr(error, "id", None)
+    name = getattr(spec, "bpmn_name", None)
+    where = (f"环节“{name}”（{element}）" if name and element else
+             f"环节（{element}）" if element else "流程")
+    # Spiff raises its WorkflowTaskException while handling the script's own exception.
+    cause = error.__cause__ or (error.__context__ if isinstance(error, WorkflowException)
+                                else None) or error
+    line = getattr(error, "line_number", None)
+    at = f"第 {line} 行" if line else ""
+    if isinstance(cause, BudgetExceeded):
+        what = f"运行超出限制：{cause}"
+    elif isinstance(cause, NameError):
+        what = f"的脚本或条件{at}使用了不存在的数据项 {getattr(cause, 'name', None) or cause}"
+    elif isinstance(cause, ZeroDivisionError):
+        what = f"的脚本或条件{at}除数为零"
+    elif isinstance(cause, KeyError):
+        what = f"的脚本或条件{at}取不到数据项 {cause}"
+    elif isinstance(cause, (TypeError, ValueError, AttributeError, IndexError)):
+        what = f"的脚本或条件{at}数据类型或取值不符（{type(cause).__name__}: {cause}）"
+    elif cause is not error:
+        what = f"的脚本或条件{at}出错（{type(cause).__name__}: {cause}）"
+    else:
+        what = f"无法继续运行（{error}）"
+    return f"{where}{what}"
+
+
 SCRIPT_ENGINE = RencaiScriptEngine(environment=RestrictedEnvironment())
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure())
 
 
+# What the runtime runs: every flow node not listed here is refused at validation, naming
+# the element, rather than deployed to fail, stall or hang later.
+RUNNABLE = {"startEvent", "endEvent", "intermediateThrowEvent", "intermediateCatchEvent",
+            "boundaryEvent", "userTask", "scriptTask", "subProcess", "callActivity",
+            "exclusiveGateway", "inclusiveGateway", "parallelGateway"}
+NOT_RUNNABLE = {
+    "serviceTask": "服务任务（serviceTask）：平台不调用外部服务，请改为脚本任务或用户任务",
+    "sendTask": "发送任务（sendTask）：平台不收发流程消息",
+    "receiveTask": "接收任务（receiveTask）：平台不收发流程消息，流程会一直等待",
+    "manualTask": "人工任务（manualTask）不会进入任何人的待办，请改为泳道中的用户任务（userTask）",
+    "task": "未指定类型的任务（task）不会进入任何人的待办，请改为用户任务（userTask）或脚本任务（scriptTask）",
+    "businessRuleTask": "业务规则任务（businessRuleTask）：平台不支持决策表",
+    "eventBasedGateway": "事件网关（eventBasedGateway）：平台不支持",
+    "complexGateway": "复杂网关（complexGateway）：平台不支持",
+    "transaction": "事务子流程（transaction）：平台不支持",
+    "adHocSubProcess": "自由子流程（adHocSubProcess）：平台不支持"}
+# The events each kind of event node may carry: timers are the only events the platform
+# delivers; none at all for a start event (instances start over the API or from the bus).
+EVENT_DEFINITIONS = {"startEvent": set(), "endEvent": {"terminateEventDefinition"},
+                     "intermediateThrowEvent": set(),
+                     "intermediateCatchEvent": {"timerEventDefinition"},
+                     "boundaryEvent": {"timerEventDefinition"}}
+EVENT_TITLES = {"startEvent": "开始事件", "endEvent": "结束事件",
+                "intermediateThrowEvent": "中间抛出事件", "intermediateCatchEvent": "中间捕获事件",
+                "boundaryEvent": "边界事件"}
+# What each RestrictedPython hook stands for, for a script that needs one we do not give.
+HOOK_SYNTAX = {"_print_": "print", "__metaclass__": "class 定义", "__name__": "class 定义"}
+
+
+def _local_name(node) -> str:
+    return etree.QName(node).localname if isinstance(node.tag, str) else ""
+
+
+def _owner_id(node) -> str | None:
+    """The id of the nearest element holding `node` (a script's task, a condition's flow)."""
+    while node is not None and node.get("id") is None:
+        node = node.getparent()
+    return node.get("id") if node is not None else None
+
+
+def _code_names(code) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            names |= _code_names(const)
+    return names
+
+
+def expression_problem(source: str, mode: str) -> str | None:
+    """Why a condition or script cannot run under the sandbox, or None."""
+    try:
+        code = _compile(source, mode)
+        tree = ast.parse(source.strip(), mode=mode)
+    except SyntaxError as error:
+        return f"表达式不安全或有语法错误：{source.strip()[:80]}（{error}）"
+    if any(isinstance(node, (ast.Import, ast.ImportFrom)) for node in ast.walk(tree)):
+        return "脚本不能导入模块（import）"
+    provided = _restricted_globals()
+    allowed = set(provided["__builtins__"])
+    # Builtins outside the allow-list (open, getattr, globals, ...) would only fail when
+    # the process reaches them; refuse them now.
+    names = {node.id for node in ast.walk(tree)
+             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    forbidden = sorted(name for name in names & set(dir(builtins)) if name not in allowed)
+    if forbidden:
+        return f"表达式使用了不允许的函数：{'、'.join(forbidden)}"
+    # Syntax RestrictedPython turns into a hook we do not give (print, class) fails at run time.
+    hooks = sorted(name for name in _code_names(code)
+                   if name.startswith("_") and name.endswith("_") and name not in provided)
+    if hooks:
+        return f"表达式使用了平台不支持的写法：{'、'.join(HOOK_SYNTAX.get(h, h) for h in hooks)}"
+    return None
+
+
+def _call_problems(processes: dict, process_key: str) -> dict[str, str]:
+    """Each call activity must call another process of the same file, without a cycle and
+    at most MAX_CALL_DEPTH deep (a process calling itself would run until the server gives
+    up). Depth-first over the call graph: linear in the model."""
+    problems: dict[str, str] = {}
+    calls = {key: [(node.get("id"), (node.get("calledElement") or "").strip())
+                   for node in process.iter(f"{{{BPMN_NS['bpmn']}}}callActivity")]
+             for key, process in processes.items()}
+    depth: dict[str, int] = {}
+    path: list[str] = []
+
+    def visit(key: str) -> int:
+        if key in depth:
+            return depth[key]
+        path.append(key)
+        deepest = 0
+        for element, called in calls[key]:
+            if called not in processes:
+                problems[element] = f"调用活动调用的流程 {called or '（未填写）'} 不在本文件中"
+            elif called in path:
+                cycle = " → ".join(path[path.index(called):] + [called])
+                problems[element] = f"调用活动形成循环调用：{cycle}"
+            else:
+                deepest = max(deepest, visit(called) + 1)
+        path.pop()
+        depth[key] = deepest
+        return deepest
+
+    if visit(process_key) > MAX_CALL_DEPTH and not problems:
+        problems[process_key] = f"调用活动嵌套超过 {MAX_CALL_DEPTH} 层"
+    return problems
+
+
+def model_problems(xml: bytes, process_key: str) -> dict[str, str]:
+    """{element id: why} for everything in the model the runtime cannot run: elements and
+    events it does not support, call activities it cannot resolve, expressions the sandbox
+    refuses; {"": why} when the model is too large. One pass over the elements."""
+    try:
+        root = etree.fromstring(xml)
+    except etree.XMLSyntaxError as error:
+        return {"": f"BPMN 文件无效：XML 格式错误：{error}"}
+    count = sum(1 for _ in root.iter())
+    nodes = sum(1 for node in root.iter() if _local_name(node) in RUNNABLE or
+                _local_name(node) in NOT_RUNNABLE)
+    if count > MAX_ELEMENTS or nodes > MAX_FLOW_NODES:
+        return {"": f"流程过大：共 {nodes} 个环节、{count} 个元素（上限 {MAX_FLOW_NODES} 个环节、"
+                    f"{MAX_ELEMENTS} 个元素），请拆分为多个流程"}
+    processes = {p.get("id"): p for p in root.iterfind("bpmn:process", BPMN_NS)}
+    if process_key not in processes:
+        return {"": f"BPMN 中没有编号为 {process_key} 的流程"}
+    problems: dict[str, str] = {}
+    for process in processes.values():
+        for node in process.iter():
+            tag = _local_name(node)
+            if tag in NOT_RUNNABLE:
+                problems[node.get("id") or tag] = NOT_RUNNABLE[tag]
+            elif tag in EVENT_DEFINITIONS:
+                kinds = {_local_name(child) for child in node
+                         if _local_name(child).endswith("EventDefinition")
+                         or _local_name(child) == "eventDefinitionRef"}
+                refused = sorted(kinds - EVENT_DEFINITIONS[tag])
+                if refused:
+                    problems[node.get("id") or tag] = (
+                        f"{EVENT_TITLES[tag]}不支持 {'、'.join(refused)}："
+                        "平台只支持空事件和定时事件（结束事件还可以是终止事件）")
+        for tag, mode in EXPRESSION_TAGS:
+            for node in process.iterfind(f".//bpmn:{tag}", BPMN_NS):
+                problem = expression_problem(node.text or "", mode)
+                if problem:
+                    problems.setdefault(_owner_id(node) or tag, problem)
+    problems.update(_call_problems(processes, process_key))
+    return problems
+
+
 def check_bpmn(xml: bytes, process_key: str) -> None:
-    """Refuses BPMN that fails the schema, lacks the process, or holds unsafe code."""
+    """Refuses BPMN that the runtime cannot run (model_problems), then BPMN that fails the
+    schema or SpiffWorkflow's parser."""
+    for element, problem in model_problems(xml, process_key).items():
+        raise UnsafeBpmn(f"{element}：{problem}" if element else problem, element or None)
     try:
         parser = BpmnParser(validator=BpmnValidator())
         parser.add_bpmn_str(xml)
         parser.get_spec(process_key)
-    except (ValidationException, etree.XMLSyntaxError, Exception) as error:
+        parser.get_subprocess_specs(process_key)
+    except ValidationException as error:
+        element = getattr(error, "id", None) or None
+        where = f"元素 {element}：" if element else ""
+        raise UnsafeBpmn(f"BPMN 文件无效：{where}{error}", element) from error
+    except (etree.XMLSyntaxError, RecursionError, ValueError, KeyError, TypeError) as error:
         raise UnsafeBpmn(f"BPMN 文件无效：{error}") from error
-    root = etree.fromstring(xml)
-    expressions = [(node.text or "", mode) for tag, mode in EXPRESSION_TAGS
-                   for node in root.iterfind(f".//bpmn:{tag}", BPMN_NS)]
-    allowed = set(_restricted_globals()["__builtins__"])
-    for source, mode in expressions:
-        try:
-            compile_restricted(source, filename="<bpmn>", mode=mode)
-        except SyntaxError as error:
-            raise UnsafeBpmn(f"流程表达式不安全或有语法错误：{source.strip()[:80]}（{error}）") from error
-        # Builtins outside the allow-list (open, getattr, globals, ...) would only fail when
-        # the process reaches them; refuse them now.
-        names = {node.id for node in ast.walk(ast.parse(source.strip(), mode=mode))
-                 if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
-        forbidden = sorted(name for name in names & set(dir(builtins)) if name not in allowed)
-        if forbidden:
-            raise UnsafeBpmn(f"流程表达式使用了不允许的函数：{'、'.join(forbidden)}")
 
 
 @lru_cache(maxsize=64)
@@ -141,12 +513,12 @@ def new_workflow(xml: bytes, process_key: str, data: dict, run: bool = True) -> 
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(copy.deepcopy(data))
     if run:
-        workflow.do_engine_steps()
+        _engine_steps(workflow)
     return workflow
 
 
 def run(workflow: BpmnWorkflow) -> None:
-    workflow.do_engine_steps()
+    _engine_steps(workflow)
 
 
 def restore(serialized: str) -> BpmnWorkflow:
@@ -239,8 +611,9 @@ def next_timer_at(workflow: BpmnWorkflow) -> datetime | None:
 def fire_due_timers(workflow: BpmnWorkflow) -> list[dict]:
     """Fires the timers whose time has come and runs the engine on; returns those fired."""
     before = waiting_timers(workflow)
-    workflow.refresh_timers()
-    workflow.do_engine_steps()
+    with _budgeted():
+        workflow.refresh_timers()
+        _engine_steps(workflow)
     import uuid
 
     fired = []
@@ -263,8 +636,9 @@ def complete(workflow: BpmnWorkflow, task_id: str, data: dict) -> None:
         if spec.input_item is not None:
             opinion[spec.input_item.bpmn_id] = task.data.get(spec.input_item.bpmn_id)
         task.data[spec.output_item.bpmn_id] = opinion
-    task.run()
-    workflow.do_engine_steps()
+    with _budgeted():
+        task.run()
+        _engine_steps(workflow)
 
 
 def failed_tasks(workflow: BpmnWorkflow):
@@ -273,10 +647,11 @@ def failed_tasks(workflow: BpmnWorkflow):
 
 def retry(workflow: BpmnWorkflow, data: dict) -> None:
     """Runs the failed tasks again with `data` merged in (an admin's fix), then goes on."""
-    for task in failed_tasks(workflow):
-        task.data.update(copy.deepcopy(data))
-        task.run()
-    workflow.do_engine_steps()
+    with _budgeted():
+        for task in failed_tasks(workflow):
+            task.data.update(copy.deepcopy(data))
+            task.run()
+        _engine_steps(workflow)
 
 
 def workflow_data(workflow: BpmnWorkflow) -> dict:
@@ -446,5 +821,5 @@ def migrate_to(xml: bytes, process_key: str, workflow: BpmnWorkflow) -> BpmnWork
         raise UnsafeBpmn(problem)
     migrate_workflow(top, workflow, spec)
     workflow.subprocess_specs = subprocesses
-    workflow.do_engine_steps()
+    _engine_steps(workflow)
     return workflow

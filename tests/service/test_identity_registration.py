@@ -23,10 +23,17 @@ def h(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def admin(h):
+def admin_account(h):
     create_account(h.db, h.kit.outbox, username="appealadmin", kind="staff",
                    display_name="管理员", password="Admin12345", org_id="org-1", roles=["admin"])
-    reply = h.call("POST", "/tokens", {"username": "appealadmin", "password": "Admin12345"})
+    return "appealadmin"
+
+
+@pytest.fixture
+def admin(h, admin_account):
+    """A fresh token for each test: one made once per module expires when the suite runs
+    slowly (tokens live 15 minutes)."""
+    reply = h.call("POST", "/tokens", {"username": admin_account, "password": "Admin12345"})
     return reply.get_json()["access_token"]
 
 

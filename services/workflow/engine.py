@@ -70,7 +70,8 @@ TASK_BUDGET = 500
 TIME_BUDGET = 1.5
 NUMBER_BITS = 100_000  # the largest integer ** << * may make (one C call, not budgeted by steps)
 SEQUENCE_LIMIT = 100_000  # the longest string or list * may make
-MAX_CALL_DEPTH = 5  # call activities inside call activities
+MAX_CALL_DEPTH = 5  # call activities inside call activities, refused at validation beyond
+MAX_NESTING = 10  # subprocesses and call activities inside each other, stopped at run time
 # Spiff's parser recurses along the flow, one level per element, so a model must stay well
 # under Python's recursion limit; no business process comes near it.
 MAX_FLOW_NODES = 300
@@ -101,6 +102,8 @@ class _Budget:
         self.tasks += 1
         why = (f"流程自动运行超过 {TASK_BUDGET} 个环节，疑似流程中有不经人工办理的循环"
                if self.tasks > TASK_BUDGET else
+               f"子流程或调用活动嵌套超过 {MAX_NESTING} 层，疑似流程调用自身"
+               if _nesting(task.workflow) > MAX_NESTING else
                f"流程运行超过 {TIME_BUDGET:g} 秒，疑似死循环"
                if time.monotonic() > self.deadline else None)
         if why:
@@ -110,6 +113,13 @@ class _Budget:
             self.exceeded = self.exceeded or why
             cause = BudgetExceeded(why)
             raise WorkflowTaskException(why, task=task, exception=cause) from cause
+
+
+def _nesting(workflow) -> int:
+    depth, top = 0, workflow.top_workflow
+    while workflow is not top and depth <= MAX_NESTING:
+        workflow, depth = workflow.parent_workflow, depth + 1
+    return depth
 
 
 _local = threading.local()

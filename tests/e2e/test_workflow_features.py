@@ -3,7 +3,9 @@
 migration, the catalogue, restrictions, notices and prompts."""
 from __future__ import annotations
 
+import re
 import threading
+import time
 
 import pytest
 
@@ -382,6 +384,96 @@ def test_a_failing_script_is_an_incident_admins_fix_and_retry(gateway, embedded)
     assert unit.decide(instance["id"], "approve", "复审同意").status == 200
     trail = [e["action"] for e in unit.get(f"/api/workflow/instances/{instance['id']}/audit").body]
     assert trail == ["submit", "approve", "incident", "retry", "incident", "retry", "approve"]
+
+
+def test_an_endless_script_is_an_incident_within_two_seconds_and_holds_nothing(gateway, embedded):
+    """`while True: pass` once hung the request and held SQLite's write lock, so every other
+    application failed with "database is locked" until a restart."""
+    _two_step(embedded, "two_step_endless", four_eyes="false", script="while True: pass")
+    applicant, unit = gateway.login("zhangsan"), gateway.login("zhizao")
+    instance = _start(applicant, "two_step_endless")
+    task_id = unit.task_of(instance["id"])
+    _two_step(embedded, "two_step_beside", four_eyes="false")
+    others: list = []
+
+    def meanwhile():  # another applicant's start while the endless script runs
+        time.sleep(0.05)
+        others.append(applicant.start("two_step_beside", {}))
+
+    beside = threading.Thread(target=meanwhile)
+    began = time.monotonic()
+    beside.start()
+    reply = unit.post(f"/api/workflow/tasks/{task_id}/complete", {"data": {"decision": "approve"}})
+    took = time.monotonic() - began
+    beside.join(timeout=30)
+    print(f"\nendless script to incident: {took:.2f} s")
+    assert reply.status == 200 and reply.body["status"] == "failed", reply
+    assert took < 2, f"the endless script took {took:.2f} s to become an incident"
+    assert others and others[0].status == 201, others
+    incident = [i for i in gateway.login("admin").get(
+        "/api/workflow/admin/incidents?per_page=100").body["items"] if i["id"] == instance["id"]]
+    assert "计算等级" in incident[0]["incident"] and "（compute）" in incident[0]["incident"]
+    assert _start(applicant, "two_step_beside")["status"] == "running"  # nothing left locked
+
+
+PUBLIC_BPMN = PROJECT_ROOT / "tests" / "data" / "bpmn_public"
+
+
+@pytest.mark.parametrize("name, key, element", [
+    ("spiff_service_task.bpmn", "service_task_example1", "Activity_1inxqgx"),
+    ("spiff_call_itself.bpmn", "Level3", "Activity_12zat0d"),
+    ("spiff_manual_task.bpmn", None, "manual"),
+    ("bpmnio_pizza.bpmn", "_6-1", "_6-463"),
+])
+def test_models_from_other_tools_are_refused_over_the_api_naming_the_element(
+        gateway, name, key, element):
+    xml = (PUBLIC_BPMN / name).read_text("utf-8")
+    if key is None:
+        key = re.search(r'<bpmn:process id="([^"]+)"', xml).group(1)
+    reply = gateway.login("admin").post(f"/api/workflow/admin/definitions/{key}/validate",
+                                        {"bpmn_xml": xml, "forms": {"start": {"type": "object"}}})
+    assert reply.status == 422, reply
+    assert re.search(r"[\u4e00-\u9fff]", reply.body["errors"][f"bpmn.{element}"])
+
+
+def test_a_model_of_two_thousand_gateways_is_refused_over_the_api_in_under_two_seconds(gateway):
+    flows = "".join(
+        f'<bpmn:exclusiveGateway id="g{i}" default="d{i}"/>'
+        f'<bpmn:sequenceFlow id="d{i}" sourceRef="g{i}" targetRef="g{i + 1}"/>'
+        f'<bpmn:sequenceFlow id="c{i}" sourceRef="g{i}" targetRef="g{i + 1}">'
+        f"<bpmn:conditionExpression>n == {i}</bpmn:conditionExpression></bpmn:sequenceFlow>"
+        for i in range(2000))
+    xml = ('<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions '
+           'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">'
+           '<bpmn:process id="huge" isExecutable="true"><bpmn:startEvent id="start"/>'
+           '<bpmn:sequenceFlow id="s" sourceRef="start" targetRef="g0"/>' + flows +
+           '<bpmn:endEvent id="g2000"/></bpmn:process></bpmn:definitions>')
+    admin = gateway.login("admin")
+    began = time.monotonic()
+    reply = admin.post("/api/workflow/admin/definitions/huge/validate",
+                       {"bpmn_xml": xml, "forms": {"start": {"type": "object"}}})
+    assert time.monotonic() - began < 2
+    assert reply.status == 422 and "流程过大" in reply.body["errors"]["bpmn"]
+
+
+def test_a_bug_of_ours_in_the_engine_is_a_500_not_an_incident(gateway, embedded, monkeypatch):
+    """Only the engine's own errors become incidents; ours must surface so they get fixed,
+    and leave nothing half-written."""
+    from services.workflow import engine
+
+    _two_step(embedded, "two_step_bug", four_eyes="false")
+    applicant = gateway.login("zhangsan")
+
+    def broken(workflow):
+        raise KeyError("a bug of ours")
+
+    monkeypatch.setattr(engine, "run", broken)
+    before = applicant.get("/api/workflow/instances?per_page=100").body["total"]
+    reply = applicant.start("two_step_bug", {})
+    assert reply.status == 500, reply
+    monkeypatch.undo()
+    assert applicant.get("/api/workflow/instances?per_page=100").body["total"] == before
+    assert gateway.login("admin").get("/api/workflow/admin/incidents?per_page=100").status == 200
 
 
 # --- definitions ----------------------------------------------------------------------------

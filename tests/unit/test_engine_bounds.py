@@ -1,7 +1,8 @@
 """The engine refuses what it cannot run and bounds what it runs (issue 11 §5): every model
 either runs or is refused at validation, naming the element, in Chinese; scripts, conditions
 and each run of the engine have a budget, so an endless loop is an incident within 2 s;
-validation is linear in the model's size."""
+validation is linear in the model's size. Times are the thread's CPU time, what the budget
+counts: a loaded machine stretches the wall clock, not the work done."""
 from __future__ import annotations
 
 import re
@@ -126,10 +127,10 @@ def test_assignments_python_allows_run_as_they_read():
 def _run_to_incident(xml: bytes, element: str = "x") -> str:
     engine.check_bpmn(xml, "p")  # the sandbox cannot tell an endless loop at validation
     workflow = engine.new_workflow(xml, "p", {}, run=False)
-    began = time.monotonic()
+    began = time.thread_time()
     with pytest.raises(engine.ENGINE_ERRORS) as failed:
         engine.run(workflow)
-    took = time.monotonic() - began
+    took = time.thread_time() - began
     assert took < 2, f"took {took:.2f} s"
     (task,) = engine.failed_tasks(workflow)  # kept for an admin's retry
     assert task.task_spec.bpmn_id == element
@@ -178,10 +179,10 @@ def test_a_loop_of_scripts_and_gateways_with_no_user_task_becomes_an_incident():
         <bpmn:sequenceFlow id="out" sourceRef="again" targetRef="end_approved">
           <bpmn:conditionExpression>n &gt; 5</bpmn:conditionExpression></bpmn:sequenceFlow>""")
     workflow = engine.new_workflow(xml, "p", {}, run=False)
-    began = time.monotonic()
+    began = time.thread_time()
     with pytest.raises(engine.ENGINE_ERRORS) as failed:
         engine.run(workflow)
-    assert time.monotonic() - began < 2
+    assert time.thread_time() - began < 2
     assert "超出限制" in engine.describe(failed.value)
     assert engine.failed_tasks(workflow)
 
@@ -190,10 +191,10 @@ def test_a_process_calling_itself_is_stopped_at_run_time_too():
     """Refused at validation; should one be deployed anyway, the nesting bound stops it."""
     xml = _model('<bpmn:callActivity id="x" calledElement="p"/>')
     workflow = engine.new_workflow(xml, "p", {}, run=False)
-    began = time.monotonic()
+    began = time.thread_time()
     with pytest.raises(engine.ENGINE_ERRORS) as failed:
         engine.run(workflow)
-    assert time.monotonic() - began < 2 and "嵌套" in engine.describe(failed.value)
+    assert time.thread_time() - began < 2 and "嵌套" in engine.describe(failed.value)
 
 
 def test_a_budget_is_per_run_not_per_process():
@@ -231,17 +232,17 @@ def _gateways(count: int) -> bytes:
 
 def test_a_model_of_two_thousand_gateways_is_refused_in_under_two_seconds():
     xml = _gateways(2000)
-    began = time.monotonic()
+    began = time.thread_time()
     errors = _refused(xml)
-    assert time.monotonic() - began < 2
+    assert time.thread_time() - began < 2
     assert "流程过大" in errors["bpmn"]
 
 
 def test_the_largest_model_allowed_validates_in_under_two_seconds():
     xml = _gateways(engine.MAX_FLOW_NODES - 2)
-    began = time.monotonic()
+    began = time.thread_time()
     validate_definition("p", xml, FORMS)
-    assert time.monotonic() - began < 2
+    assert time.thread_time() - began < 2
     workflow = engine.new_workflow(_gateways(100), "p", {"n": 7})
     assert workflow.is_completed()
     engine.restore(engine.dump(workflow))
@@ -289,7 +290,7 @@ def test_a_public_model_runs_or_is_refused(name):
     xml = (PUBLIC / name).read_bytes()
     key = next(p.get("id") for p in etree.fromstring(xml).iterfind("bpmn:process", engine.BPMN_NS)
                if p.get("isExecutable") != "false" or name.startswith("bpmnio"))
-    began = time.monotonic()
+    began = time.thread_time()
     try:
         engine.check_bpmn(xml, key)
     except engine.UnsafeBpmn as refused:
@@ -300,7 +301,7 @@ def test_a_public_model_runs_or_is_refused(name):
         assert f"bpmn.{refused.element}" in failed.value.errors
     else:
         outcome = _drive(xml, key)
-    assert time.monotonic() - began < 5
+    assert time.thread_time() - began < 5
     assert outcome == EXPECTED[name]
 
 

@@ -468,7 +468,11 @@ def model_problems(xml: bytes, process_key: str) -> dict[str, str]:
     if process_key not in processes:
         return {"": f"BPMN 中没有编号为 {process_key} 的流程"}
     problems: dict[str, str] = {}
-    for process in processes.values():
+    called = {(node.get("calledElement") or "").strip()
+              for node in root.iter(f"{{{BPMN_NS['bpmn']}}}callActivity")}
+    for key, process in processes.items():
+        if key != process_key and key not in called and process.get("isExecutable") == "false":
+            continue  # another party's pool, drawn for the reader: never run
         for node in process.iter():
             tag = _local_name(node)
             if tag in NOT_RUNNABLE:

@@ -307,3 +307,11 @@ def test_a_public_model_runs_or_is_refused(name):
 
 def test_every_public_model_is_in_the_table():
     assert {path.name for path in PUBLIC.glob("*.bpmn")} == set(EXPECTED)
+
+
+def test_another_partys_pool_drawn_for_the_reader_is_not_checked():
+    pool = """<bpmn:process id="customer" isExecutable="false"><bpmn:startEvent id="c_start"/>
+        <bpmn:sequenceFlow id="c1" sourceRef="c_start" targetRef="c_task"/>
+        <bpmn:task id="c_task" name="Order a pizza"/></bpmn:process>"""
+    validate_definition("p", _script("n = 1").replace(b"</bpmn:definitions>",
+                                                      pool.encode() + b"</bpmn:definitions>"), FORMS)

@@ -59,6 +59,8 @@ def validate_definition(process_key: str, xml: bytes, process_forms: dict) -> No
         errors["forms.start"] = f"流程 {process_key} 缺少申请表单 start.schema.json"
     # The rules hold in every process of the file: a call activity runs the others.
     for each in root.iterfind("bpmn:process", engine.BPMN_NS):
+        if each is not process and each.get("isExecutable") == "false":
+            continue  # another party's pool, drawn for the reader: never run
         lanes = {ref.text.strip(): lane.get("name", "")
                  for lane in each.iterfind(".//bpmn:lane", engine.BPMN_NS)
                  for ref in lane.iterfind("bpmn:flowNodeRef", engine.BPMN_NS) if ref.text}

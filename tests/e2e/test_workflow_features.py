@@ -330,7 +330,7 @@ def test_timers_remind_then_return_automatically(gateway, embedded):
     assert applicant.instance(instance["id"])["status"] == "running"
     assert gateway.eventually(lambda: any(
         "即将超过规定时限" in p["text"]
-        for p in unit.get("/api/workflow/prompts?per_page=100").body["items"]), timeout=5)
+        for p in unit.get("/api/workflow/prompts?per_page=100").body["items"]), timeout=15)
     assert gateway.eventually(lambda: applicant.instance(instance["id"])["status"] == "returned",
                               timeout=15)
     returned = applicant.instance(instance["id"])

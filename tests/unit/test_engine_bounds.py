@@ -13,7 +13,7 @@ import pytest
 from lxml import etree
 
 from services.common.errors import ValidationFailed
-from services.workflow import engine
+from services.workflow import engine, sandbox
 from services.workflow.service.definitions import validate_definition
 
 PUBLIC = Path(__file__).resolve().parents[1] / "data" / "bpmn_public"
@@ -201,7 +201,7 @@ def test_a_budget_is_per_run_not_per_process():
     """Each start, completion or retry has its own budget: a long process of many short runs
     is never stopped for the runs before."""
     xml = _script("n = 0\nfor i in range(900):\n    n = n + 1")
-    for _ in range(3 * engine.STEP_BUDGET // 900):
+    for _ in range(3 * sandbox.STEP_BUDGET // 900):
         assert engine.workflow_data(engine.new_workflow(xml, "p", {}))["n"] == 900
 
 

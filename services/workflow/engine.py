@@ -3,30 +3,28 @@ serialize it.
 
 Conditions and scripts in BPMN come from admins' uploads, so they are untrusted: they are
 compiled with RestrictedPython (no imports, no dunder access, no I/O builtins) both when a
-definition is deployed (unsafe BPMN is refused) and every time they run.
+definition is deployed (unsafe BPMN is refused) and every time they run, within a budget
+(sandbox.py). What the runtime cannot run is refused at deploy (model_problems).
 """
 from __future__ import annotations
 
-import ast
-import builtins
 import copy
 from datetime import datetime
 from functools import lru_cache
 
 from lxml import etree
-from RestrictedPython import compile_restricted, limited_builtins, safe_builtins
-from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
-from RestrictedPython.Guards import (full_write_guard, guarded_iter_unpack_sequence,
-                                     safer_getattr)
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.parser import BpmnParser, BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, EndEvent, UserTask
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
+
+from .sandbox import BudgetExceeded, RestrictedEnvironment, budgeted, expression_problem
 
 BPMN_NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
 RENCAI_NS = "https://rencai.example/bpmn/extensions"
@@ -34,46 +32,27 @@ RENCAI_NS = "https://rencai.example/bpmn/extensions"
 EXPRESSION_TAGS = [("conditionExpression", "eval"), ("completionCondition", "eval"),
                    ("loopCardinality", "eval"), ("timeDuration", "eval"), ("timeDate", "eval"),
                    ("timeCycle", "eval"), ("script", "exec")]
-# Helpers a BPMN expression may call; everything else is out of reach.
-ALLOWED_HELPERS = {"len": len, "min": min, "max": max, "sorted": sorted, "any": any, "all": all,
-                   "str": str, "int": int, "float": float, "bool": bool, "round": round,
-                   "sum": sum, "abs": abs}
 
 
 class UnsafeBpmn(Exception):
-    """A definition that cannot be deployed: invalid BPMN or an unsafe expression."""
+    """A definition that cannot be deployed: invalid BPMN or an unsafe expression. `element`
+    names the BPMN element at fault when there is one."""
+
+    def __init__(self, message: str, element: str | None = None):
+        super().__init__(message)
+        self.element = element
 
 
-@lru_cache(maxsize=1024)
-def _compile(source: str, mode: str):
-    return compile_restricted(source, filename="<bpmn>", mode=mode)
+MAX_CALL_DEPTH = 5  # call activities inside call activities, refused at validation beyond
+# Spiff's parser recurses along the flow, one level per element, so a model must stay well
+# under Python's recursion limit; no business process comes near it.
+MAX_FLOW_NODES = 300
+MAX_ELEMENTS = 5_000
 
 
-def _restricted_globals() -> dict:
-    builtins = {**safe_builtins, **limited_builtins, **ALLOWED_HELPERS}
-    return {"__builtins__": builtins, "_getattr_": safer_getattr,
-            "_getitem_": default_guarded_getitem, "_getiter_": default_guarded_getiter,
-            "_write_": full_write_guard, "_iter_unpack_sequence_": guarded_iter_unpack_sequence}
-
-
-class RestrictedEnvironment(TaskDataEnvironment):
-    """Spiff's task-data environment, but every expression runs under RestrictedPython."""
-
-    def evaluate(self, expression, context, external_context=None):
-        scope = _restricted_globals()
-        scope.update(external_context or {})
-        scope.update(copy.deepcopy(context))
-        return eval(_compile(expression, "eval"), scope)  # noqa: S307 - restricted code
-
-    def execute(self, script, context, external_context=None):
-        scope = _restricted_globals()
-        scope.update(external_context or {})
-        scope.update(context)
-        exec(_compile(script, "exec"), scope)  # noqa: S102 - restricted code
-        for name, value in scope.items():
-            if not name.startswith("_") and not callable(value) and name not in ALLOWED_HELPERS:
-                context[name] = value
-        return True
+def _engine_steps(workflow: BpmnWorkflow) -> None:
+    with budgeted() as budget:
+        workflow.do_engine_steps(will_complete_task=budget.task)
 
 
 class RencaiScriptEngine(PythonScriptEngine):
@@ -96,34 +75,176 @@ class RencaiScriptEngine(PythonScriptEngine):
         return super().evaluate(task, expression, external_context)
 
 
+# What the engine raises for a process's own faults (a script or a condition that fails, data
+# a step needs and lacks, a budget used up): these become incidents for admins. Anything else
+# is a bug of ours and must surface as one, not hide in an incident.
+ENGINE_ERRORS = (SpiffWorkflowException, BudgetExceeded)
+
+
+def describe(error: Exception) -> str:
+    """An engine error as admins read it: in Chinese, naming the element it happened at."""
+    task = getattr(error, "task", None)
+    spec = getattr(task, "task_spec", None)
+    element = getattr(spec, "bpmn_id", None) or getattr(error, "id", None)
+    name = getattr(spec, "bpmn_name", None)
+    where = (f"环节“{name}”（{element}）" if name and element else
+             f"环节（{element}）" if element else "流程")
+    # Spiff raises its WorkflowTaskException while handling the script's own exception.
+    cause = error.__cause__ or (error.__context__ if isinstance(error, WorkflowException)
+                                else None) or error
+    line = getattr(error, "line_number", None)
+    at = f"第 {line} 行" if line else ""
+    if isinstance(cause, BudgetExceeded):
+        what = f"运行超出限制：{cause}"
+    elif isinstance(cause, NameError):
+        what = f"的脚本或条件{at}使用了不存在的数据项 {getattr(cause, 'name', None) or cause}"
+    elif isinstance(cause, ZeroDivisionError):
+        what = f"的脚本或条件{at}除数为零"
+    elif isinstance(cause, KeyError):
+        what = f"的脚本或条件{at}取不到数据项 {cause}"
+    elif isinstance(cause, (TypeError, ValueError, AttributeError, IndexError)):
+        what = f"的脚本或条件{at}数据类型或取值不符（{type(cause).__name__}: {cause}）"
+    elif cause is not error:
+        what = f"的脚本或条件{at}出错（{type(cause).__name__}: {cause}）"
+    else:
+        what = f"无法继续运行（{error}）"
+    return f"{where}{what}"
+
+
 SCRIPT_ENGINE = RencaiScriptEngine(environment=RestrictedEnvironment())
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure())
 
 
+# What the runtime runs: every flow node not listed here is refused at validation, naming
+# the element, rather than deployed to fail, stall or hang later.
+RUNNABLE = {"startEvent", "endEvent", "intermediateThrowEvent", "intermediateCatchEvent",
+            "boundaryEvent", "userTask", "scriptTask", "subProcess", "callActivity",
+            "exclusiveGateway", "inclusiveGateway", "parallelGateway"}
+NOT_RUNNABLE = {
+    "serviceTask": "服务任务（serviceTask）：平台不调用外部服务，请改为脚本任务或用户任务",
+    "sendTask": "发送任务（sendTask）：平台不收发流程消息",
+    "receiveTask": "接收任务（receiveTask）：平台不收发流程消息，流程会一直等待",
+    "manualTask": "人工任务（manualTask）不会进入任何人的待办，请改为泳道中的用户任务（userTask）",
+    "task": "未指定类型的任务（task）不会进入任何人的待办，请改为用户任务（userTask）或脚本任务（scriptTask）",
+    "businessRuleTask": "业务规则任务（businessRuleTask）：平台不支持决策表",
+    "eventBasedGateway": "事件网关（eventBasedGateway）：平台不支持",
+    "complexGateway": "复杂网关（complexGateway）：平台不支持",
+    "transaction": "事务子流程（transaction）：平台不支持",
+    "adHocSubProcess": "自由子流程（adHocSubProcess）：平台不支持"}
+# The events each kind of event node may carry: timers are the only events the platform
+# delivers; none at all for a start event (instances start over the API or from the bus).
+EVENT_DEFINITIONS = {"startEvent": set(), "endEvent": {"terminateEventDefinition"},
+                     "intermediateThrowEvent": set(),
+                     "intermediateCatchEvent": {"timerEventDefinition"},
+                     "boundaryEvent": {"timerEventDefinition"}}
+EVENT_TITLES = {"startEvent": "开始事件", "endEvent": "结束事件",
+                "intermediateThrowEvent": "中间抛出事件", "intermediateCatchEvent": "中间捕获事件",
+                "boundaryEvent": "边界事件"}
+def _local_name(node) -> str:
+    return etree.QName(node).localname if isinstance(node.tag, str) else ""
+
+
+def _owner_id(node) -> str | None:
+    """The id of the nearest element holding `node` (a script's task, a condition's flow)."""
+    while node is not None and node.get("id") is None:
+        node = node.getparent()
+    return node.get("id") if node is not None else None
+
+
+def _call_problems(processes: dict, process_key: str) -> dict[str, str]:
+    """Each call activity must call another process of the same file, without a cycle and
+    at most MAX_CALL_DEPTH deep (a process calling itself would run until the server gives
+    up). Depth-first over the call graph: linear in the model."""
+    problems: dict[str, str] = {}
+    calls = {key: [(node.get("id"), (node.get("calledElement") or "").strip())
+                   for node in process.iter(f"{{{BPMN_NS['bpmn']}}}callActivity")]
+             for key, process in processes.items()}
+    depth: dict[str, int] = {}
+    path: list[str] = []
+
+    def visit(key: str) -> int:
+        if key in depth:
+            return depth[key]
+        path.append(key)
+        deepest = 0
+        for element, called in calls[key]:
+            if called not in processes:
+                problems[element] = f"调用活动调用的流程 {called or '（未填写）'} 不在本文件中"
+            elif called in path:
+                cycle = " → ".join(path[path.index(called):] + [called])
+                problems[element] = f"调用活动形成循环调用：{cycle}"
+            else:
+                deepest = max(deepest, visit(called) + 1)
+        path.pop()
+        depth[key] = deepest
+        return deepest
+
+    if visit(process_key) > MAX_CALL_DEPTH and not problems:
+        problems[process_key] = f"调用活动嵌套超过 {MAX_CALL_DEPTH} 层"
+    return problems
+
+
+def model_problems(xml: bytes, process_key: str) -> dict[str, str]:
+    """{element id: why} for everything in the model the runtime cannot run: elements and
+    events it does not support, call activities it cannot resolve, expressions the sandbox
+    refuses; {"": why} when the model is too large. One pass over the elements."""
+    try:
+        root = etree.fromstring(xml)
+    except etree.XMLSyntaxError as error:
+        return {"": f"BPMN 文件无效：XML 格式错误：{error}"}
+    count = sum(1 for _ in root.iter())
+    nodes = sum(1 for node in root.iter() if _local_name(node) in RUNNABLE or
+                _local_name(node) in NOT_RUNNABLE)
+    if count > MAX_ELEMENTS or nodes > MAX_FLOW_NODES:
+        return {"": f"流程过大：共 {nodes} 个环节、{count} 个元素（上限 {MAX_FLOW_NODES} 个环节、"
+                    f"{MAX_ELEMENTS} 个元素），请拆分为多个流程"}
+    processes = {p.get("id"): p for p in root.iterfind("bpmn:process", BPMN_NS)}
+    if process_key not in processes:
+        return {"": f"BPMN 中没有编号为 {process_key} 的流程"}
+    problems: dict[str, str] = {}
+    called = {(node.get("calledElement") or "").strip()
+              for node in root.iter(f"{{{BPMN_NS['bpmn']}}}callActivity")}
+    for key, process in processes.items():
+        if key != process_key and key not in called and process.get("isExecutable") == "false":
+            continue  # another party's pool, drawn for the reader: never run
+        for node in process.iter():
+            tag = _local_name(node)
+            if tag in NOT_RUNNABLE:
+                problems[node.get("id") or tag] = NOT_RUNNABLE[tag]
+            elif tag in EVENT_DEFINITIONS:
+                kinds = {_local_name(child) for child in node
+                         if _local_name(child).endswith("EventDefinition")
+                         or _local_name(child) == "eventDefinitionRef"}
+                refused = sorted(kinds - EVENT_DEFINITIONS[tag])
+                if refused:
+                    problems[node.get("id") or tag] = (
+                        f"{EVENT_TITLES[tag]}不支持 {'、'.join(refused)}："
+                        "平台只支持空事件和定时事件（结束事件还可以是终止事件）")
+        for tag, mode in EXPRESSION_TAGS:
+            for node in process.iterfind(f".//bpmn:{tag}", BPMN_NS):
+                problem = expression_problem(node.text or "", mode)
+                if problem:
+                    problems.setdefault(_owner_id(node) or tag, problem)
+    problems.update(_call_problems(processes, process_key))
+    return problems
+
+
 def check_bpmn(xml: bytes, process_key: str) -> None:
-    """Refuses BPMN that fails the schema, lacks the process, or holds unsafe code."""
+    """Refuses BPMN that the runtime cannot run (model_problems), then BPMN that fails the
+    schema or SpiffWorkflow's parser."""
+    for element, problem in model_problems(xml, process_key).items():
+        raise UnsafeBpmn(f"{element}：{problem}" if element else problem, element or None)
     try:
         parser = BpmnParser(validator=BpmnValidator())
         parser.add_bpmn_str(xml)
         parser.get_spec(process_key)
-    except (ValidationException, etree.XMLSyntaxError, Exception) as error:
+        parser.get_subprocess_specs(process_key)
+    except ValidationException as error:
+        element = getattr(error, "id", None) or None
+        where = f"元素 {element}：" if element else ""
+        raise UnsafeBpmn(f"BPMN 文件无效：{where}{error}", element) from error
+    except (etree.XMLSyntaxError, RecursionError, ValueError, KeyError, TypeError) as error:
         raise UnsafeBpmn(f"BPMN 文件无效：{error}") from error
-    root = etree.fromstring(xml)
-    expressions = [(node.text or "", mode) for tag, mode in EXPRESSION_TAGS
-                   for node in root.iterfind(f".//bpmn:{tag}", BPMN_NS)]
-    allowed = set(_restricted_globals()["__builtins__"])
-    for source, mode in expressions:
-        try:
-            compile_restricted(source, filename="<bpmn>", mode=mode)
-        except SyntaxError as error:
-            raise UnsafeBpmn(f"流程表达式不安全或有语法错误：{source.strip()[:80]}（{error}）") from error
-        # Builtins outside the allow-list (open, getattr, globals, ...) would only fail when
-        # the process reaches them; refuse them now.
-        names = {node.id for node in ast.walk(ast.parse(source.strip(), mode=mode))
-                 if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
-        forbidden = sorted(name for name in names & set(dir(builtins)) if name not in allowed)
-        if forbidden:
-            raise UnsafeBpmn(f"流程表达式使用了不允许的函数：{'、'.join(forbidden)}")
 
 
 @lru_cache(maxsize=64)
@@ -141,12 +262,12 @@ def new_workflow(xml: bytes, process_key: str, data: dict, run: bool = True) -> 
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(copy.deepcopy(data))
     if run:
-        workflow.do_engine_steps()
+        _engine_steps(workflow)
     return workflow
 
 
 def run(workflow: BpmnWorkflow) -> None:
-    workflow.do_engine_steps()
+    _engine_steps(workflow)
 
 
 def restore(serialized: str) -> BpmnWorkflow:
@@ -239,8 +360,9 @@ def next_timer_at(workflow: BpmnWorkflow) -> datetime | None:
 def fire_due_timers(workflow: BpmnWorkflow) -> list[dict]:
     """Fires the timers whose time has come and runs the engine on; returns those fired."""
     before = waiting_timers(workflow)
-    workflow.refresh_timers()
-    workflow.do_engine_steps()
+    with budgeted():
+        workflow.refresh_timers()
+        _engine_steps(workflow)
     import uuid
 
     fired = []
@@ -263,8 +385,9 @@ def complete(workflow: BpmnWorkflow, task_id: str, data: dict) -> None:
         if spec.input_item is not None:
             opinion[spec.input_item.bpmn_id] = task.data.get(spec.input_item.bpmn_id)
         task.data[spec.output_item.bpmn_id] = opinion
-    task.run()
-    workflow.do_engine_steps()
+    with budgeted():
+        task.run()
+        _engine_steps(workflow)
 
 
 def failed_tasks(workflow: BpmnWorkflow):
@@ -273,10 +396,11 @@ def failed_tasks(workflow: BpmnWorkflow):
 
 def retry(workflow: BpmnWorkflow, data: dict) -> None:
     """Runs the failed tasks again with `data` merged in (an admin's fix), then goes on."""
-    for task in failed_tasks(workflow):
-        task.data.update(copy.deepcopy(data))
-        task.run()
-    workflow.do_engine_steps()
+    with budgeted():
+        for task in failed_tasks(workflow):
+            task.data.update(copy.deepcopy(data))
+            task.run()
+        _engine_steps(workflow)
 
 
 def workflow_data(workflow: BpmnWorkflow) -> dict:
@@ -446,5 +570,5 @@ def migrate_to(xml: bytes, process_key: str, workflow: BpmnWorkflow) -> BpmnWork
         raise UnsafeBpmn(problem)
     migrate_workflow(top, workflow, spec)
     workflow.subprocess_specs = subprocesses
-    workflow.do_engine_steps()
+    _engine_steps(workflow)
     return workflow

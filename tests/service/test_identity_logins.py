@@ -25,10 +25,17 @@ def h(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def admin(h):
+def admin_account(h):
     create_account(h.db, h.kit.outbox, username="loginadmin", kind="staff",
                    display_name="管理员", password="Admin12345", org_id="org-1", roles=["admin"])
-    return h.staff_token("loginadmin", "Admin12345")
+    return "loginadmin"
+
+
+@pytest.fixture
+def admin(h, admin_account):
+    """A token fresh enough for each test (StaffSessions renews it): one made once per module
+    expires when the suite runs slowly (tokens live 15 minutes)."""
+    return h.staff_token(admin_account, "Admin12345")
 
 
 def login(h, username, password="Shu1yuan", ip=None, **extra):

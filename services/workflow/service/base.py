@@ -255,7 +255,7 @@ def publish_end(session: Session, outbox: Outbox, instance: Instance) -> None:
 def fail(session: Session, outbox: Outbox, instance: Instance, error: Exception,
          stage: str) -> None:
     """An exception in a script or condition: the instance stops as an incident for admins."""
-    message = f"{type(error).__name__}: {error}"[:2000]
+    message = engine.describe(error)[:2000]
     swap(session, instance, {"status": "failed", "incident": message,
                              "stage": STATUS_TITLES["failed"], "next_timer_at": None,
                              "updated_at": utcnow()})

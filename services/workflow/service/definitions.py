@@ -48,32 +48,45 @@ def validate_definition(process_key: str, xml: bytes, process_forms: dict) -> No
     if process is None:
         raise ValidationFailed(f"BPMN 中没有流程 {process_key}",
                                {"bpmn": f"BPMN 中没有编号为 {process_key} 的流程"})
+    # What the engine cannot run (unsupported elements and events, unresolved or recursive
+    # call activities, expressions the sandbox refuses), each under its element's id; a model
+    # too large to run is refused before anything else looks at it.
+    problems = engine.model_problems(xml, process_key)
+    if "" in problems:
+        raise ValidationFailed(problems[""], {"bpmn": problems[""]})
+    errors.update({f"bpmn.{element}": problem for element, problem in problems.items()})
     if "start" not in process_forms:
         errors["forms.start"] = f"流程 {process_key} 缺少申请表单 start.schema.json"
-    lanes = {ref.text.strip(): lane.get("name", "")
-             for lane in process.iterfind(".//bpmn:lane", engine.BPMN_NS)
-             for ref in lane.iterfind("bpmn:flowNodeRef", engine.BPMN_NS) if ref.text}
-    for task in process.iterfind(".//bpmn:userTask", engine.BPMN_NS):
-        task_id = task.get("id")
-        lane = lanes.get(task_id)
-        if lane is None:
-            errors[f"bpmn.{task_id}"] = f"用户任务“{task.get('name') or task_id}”不在任何泳道中"
-        elif lane not in LANE_TITLES:
-            errors[f"bpmn.{task_id}"] = f"用户任务“{task.get('name') or task_id}”所在泳道 {lane} 不是已知角色"
-        if task_id not in process_forms:
-            errors[f"forms.{task_id}"] = f"用户任务“{task.get('name') or task_id}”缺少表单 {task_id}.schema.json"
-    flows = list(process.iterfind(".//bpmn:sequenceFlow", engine.BPMN_NS))
-    for tag in ("exclusiveGateway", "inclusiveGateway"):
-        for gateway in process.iterfind(f".//bpmn:{tag}", engine.BPMN_NS):
-            outgoing = [f for f in flows if f.get("sourceRef") == gateway.get("id")]
-            if len(outgoing) < 2:
-                continue
-            default = gateway.get("default")
-            bare = [f.get("id") for f in outgoing if f.get("id") != default
-                    and f.find("bpmn:conditionExpression", engine.BPMN_NS) is None]
-            if bare:
-                errors[f"bpmn.{gateway.get('id')}"] = \
-                    f"网关“{gateway.get('name') or gateway.get('id')}”的出口 {'、'.join(bare)} 既无条件也不是默认出口"
+    # The rules hold in every process of the file: a call activity runs the others.
+    for each in root.iterfind("bpmn:process", engine.BPMN_NS):
+        if each is not process and each.get("isExecutable") == "false":
+            continue  # another party's pool, drawn for the reader: never run
+        lanes = {ref.text.strip(): lane.get("name", "")
+                 for lane in each.iterfind(".//bpmn:lane", engine.BPMN_NS)
+                 for ref in lane.iterfind("bpmn:flowNodeRef", engine.BPMN_NS) if ref.text}
+        for task in each.iterfind(".//bpmn:userTask", engine.BPMN_NS):
+            task_id = task.get("id")
+            lane = lanes.get(task_id)
+            if lane is None:
+                errors[f"bpmn.{task_id}"] = f"用户任务“{task.get('name') or task_id}”不在任何泳道中"
+            elif lane not in LANE_TITLES:
+                errors[f"bpmn.{task_id}"] = f"用户任务“{task.get('name') or task_id}”所在泳道 {lane} 不是已知角色"
+            if task_id not in process_forms:
+                errors[f"forms.{task_id}"] = f"用户任务“{task.get('name') or task_id}”缺少表单 {task_id}.schema.json"
+        flows_from: dict[str, list] = {}  # one pass, so that validation stays linear in the model
+        for flow in each.iterfind(".//bpmn:sequenceFlow", engine.BPMN_NS):
+            flows_from.setdefault(flow.get("sourceRef"), []).append(flow)
+        for tag in ("exclusiveGateway", "inclusiveGateway"):
+            for gateway in each.iterfind(f".//bpmn:{tag}", engine.BPMN_NS):
+                outgoing = flows_from.get(gateway.get("id"), [])
+                if len(outgoing) < 2:
+                    continue
+                default = gateway.get("default")
+                bare = [f.get("id") for f in outgoing if f.get("id") != default
+                        and f.find("bpmn:conditionExpression", engine.BPMN_NS) is None]
+                if bare:
+                    errors[f"bpmn.{gateway.get('id')}"] = \
+                        f"网关“{gateway.get('name') or gateway.get('id')}”的出口 {'、'.join(bare)} 既无条件也不是默认出口"
     settings_problem = engine.settings_problem(xml, process_key)
     if settings_problem:
         errors["bpmn.process"] = settings_problem
@@ -90,7 +103,8 @@ def validate_definition(process_key: str, xml: bytes, process_forms: dict) -> No
     try:
         engine.check_bpmn(xml, process_key)
     except engine.UnsafeBpmn as error:
-        raise ValidationFailed(str(error), {"bpmn": str(error)}) from error
+        field = f"bpmn.{error.element}" if error.element else "bpmn"
+        raise ValidationFailed(str(error), {field: str(error)}) from error
 
 
 def deploy(db: Database, process_key: str, xml: bytes, process_forms: dict,

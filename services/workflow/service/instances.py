@@ -24,7 +24,7 @@ from . import competitions, talent
 from .catalogue import NO_AFFILIATION, start_refusal
 from .definitions import current_definition
 
-ENGINE_ERRORS = (Exception,)  # whatever a script or condition raises becomes an incident
+ENGINE_ERRORS = engine.ENGINE_ERRORS  # a process's own faults become incidents; our bugs do not
 
 
 def start_context(session: Session, claims: Claims, settings: dict, application: dict) -> dict:

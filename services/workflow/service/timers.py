@@ -84,7 +84,7 @@ def _fire(db: Database, outbox: Outbox, instance_id: str) -> int:
         now = utcnow()
         try:
             fired = engine.fire_due_timers(workflow)
-        except Exception as error:  # noqa: BLE001 - a failing script is an incident
+        except engine.ENGINE_ERRORS as error:  # a failing script is an incident
             swap(session, instance, {"serialized": engine.dump(workflow)})
             fail(session, outbox, instance, error, "规定时限")
             return 1

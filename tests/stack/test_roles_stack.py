@@ -18,8 +18,7 @@ def _as(url: str, database: str | None = None):
 
 
 def test_the_services_connect_as_their_own_roles_not_as_a_superuser(stack, gateway):
-    assert gateway.send("POST", "/api/identity/tokens", json={
-        "username": "kewei", "password": "Rencai@2026"}).status == 201
+    assert gateway.login("kewei").get("/api/workflow/tasks").status == 200  # every service used
     admin = create_engine(stack.urls["identity"])
     with admin.connect() as connection:
         for name, database in stack.databases.items():

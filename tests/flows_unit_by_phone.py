@@ -94,7 +94,8 @@ def unit_registered_by_phone_declares(gateway: Gateway,
     # 业务权限开通, at once: the catalogue and the start agree that it may.
     assert unit.catalogue()["business_permission"]["can_start"] is True
     qualification = unit.upload("unit_qualification", "企业资质证明.pdf")
-    started = unit.start("business_permission", {**PERMISSION, "attachment_ids": [qualification]})
+    started = unit.start("business_permission", {**PERMISSION, "attachments": [
+        {"kind": "qualification", "file_id": qualification, "name": "企业资质证明.pdf"}]})
     assert started.status == 201, started
     pending = unit.get(f"{ORGS}/units/{unit_id}/permissions/talent_intro").body
     assert pending["state_title"] != "未开通", pending

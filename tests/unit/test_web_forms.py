@@ -184,3 +184,13 @@ def test_attachment_fields_pick_from_the_files_and_offer_an_upload(app):
     form = MultiDict([("attachments.0.kind", "work_proof"), ("attachments.0.file_id", "file-2")])
     assert forms.parse(schema, form, {f["id"]: f for f in FILES})["attachments"] == [
         {"kind": "work_proof", "file_id": "file-2", "name": "劳动合同.pdf"}]
+
+
+def test_the_api_keeps_a_forms_field_order(embedded):
+    """The renderer shows fields in the schema's order, so the API must not sort them."""
+    from tests.support import Gateway
+
+    processes = Gateway.in_process(embedded).login("zhangsan").get("/api/workflow/processes").body
+    start = next(p for p in processes if p["process_key"] == "plan_project")["start_form"]
+    written = json.loads((PROJECT_ROOT / "bpmn/forms/plan_project/start.schema.json").read_text())
+    assert list(start["properties"]) == list(written["properties"])

@@ -50,6 +50,7 @@ stack-reset:
 bench: install
 	$(PY) -m tests.bench
 	$(PY) -m tests.bench_files
+	$(PY) -m tests.bench_web
 
 lint: install
 	$(PY) -m ruff check services gateway demo tests

@@ -102,6 +102,9 @@ def check_page(page, name: str) -> None:
     safe = re.sub(r"[^\w.-]+", "_", name)
     page.screenshot(path=str(SCREENSHOTS / f"{safe}-1280.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(150)  # responsive widgets (the cropper) lay out again
+    overflow = page.evaluate("document.documentElement.scrollWidth")
+    assert overflow <= 390, f"{name}: the page is {overflow} px wide at a 390 px phone"
     page.screenshot(path=str(SCREENSHOTS / f"{safe}-390.png"), full_page=True)
     page.set_viewport_size(size)
 

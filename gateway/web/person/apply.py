@@ -155,7 +155,8 @@ def task(task_id):
         if not errors:
             try:
                 api().post("workflow", f"tasks/{task_id}/complete", {"data": data})
-                flash("已重新提交", "success")
+                flash("已重新提交" if instance.get("status") == "returned"
+                      else f"{detail['title']}已提交", "success")
                 return redirect(url_for("person.application", instance_id=instance["id"]))
             except ApiError as error:
                 if error.status >= 500:

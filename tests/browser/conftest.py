@@ -148,7 +148,7 @@ def new_citizen() -> dict:
     first17 = f"11010519900101{n % 1000:03d}"
     return {"username": f"web{os.getpid() % 1000}{n}", "phone": f"139{os.getpid() % 1000:03d}{n:05d}",
             "name": "测试" + "".join("零一二三四五六七八九"[int(d)] for d in str(n)), "id_number": first17 + id_check_character(first17),
-            "password": "Rencai2026"}
+            "password": "Webtest2026x"}
 
 
 def register_in_browser(page, web, who: dict | None = None) -> dict:
@@ -167,6 +167,7 @@ def register_in_browser(page, web, who: dict | None = None) -> dict:
     page.get_by_role("button", name="注册", exact=True).click()
     page.get_by_label("姓名").fill(who["name"])
     page.get_by_label("身份证号").fill(who["id_number"])
+    page.get_by_label("我已阅读并同意上述告知").check()
     page.get_by_role("button", name="认证", exact=True).click()
     page.get_by_role("link", name="进入办事大厅").wait_for()
     return who

@@ -70,6 +70,10 @@ def test_a_new_citizen_registers_verifies_and_lands_signed_in(page, web):
     expect(page.get_by_role("heading", name="实名认证")).to_be_visible()
     check_page(page, "03-real-name")
     page.get_by_label("姓名").fill(who["name"])
+    page.get_by_label("身份证号").fill(who["id_number"])
+    page.get_by_role("button", name="认证", exact=True).click()  # no consent: told beside it
+    expect(page.locator("#f-consent-error")).to_contain_text("请阅读并勾选同意")
+    page.get_by_label("我已阅读并同意上述告知").check()
     page.get_by_label("身份证号").fill(who["id_number"][:17] + ("0" if who["id_number"][-1] != "0" else "1"))
     page.get_by_role("button", name="认证", exact=True).click()
     expect(page.locator("#f-id_number-error")).to_be_visible()  # the check digit is wrong

@@ -178,11 +178,13 @@ def real_name():
     values, errors, message, bound = {}, {}, None, False
     if request.method == "POST":
         values = {k: request.form.get(k, "").strip() for k in ("name", "id_number")}
+        values["consent"] = request.form.get("consent") == "on"
         try:
             if request.form.get("action") == "skip":
                 api().post("identity", "me/real-name/skip")
             else:
-                api().post("identity", "me/real-name", values)
+                api().post("identity", "me/real-name", {
+                    **values, "consent_version": request.form.get("consent_version") or None})
                 auth.refresh_user(verified=True, name=values["name"])
             return redirect(url_for("person.registered"))
         except ApiError as error:
@@ -192,8 +194,10 @@ def real_name():
             bound = error.code == "id-bound"
             if bound:
                 session["rebind"] = values
+    # The separate consent to processing the ID number (PIPL): its text as identity gives it.
+    notice = api().get("identity", "consents/id-number")
     return render_template("person/real_name.html", values=values, errors=errors,
-                           message=message, bound=bound, step=2)
+                           message=message, bound=bound, step=2, notice=notice)
 
 
 @bp.route("/register/rebind", methods=["GET", "POST"])

@@ -114,6 +114,10 @@ def init_web(app: Flask) -> None:
 
     from .person import bp as person_bp
     app.register_blueprint(person_bp)
+    from .review import bp as review_bp
+    from .unit import bp as unit_bp
+    app.register_blueprint(review_bp)
+    app.register_blueprint(unit_bp)
 
     @app.errorhandler(CSRFError)
     def _csrf(error):

@@ -77,7 +77,9 @@ def sign_in(pair: dict) -> dict:
     me = api().get("identity", "me")
     session["user"] = {"id": me["id"], "name": me.get("real_name") or me["display_name"],
                        "username": me["username"], "kind": me["kind"],
-                       "verified": me.get("verified", False)}
+                       "verified": me.get("verified", False),
+                       # the unit and review pages: whose unit, which staff role
+                       "org_id": me.get("org_id"), "roles": me.get("roles") or []}
     session.permanent = True
     return me
 

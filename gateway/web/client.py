@@ -58,10 +58,21 @@ class ApiClient:
         data[file_field] = (stream, filename, content_type or "application/octet-stream")
         return self.call("POST", service, path, form=data)
 
-    def raw(self, method: str, service: str, path: str) -> tuple[int, bytes, str]:
+    def raw(self, method: str, service: str, path: str, **query) -> tuple[int, bytes, str]:
         """(status, body, content type) of a non-JSON answer (an image, a download)."""
-        response = self._send(method, service, path, None, None, None)
+        response = self._send(method, service, path, None, query, None)
         return response.status_code, response.get_data(), response.mimetype
+
+    def download(self, service: str, path: str, **query):
+        """A file the API sends (an export): the response itself (body, type, file name);
+        a problem answer raises ApiError like any call."""
+        response = self._send("GET", service, path, None, query, None)
+        if response.status_code >= 400:
+            body = response.get_data()
+            parsed = jsonlib.loads(body) if body and "json" in (response.mimetype or "") else None
+            raise (NotSignedIn if response.status_code == 401 else ApiError)(
+                response.status_code, parsed)
+        return response
 
     # --- the plumbing ----------------------------------------------------------------------
     def call(self, method: str, service: str, path: str, *, json: dict | None = None,

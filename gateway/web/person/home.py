@@ -22,8 +22,9 @@ def home():
     if not auth.signed_in():
         return render_template("person/landing.html")
     user = auth.user()
-    if user["kind"] != "person":
-        return render_template("person/not_person.html")
+    if user["kind"] != "person":  # units and staff have their own pages
+        from ..review.signin import home_of
+        return redirect(home_of(user))
     client = api()
     basic = client.get("identity", "me/basic")
     catalogue = [entry for entry in client.get("workflow", "catalogue")

@@ -18,9 +18,8 @@ def new_captcha() -> dict:
 
 def _after_sign_in(pair: dict):
     me = auth.sign_in(pair)
-    if me["kind"] != "person":
-        flash("单位和工作人员的页面将在后续版本提供，请使用个人账号登录。", "warning")
-    target = auth.safe_next(request.args.get("next"), url_for("person.home"))
+    from ..review.signin import home_of
+    target = auth.safe_next(request.args.get("next"), home_of(me))
     return redirect(target)
 
 
@@ -43,6 +42,10 @@ def login():
         except ApiError as error:
             if error.status >= 500:
                 raise
+            if error.code in ("totp-required", "totp-enrolment-required"):
+                flash("工作人员请使用工作人员登录：输入密码和动态验证码", "info")
+                return redirect(url_for("review.login", username=body["username"],
+                                        next=request.args.get("next")))
             message, errors = error.detail, error.errors
             # The API asks for a captcha after a failure: from now on every try shows one.
             if error.code == "captcha-required" or body["captcha_id"] or "captcha_code" in errors:
@@ -269,6 +272,5 @@ def terms():
 
 @bp.route("/unit")
 def unit_entry():
-    """单位版: unit accounts sign in with the same password form (their pages: issue 13)."""
-    return render_template("person/login.html", values={}, errors={}, captcha=None,
-                           message=None, tab="password", heading="单位登录")
+    """单位版: the unit's own sign-in (password, phone + SMS)."""
+    return redirect(url_for("unit.login"))

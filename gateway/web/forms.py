@@ -79,6 +79,12 @@ def enum_options(schema: dict) -> list[tuple[str, str]]:
     return [(v, labels.get(v, v)) for v in values]
 
 
+def _labels_from_description(schema: dict, options: list[tuple[str, str]]) -> bool:
+    return "oneOf" not in schema and "x-enumTitles" not in schema and \
+        any(value != label for value, label in options) and \
+        all(value in schema.get("description", "") for value, _ in options)
+
+
 def is_attachment_list(name: str, schema: dict) -> bool:
     items = schema.get("items", {})
     return schema.get("type") == "array" and (
@@ -189,6 +195,8 @@ def build(schema: dict, data: dict | None = None, errors: dict | None = None,
         node.upload_kinds = enum_options(kind_schema) if kind_schema else []
     elif kind in ("radios", "select"):
         node.options = enum_options(schema)
+        if _labels_from_description(schema, node.options):
+            node.description = ""  # "approve 通过；reject 不通过" became the labels
     elif kind == "checkboxes":
         node.options = enum_options(schema["items"])
     if node.error is None and path:

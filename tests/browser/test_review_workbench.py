@@ -207,3 +207,23 @@ def test_a_new_staff_account_enrols_its_authenticator_at_first_sign_in(page, web
     expect(page.get_by_role("heading", name="待办", exact=True)).to_be_visible()
     expect(page.get_by_role("status").first).to_contain_text("恢复码")
     check_page(page, "49-inbox-new-staff")
+
+
+def test_inbox_counts_refresh_without_a_reload_and_claiming_moves_them(page, web):
+    unit_sign_in(page, "zhizao")
+    page.goto("/review/")
+    unclaimed = page.locator("#counts .count").nth(1).locator(".count-no")
+    before = int(unclaimed.inner_text())
+    page.evaluate("window.__same_page = true")
+    submitted_application(web)  # a new task arrives while the page stays open
+    expect(unclaimed).to_have_text(str(before + 1), timeout=25000)  # htmx polled it
+    assert page.evaluate("window.__same_page") is True  # no reload happened
+    page.reload()
+    row = page.locator("table.tasks tr", has_text="张三").first
+    row.get_by_role("button", name=re.compile("^认领")).click()
+    expect(page.get_by_role("status").first).to_contain_text("已认领")
+    expect(page.locator("#counts .count").first.locator(".count-no")).not_to_have_text("0")
+    check_page(page, "40-inbox-claimed")
+    page.locator("table.tasks tr", has_text="张三").first.get_by_role(
+        "button", name="取消认领").click()
+    expect(page.get_by_role("status").first).to_contain_text("已取消认领")

@@ -194,3 +194,14 @@ def test_the_api_keeps_a_forms_field_order(embedded):
     start = next(p for p in processes if p["process_key"] == "plan_project")["start_form"]
     written = json.loads((PROJECT_ROOT / "bpmn/forms/plan_project/start.schema.json").read_text())
     assert list(start["properties"]) == list(written["properties"])
+
+
+def test_a_description_that_named_the_choices_is_not_repeated_as_a_hint():
+    from gateway.web import forms
+
+    schema = {"type": "object", "properties": {"decision": {
+        "title": "审核结果", "type": "string", "enum": ["approve", "reject"],
+        "description": "approve 通过；reject 不通过"}}}
+    field = forms.build(schema).children[0]
+    assert field.options == [("approve", "通过"), ("reject", "不通过")]
+    assert field.description == ""

@@ -69,8 +69,10 @@ def application(instance_id):
     """查看 / 查看详情: the application read-only, its state, the reason, the timeline."""
     instance = api().get("workflow", f"instances/{instance_id}")
     root = forms.build(_start_form(instance["process_key"]), instance.get("application"))
-    my_task = next((s for s in instance.get("current_stage") or []
-                    if s.get("holder") == "申请人" and s.get("task_id")), None)
+    # The unit's own step (重新申请, 修改): the applicant lane's task of the process.
+    my_task = next((s for s in instance.get("current_stage") or [] if s.get("task_id") and (
+        s.get("holder") in ("申请人", "申请单位") or s.get("task_key", "").startswith("revise")
+        or s.get("title") in ("重新申请", "修改资料"))), None)
     return render_template("unit/application.html", instance=instance, root=root,
                            my_task=my_task)
 

@@ -24,4 +24,4 @@ def unit_id() -> str:
     return auth.user()["org_id"]
 
 
-from . import signin, home, employees, certification, talent  # noqa: E402,F401
+from . import signin, home, employees, certification, talent, profile  # noqa: E402,F401

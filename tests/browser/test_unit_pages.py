@@ -142,3 +142,21 @@ def test_a_unit_completes_its_information_and_maintains_its_handler(page, web):
     page.get_by_role("button", name="保存").click()
     expect(page.get_by_role("status").first).to_contain_text("业务经办人信息已更新")
     expect(page.locator(".facts")).to_contain_text("13900004444")
+
+
+def test_a_unit_applies_for_an_employees_work_permit(page, web):
+    unit_sign_in(page, "zhizao")
+    page.get_by_role("link", name="进入 工作居住证").click()  # 人才服务列表
+    check_page(page, "85-unit-work-permits")
+    page.get_by_role("link", name="为在职员工申请工作居住证").click()
+    page.get_by_role("group", name="申请人员").get_by_label("张三").check()
+    page.get_by_role("group", name="申请类型").get_by_label("新办").check()
+    page.get_by_label("现任职务").fill("研究员")
+    page.get_by_label("最高学历").select_option("博士研究生")
+    page.get_by_label("已与本单位签订劳动合同").check()
+    check_page(page, "86-unit-work-permit-form")
+    page.get_by_role("button", name="提交").click()
+    expect(page.get_by_role("status").first).to_contain_text("提交成功")
+    expect(page.locator("h1")).to_contain_text("工作居住证")
+    page.goto("/org/work-permits")
+    expect(page.locator("table")).to_contain_text("审核中")

@@ -34,17 +34,31 @@ def _start_form(process_key: str) -> dict:
     abort(404)
 
 
+def _with_employees(schema: dict) -> tuple[dict, dict]:
+    """A form naming a subject employee (`employee_id`, 工作居住证) picks from the unit's
+    在职员工: the field becomes a choice of them; their names by id."""
+    if "employee_id" not in schema.get("properties", {}):
+        return schema, {}
+    staff = api().get("orgs", f"units/{unit_id()}/employees", per_page=100)["items"]
+    names = {e["person_id"]: e["person_name"] for e in staff}
+    field = {**schema["properties"]["employee_id"],
+             "oneOf": [{"const": pid, "title": name} for pid, name in names.items()]}
+    return {**schema, "properties": {**schema["properties"], "employee_id": field}}, names
+
+
 @bp.route("/apply/<process_key>", methods=["GET", "POST"])
 @unit_required
 def apply(process_key):
     if process_key not in UNIT_PROCESSES:
         abort(404)
-    schema = _start_form(process_key)
+    schema, employees = _with_employees(_start_form(process_key))
     files = my_files()
     files_by_id = {f["id"]: f for f in files}
     data, errors, message = {}, {}, None
     if request.method == "POST":
         data = forms.parse(schema, request.form, files_by_id)
+        if data.get("employee_id") in employees and not data.get("employee_name"):
+            data["employee_name"] = employees[data["employee_id"]]
         errors = take_uploads(schema, data, files_by_id)
         if not errors:
             try:

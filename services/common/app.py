@@ -51,6 +51,8 @@ def create_service_app(settings: Settings, *, title: str, tables: BusTables,
         pii.configure_for(settings)  # refuses a missing or demonstration key in the stack
     app = Flask(f"services.{settings.service}")
     app.json.ensure_ascii = False
+    # Keep the order things were written in: a form's fields are shown in its schema's order.
+    app.json.sort_keys = False
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
 
     db = Database(settings.database_url)

@@ -1,0 +1,55 @@
+"""Jinja filters: times in Beijing time, status badges in plain Chinese, masking."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+BEIJING = timezone(timedelta(hours=8))
+
+# status value -> (Chinese, badge tone). Tones map to CSS classes of contrast AA.
+STATUS = {
+    "running": ("审核中", "info"), "pending": ("待审核", "warn"), "returned": ("退回修改", "warn"),
+    "completed": ("已办结", "ok"), "approved": ("已通过", "ok"), "rejected": ("未通过", "bad"),
+    "withdrawn": ("已撤回", "muted"), "draft": ("草稿", "muted"), "submitted": ("待审核", "warn"),
+    "incident": ("办理异常", "bad"), "cancelled": ("已取消", "muted"), "unlinked": ("已解除", "muted"),
+    "未上传": ("未上传", "muted"), "已上传": ("已上传", "ok"),
+}
+ACTIONS = {"submit": "提交申请", "approve": "通过", "reject": "不通过", "return": "退回修改",
+           "resubmit": "重新提交", "withdraw": "撤回", "claim": "认领", "comment": "备注"}
+LOGIN_METHODS = {"password": "账号密码", "sms": "短信验证码", "qr": "扫码", "oidc": "第三方账号",
+                 "certificate": "数字证书", "registration": "注册"}
+
+
+def when(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(BEIJING).strftime(fmt)
+
+
+def status_label(value, title: str | None = None) -> str:
+    return title or STATUS.get(value, (value or "", ""))[0]
+
+
+def status_tone(value) -> str:
+    return STATUS.get(value, ("", "info"))[1]
+
+
+def filesize(value) -> str:
+    if value is None:
+        return ""
+    value = int(value)
+    if value >= 1024 * 1024:
+        return f"{value / 1024 / 1024:.1f} MB"
+    return f"{max(1, round(value / 1024))} KB"
+
+
+def register(app) -> None:
+    app.jinja_env.filters.update(
+        when=when, status_label=status_label, status_tone=status_tone, filesize=filesize,
+        action_label=lambda a: ACTIONS.get(a, a), login_method=lambda m: LOGIN_METHODS.get(m, m))

@@ -1,0 +1,66 @@
+"""`make bench`: server time of the web client's pages, embedded mode with the demo data.
+
+The signed-in home page (办事大厅: six API calls) and a form page (申请计划项目: processes,
+prefill, 附件管理's files), rendered in process through the gateway (Flask's test client:
+no network, so the figure is the server's time). Target p95 < 50 ms. A benchmark, not a
+test: it prints a table and fails on nothing but a broken page.
+"""
+from __future__ import annotations
+
+import base64
+import os
+import re
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+ROUNDS = 200
+PAGES = {"办事大厅 /": "/", "申请计划项目 /apply/plan_project": "/apply/plan_project",
+         "我的申请 /applications": "/applications"}
+
+
+def signed_in_client(system):
+    client = system.gateway.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    reply = client.post("/login", data={"csrf_token": token, "username": "zhangsan",
+                                        "password": "Rencai@2026"})
+    assert reply.status_code == 302, reply.status_code
+    return client
+
+
+def main() -> None:
+    os.environ.setdefault("RENCAI_PII_KEY", base64.b64encode(os.urandom(32)).decode())
+    os.environ.setdefault("RENCAI_RATE_LIMIT", "100000")
+    from gateway.embedded import EmbeddedSystem
+    from tests.support import APPLICATION, Gateway
+
+    system = EmbeddedSystem(Path(tempfile.mkdtemp(prefix="rencai-bench-web-")))
+    system.seed_demo()
+    system.settle()
+    applicant = Gateway.in_process(system).login("zhangsan")
+    for _ in range(5):  # something in 当前在办业务 and 我的申请
+        applicant.submit(APPLICATION)
+    system.settle()
+    client = signed_in_client(system)
+    print(f"\nweb pages, embedded, {ROUNDS} requests each (server time, ms)")
+    print(f"{'page':<36}{'p50':>8}{'p95':>8}{'max':>8}")
+    for name, path in PAGES.items():
+        for _ in range(10):
+            assert client.get(path).status_code == 200
+        timings = []
+        for _ in range(ROUNDS):
+            started = time.perf_counter()
+            reply = client.get(path)
+            timings.append((time.perf_counter() - started) * 1000)
+            assert reply.status_code == 200, (path, reply.status_code)
+        timings.sort()
+        p50 = statistics.median(timings)
+        p95 = timings[int(len(timings) * 0.95) - 1]
+        print(f"{name:<36}{p50:>8.1f}{p95:>8.1f}{timings[-1]:>8.1f}")
+    system.close()
+
+
+if __name__ == "__main__":
+    main()

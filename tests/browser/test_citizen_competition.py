@@ -1,0 +1,68 @@
+"""Seed 004 in the browser: 个人身份信息确认 → 个人基本信息维护 (保存并上传照片 → 裁切照片 → 保存成功)
+→ 报名 (职业（工种）, 保存并上传照片) → 提交审核 → the committee's answer in 已报名竞赛管理."""
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from .conftest import api, check_page, sign_in
+from .test_citizen_business import crop_photo
+
+
+def test_a_competition_registration_with_a_cropped_photo(page, web):
+    gateway = api(web)
+    sign_in(page, "lisi")
+    page.locator(".service", has_text="技能竞赛报名").get_by_role("link").click()
+    expect(page.get_by_role("heading", name="个人身份信息确认")).to_be_visible()
+    check_page(page, "30-competition-confirm")
+    page.get_by_label("姓名").fill("李四")
+    page.get_by_label("证件号码").fill("110108199005120020")  # a wrong check digit
+    page.get_by_role("button", name="确认").click()
+    expect(page.locator("#f-id_number-error")).to_be_visible()
+    page.get_by_label("证件号码").fill("110108199005120021")
+    page.get_by_role("button", name="确认").click()
+    expect(page.get_by_role("heading", name="个人竞赛计划列表")).to_be_visible()
+    check_page(page, "31-competitions")
+
+    page.get_by_role("navigation", name="技能竞赛").get_by_role("link", name="个人基本信息维护").click()
+    page.get_by_label("手机号码").fill("13800000002")
+    page.get_by_label("民族").fill("汉族")
+    page.get_by_label("政治面貌").select_option("群众")
+    page.get_by_label("文化程度").select_option("大学本科")
+    page.get_by_label("邮政编码").fill("100000")
+    check_page(page, "32-competitor")
+    page.get_by_role("button", name="保存并上传照片").click()
+    crop_photo(page, "33-competitor-crop")
+    expect(page.get_by_role("img", name="参赛照片")).to_be_visible()
+
+    page.get_by_role("navigation", name="技能竞赛").get_by_role("link", name="报名", exact=True).click()
+    page.locator("tr", has_text="北京市职业技能竞赛（演示）").get_by_role("link", name=re.compile("报名")).click()
+    expect(page.get_by_role("heading", name=re.compile("报名："))).to_be_visible()
+    page.get_by_role("group", name="职业（工种）").get_by_label(re.compile("电工")).check()
+    page.get_by_role("button", name="保存", exact=True).click()  # years and level missing
+    expect(page.locator("#f-years_in_occupation-error")).to_be_visible()
+    check_page(page, "34-competition-register-errors")
+    page.get_by_label("从事本职业（工种）年限").fill("8")
+    page.get_by_label("现职业资格（技能）等级").select_option("四级/中级工")
+    page.get_by_role("button", name="保存并上传照片").click()
+    crop_photo(page, "35-registration-crop")
+    expect(page.get_by_role("img", name="报名照片")).to_be_visible()
+    check_page(page, "36-registration-draft")
+    page.get_by_role("button", name="提交审核").click()
+    expect(page.get_by_role("status").first).to_contain_text("已提交审核")
+    registration_id = page.url.rsplit("/", 1)[-1]
+
+    lisi = gateway.login("lisi")
+    instance_id = gateway.eventually(lambda: lisi.get(
+        f"/api/workflow/me/competition-registrations/{registration_id}").body["instance_id"])
+    committee = gateway.login("jingsai")
+    assert gateway.eventually(lambda: committee.task_of(instance_id))
+    assert committee.decide(instance_id, "approve", "资格审核通过").status == 200
+    page.get_by_role("navigation", name="技能竞赛").get_by_role("link", name="已报名竞赛管理").click()
+    row = page.locator("tr", has_text="北京市职业技能竞赛（演示）")
+    expect(row).to_contain_text("审核通过")
+    check_page(page, "37-registrations")
+    row.get_by_role("link", name=re.compile("查看")).click()
+    expect(page.locator(".preview")).to_contain_text("电工")
+    check_page(page, "38-registration-approved")

@@ -1,0 +1,162 @@
+"""单位版 in the browser (seed 002): a unit approves one affiliation request and rejects
+another (through its task's own form), sees 在职员工 and 员工详情, regenerates its association
+code; 单位认证 and 人才引进 pages; every page checked (axe, 1280 and 390 px)."""
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from .conftest import api, check_page, register_in_browser
+from .test_review_workbench import unit_sign_in
+
+
+def request_affiliation(web, who: dict, code: str) -> None:
+    citizen = api(web).login(who["username"], who["password"])
+    started = citizen.start("affiliation", {"association_code": code, "unit_confirmed": True})
+    assert started.status == 201, started
+
+
+def test_a_unit_approves_one_affiliation_and_rejects_another(page, web):
+    gateway = api(web)
+    first = register_in_browser(page, web)
+    second = register_in_browser(page, web)
+    for who in (first, second):
+        request_affiliation(web, who, "XHRJ6688")
+    page.context.clear_cookies()
+
+    unit_sign_in(page, "xinghe")
+    check_page(page, "51-unit-home-xinghe")
+    page.get_by_role("link", name="查看员工列表").click()
+    expect(page.get_by_role("link", name=re.compile("待确认关联"))).to_have_attribute(
+        "aria-current", "page")
+    check_page(page, "52-unit-pending")
+
+    # 通过 with the employee's position (the task's form: 审核结果, 当前职位).
+    page.get_by_role("link", name=re.compile(f"通过或拒绝.*{first['name']}")).click()
+    expect(page.locator("dl.preview").first).to_contain_text("XHRJ6688")
+    page.get_by_role("group", name="审核结果").get_by_label("通过", exact=True).check()
+    page.get_by_role("button", name="提交审核意见").click()
+    expect(page.locator("#f-position-error")).to_be_visible()  # the position is required
+    check_page(page, "53-unit-affiliation-decide")
+    page.get_by_label("当前职位").fill("软件工程师")
+    page.get_by_role("button", name="提交审核意见").click()
+    expect(page.get_by_role("status").first).to_contain_text("已办理")
+
+    # 拒绝 with the reason.
+    page.goto("/org/employees")
+    page.get_by_role("link", name=re.compile(f"通过或拒绝.*{second['name']}")).click()
+    page.get_by_role("group", name="审核结果").get_by_label("拒绝", exact=True).check()
+    page.get_by_label("拒绝原因").fill("本单位无此员工")
+    page.get_by_role("button", name="提交审核意见").click()
+    expect(page.get_by_role("status").first).to_contain_text("已办理")
+
+    rejected = gateway.login(second["username"], second["password"])
+    answer = gateway.eventually(lambda: next((
+        r for r in rejected.get("/api/orgs/me/affiliation-requests").body["items"]
+        if r["status"] == "rejected"), None))
+    assert answer and answer["reason"] == "本单位无此员工", answer
+
+    # 在职员工 → 员工详情 (tabs), 职位与劳动合同, 解除关联.
+    page.goto("/org/employees?tab=active")
+    gateway.eventually(lambda: page.reload() or page.get_by_text(first["name"]).count())
+    check_page(page, "54-unit-employees")
+    page.get_by_role("link", name=re.compile(f"查看.*{first['name']}")).click()
+    expect(page.get_by_role("heading", name=f"员工详情：{first['name']}")).to_be_visible()
+    check_page(page, "55-unit-employee")
+    page.get_by_role("link", name="职位与劳动合同").click()
+    assert page.get_by_label("当前职位").input_value() == "软件工程师"
+    page.get_by_label("劳动合同期限类型").select_option("fixed")
+    page.get_by_label("合同开始日期").fill("2026-01-01")
+    page.get_by_label("合同结束日期").fill("2028-12-31")
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_role("status").first).to_contain_text("职位与劳动合同已更新")
+    check_page(page, "56-unit-employee-job")
+    page.get_by_role("link", name="解除关联", exact=True).click()
+    check_page(page, "57-unit-employee-unlink")
+    page.get_by_role("button", name="确认解除关联").click()
+    expect(page.get_by_role("status").first).to_contain_text("解除关联原因")  # required
+    page.get_by_role("link", name="解除关联", exact=True).click()
+    page.get_by_label("解除关联原因").fill("员工已离职")
+    page.get_by_role("button", name="确认解除关联").click()
+    expect(page.get_by_role("status").first).to_contain_text("已解除")
+
+    # 单位首页: regenerate the association code; the new one is shown.
+    page.goto("/org/")
+    old = page.locator("#association-code").inner_text()
+    page.get_by_role("button", name="重新生成").click()
+    expect(page.get_by_role("status").first).to_contain_text("关联代码已重新生成")
+    assert page.locator("#association-code").inner_text() not in ("", old)
+
+
+def test_unit_certification_and_talent_pages(page, web):
+    unit_sign_in(page, "xinghe")
+    page.goto("/org/certification")
+    expect(page.get_by_text("已通过").first).to_be_visible()
+    check_page(page, "58-unit-certification")
+    page.get_by_role("link", name="重新认证").click()
+    page.get_by_role("button", name="上传并识别").click()
+    expect(page.locator("#f-licence-error")).to_be_visible()
+    check_page(page, "59-unit-certification-redo")
+    page.goto("/org/talent")
+    expect(page.get_by_role("heading", name="业务权限开通")).to_be_visible()
+    check_page(page, "60-unit-talent")
+    page.goto("/org/login/other")
+    expect(page.get_by_role("status")).to_contain_text("暂未开通")
+    check_page(page, "61-unit-login-other")
+
+
+def test_a_unit_completes_its_information_and_maintains_its_handler(page, web):
+    unit = api(web).login("shiyan")
+    unit.upload("business_licence", "事业单位法人证书.pdf")
+    unit_sign_in(page, "shiyan")
+    page.get_by_role("link", name="去完善").click()
+    expect(page.get_by_role("heading", name="单位信息完善")).to_be_visible()
+    page.get_by_role("button", name="保存并提交").click()
+    expect(page.locator(".field-error").first).to_be_visible()  # orgs names what is missing
+    check_page(page, "82-unit-profile-errors")
+    page.get_by_label("办公地点").fill("北京市西城区")
+    page.get_by_label("单位类型").select_option("事业单位")
+    page.get_by_label("法定代表人").fill("刘校长")
+    page.get_by_label("单位地址").fill("北京市西城区南菜园 1 号")
+    page.locator("#f-qualifications-0-name").fill("北京市示范性高中")
+    page.get_by_label("经办人姓名").fill("陈老师")
+    page.get_by_label("经办人联系电话").fill("13900002222")
+    page.get_by_label("紧急联系人姓名").fill("张老师")
+    page.get_by_label("紧急联系人联系电话").fill("13900003333")
+    page.get_by_label("事业单位法人证书.pdf").check()
+    page.get_by_role("button", name="保存并预览").click()
+    expect(page.get_by_role("heading", name="单位完整信息")).to_be_visible()
+    expect(page.locator(".panel").first).to_contain_text("北京市示范性高中")
+    check_page(page, "83-unit-profile")
+    page.get_by_role("link", name="修改").click()
+    page.get_by_role("button", name="保存并提交").click()
+    expect(page.get_by_role("status").first).to_contain_text("单位信息已提交")
+    expect(page.get_by_text("单位信息尚未完善")).to_have_count(0)
+    page.get_by_role("link", name="维护业务经办人信息").first.click()
+    page.get_by_label("经办人联系电话").fill("12345")
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator("#f-handler-phone-error")).to_be_visible()
+    check_page(page, "84-unit-handler")
+    page.get_by_label("经办人联系电话").fill("13900004444")
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_role("status").first).to_contain_text("业务经办人信息已更新")
+    expect(page.locator(".facts")).to_contain_text("13900004444")
+
+
+def test_a_unit_applies_for_an_employees_work_permit(page, web):
+    unit_sign_in(page, "zhizao")
+    page.get_by_role("link", name="进入 工作居住证").click()  # 人才服务列表
+    check_page(page, "85-unit-work-permits")
+    page.get_by_role("link", name="为在职员工申请工作居住证").click()
+    page.get_by_role("group", name="申请人员").get_by_label("张三").check()
+    page.get_by_role("group", name="申请类型").get_by_label("新办").check()
+    page.get_by_label("现任职务").fill("研究员")
+    page.get_by_label("最高学历").select_option("博士研究生")
+    page.get_by_label("已与本单位签订劳动合同").check()
+    check_page(page, "86-unit-work-permit-form")
+    page.get_by_role("button", name="提交").click()
+    expect(page.get_by_role("status").first).to_contain_text("提交成功")
+    expect(page.locator("h1")).to_contain_text("工作居住证")
+    page.goto("/org/work-permits")
+    expect(page.locator("table")).to_contain_text("审核中")

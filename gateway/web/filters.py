@@ -1,6 +1,7 @@
 """Jinja filters: times in Beijing time, status badges in plain Chinese, masking."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 BEIJING = timezone(timedelta(hours=8))
@@ -49,7 +50,15 @@ def filesize(value) -> str:
     return f"{max(1, round(value / 1024))} KB"
 
 
+def readable(message: str | None) -> str | None:
+    """The API's detail when a person can read it; None when it names fields by their keys
+    (e.g. "general.gender：请填写性别；..." — the list below says the same in words)."""
+    if not message or re.search(r"[A-Za-z_]+[.:：]", message):
+        return None
+    return message
+
+
 def register(app) -> None:
     app.jinja_env.filters.update(
-        when=when, status_label=status_label, status_tone=status_tone, filesize=filesize,
+        when=when, readable=readable, status_label=status_label, status_tone=status_tone, filesize=filesize,
         action_label=lambda a: ACTIONS.get(a, a), login_method=lambda m: LOGIN_METHODS.get(m, m))

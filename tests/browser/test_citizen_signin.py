@@ -139,3 +139,54 @@ def test_qr_login_confirmed_from_a_phone(page, web, browser):
         phone.close()
     # The PC page polls (htmx) and lands signed in.
     expect(page.get_by_role("heading", name="人才服务列表")).to_be_visible(timeout=15000)
+
+
+def test_an_id_bound_to_another_account_offers_rebind_and_appeal(page, web, browser):
+    from .conftest import register_in_browser
+
+    base_url, system = web
+    first = register_in_browser(page, web)  # holds the ID number now
+    page.context.clear_cookies()
+
+    # A second account with the same person: 换绑 by an SMS to its own phone.
+    second = new_citizen()
+    second.update(name=first["name"], id_number=first["id_number"])
+    page.goto("/register")
+    page.get_by_label("用户名").fill(second["username"])
+    page.get_by_label("手机号").fill(second["phone"])
+    page.get_by_label("图形验证码").fill(captcha_answer(system, page))
+    page.get_by_role("button", name="获取验证码").click()
+    page.get_by_label("短信验证码").fill(sms_code(base_url, second["phone"]))
+    page.get_by_label("设置密码").fill(second["password"])
+    page.get_by_label("确认密码").fill(second["password"])
+    page.get_by_label("我已阅读并同意").check()
+    page.get_by_role("button", name="注册", exact=True).click()
+    page.get_by_label("姓名").fill(second["name"])
+    page.get_by_label("身份证号").fill(second["id_number"])
+    page.get_by_role("button", name="认证", exact=True).click()
+    expect(page.locator("#f-id_number-error")).to_contain_text("换绑或人工申诉")
+    expect(page.get_by_role("link", name="人工申诉", exact=True)).to_be_visible()
+    check_page(page, "09-real-name-bound")
+
+    page.get_by_role("link", name="人工申诉", exact=True).click()
+    check_page(page, "09-appeal")
+    page.get_by_label("申诉理由").fill("本人身份证号被他人误认证")
+    page.get_by_label("证明材料").set_input_files(
+        {"name": "身份证.pdf", "mimeType": "application/pdf",
+         "buffer": b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"})
+    page.get_by_role("button", name="提交申诉").click()
+    expect(page.get_by_role("status").first).to_contain_text("申诉已提交")
+    expect(page.get_by_role("heading", name="实名认证申诉")).to_be_visible()
+
+    page.goto("/register/real-name")
+    page.get_by_label("姓名").fill(second["name"])
+    page.get_by_label("身份证号").fill(second["id_number"])
+    page.get_by_role("button", name="认证", exact=True).click()
+    page.get_by_role("link", name="换绑", exact=True).click()
+    check_page(page, "09-rebind")
+    page.get_by_label("图形验证码").fill(captcha_answer(system, page))
+    page.get_by_role("button", name="获取验证码").click()
+    expect(page.get_by_role("status").first).to_contain_text("短信验证码已发送")
+    page.get_by_label("短信验证码").fill(sms_code(base_url, second["phone"]))
+    page.get_by_role("button", name="确认换绑").click()
+    expect(page.get_by_role("status")).to_contain_text("认证成功")

@@ -121,7 +121,12 @@ def application(instance_id):
     for stage in instance.get("current_stage") or []:
         if stage.get("holder") == "申请人" and stage.get("task_id"):
             my_task = stage
-    return render_template("person/application.html", instance=instance, my_task=my_task)
+    # What was submitted, read-only, drawn from the process's start form.
+    start = next((p["start_form"] for p in api().get("workflow", "processes")
+                  if p["process_key"] == instance["process_key"]), None)
+    content = forms.build(start, instance.get("application") or {}) if start else None
+    return render_template("person/application.html", instance=instance, my_task=my_task,
+                           content=content)
 
 
 @bp.route("/applications/<instance_id>/withdraw", methods=["POST"])

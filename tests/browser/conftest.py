@@ -27,8 +27,21 @@ def chromium_path() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def web(tmp_path_factory):
-    """The embedded system with demo data, its gateway served over HTTP: (base_url, system)."""
+def oidc_provider():
+    from .oidc_provider import Provider
+
+    provider = Provider()
+    yield provider
+    provider.close()
+
+
+@pytest.fixture(scope="session")
+def web(tmp_path_factory, oidc_provider):
+    """The embedded system with demo data, its gateway served over HTTP: (base_url, system).
+    Identity has one third-party provider (a small OIDC provider on a local port)."""
+    import json
+    import socket
+
     from werkzeug.serving import make_server
 
     from gateway.embedded import EmbeddedSystem
@@ -37,14 +50,28 @@ def web(tmp_path_factory):
     os.environ["RENCAI_ENV"] = "development"  # the dev SMS sender's side channel
     if not assets.MANIFEST.exists():
         assets.ensure()
-    system = EmbeddedSystem(tmp_path_factory.mktemp("web-var"))
+    with socket.socket() as probe:  # the port first: the provider sends browsers back to it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base_url = f"http://127.0.0.1:{port}"
+    previous = os.environ.get("RENCAI_OIDC_PROVIDERS")
+    os.environ["RENCAI_OIDC_PROVIDERS"] = json.dumps({"gov": {
+        "title": "国家政务服务平台", "issuer": oidc_provider.url, "client_id": "rencai",
+        "client_secret": "s3cret", "redirect_uri": f"{base_url}/oidc/gov/callback"}})
+    try:
+        system = EmbeddedSystem(tmp_path_factory.mktemp("web-var"))
+    finally:
+        if previous is None:
+            os.environ.pop("RENCAI_OIDC_PROVIDERS")
+        else:
+            os.environ["RENCAI_OIDC_PROVIDERS"] = previous
     system.seed_demo()
     system.settle()
     system.start_bus_threads()
-    server = make_server("127.0.0.1", 0, system.gateway, threaded=True)
+    server = make_server("127.0.0.1", port, system.gateway, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.port}", system
+    yield base_url, system
     server.shutdown()
     system.close()
 

@@ -190,3 +190,24 @@ def test_an_id_bound_to_another_account_offers_rebind_and_appeal(page, web, brow
     page.get_by_label("短信验证码").fill(sms_code(base_url, second["phone"]))
     page.get_by_role("button", name="确认换绑").click()
     expect(page.get_by_role("status")).to_contain_text("认证成功")
+
+
+def test_a_third_party_account_is_linked_in_the_personal_centre_then_signs_in(
+        page, web, oidc_provider):
+    oidc_provider.subject = "gov-lisi"
+    sign_in(page, "lisi")
+    page.goto("/me")
+    page.get_by_role("button", name="关联国家政务服务平台").click()
+    expect(page.get_by_role("status").first).to_contain_text("第三方账号已关联")
+    expect(page.locator("#ext-h + ul")).to_contain_text("gov")
+    page.get_by_role("button", name="退出登录").click()
+    page.get_by_role("button", name="国家政务服务平台").click()
+    expect(page.get_by_role("heading", name="人才服务列表")).to_be_visible()
+    expect(page.locator(".whoami")).to_have_text("李四")
+    check_page(page, "09-home-after-third-party")
+    # Not linked: the API's refusal is shown on the sign-in page.
+    page.get_by_role("button", name="退出登录").click()
+    oidc_provider.subject = "gov-stranger"
+    page.get_by_role("button", name="国家政务服务平台").click()
+    expect(page.get_by_role("status").first).to_be_visible()
+    expect(page).to_have_url(re.compile("/login"))

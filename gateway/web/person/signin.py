@@ -289,7 +289,7 @@ def login_oidc(provider):
             raise
         flash(error.detail, "warning")
         return redirect(url_for("person.login"))
-    return redirect(started["authorization_url"])
+    return _to_provider(started["authorization_url"])
 
 
 @bp.route("/me/oidc/<provider>", methods=["POST"])
@@ -303,7 +303,13 @@ def link_oidc(provider):
             raise
         flash(error.detail, "warning")
         return redirect(url_for("person.me"))
-    return redirect(started["authorization_url"])
+    return _to_provider(started["authorization_url"])
+
+
+def _to_provider(url: str):
+    """A page that moves on to the provider: CSP's form-action 'self' would stop a form's
+    redirect to another site, a refresh (or the link) is a plain navigation."""
+    return render_template("person/to_provider.html", url=url)
 
 
 @bp.route("/oidc/<provider>/callback")

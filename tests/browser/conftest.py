@@ -15,6 +15,9 @@ import pytest
 from services.common.config import PROJECT_ROOT
 
 SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"
+# The development SMS sender's side channel (GET /api/identity/dev/sms) is on only here; set
+# at import, before the session's embedded system is built.
+os.environ.setdefault("RENCAI_ENV", "development")
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -36,44 +39,27 @@ def oidc_provider():
 
 
 @pytest.fixture(scope="session")
-def web(tmp_path_factory, oidc_provider):
-    """The embedded system with demo data, its gateway served over HTTP: (base_url, system).
-    Identity has one third-party provider (a small OIDC provider on a local port)."""
-    import json
-    import socket
-
+def web(embedded, oidc_provider):
+    """The session's one embedded system (tests/conftest.py, demo data), its gateway served
+    over HTTP on a free port: (base_url, system). One system per process: two would share
+    kombu's in-memory bus. Identity gets one third-party provider for these tests."""
     from werkzeug.serving import make_server
 
-    from gateway.embedded import EmbeddedSystem
     from gateway.web import assets
 
-    os.environ["RENCAI_ENV"] = "development"  # the dev SMS sender's side channel
     if not assets.MANIFEST.exists():
         assets.ensure()
-    with socket.socket() as probe:  # the port first: the provider sends browsers back to it
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    base_url = f"http://127.0.0.1:{port}"
-    previous = os.environ.get("RENCAI_OIDC_PROVIDERS")
-    os.environ["RENCAI_OIDC_PROVIDERS"] = json.dumps({"gov": {
+    server = make_server("127.0.0.1", 0, embedded.gateway, threaded=True)
+    base_url = f"http://127.0.0.1:{server.port}"
+    providers = embedded.apps["identity"].extensions["identity"]["config"].oidc_providers
+    providers["gov"] = {
         "title": "国家政务服务平台", "issuer": oidc_provider.url, "client_id": "rencai",
-        "client_secret": "s3cret", "redirect_uri": f"{base_url}/oidc/gov/callback"}})
-    try:
-        system = EmbeddedSystem(tmp_path_factory.mktemp("web-var"))
-    finally:
-        if previous is None:
-            os.environ.pop("RENCAI_OIDC_PROVIDERS")
-        else:
-            os.environ["RENCAI_OIDC_PROVIDERS"] = previous
-    system.seed_demo()
-    system.settle()
-    system.start_bus_threads()
-    server = make_server("127.0.0.1", port, system.gateway, threaded=True)
+        "client_secret": "s3cret", "redirect_uri": f"{base_url}/oidc/gov/callback"}
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield base_url, system
+    yield base_url, embedded
     server.shutdown()
-    system.close()
+    providers.pop("gov", None)
 
 
 @pytest.fixture(scope="session")
@@ -200,10 +186,11 @@ def register_in_browser(page, web, who: dict | None = None) -> dict:
 
 
 def api(web):
-    """The JSON API over HTTP, for what other people (reviewers, units) do meanwhile."""
+    """The JSON API over HTTP, for what other people (reviewers, units) do meanwhile; its
+    `eventually` delivers the bus's pending events (the embedded system runs no bus threads)."""
     from tests.support import Gateway
 
-    return Gateway.over_http(web[0])
+    return Gateway(Gateway.over_http(web[0]).send, web[1].settle)
 
 
 def jpeg(width: int = 600, height: int = 800) -> bytes:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from playwright.sync_api import expect
 
 from tests.flows import CHAIN, EXPERTS, upload_materials
@@ -23,8 +25,13 @@ def crop_photo(page, name: str) -> None:
     page.locator("img[data-crop-ready=true]").wait_for(state="attached")
     expect(page.locator(".cropper-container")).to_be_visible()
     check_page(page, name)
+    # The box sent is cropperjs's own (after the screenshots' resizes it lays out again).
+    page.wait_for_function(
+        "document.querySelector('img[data-crop]').cropper.getData(true).width >= 20")
+    box = page.evaluate("document.querySelector('img[data-crop]').cropper.getData(true)")
     page.get_by_role("button", name="裁切照片").click()
     expect(page.get_by_role("status").first).to_contain_text("保存成功")
+    assert box["width"] / box["height"] == pytest.approx(295 / 413, rel=0.02)
 
 
 def test_a_new_citizen_completes_the_profile_affiliates_and_applies(page, web):

@@ -59,6 +59,8 @@ def test_a_competition_registration_with_a_cropped_photo(page, web):
     committee = gateway.login("jingsai")
     assert gateway.eventually(lambda: committee.task_of(instance_id))
     assert committee.decide(instance_id, "approve", "资格审核通过").status == 200
+    assert gateway.eventually(lambda: lisi.get(
+        f"/api/workflow/me/competition-registrations/{registration_id}").body["status"] == "审核通过")
     page.get_by_role("navigation", name="技能竞赛").get_by_role("link", name="已报名竞赛管理").click()
     row = page.locator("tr", has_text="北京市职业技能竞赛（演示）")
     expect(row).to_contain_text("审核通过")

@@ -201,3 +201,52 @@ def jpeg(width: int = 600, height: int = 800) -> bytes:
     picture = io.BytesIO()
     Image.new("RGB", (width, height), (40, 90, 160)).save(picture, "JPEG")
     return picture.getvalue()
+
+
+def citizen_via_api(web) -> dict:
+    """A new, verified citizen registered over the API (quicker than the pages when the
+    registration is not what a test is about; the demo accounts stay as they are)."""
+    import requests
+
+    from services.identity.model import Captcha
+
+    base_url, system = web
+    who = new_citizen()
+    captcha = requests.post(f"{base_url}/api/identity/captchas", timeout=10).json()
+    with system.kit("identity").db.reading() as session:
+        answer = session.get(Captcha, captcha["captcha_id"]).answer
+    sent = requests.post(f"{base_url}/api/identity/sms-codes", json={
+        "phone": who["phone"], "purpose": "register", "captcha_id": captcha["captcha_id"],
+        "captcha_code": answer}, timeout=10)
+    assert sent.status_code == 201, sent.text
+    registered = requests.post(f"{base_url}/api/identity/registrations", json={
+        "username": who["username"], "phone": who["phone"],
+        "sms_code": sms_code(base_url, who["phone"]), "password": who["password"],
+        "password_confirm": who["password"], "agree": True}, timeout=10)
+    assert registered.status_code == 201, registered.text
+    token = registered.json()["tokens"]["access_token"]
+    verified = requests.post(f"{base_url}/api/identity/me/real-name", json={
+        "name": who["name"], "id_number": who["id_number"]},
+        headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert verified.status_code == 200, verified.text
+    system.settle()  # person.verified reaches workflow (competitions check it)
+    return who
+
+
+@pytest.fixture
+def ip_guard_kept(web):
+    """A test that fails a password on purpose leaves the shared system's per-IP failure
+    count as it found it (the other tests sign in from the same 127.0.0.1)."""
+    from services.identity.model import LoginGuard
+
+    db = web[1].kit("identity").db
+    with db.reading() as session:
+        before = {g.key: (g.failures, g.window_start, g.locked_until)
+                  for g in session.query(LoginGuard).filter(LoginGuard.key.like("ip:%"))}
+    yield
+    with db.transaction() as session:
+        for guard in session.query(LoginGuard).filter(LoginGuard.key.like("ip:%")):
+            if guard.key not in before:
+                session.delete(guard)
+            else:
+                guard.failures, guard.window_start, guard.locked_until = before[guard.key]

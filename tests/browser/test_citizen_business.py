@@ -187,6 +187,7 @@ def test_a_returned_application_is_corrected_and_resubmitted(page, web):
     assert detail["status"] == "running"
     assert detail["application"]["education"][0]["from"] == "2008-09"
     assert [e["action"] for e in detail["timeline"]][-1] == "resubmit"
+    assert gateway.login("zhizao").decide(instance["id"], "reject", "测试结束").status == 200
 
 
 def test_an_application_is_withdrawn_before_review(page, web):
@@ -204,19 +205,21 @@ def test_an_application_is_withdrawn_before_review(page, web):
 
 def test_a_locked_attachment_says_which_application_holds_it(page, web):
     gateway = api(web)
-    applicant = gateway.login("lisi")
-    loose = applicant.upload("other", "李四其他材料.pdf")
+    applicant = gateway.login("zhangsan")
+    loose = applicant.upload("other", "张三其他材料.pdf")
     materials = upload_materials(applicant)
     instance = applicant.submit({**APPLICATION, "attachments": materials})
     held = materials[0]["file_id"]
     assert gateway.eventually(
         lambda: applicant.get(f"/api/files/attachments/{held}").body["locked"])
-    sign_in(page, "lisi")
+    sign_in(page, "zhangsan")
     page.goto("/attachments")
     page.get_by_role("button", name="删除 博士学位证书.pdf").first.click()
     expect(page.get_by_role("status").first).to_contain_text("已被提交的申请引用")
     expect(page.get_by_role("status").first).to_contain_text(instance["title"])
     check_page(page, "24-attachments-locked")
-    page.get_by_role("button", name="删除 李四其他材料.pdf").click()
+    page.get_by_role("button", name="删除 张三其他材料.pdf").click()
     expect(page.get_by_role("status").first).to_contain_text("附件已删除")
     assert applicant.get(f"/api/files/attachments/{loose}").status == 404
+    assert applicant.post(f"/api/workflow/instances/{instance['id']}/withdraw",
+                          {"reason": "测试结束"}).status == 200

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import captcha_answer, check_page, new_citizen, sign_in, sms_code
+from .conftest import captcha_answer, check_page, citizen_via_api, new_citizen, sign_in, sms_code
 
 
 def test_landing_offers_personal_and_unit_entries(page, web):
@@ -20,11 +20,13 @@ def test_landing_offers_personal_and_unit_entries(page, web):
     check_page(page, "00-landing")
 
 
-def test_a_wrong_password_is_told_beside_the_field_then_the_captcha_is_asked(page, web):
+def test_a_wrong_password_is_told_beside_the_field_then_the_captcha_is_asked(
+        page, web, ip_guard_kept):
     base_url, system = web
+    who = citizen_via_api(web)
     page.goto("/login")
     check_page(page, "01-login")
-    page.get_by_label("账号").fill("lisi")
+    page.get_by_label("账号").fill(who["username"])
     page.get_by_label("密码").fill("wrong-password")
     page.get_by_role("button", name="登录").click()
     expect(page.locator(".error-summary")).to_be_visible()
@@ -36,11 +38,11 @@ def test_a_wrong_password_is_told_beside_the_field_then_the_captcha_is_asked(pag
         page.get_by_label("密码").fill("wrong-password")
         page.get_by_role("button", name="登录").click()
     assert page.locator("input[name=captcha_id]").count() == 1
-    page.get_by_label("密码").fill("Rencai@2026")
+    page.get_by_label("密码").fill(who["password"])
     page.get_by_label("图形验证码").fill("XXXX")
     page.get_by_role("button", name="登录").click()
     expect(page.locator("#f-captcha_code-error")).to_have_text(re.compile("图形验证码"))
-    page.get_by_label("密码").fill("Rencai@2026")
+    page.get_by_label("密码").fill(who["password"])
     page.get_by_label("图形验证码").fill(captcha_answer(system, page))
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_role("heading", name="人才服务列表")).to_be_visible()
@@ -102,12 +104,13 @@ def test_a_taken_username_is_told_beside_the_field(page, web):
 
 def test_sms_login_and_logout(page, web):
     base_url, system = web
+    who = citizen_via_api(web)
     page.goto("/login/sms")
     check_page(page, "06-login-sms")
-    page.get_by_label("手机号").fill("13800000002")
+    page.get_by_label("手机号").fill(who["phone"])
     page.get_by_label("图形验证码").fill(captcha_answer(system, page))
     page.get_by_role("button", name="获取验证码").click()
-    page.get_by_label("短信验证码").fill(sms_code(base_url, "13800000002"))
+    page.get_by_label("短信验证码").fill(sms_code(base_url, who["phone"]))
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_role("heading", name="人才服务列表")).to_be_visible()
     cookie = next(c for c in page.context.cookies() if c["name"] == "rencai_session")
@@ -128,7 +131,8 @@ def test_qr_login_confirmed_from_a_phone(page, web, browser):
                                 locale="zh-CN")
     try:
         mobile = phone.new_page()
-        sign_in(mobile, "lisi")
+        who = citizen_via_api(web)
+        sign_in(mobile, who["username"], who["password"])
         mobile.goto(link)
         expect(mobile.get_by_role("button", name="确认授权")).to_be_visible()
         mobile.console_errors = []
@@ -194,8 +198,8 @@ def test_an_id_bound_to_another_account_offers_rebind_and_appeal(page, web, brow
 
 def test_a_third_party_account_is_linked_in_the_personal_centre_then_signs_in(
         page, web, oidc_provider):
-    oidc_provider.subject = "gov-lisi"
-    sign_in(page, "lisi")
+    oidc_provider.subject = "gov-" + (who := citizen_via_api(web))["username"]
+    sign_in(page, who["username"], who["password"])
     page.goto("/me")
     page.get_by_role("button", name="关联国家政务服务平台").click()
     expect(page.get_by_role("status").first).to_contain_text("第三方账号已关联")
@@ -203,7 +207,7 @@ def test_a_third_party_account_is_linked_in_the_personal_centre_then_signs_in(
     page.get_by_role("button", name="退出登录").click()
     page.get_by_role("button", name="国家政务服务平台").click()
     expect(page.get_by_role("heading", name="人才服务列表")).to_be_visible()
-    expect(page.locator(".whoami")).to_have_text("李四")
+    expect(page.locator(".whoami")).to_have_text(who["name"])
     check_page(page, "09-home-after-third-party")
     # Not linked: the API's refusal is shown on the sign-in page.
     page.get_by_role("button", name="退出登录").click()

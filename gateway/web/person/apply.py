@@ -7,7 +7,7 @@ import json
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from .. import forms
+from .. import filters, forms
 from ..auth import api, login_required
 from ..client import ApiError
 from . import bp
@@ -19,8 +19,14 @@ UPLOAD_CATEGORY = {"education_certificate": "degree", "work_proof": "labour_cont
 def my_files() -> list[dict]:
     """附件管理's files, for the attachment pickers of a form."""
     page = api().get("files", "attachments", per_page=100)
-    return [{"id": a["id"], "name": a.get("display_name") or a.get("original_name"),
-             "category": a.get("category"), "locked": a.get("locked")} for a in page["items"]]
+    files = []
+    for a in page["items"]:
+        name = a.get("display_name") or a.get("original_name")
+        # Same-named files are told apart by when they were uploaded.
+        files.append({"id": a["id"], "name": name, "category": a.get("category"),
+                      "locked": a.get("locked"),
+                      "label": f"{name}（{filters.when(a.get('created_at'), '%m-%d %H:%M')} 上传）"})
+    return files
 
 
 def take_uploads(schema: dict, data: dict, files_by_id: dict) -> dict:

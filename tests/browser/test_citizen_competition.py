@@ -71,3 +71,40 @@ def test_a_competition_registration_with_a_cropped_photo(page, web):
     row.get_by_role("link", name=re.compile("查看")).click()
     expect(page.locator(".preview")).to_contain_text("电工")
     check_page(page, "38-registration-approved")
+
+
+def test_a_returned_registration_is_corrected_in_the_browser(page, web):
+    from tests.flows_competition import PROFILE, REGISTRATION, register
+    from tests.support import photo
+
+    gateway = api(web)
+    who = citizen_via_api(web)
+    person = gateway.login(who["username"], who["password"])
+    assert person.post("/api/workflow/me/competitor/confirmation",
+                       {"name": who["name"], "id_number": who["id_number"]}).status == 201
+    assert person.put("/api/workflow/me/competitor", PROFILE).status == 200
+    assert person.put("/api/workflow/me/competitor/photo", {"file_id": photo(person)}).status == 200
+    competition = next(c for c in person.get("/api/workflow/competitions").body["items"]
+                       if c["name"] == "北京市职业技能竞赛（演示）")
+    submitted = register(person, competition)
+    committee = gateway.login("jingsai")
+    instance_id = gateway.eventually(lambda: person.get(
+        f"/api/workflow/me/competition-registrations/{submitted['id']}").body["instance_id"])
+    assert gateway.eventually(lambda: committee.task_of(instance_id))
+    assert committee.decide(instance_id, "return", "从事年限与证书不符，请核对").status == 200
+    assert gateway.eventually(lambda: person.get(
+        f"/api/workflow/me/competition-registrations/{submitted['id']}").body["revise_task_id"])
+
+    sign_in(page, who["username"], who["password"])
+    page.goto(f"/competitions/registrations/{submitted['id']}")
+    expect(page.get_by_text("从事年限与证书不符，请核对")).to_be_visible()
+    page.get_by_role("link", name="修改报名信息并重新提交").click()
+    expect(page.get_by_role("heading", name="修改报名信息")).to_be_visible()
+    years = page.get_by_label("从事本职业（工种）年限")
+    assert years.input_value() == str(REGISTRATION["years_in_occupation"])  # prefilled
+    check_page(page, "39-registration-revise")
+    years.fill("5")
+    page.get_by_role("button", name="提交").click()
+    expect(page.get_by_role("status").first).to_contain_text("提交")
+    assert gateway.eventually(lambda: person.get(
+        f"/api/workflow/me/competition-registrations/{submitted['id']}").body["status"] == "待审核")

@@ -104,6 +104,7 @@ def main() -> None:
     system.start_bus_threads()
     url = f"http://{args.host}:{args.port}"
     print(f"\nRencai 人才业务办理平台 (embedded) is running at {url}")
+    print(f"  in a browser: {url}/  (个人版: sign in or register)")
     print(f"  API documents: {url}/api/docs    health: {url}/healthz")
     if (keys_dir := system.settings["identity"].keys_dir).exists():
         print(f"  development keys (this machine only, never a deployment's): {keys_dir}")

@@ -61,7 +61,7 @@ class ApiClient:
     def raw(self, method: str, service: str, path: str, **query) -> tuple[int, bytes, str]:
         """(status, body, content type) of a non-JSON answer (an image, a download)."""
         response = self._send(method, service, path, None, query, None)
-        return response.status_code, response.get_data(), response.mimetype
+        return response.status_code, _body(response), response.mimetype
 
     def download(self, service: str, path: str, **query):
         """A file the API sends (an export): the response itself (body, type, file name);
@@ -80,13 +80,14 @@ class ApiClient:
         response = self._send(method, service, path, json, query, form)
         if response.status_code == 401 and _retry and self.on_unauthorized \
                 and self.token() and self.on_unauthorized():
+            response.close()
             if form:  # a file stream is spent; the page asks again rather than resending
                 for value in form.values():
                     if isinstance(value, tuple):
                         value[0].seek(0)
             return self.call(method, service, path, json=json, query=query, form=form,
                              _retry=False)
-        body = response.get_data()
+        body = _body(response)
         parsed = None
         if body and response.mimetype in ("application/json", "application/problem+json"):
             parsed = jsonlib.loads(body)
@@ -119,3 +120,13 @@ class ApiClient:
                 "X-Forwarded-For": headers.get("X-Forwarded-For", "")})
         finally:
             builder.close()
+
+
+def _body(response) -> bytes:
+    """The whole answer: the HTTP backend streams it (direct passthrough), in-process not."""
+    if response.direct_passthrough:
+        try:
+            return b"".join(response.response)
+        finally:
+            response.close()
+    return response.get_data()

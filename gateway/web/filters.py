@@ -1,6 +1,7 @@
 """Jinja filters: times in Beijing time, status badges in plain Chinese, masking."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 BEIJING = timezone(timedelta(hours=8))
@@ -16,7 +17,19 @@ STATUS = {
 ACTIONS = {"submit": "提交申请", "approve": "通过", "reject": "不通过", "return": "退回修改",
            "resubmit": "重新提交", "withdraw": "撤回", "claim": "认领", "comment": "备注"}
 LOGIN_METHODS = {"password": "账号密码", "sms": "短信验证码", "qr": "扫码", "oidc": "第三方账号",
-                 "certificate": "数字证书", "registration": "注册"}
+                 "certificate": "数字证书", "registration": "注册", "register": "注册",
+                 "refresh": "自动续期", "id_card": "身份证", "rebind": "换绑", "appeal": "人工申诉"}
+# identity's audit actions, as 个人中心 shows them.
+ACCOUNT_EVENTS = {
+    "login.succeeded": "登录成功", "login.failed": "登录失败", "login.locked": "账号已锁定",
+    "login.refused": "登录被拒绝", "logout": "退出登录", "password.changed": "修改密码",
+    "person.registered": "注册账号", "person.verified": "实名认证成功",
+    "person.verification_failed": "实名认证未通过", "person.verification_skipped": "暂不认证",
+    "person.rebound": "换绑身份证", "person.binding_released": "身份证被换绑到其他账号",
+    "profile.submitted": "提交个人信息", "appeal.filed": "提交人工申诉",
+    "appeal.decided": "人工申诉已处理", "appeal.withdrawn": "撤回人工申诉",
+    "external.linked": "关联第三方账号", "qr.scanned": "扫描登录二维码", "qr.confirmed": "确认扫码登录",
+}
 
 
 def when(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -49,7 +62,16 @@ def filesize(value) -> str:
     return f"{max(1, round(value / 1024))} KB"
 
 
+def readable(message: str | None) -> str | None:
+    """The API's detail when a person can read it; None when it names fields by their keys
+    (e.g. "general.gender：请填写性别；..." — the list below says the same in words)."""
+    if not message or re.search(r"[A-Za-z_]+[.:：]", message):
+        return None
+    return message
+
+
 def register(app) -> None:
     app.jinja_env.filters.update(
-        when=when, status_label=status_label, status_tone=status_tone, filesize=filesize,
-        action_label=lambda a: ACTIONS.get(a, a), login_method=lambda m: LOGIN_METHODS.get(m, m))
+        when=when, readable=readable, status_label=status_label, status_tone=status_tone, filesize=filesize,
+        action_label=lambda a: ACTIONS.get(a, a), login_method=lambda m: LOGIN_METHODS.get(m, m),
+        account_event=lambda a: ACCOUNT_EVENTS.get(a, a))

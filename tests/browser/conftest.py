@@ -15,6 +15,9 @@ import pytest
 from services.common.config import PROJECT_ROOT
 
 SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"
+# The development SMS sender's side channel (GET /api/identity/dev/sms) is on only here; set
+# at import, before the session's embedded system is built.
+os.environ.setdefault("RENCAI_ENV", "development")
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -27,26 +30,36 @@ def chromium_path() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def web(tmp_path_factory):
-    """The embedded system with demo data, its gateway served over HTTP: (base_url, system)."""
+def oidc_provider():
+    from .oidc_provider import Provider
+
+    provider = Provider()
+    yield provider
+    provider.close()
+
+
+@pytest.fixture(scope="session")
+def web(embedded, oidc_provider):
+    """The session's one embedded system (tests/conftest.py, demo data), its gateway served
+    over HTTP on a free port: (base_url, system). One system per process: two would share
+    kombu's in-memory bus. Identity gets one third-party provider for these tests."""
     from werkzeug.serving import make_server
 
-    from gateway.embedded import EmbeddedSystem
     from gateway.web import assets
 
-    os.environ["RENCAI_ENV"] = "development"  # the dev SMS sender's side channel
     if not assets.MANIFEST.exists():
         assets.ensure()
-    system = EmbeddedSystem(tmp_path_factory.mktemp("web-var"))
-    system.seed_demo()
-    system.settle()
-    system.start_bus_threads()
-    server = make_server("127.0.0.1", 0, system.gateway, threaded=True)
+    server = make_server("127.0.0.1", 0, embedded.gateway, threaded=True)
+    base_url = f"http://127.0.0.1:{server.port}"
+    providers = embedded.apps["identity"].extensions["identity"]["config"].oidc_providers
+    providers["gov"] = {
+        "title": "国家政务服务平台", "issuer": oidc_provider.url, "client_id": "rencai",
+        "client_secret": "s3cret", "redirect_uri": f"{base_url}/oidc/gov/callback"}
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.port}", system
+    yield base_url, embedded
     server.shutdown()
-    system.close()
+    providers.pop("gov", None)
 
 
 @pytest.fixture(scope="session")
@@ -174,10 +187,11 @@ def register_in_browser(page, web, who: dict | None = None) -> dict:
 
 
 def api(web):
-    """The JSON API over HTTP, for what other people (reviewers, units) do meanwhile."""
+    """The JSON API over HTTP, for what other people (reviewers, units) do meanwhile; its
+    `eventually` delivers the bus's pending events (the embedded system runs no bus threads)."""
     from tests.support import Gateway
 
-    return Gateway.over_http(web[0])
+    return Gateway(Gateway.over_http(web[0]).send, web[1].settle)
 
 
 def jpeg(width: int = 600, height: int = 800) -> bytes:
@@ -188,3 +202,52 @@ def jpeg(width: int = 600, height: int = 800) -> bytes:
     picture = io.BytesIO()
     Image.new("RGB", (width, height), (40, 90, 160)).save(picture, "JPEG")
     return picture.getvalue()
+
+
+def citizen_via_api(web) -> dict:
+    """A new, verified citizen registered over the API (quicker than the pages when the
+    registration is not what a test is about; the demo accounts stay as they are)."""
+    import requests
+
+    from services.identity.model import Captcha
+
+    base_url, system = web
+    who = new_citizen()
+    captcha = requests.post(f"{base_url}/api/identity/captchas", timeout=10).json()
+    with system.kit("identity").db.reading() as session:
+        answer = session.get(Captcha, captcha["captcha_id"]).answer
+    sent = requests.post(f"{base_url}/api/identity/sms-codes", json={
+        "phone": who["phone"], "purpose": "register", "captcha_id": captcha["captcha_id"],
+        "captcha_code": answer}, timeout=10)
+    assert sent.status_code == 201, sent.text
+    registered = requests.post(f"{base_url}/api/identity/registrations", json={
+        "username": who["username"], "phone": who["phone"],
+        "sms_code": sms_code(base_url, who["phone"]), "password": who["password"],
+        "password_confirm": who["password"], "agree": True}, timeout=10)
+    assert registered.status_code == 201, registered.text
+    token = registered.json()["tokens"]["access_token"]
+    verified = requests.post(f"{base_url}/api/identity/me/real-name", json={
+        "name": who["name"], "id_number": who["id_number"]},
+        headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert verified.status_code == 200, verified.text
+    system.settle()  # person.verified reaches workflow (competitions check it)
+    return who
+
+
+@pytest.fixture
+def ip_guard_kept(web):
+    """A test that fails a password on purpose leaves the shared system's per-IP failure
+    count as it found it (the other tests sign in from the same 127.0.0.1)."""
+    from services.identity.model import LoginGuard
+
+    db = web[1].kit("identity").db
+    with db.reading() as session:
+        before = {g.key: (g.failures, g.window_start, g.locked_until)
+                  for g in session.query(LoginGuard).filter(LoginGuard.key.like("ip:%"))}
+    yield
+    with db.transaction() as session:
+        for guard in session.query(LoginGuard).filter(LoginGuard.key.like("ip:%")):
+            if guard.key not in before:
+                session.delete(guard)
+            else:
+                guard.failures, guard.window_start, guard.locked_until = before[guard.key]

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from playwright.sync_api import expect
 
 from tests.flows import CHAIN, EXPERTS, upload_materials
@@ -23,8 +25,13 @@ def crop_photo(page, name: str) -> None:
     page.locator("img[data-crop-ready=true]").wait_for(state="attached")
     expect(page.locator(".cropper-container")).to_be_visible()
     check_page(page, name)
+    # The box sent is cropperjs's own (after the screenshots' resizes it lays out again).
+    page.wait_for_function(
+        "document.querySelector('img[data-crop]').cropper.getData(true).width >= 20")
+    box = page.evaluate("document.querySelector('img[data-crop]').cropper.getData(true)")
     page.get_by_role("button", name="裁切照片").click()
     expect(page.get_by_role("status").first).to_contain_text("保存成功")
+    assert box["width"] / box["height"] == pytest.approx(295 / 413, rel=0.02)
 
 
 def test_a_new_citizen_completes_the_profile_affiliates_and_applies(page, web):
@@ -114,7 +121,8 @@ def test_a_new_citizen_completes_the_profile_affiliates_and_applies(page, web):
     page.get_by_label("我确认填写的专业工作主要经历及附件不含涉密材料").check()
     page.get_by_role("group", name="是否免考").get_by_label("不免考").check()
     page.locator("#f-attachments-0-kind").get_by_label("学历学位证书").check()
-    page.locator("#f-attachments-0-file_id").select_option(label="学士学位证书.pdf")
+    degree = page.locator("#f-attachments-0-file_id option", has_text="学士学位证书.pdf")
+    page.locator("#f-attachments-0-file_id").select_option(degree.get_attribute("value"))
     page.get_by_role("button", name="直接提交").click()
     expect(page.locator("#f-attachments-error")).to_contain_text("工作经历证明")
     check_page(page, "15-apply-errors")
@@ -180,6 +188,7 @@ def test_a_returned_application_is_corrected_and_resubmitted(page, web):
     assert detail["status"] == "running"
     assert detail["application"]["education"][0]["from"] == "2008-09"
     assert [e["action"] for e in detail["timeline"]][-1] == "resubmit"
+    assert gateway.login("zhizao").decide(instance["id"], "reject", "测试结束").status == 200
 
 
 def test_an_application_is_withdrawn_before_review(page, web):
@@ -197,19 +206,21 @@ def test_an_application_is_withdrawn_before_review(page, web):
 
 def test_a_locked_attachment_says_which_application_holds_it(page, web):
     gateway = api(web)
-    applicant = gateway.login("lisi")
-    loose = applicant.upload("other", "李四其他材料.pdf")
+    applicant = gateway.login("zhangsan")
+    loose = applicant.upload("other", "张三其他材料.pdf")
     materials = upload_materials(applicant)
     instance = applicant.submit({**APPLICATION, "attachments": materials})
     held = materials[0]["file_id"]
     assert gateway.eventually(
         lambda: applicant.get(f"/api/files/attachments/{held}").body["locked"])
-    sign_in(page, "lisi")
+    sign_in(page, "zhangsan")
     page.goto("/attachments")
     page.get_by_role("button", name="删除 博士学位证书.pdf").first.click()
     expect(page.get_by_role("status").first).to_contain_text("已被提交的申请引用")
     expect(page.get_by_role("status").first).to_contain_text(instance["title"])
     check_page(page, "24-attachments-locked")
-    page.get_by_role("button", name="删除 李四其他材料.pdf").click()
+    page.get_by_role("button", name="删除 张三其他材料.pdf").click()
     expect(page.get_by_role("status").first).to_contain_text("附件已删除")
     assert applicant.get(f"/api/files/attachments/{loose}").status == 404
+    assert applicant.post(f"/api/workflow/instances/{instance['id']}/withdraw",
+                          {"reason": "测试结束"}).status == 200

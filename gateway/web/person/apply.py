@@ -7,7 +7,7 @@ import json
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from .. import forms
+from .. import filters, forms
 from ..auth import api, login_required
 from ..client import ApiError
 from . import bp
@@ -19,8 +19,14 @@ UPLOAD_CATEGORY = {"education_certificate": "degree", "work_proof": "labour_cont
 def my_files() -> list[dict]:
     """附件管理's files, for the attachment pickers of a form."""
     page = api().get("files", "attachments", per_page=100)
-    return [{"id": a["id"], "name": a.get("display_name") or a.get("original_name"),
-             "category": a.get("category"), "locked": a.get("locked")} for a in page["items"]]
+    files = []
+    for a in page["items"]:
+        name = a.get("display_name") or a.get("original_name")
+        # Same-named files are told apart by when they were uploaded.
+        files.append({"id": a["id"], "name": name, "category": a.get("category"),
+                      "locked": a.get("locked"),
+                      "label": f"{name}（{filters.when(a.get('created_at'), '%m-%d %H:%M')} 上传）"})
+    return files
 
 
 def take_uploads(schema: dict, data: dict, files_by_id: dict) -> dict:
@@ -121,7 +127,12 @@ def application(instance_id):
     for stage in instance.get("current_stage") or []:
         if stage.get("holder") == "申请人" and stage.get("task_id"):
             my_task = stage
-    return render_template("person/application.html", instance=instance, my_task=my_task)
+    # What was submitted, read-only, drawn from the process's start form.
+    start = next((p["start_form"] for p in api().get("workflow", "processes")
+                  if p["process_key"] == instance["process_key"]), None)
+    content = forms.build(start, instance.get("application") or {}) if start else None
+    return render_template("person/application.html", instance=instance, my_task=my_task,
+                           content=content)
 
 
 @bp.route("/applications/<instance_id>/withdraw", methods=["POST"])

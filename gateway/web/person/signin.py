@@ -53,7 +53,7 @@ def login():
     if session.get("login_captcha"):
         captcha = new_captcha()
     return render_template("person/login.html", values=values, errors=errors, captcha=captcha,
-                           message=message, tab="password")
+                           message=message, tab="password", providers=oidc_providers())
 
 
 @bp.route("/login/sms", methods=["GET", "POST"])
@@ -274,3 +274,62 @@ def terms():
 def unit_entry():
     """单位版: the unit's own sign-in (password, phone + SMS)."""
     return redirect(url_for("unit.login"))
+
+
+# --- third-party sign-in (OIDC providers configured at identity) ---------------------------
+# Each provider's redirect_uri (RENCAI_OIDC_PROVIDERS) is this site's /oidc/<name>/callback.
+
+def oidc_providers() -> list[dict]:
+    try:
+        return api().get("identity", "oidc/providers")
+    except ApiError:
+        return []
+
+
+@bp.route("/login/oidc/<provider>", methods=["POST"])
+def login_oidc(provider):
+    try:
+        started = api().post("identity", f"oidc/{provider}/authorize")
+    except ApiError as error:
+        if error.status >= 500:
+            raise
+        flash(error.detail, "warning")
+        return redirect(url_for("person.login"))
+    return _to_provider(started["authorization_url"])
+
+
+@bp.route("/me/oidc/<provider>", methods=["POST"])
+@login_required
+def link_oidc(provider):
+    """个人中心 → 关联第三方账号: the provider's page, then back to the callback."""
+    try:
+        started = api().post("identity", f"me/oidc/{provider}/authorize")
+    except ApiError as error:
+        if error.status >= 500:
+            raise
+        flash(error.detail, "warning")
+        return redirect(url_for("person.me"))
+    return _to_provider(started["authorization_url"])
+
+
+def _to_provider(url: str):
+    """A page that moves on to the provider: CSP's form-action 'self' would stop a form's
+    redirect to another site, a refresh (or the link) is a plain navigation."""
+    return render_template("person/to_provider.html", url=url)
+
+
+@bp.route("/oidc/<provider>/callback")
+def oidc_callback(provider):
+    try:
+        result = api().post("identity", f"oidc/{provider}/callback", {
+            "state": request.args.get("state", ""), "code": request.args.get("code", "")})
+    except ApiError as error:
+        if error.status >= 500:
+            raise
+        flash(error.detail, "warning")
+        return redirect(url_for("person.login"))
+    if result.get("tokens"):
+        auth.sign_in(result["tokens"])
+        return redirect(url_for("person.home"))
+    flash("第三方账号已关联，以后可用它登录", "success")
+    return redirect(url_for("person.me"))

@@ -135,6 +135,8 @@
     });
     form.addEventListener("submit", function () {
       var d = cropper.getData(true);
+      // Mid-layout (a resize) the box can read as empty: then the server's centred box stays.
+      if (!(d.width >= 20 && d.height >= 20)) return;
       ["x", "y", "width", "height"].forEach(function (k) {
         var input = form.querySelector('input[name="' + k + '"]');
         if (input) input.value = String(Math.max(0, d[k]));

@@ -225,6 +225,14 @@ def comment(body, task_id):
 
 # --- admins: definitions --------------------------------------------------------------------
 
+@admin.route("/definitions", methods=["GET"])
+@admin.response(200, schemas.DefinitionSummarySchema(many=True))
+@login_required()
+def list_definitions():
+    """全部流程定义：运行中版本、待发布版本、在办申请数"""
+    return service.catalogue_of_definitions(_k().db, current_claims())
+
+
 @admin.route("/definitions/<process_key>/validate", methods=["POST"])
 @admin.arguments(schemas.DefinitionUploadSchema)
 @admin.response(200, schemas.ValidSchema)

@@ -243,6 +243,15 @@ class DefinitionSchema(Schema):
     running_instances = fields.Integer(allow_none=True)
 
 
+class DefinitionSummarySchema(Schema):
+    process_key = fields.String()
+    name = fields.String()
+    deployed_version = fields.Integer(allow_none=True, metadata={"description": "运行中的版本"})
+    latest_version = fields.Integer()
+    drafts = fields.List(fields.Integer(), metadata={"description": "比运行中版本新的待发布版本"})
+    running_instances = fields.Integer(metadata={"description": "在办申请数（各版本合计）"})
+
+
 class DefinitionFileSchema(DefinitionSchema):
     bpmn_xml = fields.String()
     form_schemas = fields.Dict()

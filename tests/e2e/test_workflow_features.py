@@ -421,6 +421,10 @@ def test_definitions_upload_validate_diff_deploy_roll_back_and_migrate(gateway, 
     listed = admin.get(f"{base}/versions").body
     assert [v["state"] for v in listed[:2]] == ["draft", "deployed"]
     assert listed[1]["running_instances"] >= 1 and listed[0]["uploaded_by"] == "系统管理员"
+    summary = {d["process_key"]: d for d in admin.get("/api/workflow/admin/definitions").body}
+    assert summary[key]["deployed_version"] == version - 1 and summary[key]["drafts"] == [version]
+    assert summary[key]["running_instances"] >= 1 and "plan_project" in summary
+    assert applicant.get("/api/workflow/admin/definitions").status == 403
     diff = admin.get(f"{base}/versions/{version}/diff").body
     assert "用人单位初审" in diff["bpmn_diff"] and diff["forms_changed"] == []
     assert admin.get(f"{base}/versions/{version}").body["bpmn_xml"] == v2

@@ -38,7 +38,8 @@ def diagram_ready(page, selector: str = "[data-bpmn][data-ready]") -> None:
     try:
         page.locator(selector).wait_for(state="attached")
     except Exception as error:  # the browser's own words say why the diagram is missing
-        raise AssertionError(f"no diagram: {page.console_errors}") from error
+        shown = page.locator("#canvas-error").all_inner_texts()
+        raise AssertionError(f"no diagram: {shown} {page.console_errors}") from error
 
 
 def select_element(page, element_id: str, edge: bool = False) -> None:

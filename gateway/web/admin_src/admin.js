@@ -8,6 +8,7 @@ import Modeler from "bpmn-js/lib/Modeler";
 import NavigatedViewer from "bpmn-js/lib/NavigatedViewer";
 import { diff } from "bpmn-js-differ";
 import { BpmnModdle } from "bpmn-moddle";
+import { layoutProcess } from "bpmn-auto-layout";
 import rencai from "./rencai-moddle.json";
 import "bpmn-js/dist/assets/diagram-js.css";
 import "bpmn-js/dist/assets/bpmn-js.css";
@@ -25,6 +26,13 @@ function escapeText(text) {
   const div = document.createElement("div");
   div.textContent = text;
   return div.innerHTML;
+}
+
+/* The processes shipped in bpmn/ carry no diagram (DI): one is laid out for them, and kept
+   with the next version saved from the modeler. */
+async function withDiagram(xml) {
+  if (/<(\w+:)?BPMNDiagram\b/.test(xml)) return { xml, laidOut: false };
+  return { xml: await layoutProcess(xml), laidOut: true };
 }
 
 /* ---- the modeler ---------------------------------------------------------------------- */
@@ -252,7 +260,10 @@ function setupModeler(root) {
     });
   });
 
-  modeler.importXML(xmlField.value).then(() => {
+  withDiagram(xmlField.value).then(({ xml, laidOut }) => {
+    show($("#auto-layout-note"), laidOut);
+    return modeler.importXML(xml);
+  }).then(() => {
     canvas.zoom("fit-viewport", "auto");
     imported = true;
     markErrors();
@@ -268,7 +279,7 @@ function setupModeler(root) {
 
 async function viewer(container, xml) {
   const view = new NavigatedViewer({ container, moddleExtensions: EXTENSIONS });
-  await view.importXML(xml);
+  await view.importXML((await withDiagram(xml)).xml);
   view.get("canvas").zoom("fit-viewport", "auto");
   return view;
 }
@@ -300,6 +311,17 @@ async function setupDiff(root) {
         escapeText(attrs) + "</td></tr>");
     });
   });
+  // Tall diagrams fit as specks: show the first change at full size (zoom and pan to move).
+  const first = Object.keys(changes._changed || {}).concat(Object.keys(changes._added || {}))
+    .map((id) => after.get("elementRegistry").get(id)).find(Boolean);
+  if (first) {
+    [before, after].forEach((view) => {
+      const element = view.get("elementRegistry").get(first.id);
+      if (!element) return;
+      view.get("canvas").zoom(1, { x: element.x + element.width / 2, y: element.y + element.height / 2 });
+      view.get("canvas").scrollToElement(element);
+    });
+  }
   list.innerHTML = rows.length ? rows.join("") : "<tr><td colspan=\"4\">流程图没有差异</td></tr>";
   root.dataset.ready = String(rows.length);
 }

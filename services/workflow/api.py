@@ -296,6 +296,23 @@ def migrate(body, process_key):
 
 # --- admins: incidents, restrictions, notices -----------------------------------------------
 
+@admin.route("/instances", methods=["GET"])
+@admin.arguments(schemas.AdminInstanceQuerySchema, location="query")
+@admin.response(200, schemas.AdminInstancePageSchema)
+@login_required()
+def search_instances(query):
+    """查询全部申请（业务、状态、申请人、单位、提交日期）"""
+    return service.search_instances(_k().db, current_claims(), query)
+
+
+@admin.route("/instances/<instance_id>/trace", methods=["GET"])
+@admin.response(200, schemas.TraceSchema)
+@login_required()
+def instance_trace(instance_id):
+    """申请在流程图上的轨迹：所在版本、已走过的元素、当前环节、流程数据"""
+    return service.trace(_k().db, current_claims(), instance_id)
+
+
 @admin.route("/incidents", methods=["GET"])
 @admin.arguments(PageQuerySchema, location="query")
 @admin.response(200, schemas.InstancePageSchema)

@@ -252,6 +252,36 @@ class DefinitionSummarySchema(Schema):
     running_instances = fields.Integer(metadata={"description": "在办申请数（各版本合计）"})
 
 
+class AdminInstanceQuerySchema(PageQuerySchema):
+    process_key = fields.String(load_default=None, validate=validate.Length(max=64))
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES + ["active"]),
+                           metadata={"description": "按状态筛选；active 为在办（含办理异常）"})
+    applicant = fields.String(load_default=None, validate=validate.Length(max=100),
+                              metadata={"description": "申请人姓名（包含）"})
+    unit_id = fields.String(load_default=None, validate=validate.Length(max=36))
+    started_from = fields.Date(load_default=None, metadata={"description": "提交日期起"})
+    started_to = fields.Date(load_default=None, metadata={"description": "提交日期止"})
+
+
+class AdminInstanceSchema(InstanceSummarySchema):
+    version = fields.Integer(metadata={"description": "所在流程版本"})
+    unit_id = fields.String(allow_none=True)
+
+
+AdminInstancePageSchema = page_of(AdminInstanceSchema)
+
+
+class TraceSchema(Schema):
+    instance_id = fields.String()
+    process_key = fields.String()
+    version = fields.Integer()
+    status = fields.String()
+    incident = fields.String(allow_none=True)
+    done = fields.List(fields.String(), metadata={"description": "已走过的流程元素"})
+    current = fields.List(fields.String(), metadata={"description": "当前等待的环节"})
+    data = fields.Dict(metadata={"description": "流程数据"})
+
+
 class DefinitionFileSchema(DefinitionSchema):
     bpmn_xml = fields.String()
     form_schemas = fields.Dict()

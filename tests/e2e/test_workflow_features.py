@@ -451,6 +451,17 @@ def test_definitions_upload_validate_diff_deploy_roll_back_and_migrate(gateway, 
     assert moved["stage"] == "归口单位审核中"
     trail = gateway.login("kewei").get(f"/api/workflow/instances/{waiting['id']}/audit").body
     assert "migrate" in [e["action"] for e in trail]
+    # The admins' search and an instance's trace on its diagram.
+    found = admin.get(f"/api/workflow/admin/instances?process_key={key}&status=active"
+                      "&applicant=张&started_from=2020-01-01").body
+    assert waiting["id"] in [i["id"] for i in found["items"]]
+    assert {i["version"] for i in found["items"]} <= {version, version - 1}
+    assert admin.get(f"/api/workflow/admin/instances?process_key={key}&started_to=2020-01-01"
+                     ).body["total"] == 0
+    assert applicant.get("/api/workflow/admin/instances").status == 403
+    trace = admin.get(f"/api/workflow/admin/instances/{waiting['id']}/trace").body
+    assert trace["version"] == version and trace["current"] == ["supervisor_review"]
+    assert {"start", "unit_review"} <= set(trace["done"])
 
 
 def test_migration_reports_instances_that_cannot_move(gateway, embedded):

@@ -37,4 +37,4 @@ def _menu():
             "admin_sections": SECTIONS}
 
 
-from . import signin, processes  # noqa: E402,F401
+from . import signin, processes, operations  # noqa: E402,F401

@@ -196,10 +196,23 @@ def form_preview():
 @bp.route("/processes/<key>")
 @admin_required
 def versions(key: str):
+    return versions_page(key)
+
+
+def versions_page(key: str, report: dict | None = None, migrate_errors: dict | None = None,
+                  target: int | None = None):
+    """版本历史 with deploy / roll back, and the migration of running instances (with the
+    report of a dry run or of the migration)."""
     rows = api().get("workflow", f"{_definitions(key)}/versions")
     deployed = next((v for v in rows if v["state"] == "deployed"), None)
+    titles = {}
+    if report:
+        found = api().get("workflow", "admin/instances", process_key=key, per_page=100)
+        titles = {i["id"]: i for i in found["items"]}
     return render_template("admin/versions.html", key=key, rows=rows, deployed=deployed,
-                           name=(deployed or rows[0])["name"], states=STATE_TITLES)
+                           name=(deployed or rows[0])["name"], states=STATE_TITLES,
+                           report=report, migrate_errors=migrate_errors or {}, target=target,
+                           titles=titles), 422 if migrate_errors else 200
 
 
 @bp.route("/processes/<key>/versions/<int:version>/deploy", methods=["POST"])

@@ -12,6 +12,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.flows import upload_materials
+from tests.support import APPLICATION
+
 from .conftest import api, check_page, sign_in
 
 
@@ -145,6 +148,8 @@ def test_an_admin_models_validates_and_deploys_a_process_that_a_person_then_uses
 def test_a_changed_label_is_shown_in_the_diff_then_deployed_and_rolled_back(page, web):
     gateway = api(web)
     admin = gateway.login("admin")
+    applicant = gateway.login("zhangsan")
+    running = applicant.submit({**APPLICATION, "attachments": upload_materials(applicant)})
     base = "/api/workflow/admin/definitions/plan_project"
     current = max(v["version"] for v in admin.get(f"{base}/versions").body
                   if v["state"] == "deployed")
@@ -170,7 +175,20 @@ def test_a_changed_label_is_shown_in_the_diff_then_deployed_and_rolled_back(page
     page.goto("/admin/processes/plan_project")
     page.get_by_role("button", name=re.compile(rf"^发布\s*：第 {version} 版")).click()
     expect(page.get_by_role("status").first).to_contain_text(f"已发布第 {version} 版")
+
+    # The running instance moves to the new version: a dry run first, then the migration.
+    page.get_by_label("目标版本").select_option(str(version))
+    page.get_by_role("button", name="试运行").click()
+    report = page.locator("section[aria-labelledby=report-h]")
+    expect(report).to_contain_text("试运行结果")
+    expect(report.get_by_role("row", name=re.compile(running["title"])).first).to_contain_text("可迁移")
+    check_page(page, "admin-08-migration-dry-run")
+    page.get_by_role("button", name="迁移", exact=True).click()
+    expect(report).to_contain_text("迁移结果")
+    expect(report.get_by_role("row", name=re.compile(running["title"])).first).to_contain_text("已迁移")
+    trace = admin.get(f"/api/workflow/admin/instances/{running['id']}/trace").body
+    assert trace["version"] == version and trace["current"] == ["unit_review"]
     page.get_by_role("button", name=re.compile(rf"回滚到此版本\s*：第 {current} 版")).click()
     expect(page.get_by_role("status").first).to_contain_text(f"已回滚到第 {current} 版")
     assert admin.get(f"{base}/versions").body[-current]["state"] == "deployed"
-    check_page(page, "admin-08-versions-rolled-back")
+    check_page(page, "admin-09-versions-rolled-back")

@@ -28,7 +28,7 @@ MENU = [("admin.processes", "流程模型"), ("admin.instances", "申请实例")
         ("admin.appeals", "实名申诉"), ("admin.audit_log", "审计日志")]
 SECTIONS = {"admin.processes": ("admin.new_process", "admin.modeler", "admin.versions",
                                 "admin.diff"),
-            "admin.instances": ("admin.instance",)}
+            "admin.instances": ("admin.instance",), "admin.orgs": ("admin.org",)}
 
 
 @bp.context_processor
@@ -37,4 +37,4 @@ def _menu():
             "admin_sections": SECTIONS}
 
 
-from . import signin, processes, operations  # noqa: E402,F401
+from . import signin, processes, operations, organisation  # noqa: E402,F401

@@ -313,6 +313,17 @@ def instance_trace(instance_id):
     return service.trace(_k().db, current_claims(), instance_id)
 
 
+@admin.route("/instances/<instance_id>/move", methods=["POST"])
+@admin.arguments(schemas.MoveSchema)
+@admin.response(200, schemas.InstanceSchema)
+@login_required()
+def move_instance(body, instance_id):
+    """把卡住的申请移回已走过的环节（须说明原因，记入审核记录）"""
+    service.move(_k().db, _k().outbox, current_claims(), instance_id, body["task_key"],
+                 body["reason"])
+    return service.instance_detail(_k().db, current_claims(), instance_id)
+
+
 @admin.route("/incidents", methods=["GET"])
 @admin.arguments(PageQuerySchema, location="query")
 @admin.response(200, schemas.InstancePageSchema)

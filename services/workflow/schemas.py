@@ -282,6 +282,13 @@ class TraceSchema(Schema):
     data = fields.Dict(metadata={"description": "流程数据"})
 
 
+class MoveSchema(Schema):
+    task_key = fields.String(required=True, validate=validate.Length(min=1, max=64),
+                             metadata={"description": "移回的环节（已走过的用户任务编号）"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500),
+                           metadata={"description": "原因（记入审核记录）"})
+
+
 class DefinitionFileSchema(DefinitionSchema):
     bpmn_xml = fields.String()
     form_schemas = fields.Dict()

@@ -383,6 +383,26 @@ def test_a_failing_script_is_an_incident_admins_fix_and_retry(gateway, embedded)
     trail = [e["action"] for e in unit.get(f"/api/workflow/instances/{instance['id']}/audit").body]
     assert trail == ["submit", "approve", "incident", "retry", "incident", "retry", "approve"]
 
+def test_an_admin_moves_a_stuck_instance_back_to_a_task_it_passed(gateway, embedded):
+    _two_step(embedded, "two_step_move", four_eyes="false")
+    instance = _start(gateway.login("zhangsan"), "two_step_move")
+    unit, admin = gateway.login("zhizao"), gateway.login("admin")
+    assert unit.decide(instance["id"], "approve", "初审同意").status == 200
+    path = f"/api/workflow/admin/instances/{instance['id']}/move"
+    assert unit.post(path, {"task_key": "first", "reason": "x"}).status == 403
+    refused = admin.post(path, {"task_key": "second", "reason": "复审尚未办理"})
+    assert refused.status == 422 and "task_key" in refused.body["errors"]
+    assert admin.post(path, {"task_key": "first"}).body["errors"] == {"reason": "必填项"}
+    moved = admin.post(path, {"task_key": "first", "reason": "初审材料有误，重新初审"})
+    assert moved.status == 200, moved
+    assert [s["task_key"] for s in moved.body["current_stage"]] == ["first"]
+    assert unit.decide(instance["id"], "approve", "重新初审同意").status == 200
+    assert unit.decide(instance["id"], "approve", "复审同意").status == 200
+    trail = unit.get(f"/api/workflow/instances/{instance['id']}/audit").body
+    assert [e["action"] for e in trail] == ["submit", "approve", "move", "approve", "approve"]
+    assert trail[2]["comment"] == "初审材料有误，重新初审"
+    assert gateway.login("zhangsan").instance(instance["id"])["status"] == "completed"
+
 
 # --- definitions ----------------------------------------------------------------------------
 

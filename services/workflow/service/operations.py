@@ -8,12 +8,13 @@ from datetime import date, datetime, time, timezone
 from sqlalchemy import select
 
 from services.common.auth import Claims
-from services.common.db import Database, paginate
-from services.common.errors import Forbidden, NotFound
+from services.common.bus import Outbox
+from services.common.db import Database, paginate, utcnow
+from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 from .. import engine
 from ..model import Definition, Instance, Task
-from .base import instance_summary, is_admin
+from .base import ACTIVE, audit, instance_summary, is_admin, load_instance, swap, sync
 
 
 def _admin(claims: Claims) -> None:
@@ -71,3 +72,31 @@ def trace(db: Database, claims: Claims, instance_id: str) -> dict:
             "version": definition.version, "status": instance.status,
             "incident": instance.incident, "done": done, "current": sorted(set(waiting)),
             "data": instance.application}
+
+
+def move(db: Database, outbox: Outbox, claims: Claims, instance_id: str, task_key: str,
+         reason: str) -> Instance:
+    """Moves a stuck instance back to a task on the path it took (Camunda's "modify"): that
+    task waits again and its row is ready again; the move and its reason are audited."""
+    _admin(claims)
+    with db.transaction() as session:
+        instance = load_instance(session, instance_id)
+        if instance.status not in ACTIVE + ("failed",):
+            raise Conflict("只能移动办理中或办理异常的申请")
+        workflow = engine.restore(instance.serialized)
+        task = engine.move_back(workflow, task_key)
+        if task is None:
+            raise ValidationFailed("只能移回申请已走过的用户任务",
+                                   {"task_key": "只能移回申请已走过的用户任务"})
+        now = utcnow()
+        row = session.get(Task, str(task.id))
+        if row is not None:  # the same engine task waits again: its row is ready again
+            row.status, row.completed_at, row.completed_by = "ready", None, None
+            row.completed_by_name, row.decision, row.version = None, None, row.version + 1
+            row.assignee = row.assignee_name = row.claimed_at = None
+        changes = sync(session, outbox, instance, workflow, now)
+        swap(session, instance, {**changes, "serialized": engine.dump(workflow),
+                                 "incident": None, "updated_at": now})
+        audit(session, instance, claims, "管理员移动环节", "move", reason, role="admin",
+              detail={"to": task_key})
+    return instance

@@ -99,3 +99,21 @@ def migrate(key: str):
     from .processes import versions_page
 
     return versions_page(key, report=report, migrate_errors=errors, target=version)
+
+
+@bp.route("/instances/<instance_id>/move", methods=["POST"])
+@admin_required
+def move(instance_id: str):
+    """移动环节: back to a task on the path taken, with a reason (audited)."""
+    body = {"task_key": request.form.get("task_key", ""),
+            "reason": request.form.get("reason", "").strip()}
+    try:
+        moved = api().post("workflow", f"admin/instances/{instance_id}/move", body)
+    except ApiError as error:
+        if error.status not in (400, 409, 422):
+            raise
+        for field, text in (error.errors or {"task_key": error.detail}).items():
+            flash(f"未能移动：{text}", "danger")
+    else:
+        flash(f"已移动，当前环节：{moved['stage']}", "success")
+    return redirect(url_for("admin.instance", instance_id=instance_id))

@@ -81,7 +81,7 @@ def init_web(app: Flask) -> None:
     def asset(name: str) -> str | None:
         """The URL of a static file with a cache-busting part: vendor files carry their hash
         in the name (manifest.json), our own get ?v=<hash of the content>."""
-        if name in assets.FILES:
+        if name in assets.FILES or name in assets.BUNDLES:
             if not vendor:
                 vendor.update(assets.manifest())
             if name not in vendor:
@@ -118,6 +118,8 @@ def init_web(app: Flask) -> None:
     from .unit import bp as unit_bp
     app.register_blueprint(review_bp)
     app.register_blueprint(unit_bp)
+    from .admin import bp as admin_bp
+    app.register_blueprint(admin_bp)
 
     @app.errorhandler(CSRFError)
     def _csrf(error):

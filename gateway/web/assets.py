@@ -25,6 +25,9 @@ FILES = {
     "cropper.css": "cropperjs/dist/cropper.min.css",
     "axe.js": "axe-core/axe.min.js",
 }
+# Bundles built by esbuild from our sources (admin_src/: the bpmn-js modeler of the admin
+# console) into static/vendor/ with hashed names: logical name -> entry point.
+BUNDLES = {"admin.js": "admin_src/admin.js", "admin.css": "admin_src/admin.js"}
 
 
 def _npm(args: list[str]) -> None:
@@ -60,11 +63,32 @@ def build() -> dict[str, str]:
         if not target.exists():
             target.write_bytes(body)
         manifest[logical] = f"vendor/{name}"
+    manifest.update(bundle())
     for old in VENDOR.iterdir():  # earlier versions' files
         if old.name != "manifest.json" and f"vendor/{old.name}" not in manifest.values():
             old.unlink()
     MANIFEST.write_text(json.dumps(manifest, indent=1))
     return manifest
+
+
+def bundle() -> dict[str, str]:
+    """esbuild (pinned in package.json) bundles each entry with the CSS and fonts it imports;
+    returns {logical: vendor/name} for its outputs, fonts included (they are kept too)."""
+    meta = VENDOR / "bundle-meta.json"
+    entries = sorted(set(BUNDLES.values()))
+    _npm(["exec", "--offline", "--", "esbuild", *entries, "--bundle", "--minify",
+          "--format=iife", "--target=es2020", "--log-level=warning", f"--outdir={VENDOR}",
+          "--entry-names=[name].[hash]", "--asset-names=[name].[hash]",
+          "--loader:.woff=file", "--loader:.woff2=file", "--loader:.ttf=file",
+          "--loader:.eot=file", "--loader:.svg=file", f"--metafile={meta}"])
+    outputs = json.loads(meta.read_text())["outputs"]
+    meta.unlink()
+    built = {}
+    for path in outputs:
+        name = Path(path).name  # e.g. admin.NQSBX4IS.js -> admin.js
+        logical = f"{name.split('.', 1)[0]}.{name.rsplit('.', 1)[-1]}"
+        built[logical if logical in BUNDLES else name] = f"vendor/{name}"
+    return built
 
 
 def ensure() -> dict[str, str]:

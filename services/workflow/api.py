@@ -231,6 +231,14 @@ def comment(body, task_id):
 
 # --- admins: definitions --------------------------------------------------------------------
 
+@admin.route("/definitions", methods=["GET"])
+@admin.response(200, schemas.DefinitionSummarySchema(many=True))
+@login_required()
+def list_definitions():
+    """全部流程定义：运行中版本、待发布版本、在办申请数"""
+    return service.catalogue_of_definitions(_k().db, current_claims())
+
+
 @admin.route("/definitions/<process_key>/validate", methods=["POST"])
 @admin.arguments(schemas.DefinitionUploadSchema)
 @admin.response(200, schemas.ValidSchema)
@@ -293,6 +301,34 @@ def migrate(body, process_key):
 
 
 # --- admins: incidents, restrictions, notices -----------------------------------------------
+
+@admin.route("/instances", methods=["GET"])
+@admin.arguments(schemas.AdminInstanceQuerySchema, location="query")
+@admin.response(200, schemas.AdminInstancePageSchema)
+@login_required()
+def search_instances(query):
+    """查询全部申请（业务、状态、申请人、单位、提交日期）"""
+    return service.search_instances(_k().db, current_claims(), query)
+
+
+@admin.route("/instances/<instance_id>/trace", methods=["GET"])
+@admin.response(200, schemas.TraceSchema)
+@login_required()
+def instance_trace(instance_id):
+    """申请在流程图上的轨迹：所在版本、已走过的元素、当前环节、流程数据"""
+    return service.trace(_k().db, current_claims(), instance_id)
+
+
+@admin.route("/instances/<instance_id>/move", methods=["POST"])
+@admin.arguments(schemas.MoveSchema)
+@admin.response(200, schemas.InstanceSchema)
+@login_required()
+def move_instance(body, instance_id):
+    """把卡住的申请移回已走过的环节（须说明原因，记入审核记录）"""
+    service.move(_k().db, _k().outbox, current_claims(), instance_id, body["task_key"],
+                 body["reason"])
+    return service.instance_detail(_k().db, current_claims(), instance_id)
+
 
 @admin.route("/incidents", methods=["GET"])
 @admin.arguments(PageQuerySchema, location="query")

@@ -403,6 +403,19 @@ def retry(workflow: BpmnWorkflow, data: dict) -> None:
         _engine_steps(workflow)
 
 
+def move_back(workflow: BpmnWorkflow, task_key: str):
+    """An admin's 'modify' of a stuck instance: the latest completed run of the user task
+    `task_key` becomes ready again (what came after it is dropped). The task, or None when
+    the instance never completed that task."""
+    done = [t for t in workflow.get_tasks(state=TaskState.COMPLETED)
+            if isinstance(t.task_spec, UserTask) and t.task_spec.bpmn_id == task_key]
+    if not done:
+        return None
+    task = max(done, key=lambda t: t.last_state_change)
+    workflow.reset_from_task_id(task.id)
+    return workflow.get_task_from_id(task.id)
+
+
 def workflow_data(workflow: BpmnWorkflow) -> dict:
     """The data of the furthest task (what scripts have computed so far)."""
     return workflow.last_task.data if workflow.last_task is not None else {}

@@ -31,6 +31,7 @@ DECISION_TITLES = {"approve": "通过", "reject": "不通过", "return": "退回
                    "unclaim": "退回任务池", "assign": "转交同事", "delegate": "委派协办",
                    "resolve": "协办完成交回", "comment": "备注",
                    "incident": "办理异常", "retry": "异常处理后重试", "migrate": "迁移流程版本",
+                   "move": "管理员移动环节",
                    "task_created": "任务到达"}
 # What the applicant's timeline shows; the rest of the audit trail is for staff.
 PUBLIC_ACTIONS = {"submit", "approve", "reject", "return", "resubmit", "withdraw", "overdue"}

@@ -245,6 +245,52 @@ class DefinitionSchema(Schema):
     running_instances = fields.Integer(allow_none=True)
 
 
+class DefinitionSummarySchema(Schema):
+    process_key = fields.String()
+    name = fields.String()
+    deployed_version = fields.Integer(allow_none=True, metadata={"description": "运行中的版本"})
+    latest_version = fields.Integer()
+    drafts = fields.List(fields.Integer(), metadata={"description": "比运行中版本新的待发布版本"})
+    running_instances = fields.Integer(metadata={"description": "在办申请数（各版本合计）"})
+
+
+class AdminInstanceQuerySchema(PageQuerySchema):
+    process_key = fields.String(load_default=None, validate=validate.Length(max=64))
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES + ["active"]),
+                           metadata={"description": "按状态筛选；active 为在办（含办理异常）"})
+    applicant = fields.String(load_default=None, validate=validate.Length(max=100),
+                              metadata={"description": "申请人姓名（包含）"})
+    unit_id = fields.String(load_default=None, validate=validate.Length(max=36))
+    started_from = fields.Date(load_default=None, metadata={"description": "提交日期起"})
+    started_to = fields.Date(load_default=None, metadata={"description": "提交日期止"})
+
+
+class AdminInstanceSchema(InstanceSummarySchema):
+    version = fields.Integer(metadata={"description": "所在流程版本"})
+    unit_id = fields.String(allow_none=True)
+
+
+AdminInstancePageSchema = page_of(AdminInstanceSchema)
+
+
+class TraceSchema(Schema):
+    instance_id = fields.String()
+    process_key = fields.String()
+    version = fields.Integer()
+    status = fields.String()
+    incident = fields.String(allow_none=True)
+    done = fields.List(fields.String(), metadata={"description": "已走过的流程元素"})
+    current = fields.List(fields.String(), metadata={"description": "当前等待的环节"})
+    data = fields.Dict(metadata={"description": "流程数据"})
+
+
+class MoveSchema(Schema):
+    task_key = fields.String(required=True, validate=validate.Length(min=1, max=64),
+                             metadata={"description": "移回的环节（已走过的用户任务编号）"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500),
+                           metadata={"description": "原因（记入审核记录）"})
+
+
 class DefinitionFileSchema(DefinitionSchema):
     bpmn_xml = fields.String()
     form_schemas = fields.Dict()

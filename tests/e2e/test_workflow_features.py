@@ -385,6 +385,26 @@ def test_a_failing_script_is_an_incident_admins_fix_and_retry(gateway, embedded)
     trail = [e["action"] for e in unit.get(f"/api/workflow/instances/{instance['id']}/audit").body]
     assert trail == ["submit", "approve", "incident", "retry", "incident", "retry", "approve"]
 
+def test_an_admin_moves_a_stuck_instance_back_to_a_task_it_passed(gateway, embedded):
+    _two_step(embedded, "two_step_move", four_eyes="false")
+    instance = _start(gateway.login("zhangsan"), "two_step_move")
+    unit, admin = gateway.login("zhizao"), gateway.login("admin")
+    assert unit.decide(instance["id"], "approve", "初审同意").status == 200
+    path = f"/api/workflow/admin/instances/{instance['id']}/move"
+    assert unit.post(path, {"task_key": "first", "reason": "x"}).status == 403
+    refused = admin.post(path, {"task_key": "second", "reason": "复审尚未办理"})
+    assert refused.status == 422 and "task_key" in refused.body["errors"]
+    assert admin.post(path, {"task_key": "first"}).body["errors"] == {"reason": "必填项"}
+    moved = admin.post(path, {"task_key": "first", "reason": "初审材料有误，重新初审"})
+    assert moved.status == 200, moved
+    assert [s["task_key"] for s in moved.body["current_stage"]] == ["first"]
+    assert unit.decide(instance["id"], "approve", "重新初审同意").status == 200
+    assert unit.decide(instance["id"], "approve", "复审同意").status == 200
+    trail = unit.get(f"/api/workflow/instances/{instance['id']}/audit").body
+    assert [e["action"] for e in trail] == ["submit", "approve", "move", "approve", "approve"]
+    assert trail[2]["comment"] == "初审材料有误，重新初审"
+    assert gateway.login("zhangsan").instance(instance["id"])["status"] == "completed"
+
 
 def test_an_endless_script_is_an_incident_within_two_seconds_and_holds_nothing(gateway, embedded):
     """`while True: pass` once hung the request and held SQLite's write lock, so every other
@@ -514,6 +534,10 @@ def test_definitions_upload_validate_diff_deploy_roll_back_and_migrate(gateway, 
     listed = admin.get(f"{base}/versions").body
     assert [v["state"] for v in listed[:2]] == ["draft", "deployed"]
     assert listed[1]["running_instances"] >= 1 and listed[0]["uploaded_by"] == "系统管理员"
+    summary = {d["process_key"]: d for d in admin.get("/api/workflow/admin/definitions").body}
+    assert summary[key]["deployed_version"] == version - 1 and summary[key]["drafts"] == [version]
+    assert summary[key]["running_instances"] >= 1 and "plan_project" in summary
+    assert applicant.get("/api/workflow/admin/definitions").status == 403
     diff = admin.get(f"{base}/versions/{version}/diff").body
     assert "用人单位初审" in diff["bpmn_diff"] and diff["forms_changed"] == []
     assert admin.get(f"{base}/versions/{version}").body["bpmn_xml"] == v2
@@ -540,6 +564,17 @@ def test_definitions_upload_validate_diff_deploy_roll_back_and_migrate(gateway, 
     assert moved["stage"] == "归口单位审核中"
     trail = gateway.login("kewei").get(f"/api/workflow/instances/{waiting['id']}/audit").body
     assert "migrate" in [e["action"] for e in trail]
+    # The admins' search and an instance's trace on its diagram.
+    found = admin.get(f"/api/workflow/admin/instances?process_key={key}&status=active"
+                      "&applicant=张&started_from=2020-01-01").body
+    assert waiting["id"] in [i["id"] for i in found["items"]]
+    assert {i["version"] for i in found["items"]} <= {version, version - 1}
+    assert admin.get(f"/api/workflow/admin/instances?process_key={key}&started_to=2020-01-01"
+                     ).body["total"] == 0
+    assert applicant.get("/api/workflow/admin/instances").status == 403
+    trace = admin.get(f"/api/workflow/admin/instances/{waiting['id']}/trace").body
+    assert trace["version"] == version and trace["current"] == ["supervisor_review"]
+    assert {"start", "unit_review"} <= set(trace["done"])
 
 
 def test_migration_reports_instances_that_cannot_move(gateway, embedded):

@@ -10,12 +10,13 @@ from .competitions import (change_competition_state, competition_detail,  # noqa
                            my_registrations, registration_detail, save_competitor,
                            save_registration, set_competitor_photo, set_registration_photo,
                            submit_registration, update_competition)
-from .definitions import (check, deploy, deploy_directory, diff, download,  # noqa: F401
+from .definitions import (catalogue_of_definitions, check, deploy, deploy_directory, diff, download,  # noqa: F401
                           list_processes, make_current, migrate, upload, versions)
 from .inbox import (assign, claim, colleagues, comment, counts, delegate,  # noqa: F401
                     delete_filter, inbox, resolve, save_filter, saved_filters, task_detail,
                     unclaim)
 from .instances import (audit_trail, complete_task, incidents, instance_detail,  # noqa: F401
                         my_instances, retry, start_instance, withdraw)
+from .operations import move, search as search_instances, trace  # noqa: F401
 from .talent import declarations, export_passed, reveal_personal  # noqa: F401
 from .timers import fire_due_timers, take_lease  # noqa: F401

@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 
 from lxml import etree
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -201,6 +201,31 @@ def upload(db: Database, claims: Claims, process_key: str, xml: str, process_for
     definition = deploy(db, process_key, xml.encode("utf-8"), process_forms,
                         uploaded_by=claims.name or claims.sub, state="draft", note=note)
     return _view(definition)
+
+
+def catalogue_of_definitions(db: Database, claims: Claims) -> list[dict]:
+    """Every process an admin can edit: its deployed version, the drafts newer than it, and
+    its running instances (every version)."""
+    _admin(claims)
+    with db.reading() as session:
+        rows = session.scalars(select(Definition).order_by(Definition.process_key,
+                                                           Definition.version)).all()
+        running = dict(session.execute(
+            select(Instance.process_key, func.count()).where(Instance.status.in_(ACTIVE))
+            .group_by(Instance.process_key)).all())
+        result: dict[str, dict] = {}
+        for d in rows:
+            entry = result.setdefault(d.process_key, {
+                "process_key": d.process_key, "name": d.name, "deployed_version": None,
+                "latest_version": 0, "drafts": [], "running_instances": running.get(d.process_key, 0)})
+            entry["latest_version"] = d.version
+            if d.state == "deployed":
+                entry.update(name=d.name, deployed_version=d.version)
+        for entry in result.values():
+            entry["drafts"] = [d.version for d in rows if d.process_key == entry["process_key"]
+                               and d.state == "draft"
+                               and d.version > (entry["deployed_version"] or 0)]
+        return list(result.values())
 
 
 def check(claims: Claims, process_key: str, xml: str, process_forms: dict) -> dict:

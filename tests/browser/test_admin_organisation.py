@@ -1,0 +1,93 @@
+"""The admin console's organisation and platform pages in the browser (issue 14): the org
+tree (create, edit), staff accounts with roles and the reset of their authenticator,
+restrictions (限制办理), notices (通知公告), real-name appeals, and the audit log searched by
+person, action and date."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from playwright.sync_api import expect
+
+from demo.data import BUREAU, PERSON_ZHANG
+
+from .conftest import api, check_page
+from .test_admin_processes import _bundle, admin_sign_in  # noqa: F401
+
+
+def test_the_organisation_staff_restrictions_notices_appeals_and_audit_log(page, web):
+    admin_sign_in(page, web)
+
+    # The org tree: a new supervising body under the city bureau, then renamed.
+    page.get_by_role("link", name="组织机构").click()
+    expect(page.locator(".org-tree")).to_contain_text("北京智能制造研究院")
+    page.get_by_label("机构类型").select_option("supervisor")
+    page.get_by_label("机构名称").fill("市网页测试委员会")
+    page.get_by_label("上级机构").select_option(BUREAU)
+    page.get_by_role("button", name="新建").click()
+    expect(page.get_by_role("status").first).to_contain_text("已新建机构：市网页测试委员会")
+    check_page(page, "admin-20-orgs")
+    page.get_by_role("link", name="市网页测试委员会").click()
+    page.get_by_label("机构名称").fill("市网页测试工作委员会")
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator(".org-tree")).to_contain_text("市网页测试工作委员会")
+    page.get_by_label("机构类型").select_option("unit")
+    page.get_by_role("button", name="新建").click()  # no name: told beside the field
+    expect(page.locator("#f-name-error")).to_be_visible()
+
+    # A staff account with roles; its authenticator reset.
+    page.get_by_role("link", name="工作人员").click()
+    page.get_by_label("用户名").fill("webreviewer1")
+    page.get_by_label("姓名").fill("网页审核员")
+    page.get_by_label("初始密码").fill("Review@2026x")
+    body = page.locator("#f-org_id option", has_text="市网页测试工作委员会").get_attribute("value")
+    page.get_by_label("所属机构").select_option(body)
+    page.get_by_label("归口单位审核员").check()
+    page.get_by_role("button", name="创建").click()
+    created = page.get_by_role("status").first
+    expect(created).to_contain_text("已创建账号 webreviewer1")
+    account_id = created.locator("code").inner_text()
+    check_page(page, "admin-21-staff")
+    page.get_by_label("账号编号").fill(account_id)
+    page.get_by_role("button", name="重置").click()
+    expect(page.get_by_role("status").first).to_be_visible()
+    page.get_by_label("账号编号").fill("00000000-0000-4000-9000-00000000dead")
+    page.get_by_role("button", name="重置").click()
+    expect(page.locator("#f-account_id-error")).to_be_visible()
+
+    # 限制办理 with a reason the applicant sees, then lifted.
+    page.get_by_role("link", name="业务限制").click()
+    page.get_by_label("个人账号或单位编号").fill(PERSON_ZHANG)
+    page.get_by_label("业务").select_option("plan_project")
+    page.get_by_label("原因（申请人可见）").fill("材料存疑，待核实")
+    page.get_by_role("button", name="限制办理").click()
+    expect(page.get_by_role("row", name=re.compile("材料存疑"))).to_be_visible()
+    check_page(page, "admin-22-restrictions")
+    catalogue = api(web).login("zhangsan").get("/api/workflow/catalogue").body
+    assert any("材料存疑" in str(entry) for entry in catalogue)
+    page.get_by_role("button", name=re.compile("解除限制.*材料存疑")).click()
+    expect(page.get_by_role("status").first).to_contain_text("已解除限制")
+
+    # 通知公告
+    page.get_by_role("link", name="通知公告").click()
+    page.get_by_label("标题").fill("关于网页版上线的通知")
+    page.get_by_label("正文").fill("人才业务办理平台网页版已上线。")
+    page.get_by_role("button", name="发布").click()
+    expect(page.locator(".plain-list")).to_contain_text("关于网页版上线的通知")
+    check_page(page, "admin-23-notices")
+
+    page.get_by_role("link", name="实名申诉").click()
+    expect(page.get_by_role("heading", name=re.compile("实名申诉"))).to_be_visible()
+    check_page(page, "admin-24-appeals")
+
+    # The audit log of identity: the admin's sign-ins today.
+    page.get_by_role("link", name="审计日志").click()
+    page.get_by_label("操作").fill("login.*")
+    page.get_by_label("日期起").fill(date.today().isoformat())
+    page.get_by_role("button", name="查询").click()
+    expect(page.locator("tbody")).to_contain_text("login")
+    check_page(page, "admin-25-audit-log")
+    page.get_by_label("服务").select_option("orgs")
+    page.get_by_label("操作").fill("")
+    page.get_by_role("button", name="查询").click()
+    expect(page.locator("tbody")).not_to_contain_text("没有符合条件的记录")

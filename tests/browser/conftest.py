@@ -227,7 +227,7 @@ def citizen_via_api(web) -> dict:
     assert registered.status_code == 201, registered.text
     token = registered.json()["tokens"]["access_token"]
     verified = requests.post(f"{base_url}/api/identity/me/real-name", json={
-        "name": who["name"], "id_number": who["id_number"]},
+        "name": who["name"], "id_number": who["id_number"], "consent": True},
         headers={"Authorization": f"Bearer {token}"}, timeout=10)
     assert verified.status_code == 200, verified.text
     system.settle()  # person.verified reaches workflow (competitions check it)

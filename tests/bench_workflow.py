@@ -24,25 +24,32 @@ from services.workflow.model import Definition, Instance, Task
 from services.workflow.service import inbox
 
 
-def fill(db: Database, count: int, groups: int = 200, batch: int = 10_000) -> None:
+def fill(db: Database, count: int, groups: int = 200, batch: int = 10_000,
+         group: str | None = None, definition_id: str | None = None) -> None:
+    """`group`: every task in this one candidate group (else spread over `groups`);
+    `definition_id`: an already deployed plan_project definition (else a bench one)."""
     now = utcnow()
-    with db.transaction() as session:
-        session.execute(insert(Definition).values(
-            id="bench", process_key="plan_project", name="申请计划项目", version=1, checksum="x",
-            bpmn_xml=b"", forms={}, deployed_at=now, state="deployed"))
+    if definition_id is None:
+        definition_id = "bench"
+        with db.transaction() as session:
+            session.execute(insert(Definition).values(
+                id="bench", process_key="plan_project", name="申请计划项目", version=1,
+                checksum="x", bpmn_xml=b"", forms={}, deployed_at=now, state="deployed"))
     for start in range(0, count, batch):
         instances, tasks = [], []
         for n in range(start, min(start + batch, count)):
             instance_id = str(uuid.uuid4())
             at = now - timedelta(seconds=n)
-            instances.append(dict(id=instance_id, definition_id="bench", process_key="plan_project",
+            instances.append(dict(id=instance_id, definition_id=definition_id,
+                                  process_key="plan_project",
                                   title="申请计划项目", applicant_id=str(n), applicant_name=f"申请人{n}",
                                   unit_id="u", status="running", stage="归口单位审核中",
                                   application={}, serialized="", version=1, started_at=at,
                                   updated_at=at))
             tasks.append(dict(id=str(uuid.uuid4()), instance_id=instance_id,
                               task_key="supervisor_review", title="归口单位审核",
-                              lane="supervisor", candidate_group=f"supervisor:g{n % groups}",
+                              lane="supervisor",
+                              candidate_group=group or f"supervisor:g{n % groups}",
                               status="ready", version=1, created_at=at, due_at=at + timedelta(days=5)))
         with db.transaction() as session:
             session.execute(insert(Instance), instances)

@@ -82,3 +82,34 @@ def test_a_unit_registered_by_phone_certifies_and_gets_its_permission(page, web,
     expect(page.locator("#perm-h + details + p .badge")).to_have_text("已开通")
     expect(page.get_by_role("link", name="新增申报")).to_be_visible()
     check_page(page, "75-unit-talent-open")
+
+
+def test_a_rejected_permission_is_reapplied_with_the_earlier_data(page, web):
+    from tests.flows_talent_intro import PERMISSION
+
+    from .conftest import api
+    from .test_review_workbench import unit_sign_in
+
+    gateway = api(web)
+    unit = gateway.login("xinghe")
+    qualification = unit.upload("unit_qualification", "企业资质证明.pdf")
+    started = unit.start("business_permission", {**PERMISSION, "attachment_ids": [qualification]})
+    assert started.status == 201, started
+    reason = "纳税凭证不清晰，请重新上传"
+    assert gateway.login("chaoyang").complete(started.body["id"], {
+        "decision": "reject", "comment": reason}).status == 200
+
+    unit_sign_in(page, "xinghe")
+    page.goto("/org/talent")
+    expect(page.get_by_text("业务权限审核不通过")).to_be_visible()
+    expect(page.locator("#perm-h").locator("..")).to_contain_text(reason)
+    check_page(page, "87-unit-permission-rejected")
+    page.get_by_role("link", name="重新申请").click()
+    assert page.get_by_label("从事领域").input_value() == PERMISSION["field"]  # the earlier data
+    assert page.get_by_label("联系方式").input_value() == ""  # shown masked: typed again
+    page.get_by_label("联系方式").fill("13900001111")
+    page.get_by_label("企业资质证明.pdf").check()
+    page.get_by_role("button", name="提交").click()
+    expect(page.get_by_role("status").first).to_contain_text("提交成功")
+    page.goto("/org/talent")
+    expect(page.locator("#perm-h").locator("..")).to_contain_text("审核中")

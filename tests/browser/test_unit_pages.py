@@ -101,6 +101,10 @@ def test_unit_certification_and_talent_pages(page, web):
     page.goto("/org/talent")
     expect(page.get_by_role("heading", name="业务权限开通")).to_be_visible()
     check_page(page, "60-unit-talent")
+    # 附件管理 of the unit: the same page as a person's, with the unit's slots (files decides).
+    page.get_by_role("link", name="附件管理").click()
+    expect(page.locator("#slot-business_licence")).to_be_visible()
+    check_page(page, "60-unit-attachments")
     page.goto("/org/login/other")
     expect(page.get_by_role("status")).to_contain_text("暂未开通")
     check_page(page, "61-unit-login-other")

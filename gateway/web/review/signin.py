@@ -38,9 +38,9 @@ def login():
             if error.status >= 500:
                 raise
             message, errors = error.detail, dict(error.errors)
-            if error.code == "totp-enrolment-required":
+            if error.code == "totp-enrolment-required":  # a step, not a fault
                 enrolment = error.body.get("enrolment")
-                message = "首次登录请先绑定身份验证器：用身份验证器 App 扫描二维码，再输入密码和 App 显示的 6 位动态验证码"
+                message, errors = None, {}
             elif error.code == "totp-required" and not code:
                 errors.setdefault("code", "请输入身份验证器显示的 6 位动态验证码")
             for key in ("totp_code", "recovery_code"):

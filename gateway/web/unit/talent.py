@@ -46,6 +46,16 @@ def _with_employees(schema: dict) -> tuple[dict, dict]:
     return {**schema, "properties": {**schema["properties"], "employee_id": field}}, names
 
 
+def _earlier(schema: dict, instance_id: str | None) -> dict:
+    """重新申请 / 修改资料 open with the earlier application; masked values (a phone shown as
+    139****1111) are left for the unit to type again rather than sent back masked."""
+    if not instance_id:
+        return {}
+    earlier = api().get("workflow", f"instances/{instance_id}").get("application") or {}
+    return {k: v for k, v in earlier.items() if k in schema.get("properties", {})
+            and not (isinstance(v, str) and "****" in v)}
+
+
 @bp.route("/apply/<process_key>", methods=["GET", "POST"])
 @unit_required
 def apply(process_key):
@@ -54,7 +64,7 @@ def apply(process_key):
     schema, employees = _with_employees(_start_form(process_key))
     files = my_files()
     files_by_id = {f["id"]: f for f in files}
-    data, errors, message = {}, {}, None
+    data, errors, message = _earlier(schema, request.args.get("from")), {}, None
     if request.method == "POST":
         data = forms.parse(schema, request.form, files_by_id)
         if data.get("employee_id") in employees and not data.get("employee_name"):

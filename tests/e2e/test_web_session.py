@@ -108,3 +108,13 @@ def test_unknown_pages_are_a_page_and_unknown_api_paths_stay_problems(browser):
     assert "您访问的页面不存在" in page.get_data(as_text=True)
     api = browser.get("/api/payroll/x")
     assert api.status_code == 404 and api.mimetype == "application/problem+json"
+
+
+def test_a_business_that_cannot_start_says_why_before_the_form(browser):
+    sign_in(browser, "zhouqi")  # not affiliated
+    page = browser.get("/apply/plan_project").get_data(as_text=True)
+    assert "暂不能办理：您未关联单位，请先关联单位后再办理此业务" in page
+    assert 'href="/affiliation"' in page and "<form method=\"post\" enctype" not in page
+    browser.post("/logout", data={"csrf_token": csrf_of(browser, "/me")})
+    sign_in(browser, "zhangsan")
+    assert 'name="project_name"' in browser.get("/apply/plan_project").get_data(as_text=True)

@@ -71,6 +71,11 @@ def _process(process_key: str) -> dict:
 def apply(process_key):
     process = _process(process_key)
     schema = process["start_form"]
+    if request.method == "GET":  # the reason it can't start, before anything is filled in
+        entry = next((e for e in api().get("workflow", "catalogue")
+                      if e["process_key"] == process_key), None)
+        if entry and not entry["can_start"]:
+            return render_template("person/cannot_apply.html", process=process, entry=entry)
     try:
         prefill = api().get("workflow", f"processes/{process_key}/prefill")
     except ApiError as error:

@@ -189,9 +189,11 @@ def register_in_browser(page, web, who: dict | None = None) -> dict:
 def api(web):
     """The JSON API over HTTP, for what other people (reviewers, units) do meanwhile; its
     `eventually` delivers the bus's pending events (the embedded system runs no bus threads)."""
-    from tests.support import Gateway
+    from tests.support import Gateway, StaffSessions
 
-    return Gateway(Gateway.over_http(web[0]).send, web[1].settle)
+    # One record of TOTP steps per system (a code is good once), whoever signs staff in.
+    staff = web[1].__dict__.setdefault("test_staff_sessions", StaffSessions())
+    return Gateway(Gateway.over_http(web[0]).send, web[1].settle, staff=staff)
 
 
 def jpeg(width: int = 600, height: int = 800) -> bytes:

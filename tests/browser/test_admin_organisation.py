@@ -51,6 +51,17 @@ def test_the_organisation_staff_restrictions_notices_appeals_and_audit_log(page,
     page.get_by_label("账号编号").fill(account_id)
     page.get_by_role("button", name="重置").click()
     expect(page.get_by_role("status").first).to_be_visible()
+    # The new staff member's first sign-in shows the QR code to enrol the authenticator.
+    other = page.context.browser.new_context(base_url=web[0], locale="zh-CN")
+    staff_page = other.new_page()
+    staff_page.goto("/admin/login")
+    staff_page.get_by_label("账号").fill("webreviewer1")
+    staff_page.get_by_label("密码").fill("Review@2026x")
+    staff_page.get_by_role("button", name="登录").click()
+    expect(staff_page.get_by_role("img", name="身份验证器绑定二维码")).to_be_visible()
+    staff_page.console_errors = []
+    check_page(staff_page, "admin-21-staff-enrolment")
+    other.close()
     page.get_by_label("账号编号").fill("00000000-0000-4000-9000-00000000dead")
     page.get_by_role("button", name="重置").click()
     expect(page.locator("#f-account_id-error")).to_be_visible()

@@ -107,6 +107,7 @@ def test_an_admin_models_validates_and_deploys_a_process_that_a_person_then_uses
     check_page(page, "admin-05-modeler-form-preview")
     page.get_by_role("button", name="校验").click()
     diagram_ready(page)
+    assert page.locator("#validation-errors").count() == 0, page.locator("#validation-errors").inner_text()
     expect(page.get_by_role("status").first).to_contain_text("校验通过")
     expect(page.locator(".bpmn-error")).to_have_count(0)
     page.get_by_label("版本说明").fill("首个版本")
@@ -192,3 +193,14 @@ def test_a_changed_label_is_shown_in_the_diff_then_deployed_and_rolled_back(page
     expect(page.get_by_role("status").first).to_contain_text(f"已回滚到第 {current} 版")
     assert admin.get(f"{base}/versions").body[-current]["state"] == "deployed"
     check_page(page, "admin-09-versions-rolled-back")
+
+    # A shipped process (no diagram in its file) opens laid out; what bpmn-js writes back
+    # keeps its lanes and rencai settings: it validates as it is.
+    page.get_by_role("link", name="编辑最新版本").click()
+    diagram_ready(page)
+    expect(page.locator("#auto-layout-note")).to_be_visible()
+    expect(page.locator('.djs-element[data-element-id="unit_review"]')).to_be_visible()
+    page.get_by_role("button", name="校验").click()
+    diagram_ready(page)
+    assert page.locator("#validation-errors").count() == 0, page.locator("#validation-errors").inner_text()
+    expect(page.get_by_role("status").first).to_contain_text("校验通过")

@@ -151,11 +151,12 @@ def modeler(key: str):
     xml = request.form.get("bpmn_xml", "")
     note = request.form.get("note", "").strip()
     title = request.form.get("title", key)
+    is_new = request.form.get("is_new") == "1"  # not saved yet: no version history to link
     try:
         process_forms = json.loads(request.form.get("forms") or "{}")
         assert isinstance(process_forms, dict)
     except (ValueError, AssertionError):
-        return _modeler(key, xml, {}, title=title, note=note, status=422,
+        return _modeler(key, xml, {}, title=title, note=note, is_new=is_new, status=422,
                         errors={"forms": "表单数据不是有效的 JSON"}, message="表单数据不是有效的 JSON")
     body = {"bpmn_xml": xml, "forms": process_forms, "note": note or None}
     action = request.form.get("action")
@@ -170,9 +171,10 @@ def modeler(key: str):
         if error.status not in (400, 409, 422):
             raise
         return _modeler(key, xml, process_forms, title=title, errors=error.errors or
-                        {"bpmn": error.detail}, message="流程定义未通过校验", note=note, status=422)
+                        {"bpmn": error.detail}, message="流程定义未通过校验", note=note,
+                        is_new=is_new, status=422)
     flash("校验通过：可以保存为草稿", "success")
-    return _modeler(key, xml, process_forms, title=title, note=note)
+    return _modeler(key, xml, process_forms, title=title, note=note, is_new=is_new)
 
 
 @bp.route("/forms/preview", methods=["POST"])

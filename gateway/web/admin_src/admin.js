@@ -32,7 +32,44 @@ function escapeText(text) {
    with the next version saved from the modeler. */
 async function withDiagram(xml) {
   if (/<(\w+:)?BPMNDiagram\b/.test(xml)) return { xml, laidOut: false };
-  return { xml: await layoutProcess(xml), laidOut: true };
+  // Only the laid-out diagram is taken: the process itself stays as written (a re-serialised
+  // copy would lose references bpmn-moddle cannot resolve, e.g. loopDataInputRef by name).
+  const laidOut = await layoutProcess(await withFlowRefs(xml));
+  const match = laidOut.match(/<(\w+):BPMNDiagram\b[\s\S]*<\/\1:BPMNDiagram>/);
+  if (!match) return { xml: laidOut, laidOut: true };
+  const namespaces = Array.from(laidOut.matchAll(/xmlns:(bpmndi|dc|di)="[^"]+"/g)).map((m) => m[0]);
+  const diagram = match[0].replace(/^<(\w+):BPMNDiagram\b/, (tag) => tag + " " + namespaces.join(" "));
+  return { xml: xml.replace(/<\/(\w+:)?definitions>\s*$/, (end) => diagram + "\n" + end), laidOut: true };
+}
+
+/* bpmn-auto-layout follows each node's incoming/outgoing, which hand-written BPMN leaves out
+   (the sequence flows alone say it): a copy with them filled in is laid out. */
+async function withFlowRefs(xml) {
+  const moddle = new BpmnModdle(EXTENSIONS);
+  const { rootElement } = await moddle.fromXML(xml);
+  const visit = (container) => (container.flowElements || []).forEach((element) => {
+    if (element.$instanceOf("bpmn:SequenceFlow") && element.sourceRef && element.targetRef) {
+      const out = element.sourceRef.get("outgoing");
+      const into = element.targetRef.get("incoming");
+      if (!out.includes(element)) out.push(element);
+      if (!into.includes(element)) into.push(element);
+    }
+    if (element.flowElements) visit(element);
+  });
+  rootElement.rootElements.filter((e) => e.$instanceOf("bpmn:Process")).forEach(visit);
+  return (await moddle.toXML(rootElement)).xml;
+}
+
+/* References bpmn-moddle cannot resolve (SpiffWorkflow names a multi-instance task's
+   collection by variable name: loopDataInputRef "experts") are put back as they were, or
+   saving would drop them. */
+function keepUnresolved(moddle, warnings) {
+  (warnings || []).forEach((warning) => {
+    if (warning.element && warning.property && warning.value &&
+        /unresolved reference/.test(warning.message || "")) {
+      warning.element.set(warning.property, moddle.create("bpmn:DataInput", { id: warning.value }));
+    }
+  });
 }
 
 /* ---- the modeler ---------------------------------------------------------------------- */
@@ -263,7 +300,8 @@ function setupModeler(root) {
   withDiagram(xmlField.value).then(({ xml, laidOut }) => {
     show($("#auto-layout-note"), laidOut);
     return modeler.importXML(xml);
-  }).then(() => {
+  }).then((result) => {
+    keepUnresolved(modeler.get("moddle"), result.warnings);
     canvas.zoom("fit-viewport", "auto");
     imported = true;
     markErrors();

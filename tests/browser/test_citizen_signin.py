@@ -156,7 +156,8 @@ def test_an_id_bound_to_another_account_offers_rebind_and_appeal(page, web, brow
     first = register_in_browser(page, web)  # holds the ID number now
     page.context.clear_cookies()
 
-    # A second account with the same person: 换绑 by an SMS to its own phone.
+    # A second account with the same person: 换绑 proved by the code sent to the phone of the
+    # account holding the binding (the first one's), never by this account's own phone.
     second = new_citizen()
     second.update(name=first["name"], id_number=first["id_number"])
     page.goto("/register")
@@ -171,6 +172,7 @@ def test_an_id_bound_to_another_account_offers_rebind_and_appeal(page, web, brow
     page.get_by_role("button", name="注册", exact=True).click()
     page.get_by_label("姓名").fill(second["name"])
     page.get_by_label("身份证号").fill(second["id_number"])
+    page.get_by_label("我已阅读并同意上述告知").check()
     page.get_by_role("button", name="认证", exact=True).click()
     expect(page.locator("#f-id_number-error")).to_contain_text("换绑或人工申诉")
     expect(page.get_by_role("link", name="人工申诉", exact=True)).to_be_visible()
@@ -189,13 +191,15 @@ def test_an_id_bound_to_another_account_offers_rebind_and_appeal(page, web, brow
     page.goto("/register/real-name")
     page.get_by_label("姓名").fill(second["name"])
     page.get_by_label("身份证号").fill(second["id_number"])
+    page.get_by_label("我已阅读并同意上述告知").check()
     page.get_by_role("button", name="认证", exact=True).click()
     page.get_by_role("link", name="换绑", exact=True).click()
     check_page(page, "09-rebind")
     page.get_by_label("图形验证码").fill(captcha_answer(system, page))
     page.get_by_role("button", name="获取验证码").click()
-    expect(page.get_by_role("status").first).to_contain_text("短信验证码已发送")
-    page.get_by_label("短信验证码").fill(sms_code(base_url, second["phone"]))
+    expect(page.get_by_role("status").first).to_contain_text(
+        f"原认证账号绑定的手机 {first['phone'][:3]}****{first['phone'][-4:]}")
+    page.get_by_label("短信验证码").fill(sms_code(base_url, first["phone"]))
     page.get_by_role("button", name="确认换绑").click()
     expect(page.get_by_role("status")).to_contain_text("认证成功")
 

@@ -15,10 +15,7 @@ def test_title_evaluation_in_two_stages(page, web):
     sign_in(page, "zhangsan")
     page.locator(".service", has_text="政工职评").get_by_role("link").click()
     expect(page.get_by_role("heading", name="政工职评", exact=True)).to_be_visible()
-    exemption = page.get_by_role("group", name="免考类型")
-    expect(exemption).to_be_hidden()  # only when 是否免考 is 是
-    page.get_by_role("group", name="是否免考").get_by_label("是").check()
-    expect(exemption).to_be_visible()
+    exemption = page.get_by_role("group", name="是否免考")  # one field, as in plan_project
     check_page(page, "40-title-evaluation")
     page.get_by_role("group", name="申报职称").get_by_label("政工师", exact=True).check()
     page.get_by_label("基础信息确认").check()
@@ -27,8 +24,8 @@ def test_title_evaluation_in_two_stages(page, web):
     page.locator("#f-work_history-0-employer").fill("北京智能制造研究院")
     page.locator("#f-work_history-0-position").fill("党委办公室主任")
     page.get_by_label("确认未上传涉密材料").check()
-    page.get_by_role("button", name="直接提交").click()  # 免考 without its type
-    expect(page.locator("#f-exemption_type-error")).to_be_visible()
+    page.get_by_role("button", name="直接提交").click()  # no 是否免考 chosen
+    expect(page.locator("#f-exam_exemption-error")).to_be_visible()
     exemption.get_by_label("业绩突出免考").check()
     page.get_by_role("button", name="预览").click()
     expect(page.get_by_text("业绩突出免考")).to_be_visible()
@@ -48,7 +45,7 @@ def test_title_evaluation_in_two_stages(page, web):
     page.locator("#f-achievements-0-name").fill("科研院所思想政治工作研究")
     page.locator("#f-achievements-0-year").fill("2024")
     page.get_by_label("确认材料真实且不含涉密内容").check()
-    page.locator("input[name='attachment_ids.__upload']").set_input_files(
+    page.locator("input[name='attachments.__upload']").set_input_files(
         {"name": "评审材料.pdf", "mimeType": "application/pdf", "buffer": PDF})
     page.get_by_role("button", name="提交").click()
     expect(page.get_by_role("status").first).to_contain_text("已提交")

@@ -93,7 +93,8 @@ def test_a_rejected_permission_is_reapplied_with_the_earlier_data(page, web):
     gateway = api(web)
     unit = gateway.login("xinghe")
     qualification = unit.upload("unit_qualification", "企业资质证明.pdf")
-    started = unit.start("business_permission", {**PERMISSION, "attachment_ids": [qualification]})
+    started = unit.start("business_permission", {**PERMISSION, "attachments": [
+        {"kind": "qualification", "file_id": qualification, "name": "企业资质证明.pdf"}]})
     assert started.status == 201, started
     reason = "纳税凭证不清晰，请重新上传"
     assert gateway.login("chaoyang").complete(started.body["id"], {
@@ -108,7 +109,11 @@ def test_a_rejected_permission_is_reapplied_with_the_earlier_data(page, web):
     assert page.get_by_label("从事领域").input_value() == PERMISSION["field"]  # the earlier data
     assert page.get_by_label("联系方式").input_value() == ""  # shown masked: typed again
     page.get_by_label("联系方式").fill("13900001111")
-    page.get_by_label("企业资质证明.pdf").check()
+    # the materials in the one attachments shape: uploaded here, with their kind
+    page.locator("input[name='attachments.__upload']").set_input_files(
+        {"name": "企业资质证明.pdf", "mimeType": "application/pdf",
+         "buffer": b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"})
+    page.locator("select[name='attachments.__upload_kind']").select_option("qualification")
     page.get_by_role("button", name="提交").click()
     expect(page.get_by_role("status").first).to_contain_text("提交成功")
     page.goto("/org/talent")

@@ -19,9 +19,10 @@ def test_a_declaration_fails_first_review_is_reapplied_and_completes(page, web, 
     unit = gateway.login("zhizao")
     person = "钱十一"
     prefix = f"北京智能制造研究院-{person}-"
-    for kind, material in (("social_insurance", "社会保险个人权益记录"),
-                           ("integrity_statement", "诚信声明"), ("patent_certificate", "专利证书")):
-        unit.upload(kind, f"{prefix}{material}.pdf")
+    uploaded = {kind: unit.upload(kind, f"{prefix}{material}.pdf")
+                for kind, material in (("social_insurance", "社会保险个人权益记录"),
+                                       ("integrity_statement", "诚信声明"),
+                                       ("patent_certificate", "专利证书"))}
 
     unit_sign_in(page, "zhizao")
     page.goto("/org/talent")
@@ -48,7 +49,9 @@ def test_a_declaration_fails_first_review_is_reapplied_and_completes(page, web, 
                                              ("integrity_statement", "诚信声明"),
                                              ("patent_certificate", "专利证书"))):
         page.locator(f"#f-attachments-{index}-kind").select_option(kind)
-        page.locator(f"#f-attachments-{index}-file_id").select_option(label=f"{prefix}{material}.pdf")
+        picker = page.locator(f"#f-attachments-{index}-file_id")
+        expect(picker.locator("option", has_text=f"{prefix}{material}.pdf")).to_have_count(1)
+        picker.select_option(uploaded[kind])
     page.get_by_role("button", name="提交").click()
     expect(page.get_by_role("status").first).to_contain_text("提交成功")
     instance_id = page.url.rsplit("/", 1)[-1]

@@ -206,19 +206,22 @@ def real_name():
 @bp.route("/register/rebind", methods=["GET", "POST"])
 @login_required
 def rebind():
-    """换绑: an SMS to this account's own phone proves it; the ID moves to this account."""
+    """换绑: a code sent to the phone of the account that holds the ID number proves control of
+    it (knowing a name and a number is not enough); the ID then moves to this account."""
     values = session.get("rebind") or {}
+    person = {"name": values.get("name", ""), "id_number": values.get("id_number", "")}
     errors, message, sent = {}, None, None
     if request.method == "POST":
         try:
             if request.form.get("action") == "send":
                 sent = api().post("identity", "me/sms-codes", {
-                    "purpose": "rebind", "captcha_id": request.form.get("captcha_id"),
+                    **person, "purpose": "rebind", "captcha_id": request.form.get("captcha_id"),
                     "captcha_code": request.form.get("captcha_code", "").strip()})
-                message = "短信验证码已发送到本账号手机号"
+                message = (f"短信验证码已发送到原认证账号绑定的手机 {sent.get('phone', '')}，"
+                           "请向该手机持有人获取")
             else:
                 api().post("identity", "me/real-name/rebind", {
-                    **values, "sms_code": request.form.get("sms_code", "").strip()})
+                    **person, "sms_code": request.form.get("sms_code", "").strip()})
                 session.pop("rebind", None)
                 auth.refresh_user(verified=True, name=values.get("name"))
                 return redirect(url_for("person.registered"))
@@ -237,7 +240,7 @@ def appeal():
     values = dict(session.get("rebind") or {})
     errors, message = {}, None
     if request.method == "POST":
-        values.update({k: request.form.get(k, "").strip() for k in ("name", "id_number", "reason")})
+        values = {k: request.form.get(k, "").strip() for k in ("name", "id_number", "reason")}
         try:
             upload = request.files.get("evidence")
             evidence = None

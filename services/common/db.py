@@ -1,6 +1,7 @@
 """One database per service: engine, sessions and the transaction boundary of a use case."""
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Iterator
@@ -51,7 +52,34 @@ def paginate(session: Session, query: Select, page: int, per_page: int) -> dict:
     return {"items": items, "total": total, "page": page, "per_page": per_page}
 
 
+def _count_statements(engine: Engine, directory: str) -> None:
+    """`make bench`'s statement counter (RENCAI_SQL_COUNT_DIR): one byte appended per
+    statement to <directory>/<database>.<pid>, so the bench reads counts as file sizes from
+    outside the process. pg_stat_statements needs shared_preload_libraries, which a shared
+    PostgreSQL may not have."""
+    base = os.path.join(directory, (engine.url.database or "db").rsplit("/", 1)[-1])
+    opened: dict[int, int] = {}
+
+    def _count(*_args):
+        pid = os.getpid()  # a fork (gunicorn --preload) counts into its own file
+        if pid not in opened:
+            opened[pid] = os.open(f"{base}.{pid}",
+                                  os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.write(opened[pid], b".")
+
+    # BEGIN, COMMIT and ROLLBACK are round trips too (psycopg sends each on its own).
+    for name in ("before_cursor_execute", "begin", "commit", "rollback"):
+        event.listen(engine, name, _count)
+
+
 def make_engine(url: str) -> Engine:
+    engine = _make_engine(url)
+    if directory := os.environ.get("RENCAI_SQL_COUNT_DIR"):
+        _count_statements(engine, directory)
+    return engine
+
+
+def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 

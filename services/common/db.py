@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import weakref
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Iterator
@@ -72,8 +73,23 @@ def _count_statements(engine: Engine, directory: str) -> None:
         event.listen(engine, name, _count)
 
 
+# Every engine of this process. gunicorn --preload builds the apps (and may connect, e.g. to
+# deploy the BPMN directory) before it forks its workers: a forked worker must never use a
+# pooled connection of its parent, so each child forgets them (without closing the parent's).
+_ENGINES: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+
+
+def _forget_parent_connections() -> None:
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_parent_connections)
+
+
 def make_engine(url: str) -> Engine:
     engine = _make_engine(url)
+    _ENGINES.add(engine)
     if directory := os.environ.get("RENCAI_SQL_COUNT_DIR"):
         _count_statements(engine, directory)
     return engine
@@ -93,7 +109,10 @@ def _make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # No pre-ping (a round trip on every checkout, 2 per approval step): a connection the
+    # server dropped fails one statement, SQLAlchemy then invalidates the whole pool; recycling
+    # before typical idle timeouts keeps that rare.
+    return create_engine(url, pool_size=5, max_overflow=10, pool_recycle=1800)
 
 
 AFTER_COMMIT = "rencai.after_commit"

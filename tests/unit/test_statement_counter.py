@@ -24,3 +24,18 @@ def test_counts_nothing_unless_asked(tmp_path, monkeypatch):
         session.execute(text("SELECT 1"))
     db.dispose()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["quiet.db"]
+
+
+def test_a_forked_worker_never_reuses_its_parents_connections(tmp_path):
+    """gunicorn --preload forks after the app connected: the child starts with an empty pool."""
+    db = Database(f"sqlite:///{tmp_path / 'forked.db'}")
+    with db.transaction() as session:
+        session.execute(text("SELECT 1"))
+    assert db.engine.pool.checkedin() == 1
+    child = os.fork()
+    if child == 0:  # the worker: nothing pooled from the parent
+        os._exit(0 if db.engine.pool.checkedin() == 0 else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert db.engine.pool.checkedin() == 1  # the parent's connection is still its own
+    db.dispose()

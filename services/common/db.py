@@ -124,11 +124,19 @@ def after_commit(session: Session, action) -> None:
     session.info.setdefault(AFTER_COMMIT, []).append(action)
 
 
+def _keep_loaded(session: Session, instance) -> None:
+    """The session's identity map holds objects weakly: a row a helper loaded and dropped
+    (the definition, the unit's org entry) was loaded again by the next helper of the same
+    use case. Held for the session's life, `session.get` finds it without a round trip."""
+    session.info.setdefault("rencai.loaded", []).append(instance)
+
+
 class Database:
     def __init__(self, url: str):
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self._sessions, "loaded_as_persistent", _keep_loaded)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -156,9 +156,8 @@ def get_task(task_id):
 @login_required()
 def complete_task(body, task_id):
     """办理任务：审核（通过 / 不通过 / 退回）或修改后重新提交"""
-    instance = service.complete_task(_k().db, _k().outbox, current_claims(), task_id,
-                                     body["data"])
-    return service.instance_detail(_k().db, current_claims(), instance.id)
+    return service.complete_task_view(_k().db, _k().outbox, current_claims(), task_id,
+                                      body["data"])
 
 
 @blp.route("/tasks/<task_id>/claim", methods=["POST"])

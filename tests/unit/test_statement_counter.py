@@ -39,3 +39,28 @@ def test_a_forked_worker_never_reuses_its_parents_connections(tmp_path):
     assert os.waitstatus_to_exitcode(status) == 0
     assert db.engine.pool.checkedin() == 1  # the parent's connection is still its own
     db.dispose()
+
+
+def test_a_row_loaded_once_is_not_loaded_again_in_the_same_use_case(tmp_path, monkeypatch):
+    from sqlalchemy import Column, String
+    from sqlalchemy.orm import DeclarativeBase
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Thing(Base):
+        __tablename__ = "thing"
+        id = Column(String, primary_key=True)
+
+    monkeypatch.setenv("RENCAI_SQL_COUNT_DIR", str(tmp_path))
+    db = Database(f"sqlite:///{tmp_path / 'kept.db'}")
+    Base.metadata.create_all(db.engine)
+    with db.transaction() as session:
+        session.add(Thing(id="a"))
+    counted = tmp_path / f"kept.db.{os.getpid()}"
+    with db.transaction() as session:
+        before = counted.stat().st_size
+        assert session.get(Thing, "a").id == "a"  # loaded, then dropped by the caller
+        assert session.get(Thing, "a").id == "a"  # found in the session, no second SELECT
+        assert counted.stat().st_size - before == 2  # BEGIN + one SELECT
+    db.dispose()

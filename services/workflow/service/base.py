@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from services.common import audit as audit_log
 from services.common.auth import Claims
@@ -116,7 +117,11 @@ def expert_panel(session: Session, instance: Instance) -> list[str]:
 
 
 def engine_context(session: Session, instance: Instance) -> dict:
-    """Variables the service gives the process at every step (who sits on the panel)."""
+    """Variables the service gives the process at every step (who sits on the panel). The
+    panel is chosen only for a process whose BPMN uses `experts` (plan_project, title
+    evaluation), not at every step of every process (6 queries each time)."""
+    if b"experts" not in definition_of(session, instance).bpmn_xml:
+        return {}
     return {"experts": expert_panel(session, instance)}
 
 
@@ -210,12 +215,14 @@ def issue_certificate(instance: Instance, result: dict, now: datetime) -> dict:
 
 def swap(session: Session, instance: Instance, changes: dict) -> None:
     """Compare-and-swap on the instance's version: of two concurrent steps one wins."""
+    written = {**changes, "version": instance.version + 1}
     swapped = session.execute(update(Instance).where(
-        Instance.id == instance.id, Instance.version == instance.version)
-        .values(version=instance.version + 1, **changes))
+        Instance.id == instance.id, Instance.version == instance.version).values(**written))
     if swapped.rowcount != 1:
         raise Conflict("申请已被他人处理，请刷新后重试")
-    session.refresh(instance)
+    # What was written is what the row now holds: no SELECT to read it back.
+    for key, value in written.items():
+        set_committed_value(instance, key, value)
 
 
 def last_opinion(session: Session, instance: Instance) -> tuple[str | None, str | None]:

@@ -1,0 +1,54 @@
+"""What an approval step costs the workflow database (issue 16): one transaction per user
+action with the response built inside it, no expert panel for a process without experts, no
+row read twice. Counted on the embedded system's workflow engine."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from tests.bench_stack import chain_forms, chain_xml
+
+
+@contextmanager
+def statements(embedded):
+    engine = embedded.kit("workflow").db.engine
+    seen: list[str] = []
+
+    def record(*args):
+        seen.append(args[2] if len(args) > 2 and isinstance(args[2], str) else "TRANSACTION")
+
+    listeners = [("before_cursor_execute", record), ("begin", record), ("commit", record)]
+    for name, listener in listeners:
+        event.listen(engine, name, listener)
+    try:
+        yield seen
+    finally:
+        for name, listener in listeners:
+            event.remove(engine, name, listener)
+
+
+def test_an_approval_step_is_one_transaction_of_few_statements(gateway, embedded):
+    key = "cost_chain"
+    admin = gateway.login("admin")
+    uploaded = admin.post(f"/api/workflow/admin/definitions/{key}/versions",
+                          {"bpmn_xml": chain_xml(key), "forms": chain_forms()})
+    assert uploaded.status == 201, uploaded
+    assert admin.post(f"/api/workflow/admin/definitions/{key}/versions/"
+                      f"{uploaded.body['version']}/deploy", {}).status == 200
+    started = gateway.login("zhangsan").post("/api/workflow/instances",
+                                             {"process_key": key, "data": {}})
+    assert started.status == 201, started
+    unit = gateway.login("zhizao")
+    task = unit.get(f"/api/workflow/tasks?process_key={key}").body["items"][0]
+
+    with statements(embedded) as seen:
+        done = unit.post(f"/api/workflow/tasks/{task['id']}/complete",
+                         {"data": {"decision": "approve", "comment": "同意"}})
+    assert done.status == 200, done
+    assert done.body["current_stage"][0]["title"] == "第2级审核"  # the response: after the step
+    assert seen.count("TRANSACTION") == 2  # one BEGIN, one COMMIT: a single transaction
+    assert not any("staff_member" in s for s in seen)  # no expert panel for this process
+    assert not any(s.startswith("SELECT definition") for s in seen[seen.index(
+        next(s for s in seen if s.startswith("SELECT definition"))) + 1:])  # read once
+    assert len(seen) <= 22, "\n".join(seen)  # 45 before (two transactions, the panel, reloads)

@@ -144,6 +144,13 @@ class System:
                 counts[service] = counts.get(service, 0) + entry.stat().st_size
         return counts
 
+    def memory_by_label(self) -> str:
+        parts = []
+        for label, pids in self.processes().items():
+            totals = [memory_kib(p) for p in pids]
+            parts.append(f"{label} {len(pids)}× {sum(p for _, p in totals) // 1024}")
+        return "PSS MiB by process: " + ", ".join(parts)
+
     def memory(self) -> tuple[int, int, int]:
         pids = [p for pids in self.processes().values() for p in pids]
         totals = [memory_kib(p) for p in pids]
@@ -352,6 +359,7 @@ def report(label: str, system: System, bench: Bench, pgbench: PgBench) -> list[s
     statements = bench.statements()
     idle = bench.idle_cpu()
     count, rss, pss = system.memory()
+    print(system.memory_by_label(), flush=True)
     for clients in (1, 4):
         tps = pgbench.run(PGBENCH_SECONDS)
         result = bench.run(clients, SECONDS)

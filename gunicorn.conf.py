@@ -22,3 +22,12 @@ preload_app = True
 # More threads only queue on the GIL (p95 grows); more processes only add memory.
 worker_class = "gthread"
 threads = int(os.environ.get("RENCAI_GUNICORN_THREADS", "2"))
+
+
+def pre_fork(server, worker):
+    """Move everything the preloaded app allocated out of the collector's reach before each
+    fork: a collection in a worker would otherwise write to (and so copy) every shared page
+    holding an object header."""
+    import gc
+
+    gc.freeze()

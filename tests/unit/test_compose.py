@@ -410,3 +410,10 @@ def test_gunicorn_shares_the_app_between_workers():
     exec(compile((ROOT / "gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"), settings)
     assert settings["preload_app"] is True
     assert settings["worker_class"] == "gthread" and settings["threads"] == 2
+    import gc
+
+    try:
+        settings["pre_fork"](None, None)  # the preloaded objects stay shared after the fork
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

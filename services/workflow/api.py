@@ -45,9 +45,8 @@ def prefill(process_key):
 @login_required()
 def start_instance(body):
     """提交业务申请"""
-    instance = service.start_instance(_k().db, _k().outbox, current_claims(),
-                                      body["process_key"], body["data"], body["business_key"])
-    return service.instance_detail(_k().db, current_claims(), instance.id)
+    return service.start_instance_view(_k().db, _k().outbox, current_claims(),
+                                       body["process_key"], body["data"], body["business_key"])
 
 
 @blp.route("/instances", methods=["GET"])

@@ -68,3 +68,18 @@ def test_a_short_inbox_page_knows_its_total_without_counting(gateway, embedded):
         assert one["total"] == full["total"] and len(one["items"]) == 1
         past = unit.get(f"/api/workflow/tasks?per_page=1&page={full['total'] + 1}").body
         assert past["total"] == full["total"] and past["items"] == []
+
+
+def test_starting_an_instance_is_one_transaction(gateway, embedded):
+    key = "cost_chain_start"
+    admin = gateway.login("admin")
+    uploaded = admin.post(f"/api/workflow/admin/definitions/{key}/versions",
+                          {"bpmn_xml": chain_xml(key), "forms": chain_forms()})
+    assert admin.post(f"/api/workflow/admin/definitions/{key}/versions/"
+                      f"{uploaded.body['version']}/deploy", {}).status == 200
+    with statements(embedded) as seen:
+        started = gateway.login("zhangsan").post("/api/workflow/instances",
+                                                 {"process_key": key, "data": {}})
+    assert started.status == 201, started
+    assert started.body["current_stage"][0]["title"] == "第1级审核"
+    assert seen.count("TRANSACTION") == 2, "\n".join(seen)  # one BEGIN, one COMMIT

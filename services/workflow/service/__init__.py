@@ -15,7 +15,8 @@ from .definitions import (check, deploy, deploy_directory, diff, download,  # no
 from .inbox import (assign, claim, colleagues, comment, counts, delegate,  # noqa: F401
                     delete_filter, inbox, resolve, save_filter, saved_filters, task_detail,
                     unclaim)
-from .instances import (audit_trail, complete_task, complete_task_view, incidents, instance_detail,  # noqa: F401
+from .instances import (audit_trail, complete_task, incidents, instance_detail,  # noqa: F401
                         my_instances, retry, start_instance, withdraw)
+from .instances import complete_task_view, start_instance_view  # noqa: F401
 from .talent import declarations, export_passed, reveal_personal  # noqa: F401
 from .timers import fire_due_timers, take_lease  # noqa: F401

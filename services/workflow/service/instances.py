@@ -82,6 +82,25 @@ def start_instance(db: Database, outbox: Outbox, claims: Claims, process_key: st
         return start_in(session, outbox, claims, definition, application, business_key)
 
 
+def start_instance_view(db: Database, outbox: Outbox, claims: Claims, process_key: str,
+                        application: dict, business_key: str | None = None) -> dict:
+    """`start_instance` and the new instance as its applicant sees it, in one transaction."""
+    with db.transaction() as session:
+        definition = current_definition(session, process_key)
+        if definition is None:
+            raise NotFound("业务不存在或未开放")
+        instance = start_in(session, outbox, claims, definition, application, business_key)
+        return _actor_view(session, claims, instance)
+
+
+def _actor_view(session: Session, claims: Claims, instance: Instance) -> dict:
+    """The instance as the one who just acted on it sees it, built in the action's own
+    transaction: their audit_log entry is in it, so neither the may-see check nor an
+    "application.viewed" entry of its own is needed."""
+    return instance_view(session, instance,
+                         staff=is_staff(claims) and instance.applicant_id != claims.sub)
+
+
 def start_in(session: Session, outbox: Outbox, claims: Claims, definition: Definition,
              application: dict, business_key: str | None = None,
              entry: str | None = None) -> Instance:
@@ -164,11 +183,7 @@ def complete_task_view(db: Database, outbox: Outbox, claims: Claims, task_id: st
     """`complete_task` and the instance as its actor sees it afterwards, in one transaction:
     the response is built inside it rather than in a second session."""
     with db.transaction() as session:
-        instance = _complete(session, outbox, claims, task_id, data)
-        # They just acted on it (their audit_log entry is in this transaction), so neither
-        # the may-see check nor an "application.viewed" entry of its own is needed.
-        return instance_view(session, instance,
-                             staff=is_staff(claims) and instance.applicant_id != claims.sub)
+        return _actor_view(session, claims, _complete(session, outbox, claims, task_id, data))
 
 
 def _complete(session: Session, outbox: Outbox, claims: Claims, task_id: str,

@@ -144,6 +144,23 @@ class System:
                 counts[service] = counts.get(service, 0) + entry.stat().st_size
         return counts
 
+    def relay_latency(self) -> str:
+        """Outbox row written → published (sent_at - created_at), workflow's, in ms."""
+        database = next((d for d in self.databases if "workflow" in d), None)
+        if database is None:
+            return "n/a"
+        engine = create_engine(f"{PG_ADMIN_URL}/{database}")
+        try:
+            with engine.connect() as connection:
+                p50, p99, count = connection.execute(text(
+                    "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms),"
+                    " percentile_cont(0.99) WITHIN GROUP (ORDER BY ms), count(*) FROM"
+                    " (SELECT extract(epoch FROM sent_at - created_at) * 1000 AS ms"
+                    "  FROM outbox WHERE sent_at IS NOT NULL) AS t")).one()
+        finally:
+            engine.dispose()
+        return f"{p50:.0f} / {p99:.0f} ms (n={count})" if count else "n/a"
+
     def memory_by_label(self) -> str:
         parts = []
         for label, pids in self.processes().items():
@@ -372,6 +389,7 @@ def report(label: str, system: System, bench: Bench, pgbench: PgBench) -> list[s
                     f"{statements['create']:.1f} | {count} proc, {rss} / {pss} | {idle:.3f} | "
                     f"{tps:.0f} | {100 * result['completions/s'] / tps:.2f}% | {load()} |")
         print(rows[-1], flush=True)
+    print(f"{label}: outbox row → published, p50 / p99: {system.relay_latency()}", flush=True)
     return rows
 
 

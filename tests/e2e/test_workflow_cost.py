@@ -51,7 +51,7 @@ def test_an_approval_step_is_one_transaction_of_few_statements(gateway, embedded
     assert not any("staff_member" in s for s in seen)  # no expert panel for this process
     assert not any(s.startswith("SELECT definition") for s in seen[seen.index(
         next(s for s in seen if s.startswith("SELECT definition"))) + 1:])  # read once
-    assert len(seen) <= 22, "\n".join(seen)  # 45 before (two transactions, the panel, reloads)
+    assert len(seen) <= 20, "\n".join(seen)  # 45 before (two transactions, the panel, reloads)
 
 
 def test_a_short_inbox_page_knows_its_total_without_counting(gateway, embedded):

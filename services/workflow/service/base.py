@@ -299,10 +299,16 @@ def audit_view(entry: AuditEntry, staff: bool = True) -> dict:
             "comment": entry.comment, "task_id": entry.task_id, "detail": entry.detail}
 
 
-def instance_summary(session: Session, instance: Instance, staff: bool = True) -> dict:
-    last = session.scalars(select(AuditEntry).where(
-        AuditEntry.instance_id == instance.id, AuditEntry.action.in_(PUBLIC_ACTIONS))
-        .order_by(AuditEntry.id.desc())).first()
+def instance_summary(session: Session, instance: Instance, staff: bool = True,
+                     timeline: list | None = None) -> dict:
+    """`timeline`: the instance's public entries when the caller already read them (the
+    last action is the last of them: no second query)."""
+    if timeline is not None:
+        last = timeline[-1] if timeline else None
+    else:
+        last = session.scalars(select(AuditEntry).where(
+            AuditEntry.instance_id == instance.id, AuditEntry.action.in_(PUBLIC_ACTIONS))
+            .order_by(AuditEntry.id.desc())).first()
     stage = current_stage(session, instance)
     return {
         "id": instance.id, "process_key": instance.process_key, "title": instance.title,
@@ -320,7 +326,7 @@ def instance_view(session: Session, instance: Instance, staff: bool = True) -> d
     timeline = session.scalars(select(AuditEntry).where(
         AuditEntry.instance_id == instance.id, AuditEntry.action.in_(PUBLIC_ACTIONS))
         .order_by(AuditEntry.id)).all()
-    view = {**instance_summary(session, instance, staff),
+    view = {**instance_summary(session, instance, staff, timeline),
             "applicant_name": instance.applicant_name,
             "application": public_application(instance.application),
             "result": instance.result,

@@ -66,6 +66,7 @@ compose-secrets: install
 	chmod 600 .env
 
 bench: install
+	$(PY) -m tests.bench_stack
 	$(PY) -m tests.bench
 	$(PY) -m tests.bench_files
 	$(PY) -m tests.bench_web

@@ -14,7 +14,6 @@ from pathlib import Path
 from services.common.auth import TokenVerifier
 from services.common.bus import declare_all, settle
 from services.common.config import PROJECT_ROOT, SERVICES, Settings
-from services.common.headers import QuietRequestHandler
 from services.common.migrate import upgrade
 from services.identity import service as identity_service
 from services.workflow.service import deploy_directory
@@ -87,9 +86,16 @@ class EmbeddedSystem:
             self.kit(name).db.dispose()
 
 
-def main() -> None:
-    from werkzeug.serving import run_simple
+def serve(app, host: str, port: int, threads: int = 4):
+    """A production WSGI server (waitress: threaded, pure Python, no fork, so the bus threads
+    and the SQLite files stay in this one process), not werkzeug's development server. No
+    `Server` banner (ident=""). `.run()` serves; `.close()` stops."""
+    from waitress import create_server
 
+    return create_server(app, host=host, port=port, threads=threads, ident="")
+
+
+def main() -> None:
     from demo.seed import demo_logins
 
     parser = argparse.ArgumentParser(description="Rencai, embedded (one process)")
@@ -115,8 +121,7 @@ def main() -> None:
     print("  staff (reviewers, experts, 组委会, admin) also give a 动态验证码 (\"totp_code\"):")
     print("    .venv/bin/python -m demo.totp [username]   prints the demo staff's current codes")
     print(flush=True)
-    run_simple(args.host, args.port, system.gateway, threaded=True, use_reloader=False,
-               request_handler=QuietRequestHandler)
+    serve(system.gateway, args.host, args.port).run()
 
 
 if __name__ == "__main__":

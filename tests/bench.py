@@ -1,6 +1,6 @@
 """`make bench`: how long one approval step takes through the gateway, in each mode.
 
-Embedded: the one-process system served over real HTTP on loopback (werkzeug, threaded).
+Embedded: the one-process system served over real HTTP on loopback (waitress, as make run).
 Stack: PostgreSQL + RabbitMQ + gunicorn processes (skipped when they are unreachable).
 Prints a table; a benchmark, not a test — nothing here fails on a number.
 """
@@ -61,21 +61,19 @@ def _run(gateway: Gateway) -> dict:
 
 
 def embedded() -> dict[str, list[float]]:
-    from werkzeug.serving import make_server
-
-    from gateway.embedded import EmbeddedSystem
+    from gateway.embedded import EmbeddedSystem, serve
 
     with tempfile.TemporaryDirectory() as var:
         system = EmbeddedSystem(Path(var))
         system.seed_demo()
         system.settle()
         system.start_bus_threads()
-        server = make_server("127.0.0.1", 0, system.gateway, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        server = serve(system.gateway, "127.0.0.1", 0)  # as `make run` serves
+        threading.Thread(target=server.run, daemon=True).start()
         try:
-            return _run(Gateway.over_http(f"http://127.0.0.1:{server.server_port}"))
+            return _run(Gateway.over_http(f"http://127.0.0.1:{server.effective_port}"))
         finally:
-            server.shutdown()
+            server.close()
             system.close()
 
 

@@ -166,9 +166,9 @@ def _chain_pending(session: Session) -> None:
         return
     session.flush()  # the use case's own rows first (their locks before the chain's)
     # Locks the head row until commit: the next writer waits and then sees these entries.
-    session.execute(update(CHAIN).where(CHAIN.c.id == CHAIN_ID).values(seq=CHAIN.c.seq))
-    head = session.execute(select(CHAIN.c.seq, CHAIN.c.hash)
-                           .where(CHAIN.c.id == CHAIN_ID)).first()
+    # (One round trip: the locking UPDATE returns the head it locked.)
+    head = session.execute(update(CHAIN).where(CHAIN.c.id == CHAIN_ID).values(seq=CHAIN.c.seq)
+                           .returning(CHAIN.c.seq, CHAIN.c.hash)).first()
     if head is None:  # a database whose migration did not seed the head
         session.execute(insert(CHAIN).values(id=CHAIN_ID, seq=0, hash=GENESIS))
         head = (0, GENESIS)

@@ -20,11 +20,12 @@ import socket
 import threading
 import time
 import uuid
+import weakref
 from dataclasses import dataclass
 from typing import Callable
 
 from kombu import Connection, Exchange, Producer, Queue, binding
-from sqlalchemy import (Column, Integer, MetaData, String, Table, Text, insert, select,
+from sqlalchemy import (Column, Integer, MetaData, String, Table, Text, insert, select, text,
                         update)
 from sqlalchemy.orm import Session
 
@@ -41,6 +42,15 @@ QUORUM = {"x-queue-type": "quorum"}
 
 # The trace id of whatever is being handled (an HTTP request or a consumed envelope).
 trace_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("trace_id", default=None)
+
+# The relay publishes right after a commit, not on a poll: a transaction that adds events
+# sends `NOTIFY rencai_outbox` (PostgreSQL delivers it at commit, to the service's bus worker
+# process listening on its database), and in one process (embedded) sets the relay's event
+# after the commit. A slow poll (SAFETY_POLL seconds) still catches anything missed.
+NOTIFY_CHANNEL = "rencai_outbox"
+SAFETY_POLL = 5.0
+_RELAY_WAKE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # engine -> Event
+_NOTIFIED = "rencai.outbox_notified"
 
 
 def connect(url: str) -> Connection:
@@ -126,11 +136,26 @@ class Outbox:
         session.execute(insert(self.table).values(
             id=envelope["id"], type=type_, envelope=json.dumps(envelope, ensure_ascii=False),
             created_at=utcnow()))
+        _wake_relay(session)
         targets = contracts.at_once(self.producer).get(type_) if self.internal else None
         if targets:
             internal = self.internal
             after_commit(session, lambda: internal.deliver(envelope, targets))
         return envelope
+
+
+def _wake_relay(session: Session) -> None:
+    """Once per transaction: wake this database's relay when the transaction commits."""
+    transaction = session.get_transaction()
+    if session.info.get(_NOTIFIED) is transaction:
+        return
+    session.info[_NOTIFIED] = transaction
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    wake = _RELAY_WAKE.get(bind)
+    if wake is not None:  # a relay of this process waits on this database (embedded)
+        after_commit(session, wake.set)
 
 
 class OutboxRelay:
@@ -139,6 +164,32 @@ class OutboxRelay:
     def __init__(self, db: Database, outbox: Table):
         self.db = db
         self.outbox = outbox
+        self.wake = _RELAY_WAKE.setdefault(db.engine, threading.Event())
+
+    def wait_for_work(self, stop: threading.Event, timeout: float = SAFETY_POLL) -> None:
+        """Returns when events were committed (or after `timeout`, or on stop). In PostgreSQL
+        it listens on its own connection; in one process it waits for the event."""
+        if self.db.engine.dialect.name != "postgresql":
+            self.wake.wait(timeout)
+            self.wake.clear()
+            return
+        listener = getattr(self, "_listener", None)
+        if listener is None or listener.closed:
+            import psycopg
+
+            url = self.db.engine.url.set(drivername="postgresql")
+            listener = psycopg.connect(url.render_as_string(hide_password=False),
+                                       autocommit=True)
+            listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            self._listener = listener
+            return  # listening from now on: relay once for what committed before
+        for _ in listener.notifies(timeout=timeout, stop_after=1):
+            pass
+
+    def close(self) -> None:
+        listener = getattr(self, "_listener", None)
+        if listener is not None:
+            listener.close()
 
     def run_once(self, connection: Connection, limit: int = 200) -> int:
         table = self.outbox
@@ -301,11 +352,14 @@ class BusWorker:
             self._connection = connection
         return self._connection
 
-    def pump(self, wait: float = 0.0) -> int:
-        """Publishes pending outbox rows and handles delivered messages; returns work done."""
+    def pump(self, wait: float = 0.0, relay: bool = True) -> int:
+        """Publishes pending outbox rows and handles delivered messages; returns work done.
+        `relay=False`: the relay thread of `run_forever` publishes instead."""
         with self.lock:
             connection = self.connect()
-            done = self._run_periodic() + self.relay.run_once(connection)
+            done = self._run_periodic()
+            if relay:
+                done += self.relay.run_once(connection)
             if self.consumer is None:
                 return done
             timeout = wait
@@ -317,10 +371,39 @@ class BusWorker:
                 except socket.timeout:
                     return done
 
-    def run_forever(self, poll: float = 0.2) -> None:
+    def run_relay(self) -> None:
+        """Publishes as soon as events commit (see `OutboxRelay.wait_for_work`), on a
+        connection of its own, so it never waits behind the consumer's drain."""
+        connection, pending = None, True  # first: what committed before this thread started
         while not self._stop.is_set():
             try:
-                done = self.pump(wait=poll)
+                if not pending:
+                    self.relay.wait_for_work(self._stop)
+                pending = False
+                if connection is None:
+                    connection = connect(self.bus_url)
+                    connection.ensure_connection(max_retries=5)
+                while self.relay.run_once(connection) and not self._stop.is_set():
+                    pass
+            except Exception:  # noqa: BLE001 - reconnect (bus or database) next round
+                log.exception("%s relay error; reconnecting", self.service)
+                self.relay.close()
+                if connection is not None:
+                    connection.release()
+                    connection = None
+                self._stop.wait(1.0)
+        self.relay.close()
+        if connection is not None:
+            connection.release()
+
+    def run_forever(self, poll: float = 0.2) -> None:
+        self._stop.clear()
+        threading.Thread(target=self.run_relay, name=f"relay-{self.service}", daemon=True).start()
+        # The consumer blocks on its queue; without one, the periodic jobs pace the loop.
+        poll = max(poll, 1.0) if self.consumer is None else poll
+        while not self._stop.is_set():
+            try:
+                done = self.pump(wait=poll, relay=False)
                 if self.consumer is None and not done:
                     self._stop.wait(poll)  # nothing blocks in drain_events to pace us
             except Exception:  # noqa: BLE001 - a broken connection is reopened next round
@@ -336,6 +419,7 @@ class BusWorker:
 
     def stop(self) -> None:
         self._stop.set()
+        self.relay.wake.set()  # an embedded relay thread waiting for work returns at once
 
     def close(self) -> None:
         with self.lock:

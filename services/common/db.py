@@ -1,6 +1,8 @@
 """One database per service: engine, sessions and the transaction boundary of a use case."""
 from __future__ import annotations
 
+import os
+import weakref
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Iterator
@@ -51,7 +53,49 @@ def paginate(session: Session, query: Select, page: int, per_page: int) -> dict:
     return {"items": items, "total": total, "page": page, "per_page": per_page}
 
 
+def _count_statements(engine: Engine, directory: str) -> None:
+    """`make bench`'s statement counter (RENCAI_SQL_COUNT_DIR): one byte appended per
+    statement to <directory>/<database>.<pid>, so the bench reads counts as file sizes from
+    outside the process. pg_stat_statements needs shared_preload_libraries, which a shared
+    PostgreSQL may not have."""
+    base = os.path.join(directory, (engine.url.database or "db").rsplit("/", 1)[-1])
+    opened: dict[int, int] = {}
+
+    def _count(*_args):
+        pid = os.getpid()  # a fork (gunicorn --preload) counts into its own file
+        if pid not in opened:
+            opened[pid] = os.open(f"{base}.{pid}",
+                                  os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.write(opened[pid], b".")
+
+    # BEGIN, COMMIT and ROLLBACK are round trips too (psycopg sends each on its own).
+    for name in ("before_cursor_execute", "begin", "commit", "rollback"):
+        event.listen(engine, name, _count)
+
+
+# Every engine of this process. gunicorn --preload builds the apps (and may connect, e.g. to
+# deploy the BPMN directory) before it forks its workers: a forked worker must never use a
+# pooled connection of its parent, so each child forgets them (without closing the parent's).
+_ENGINES: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+
+
+def _forget_parent_connections() -> None:
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_parent_connections)
+
+
 def make_engine(url: str) -> Engine:
+    engine = _make_engine(url)
+    _ENGINES.add(engine)
+    if directory := os.environ.get("RENCAI_SQL_COUNT_DIR"):
+        _count_statements(engine, directory)
+    return engine
+
+
+def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -65,7 +109,10 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # No pre-ping (a round trip on every checkout, 2 per approval step): a connection the
+    # server dropped fails one statement, SQLAlchemy then invalidates the whole pool; recycling
+    # before typical idle timeouts keeps that rare.
+    return create_engine(url, pool_size=5, max_overflow=10, pool_recycle=1800)
 
 
 AFTER_COMMIT = "rencai.after_commit"
@@ -77,11 +124,19 @@ def after_commit(session: Session, action) -> None:
     session.info.setdefault(AFTER_COMMIT, []).append(action)
 
 
+def _keep_loaded(session: Session, instance) -> None:
+    """The session's identity map holds objects weakly: a row a helper loaded and dropped
+    (the definition, the unit's org entry) was loaded again by the next helper of the same
+    use case. Held for the session's life, `session.get` finds it without a round trip."""
+    session.info.setdefault("rencai.loaded", []).append(instance)
+
+
 class Database:
     def __init__(self, url: str):
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self._sessions, "loaded_as_persistent", _keep_loaded)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pypinyin import Style, lazy_pinyin
 from sqlalchemy import select
 
 from services.common.auth import Claims
@@ -23,6 +22,10 @@ EDITABLE = ("name", "owner_kinds", "formats", "max_bytes", "multiple", "hint",
 
 @lru_cache(maxsize=4096)
 def _pinyin(text: str) -> tuple[str, str]:
+    # pypinyin's dictionaries take ~55 MiB: loaded when a search first needs pinyin, not in
+    # every files process at start.
+    from pypinyin import Style, lazy_pinyin
+
     full = "".join(lazy_pinyin(text)).lower()
     initials = "".join(lazy_pinyin(text, style=Style.FIRST_LETTER)).lower()
     return full, initials

@@ -50,9 +50,8 @@ def prefill(process_key):
 @login_required()
 def start_instance(body):
     """提交业务申请"""
-    instance = service.start_instance(_k().db, _k().outbox, current_claims(),
-                                      body["process_key"], body["data"], body["business_key"])
-    return service.instance_detail(_k().db, current_claims(), instance.id)
+    return service.start_instance_view(_k().db, _k().outbox, current_claims(),
+                                       body["process_key"], body["data"], body["business_key"])
 
 
 @blp.route("/instances", methods=["GET"])
@@ -162,9 +161,8 @@ def get_task(task_id):
 @login_required()
 def complete_task(body, task_id):
     """办理任务：审核（通过 / 不通过 / 退回）或修改后重新提交"""
-    instance = service.complete_task(_k().db, _k().outbox, current_claims(), task_id,
-                                     body["data"])
-    return service.instance_detail(_k().db, current_claims(), instance.id)
+    return service.complete_task_view(_k().db, _k().outbox, current_claims(), task_id,
+                                      body["data"])
 
 
 @blp.route("/tasks/<task_id>/claim", methods=["POST"])

@@ -148,7 +148,7 @@ class Stack:
         self.processes.append((label, process))
 
     def gunicorn(self, label: str, module: str, port: int, **extra):
-        self.spawn(label, [str(BIN / "gunicorn"), "-w", "1", "--threads", "4", "-b",
+        self.spawn(label, [str(BIN / "gunicorn"), "-w", "2", "-b",
                            f"127.0.0.1:{port}", "--graceful-timeout", "2", module], **extra)
 
     def start(self):

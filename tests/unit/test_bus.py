@@ -135,3 +135,35 @@ def test_a_payload_that_breaks_its_contract_fails_the_producers_transaction(serv
     with service.db.reading() as session:
         assert session.scalar(select(func.count()).select_from(service.tables.outbox)) == 0
     assert service.effects() == []
+
+
+def test_the_relay_publishes_right_after_a_commit_not_on_a_poll(service, monkeypatch):
+    """In one process the commit wakes the relay thread: the effect lands well within the
+    safety poll (an hour here), and an idle relay does not query its outbox."""
+    import threading
+    import time
+
+    from services.common import bus
+
+    monkeypatch.setattr(bus, "SAFETY_POLL", 3600.0)
+    monkeypatch.setattr(OutboxRelay.wait_for_work, "__defaults__", (3600.0,))
+    runs = []
+    original = service.worker.relay.run_once
+    monkeypatch.setattr(service.worker.relay, "run_once", lambda c: runs.append(1) or original(c))
+    thread = threading.Thread(target=service.worker.run_forever, kwargs={"poll": 0.05},
+                              daemon=True)
+    thread.start()
+    try:
+        time.sleep(0.5)
+        idle_runs = len(runs)
+        assert idle_runs <= 1  # at most the first round, not one per poll
+        with service.db.transaction() as session:
+            service.outbox.add(session, f"{service.name}.thing.happened", "s", {"value": "快"})
+        deadline = time.monotonic() + 5
+        while service.effects() != ["快"] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert service.effects() == ["快"]
+    finally:
+        service.worker.stop()
+        thread.join(timeout=5)
+    assert not thread.is_alive()

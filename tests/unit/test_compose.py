@@ -401,3 +401,19 @@ def test_compose_services_connect_as_their_own_role(name):
     assert f"${{RENCAI_{name.upper()}_DB_PASSWORD:?" in url, "the password must be required"
     assert compose_env("init")["RENCAI_DATABASE_ADMIN_URL"].startswith(
         "postgresql+psycopg://rencai:"), "init provisions the roles as the administrator"
+
+
+def test_gunicorn_shares_the_app_between_workers():
+    """Every gunicorn (Procfile, compose, the stack tests) reads gunicorn.conf.py: the app is
+    loaded once and forked (--preload), workers are threaded (2 cores: see the file)."""
+    settings: dict = {"__file__": str(ROOT / "gunicorn.conf.py")}
+    exec(compile((ROOT / "gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"), settings)
+    assert settings["preload_app"] is True
+    assert settings["worker_class"] == "gthread" and settings["threads"] == 2
+    import gc
+
+    try:
+        settings["pre_fork"](None, None)  # the preloaded objects stay shared after the fork
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

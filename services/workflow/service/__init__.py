@@ -18,5 +18,6 @@ from .inbox import (assign, claim, colleagues, comment, counts, delegate,  # noq
 from .instances import (audit_trail, complete_task, incidents, instance_detail,  # noqa: F401
                         my_instances, retry, start_instance, withdraw)
 from .operations import move, search as search_instances, trace  # noqa: F401
+from .instances import complete_task_view, start_instance_view  # noqa: F401
 from .talent import declarations, export_passed, reveal_personal  # noqa: F401
 from .timers import fire_due_timers, take_lease  # noqa: F401

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from services.common import audit as audit_log
 from services.common.auth import Claims
@@ -116,7 +117,11 @@ def expert_panel(session: Session, instance: Instance) -> list[str]:
 
 
 def engine_context(session: Session, instance: Instance) -> dict:
-    """Variables the service gives the process at every step (who sits on the panel)."""
+    """Variables the service gives the process at every step (who sits on the panel). The
+    panel is chosen only for a process whose BPMN uses `experts` (plan_project, title
+    evaluation), not at every step of every process (6 queries each time)."""
+    if b"experts" not in definition_of(session, instance).bpmn_xml:
+        return {}
     return {"experts": expert_panel(session, instance)}
 
 
@@ -210,12 +215,14 @@ def issue_certificate(instance: Instance, result: dict, now: datetime) -> dict:
 
 def swap(session: Session, instance: Instance, changes: dict) -> None:
     """Compare-and-swap on the instance's version: of two concurrent steps one wins."""
+    written = {**changes, "version": instance.version + 1}
     swapped = session.execute(update(Instance).where(
-        Instance.id == instance.id, Instance.version == instance.version)
-        .values(version=instance.version + 1, **changes))
+        Instance.id == instance.id, Instance.version == instance.version).values(**written))
     if swapped.rowcount != 1:
         raise Conflict("申请已被他人处理，请刷新后重试")
-    session.refresh(instance)
+    # What was written is what the row now holds: no SELECT to read it back.
+    for key, value in written.items():
+        set_committed_value(instance, key, value)
 
 
 def last_opinion(session: Session, instance: Instance) -> tuple[str | None, str | None]:
@@ -292,10 +299,16 @@ def audit_view(entry: AuditEntry, staff: bool = True) -> dict:
             "comment": entry.comment, "task_id": entry.task_id, "detail": entry.detail}
 
 
-def instance_summary(session: Session, instance: Instance, staff: bool = True) -> dict:
-    last = session.scalars(select(AuditEntry).where(
-        AuditEntry.instance_id == instance.id, AuditEntry.action.in_(PUBLIC_ACTIONS))
-        .order_by(AuditEntry.id.desc())).first()
+def instance_summary(session: Session, instance: Instance, staff: bool = True,
+                     timeline: list | None = None) -> dict:
+    """`timeline`: the instance's public entries when the caller already read them (the
+    last action is the last of them: no second query)."""
+    if timeline is not None:
+        last = timeline[-1] if timeline else None
+    else:
+        last = session.scalars(select(AuditEntry).where(
+            AuditEntry.instance_id == instance.id, AuditEntry.action.in_(PUBLIC_ACTIONS))
+            .order_by(AuditEntry.id.desc())).first()
     stage = current_stage(session, instance)
     return {
         "id": instance.id, "process_key": instance.process_key, "title": instance.title,
@@ -314,7 +327,7 @@ def instance_view(session: Session, instance: Instance, staff: bool = True) -> d
     timeline = session.scalars(select(AuditEntry).where(
         AuditEntry.instance_id == instance.id, AuditEntry.action.in_(PUBLIC_ACTIONS))
         .order_by(AuditEntry.id)).all()
-    view = {**instance_summary(session, instance, staff),
+    view = {**instance_summary(session, instance, staff, timeline),
             "application": public_application(instance.application),
             "result": instance.result,
             "timeline": [audit_view(entry, staff) for entry in timeline]}

@@ -77,10 +77,14 @@ def inbox(db: Database, claims: Claims, query: dict) -> dict:
             result = _keyset_page(session, task_query, sort, query["cursor"], per_page)
         else:
             page = query.get("page", 1)
-            count = select(func.count()).select_from(Task).where(*on_task) if not on_instance \
-                else select(func.count()).select_from(task_query.order_by(None).subquery())
-            total = session.scalar(count)
             rows = session.execute(task_query.offset((page - 1) * per_page).limit(per_page)).all()
+            if len(rows) < per_page and (rows or page == 1):  # the last page: total known
+                total = (page - 1) * per_page + len(rows)
+            else:
+                count = select(func.count()).select_from(Task).where(*on_task) \
+                    if not on_instance \
+                    else select(func.count()).select_from(task_query.order_by(None).subquery())
+                total = session.scalar(count)
             full = len(rows) == per_page and page * per_page < total
             result = {"items": rows, "total": total, "page": page, "per_page": per_page,
                       "next_cursor": _cursor(rows[-1][0])

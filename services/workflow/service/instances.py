@@ -82,6 +82,25 @@ def start_instance(db: Database, outbox: Outbox, claims: Claims, process_key: st
         return start_in(session, outbox, claims, definition, application, business_key)
 
 
+def start_instance_view(db: Database, outbox: Outbox, claims: Claims, process_key: str,
+                        application: dict, business_key: str | None = None) -> dict:
+    """`start_instance` and the new instance as its applicant sees it, in one transaction."""
+    with db.transaction() as session:
+        definition = current_definition(session, process_key)
+        if definition is None:
+            raise NotFound("业务不存在或未开放")
+        instance = start_in(session, outbox, claims, definition, application, business_key)
+        return _actor_view(session, claims, instance)
+
+
+def _actor_view(session: Session, claims: Claims, instance: Instance) -> dict:
+    """The instance as the one who just acted on it sees it, built in the action's own
+    transaction: their audit_log entry is in it, so neither the may-see check nor an
+    "application.viewed" entry of its own is needed."""
+    return instance_view(session, instance,
+                         staff=is_staff(claims) and instance.applicant_id != claims.sub)
+
+
 def start_in(session: Session, outbox: Outbox, claims: Claims, definition: Definition,
              application: dict, business_key: str | None = None,
              entry: str | None = None) -> Instance:
@@ -156,66 +175,79 @@ def complete_task(db: Database, outbox: Outbox, claims: Claims, task_id: str, da
     """Completes a task with its form data. Compare-and-swap on the task and the instance
     versions: of two reviewers acting at once, one wins and the other gets 409."""
     with db.transaction() as session:
-        task = visible_task(session, claims, task_id)
-        if task.status != "ready":
-            raise Conflict("该任务已被处理，请刷新待办列表")
-        if task.assignee and task.assignee != claims.sub:
-            raise Forbidden(f"该任务已由{task.assignee_name or '他人'}认领，您不能办理")
-        if task.owner is not None:
-            raise Forbidden(f"委派的任务请处理后交回{task.owner_name or '委派人'}，由其办理")
-        instance = session.get(Instance, task.instance_id)
-        if instance.status not in ACTIVE:
-            raise Conflict(f"申请当前状态为“{STATUS_TITLES.get(instance.status)}”，不能办理")
-        check_four_eyes(session, instance, task, claims.sub)
-        definition = definition_of(session, instance)
-        forms.validate(instance.process_key, definition.forms, task.task_key, data)
-        if task.lane == "applicant":  # checks and personal-data protection, as at start
-            settings = engine.process_settings(definition.bpmn_xml, instance.process_key)
-            data = talent.on_resubmit(session, settings, instance, data)
-            if settings["unit_from"] == "competition":
-                data = competitions.on_revise(session, instance, data)
+        return _complete(session, outbox, claims, task_id, data)
 
-        applicant_task = task.lane == "applicant"
-        action = ("submit" if engine.is_declaration(task.task_key) else "resubmit") \
-            if applicant_task else data.get("decision", "approve")
-        now = utcnow()
-        claimed = session.execute(update(Task).where(
-            Task.id == task.id, Task.version == task.version, Task.status == "ready",
-        ).values(status="completed", version=task.version + 1, completed_at=now,
-                 completed_by=claims.sub, completed_by_name=claims.name, decision=action))
-        if claimed.rowcount != 1:
-            raise Conflict("该任务已被处理，请刷新待办列表")
 
-        audit(session, instance, claims, task.title, action, data.get("comment"),
-              role=task.lane, task_id=task.id,
-              detail={"score": data["score"]} if "score" in data else None)
+def complete_task_view(db: Database, outbox: Outbox, claims: Claims, task_id: str,
+                       data: dict) -> dict:
+    """`complete_task` and the instance as its actor sees it afterwards, in one transaction:
+    the response is built inside it rather than in a second session."""
+    with db.transaction() as session:
+        return _actor_view(session, claims, _complete(session, outbox, claims, task_id, data))
+
+
+def _complete(session: Session, outbox: Outbox, claims: Claims, task_id: str,
+              data: dict) -> Instance:
+    task = visible_task(session, claims, task_id)
+    if task.status != "ready":
+        raise Conflict("该任务已被处理，请刷新待办列表")
+    if task.assignee and task.assignee != claims.sub:
+        raise Forbidden(f"该任务已由{task.assignee_name or '他人'}认领，您不能办理")
+    if task.owner is not None:
+        raise Forbidden(f"委派的任务请处理后交回{task.owner_name or '委派人'}，由其办理")
+    instance = session.get(Instance, task.instance_id)
+    if instance.status not in ACTIVE:
+        raise Conflict(f"申请当前状态为“{STATUS_TITLES.get(instance.status)}”，不能办理")
+    check_four_eyes(session, instance, task, claims.sub)
+    definition = definition_of(session, instance)
+    forms.validate(instance.process_key, definition.forms, task.task_key, data)
+    if task.lane == "applicant":  # checks and personal-data protection, as at start
+        settings = engine.process_settings(definition.bpmn_xml, instance.process_key)
+        data = talent.on_resubmit(session, settings, instance, data)
+        if settings["unit_from"] == "competition":
+            data = competitions.on_revise(session, instance, data)
+
+    applicant_task = task.lane == "applicant"
+    action = ("submit" if engine.is_declaration(task.task_key) else "resubmit") \
+        if applicant_task else data.get("decision", "approve")
+    now = utcnow()
+    claimed = session.execute(update(Task).where(
+        Task.id == task.id, Task.version == task.version, Task.status == "ready",
+    ).values(status="completed", version=task.version + 1, completed_at=now,
+             completed_by=claims.sub, completed_by_name=claims.name, decision=action))
+    if claimed.rowcount != 1:
+        raise Conflict("该任务已被处理，请刷新待办列表")
+
+    audit(session, instance, claims, task.title, action, data.get("comment"),
+          role=task.lane, task_id=task.id,
+          detail={"score": data["score"]} if "score" in data else None)
+    if applicant_task:
+        outbox.add(session, "workflow.instance.resubmitted", instance.id,
+                   {"instance_id": instance.id, "applicant_id": instance.applicant_id,
+                    "applicant_kind": instance.applicant_kind or "person",
+                    "unit_id": instance.unit_id,
+                    "attachment_ids": data.get("attachment_ids", [])})
+    outbox.add(session, "workflow.task.completed", task.id,
+               {"task_id": task.id, "instance_id": instance.id, "task_key": task.task_key,
+                "decision": action, "actor_id": claims.sub})
+    workflow = engine.restore(instance.serialized)
+    context = engine_context(session, instance)
+    try:
+        engine.complete(workflow, task.id, {**data, **context})
+    except ENGINE_ERRORS as error:
         if applicant_task:
-            outbox.add(session, "workflow.instance.resubmitted", instance.id,
-                       {"instance_id": instance.id, "applicant_id": instance.applicant_id,
-                        "applicant_kind": instance.applicant_kind or "person",
-                        "unit_id": instance.unit_id,
-                        "attachment_ids": data.get("attachment_ids", [])})
-        outbox.add(session, "workflow.task.completed", task.id,
-                   {"task_id": task.id, "instance_id": instance.id, "task_key": task.task_key,
-                    "decision": action, "actor_id": claims.sub})
-        workflow = engine.restore(instance.serialized)
-        context = engine_context(session, instance)
-        try:
-            engine.complete(workflow, task.id, {**data, **context})
-        except ENGINE_ERRORS as error:
-            if applicant_task:
-                instance.application = data
-            _save_failed(session, outbox, instance, workflow, error, task.title)
-            return instance
-        changes = sync(session, outbox, instance, workflow, now)
-        changes.update(serialized=engine.dump(workflow), updated_at=now)
-        if applicant_task:  # the start form again replaces the application; others add to it
-            start_form = forms.resolved_schema(instance.process_key, definition.forms, "start")
-            replaces = forms.resolved_schema(instance.process_key, definition.forms,
-                                             task.task_key) == start_form
-            changes["application"] = data if replaces else {**instance.application, **data}
-        swap(session, instance, changes)
-        publish_end(session, outbox, instance)
+            instance.application = data
+        _save_failed(session, outbox, instance, workflow, error, task.title)
+        return instance
+    changes = sync(session, outbox, instance, workflow, now)
+    changes.update(serialized=engine.dump(workflow), updated_at=now)
+    if applicant_task:  # the start form again replaces the application; others add to it
+        start_form = forms.resolved_schema(instance.process_key, definition.forms, "start")
+        replaces = forms.resolved_schema(instance.process_key, definition.forms,
+                                         task.task_key) == start_form
+        changes["application"] = data if replaces else {**instance.application, **data}
+    swap(session, instance, changes)
+    publish_end(session, outbox, instance)
     return instance
 
 

@@ -1,0 +1,432 @@
+"""`make bench`: approval steps per second on the real stack and embedded, against pgbench.
+
+    .venv/bin/python -m tests.bench_stack            # BENCH_SECONDS=20 BENCH_PGBENCH_SECONDS=30
+
+Starts what it needs: the real stack as the stack tests start it (PostgreSQL databases and a
+RabbitMQ vhost of its own, gunicorn processes, bus workers, the fake SMS gateway), the embedded
+system (`python -m gateway.embedded`) on a free port, and a scratch pgbench database. An admin
+signs in (password + TOTP) and deploys a chain of five user tasks through the admin API; then,
+alternating with `pgbench -N -c 4` so a drift of the machine shows, 1 and 4 clients each loop
+"list my tasks + complete one" through the gateway. One table: completions/s, p50/p95,
+CPU-seconds per instance (5 completions) per process from /proc (PostgreSQL backends of the
+run's databases included), SQL statements per call (RENCAI_SQL_COUNT_DIR: every statement,
+BEGIN and COMMIT the services send), RSS/PSS of every process, the ratio to pgbench.
+A benchmark, not a test: nothing here fails on a number.
+"""
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import requests
+from sqlalchemy import create_engine, text
+
+from services.common.config import PROJECT_ROOT, SERVICES
+from tests.stack.conftest import PG_ADMIN_URL, Stack, _free_port, _reachable
+from tests.support import Gateway, User
+
+SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
+PGBENCH_SECONDS = int(os.environ.get("BENCH_PGBENCH_SECONDS", "30"))
+TICK = os.sysconf("SC_CLK_TCK")
+KEY = "bench_chain"
+STEPS = 5
+CHAIN = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:rencai="https://rencai.example/bpmn/extensions" id="d_{key}" targetNamespace="t">
+  <bpmn:process id="{key}" name="基准审核链" isExecutable="true" rencai:fourEyes="false">
+    <bpmn:laneSet id="lanes"><bpmn:lane id="l_unit" name="unit">{refs}</bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="start" />
+    {nodes}
+    <bpmn:endEvent id="end_approved" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def chain_xml(key: str) -> str:
+    refs = "".join(f"<bpmn:flowNodeRef>step{n}</bpmn:flowNodeRef>" for n in range(1, STEPS + 1))
+    nodes, previous = [], "start"
+    for n in range(1, STEPS + 1):
+        nodes.append(f'<bpmn:sequenceFlow id="f{n}" sourceRef="{previous}" targetRef="step{n}" />'
+                     f'<bpmn:userTask id="step{n}" name="第{n}级审核" />')
+        previous = f"step{n}"
+    nodes.append(f'<bpmn:sequenceFlow id="f_end" sourceRef="{previous}" targetRef="end_approved" />')
+    return CHAIN.format(key=key, refs=refs, nodes="\n    ".join(nodes))
+
+
+def chain_forms() -> dict:
+    from services.workflow import forms
+
+    review = forms.load_forms(PROJECT_ROOT / "bpmn" / "forms" / "plan_project")["review"]
+    return {"start": {"type": "object"}, "review": review,
+            **{f"step{n}": {"$ref": "review.schema.json"} for n in range(1, STEPS + 1)}}
+
+
+# --- /proc ----------------------------------------------------------------------------------
+
+def children(pid: int) -> list[int]:
+    found = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                found += [int(c) for c in handle.read().split()]
+    except OSError:
+        pass
+    return found + [g for c in found for g in children(c)]
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+    except OSError:
+        return 0.0
+
+
+def memory_kib(pid: int) -> tuple[int, int]:
+    rss = pss = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Rss:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss = int(line.split()[1])
+    except OSError:
+        pass
+    return rss, pss
+
+
+class System:
+    """What a bench phase measures: a base URL, its processes by label, its databases."""
+
+    def __init__(self, label: str, base_url: str, roots: dict[str, int], databases: list[str],
+                 count_dir: Path):
+        self.label, self.base_url, self.roots = label, base_url, roots
+        self.databases, self.count_dir = databases, count_dir
+
+    def processes(self) -> dict[str, list[int]]:
+        return {label: [root, *children(root)] for label, root in self.roots.items()}
+
+    def cpu(self) -> dict[str, float]:
+        found = {label: sum(cpu_seconds(p) for p in pids) for label, pids in self.processes().items()}
+        found["postgres"] = sum(cpu_seconds(p) for p in self.backends())
+        return found
+
+    def backends(self) -> list[int]:
+        if not self.databases:
+            return []
+        engine = create_engine(f"{PG_ADMIN_URL}/postgres")
+        try:
+            with engine.connect() as connection:
+                return list(connection.execute(text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = ANY(:names)"),
+                    {"names": self.databases}).scalars())
+        finally:
+            engine.dispose()
+
+    def statements(self) -> dict[str, int]:
+        """Statements sent so far by the web processes (not the bus workers), per database."""
+        workers = {p for label, pids in self.processes().items() if "worker" in label for p in pids}
+        counts: dict[str, int] = {}
+        for entry in os.scandir(self.count_dir):
+            database, pid = entry.name.rsplit(".", 1)
+            if int(pid) not in workers:
+                service = next((s for s in SERVICES if s in database), database)
+                counts[service] = counts.get(service, 0) + entry.stat().st_size
+        return counts
+
+    def relay_latency(self) -> str:
+        """Outbox row written → published (sent_at - created_at), workflow's, in ms."""
+        database = next((d for d in self.databases if "workflow" in d), None)
+        if database is None:
+            return "n/a"
+        engine = create_engine(f"{PG_ADMIN_URL}/{database}")
+        try:
+            with engine.connect() as connection:
+                p50, p99, count = connection.execute(text(
+                    "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms),"
+                    " percentile_cont(0.99) WITHIN GROUP (ORDER BY ms), count(*) FROM"
+                    " (SELECT extract(epoch FROM sent_at - created_at) * 1000 AS ms"
+                    "  FROM outbox WHERE sent_at IS NOT NULL) AS t")).one()
+        finally:
+            engine.dispose()
+        return f"{p50:.0f} / {p99:.0f} ms (n={count})" if count else "n/a"
+
+    def memory_by_label(self) -> str:
+        parts = []
+        for label, pids in self.processes().items():
+            totals = [memory_kib(p) for p in pids]
+            parts.append(f"{label} {len(pids)}× {sum(p for _, p in totals) // 1024}")
+        return "PSS MiB by process: " + ", ".join(parts)
+
+    def memory(self) -> tuple[int, int, int]:
+        pids = [p for pids in self.processes().values() for p in pids]
+        totals = [memory_kib(p) for p in pids]
+        return len(pids), sum(r for r, _ in totals) // 1024, sum(p for _, p in totals) // 1024
+
+
+def start_stack(tmp: Path) -> tuple[Stack, System]:
+    count_dir = tmp / "statements"
+    count_dir.mkdir(parents=True)
+
+    class BenchStack(Stack):
+        def env(self, **extra):
+            return super().env(RENCAI_SQL_COUNT_DIR=str(count_dir), **extra)
+
+    stack = BenchStack(tmp)
+    try:
+        stack.start()
+        stack.wait_for_read_model()
+    except BaseException:
+        stack.stop()
+        raise
+    roots = {label: process.pid for label, process in stack.processes}
+    return stack, System("stack", stack.base_url, roots, list(stack.databases.values()), count_dir)
+
+
+def start_embedded(tmp: Path) -> tuple[subprocess.Popen, System]:
+    count_dir = tmp / "statements"
+    count_dir.mkdir(parents=True)
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RENCAI_SQL_COUNT_DIR": str(count_dir)}
+    process = subprocess.Popen([sys.executable, "-m", "gateway.embedded", "--port", str(port),
+                                "--var-dir", str(tmp / "var")], env=env, cwd=PROJECT_ROOT,
+                               stdout=open(tmp / "embedded.log", "wb"), stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError((tmp / "embedded.log").read_text(errors="replace")[-3000:])
+        try:
+            if requests.get(base_url + "/healthz", timeout=2).status_code == 200:
+                break
+        except requests.RequestException:
+            time.sleep(0.3)
+    return process, System("embedded", base_url, {"embedded": process.pid}, [], count_dir)
+
+
+# --- the bench chain ------------------------------------------------------------------------
+
+class Bench:
+    """The bench chain deployed on one system, its applicant and its reviewer."""
+
+    def __init__(self, system: System, clients: int = 4):
+        self.system = system
+        gateway = Gateway.over_http(system.base_url)
+        admin = gateway.login("admin")
+        self.keys = [f"{KEY}_{n}" for n in range(clients)]  # one per client: no two race a task
+        for key in self.keys:
+            uploaded = admin.post(f"/api/workflow/admin/definitions/{key}/versions",
+                                  {"bpmn_xml": chain_xml(key), "forms": chain_forms(),
+                                   "note": "make bench"})
+            assert uploaded.status == 201, uploaded
+            deployed = admin.post(f"/api/workflow/admin/definitions/{key}/versions/"
+                                  f"{uploaded.body['version']}/deploy", {})
+            assert deployed.status == 200, deployed
+        self.applicant = gateway.login("zhangsan").token
+        self.reviewer = gateway.login("zhizao").token
+
+    def user(self, token: str) -> User:
+        return User(Gateway.over_http(self.system.base_url), token)  # a connection per client
+
+    def create(self, key: str, user: User | None = None) -> float:
+        user = user or self.user(self.applicant)
+        started = time.perf_counter()
+        reply = user.post("/api/workflow/instances", {"process_key": key, "data": {}})
+        assert reply.status == 201, reply
+        return time.perf_counter() - started
+
+    def step(self, key: str, reviewer: User) -> tuple[float, float] | None:
+        """List my tasks (this client's chain), complete the first: (list s, complete s)."""
+        started = time.perf_counter()
+        reply = reviewer.get(f"/api/workflow/tasks?process_key={key}&per_page=10")
+        assert reply.status == 200, reply
+        listed = time.perf_counter()
+        if not reply.body["items"]:
+            return None
+        task = reply.body["items"][0]["id"]
+        done = reviewer.post(f"/api/workflow/tasks/{task}/complete",
+                             {"data": {"decision": "approve", "comment": "同意"}})
+        assert done.status == 200, done
+        return listed - started, time.perf_counter() - listed
+
+    def fill(self, instances: int) -> float:
+        """Starts `instances` per chain (4 clients at once); instances per second."""
+        started = time.perf_counter()
+        def start(key: str):
+            applicant = self.user(self.applicant)
+            for _ in range(instances):
+                self.create(key, applicant)
+
+        threads = [threading.Thread(target=start, args=(key,)) for key in self.keys]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return instances * len(self.keys) / (time.perf_counter() - started)
+
+    def statements(self) -> dict[str, float]:
+        """Statements per call, sequentially (nothing else running): create, list, complete."""
+        key, reviewer = self.keys[0], self.user(self.reviewer)
+        applicant = self.user(self.applicant)
+        counted = {"create": 0, "list": 0, "complete": 0, "complete in workflow": 0}
+        rounds = 5
+        for _ in range(rounds):
+            before = sum(self.system.statements().values())
+            self.create(key, applicant)
+            after_create = sum(self.system.statements().values())
+            reply = reviewer.get(f"/api/workflow/tasks?process_key={key}&per_page=10")
+            after_list = sum(self.system.statements().values())
+            task = reply.body["items"][0]["id"]
+            in_workflow = self.system.statements().get("workflow", 0)
+            reviewer.post(f"/api/workflow/tasks/{task}/complete",
+                          {"data": {"decision": "approve", "comment": "同意"}})
+            by_service = self.system.statements()
+            after = sum(by_service.values())
+            counted["complete in workflow"] += by_service.get("workflow", 0) - in_workflow
+            counted["create"] += after_create - before
+            counted["list"] += after_list - after_create
+            counted["complete"] += after - after_list
+        return {k: v / rounds for k, v in counted.items()}
+
+    def run(self, clients: int, seconds: float) -> dict:
+        """`clients` reviewers, each looping list + complete on its own chain for `seconds`."""
+        self.fill(max(4, int(seconds * 40 / STEPS / len(self.keys))))  # generous: 40 steps/s each
+        samples: list[float] = []
+        lock = threading.Lock()
+        stop = threading.Event()
+
+        def client(key: str):
+            reviewer = self.user(self.reviewer)
+            while not stop.is_set():
+                began = time.perf_counter()
+                timed = self.step(key, reviewer)
+                if timed is None:
+                    self.create(key)
+                    continue
+                with lock:
+                    samples.append(time.perf_counter() - began)
+
+        cpu_before = self.system.cpu()
+        threads = [threading.Thread(target=client, args=(key,)) for key in self.keys[:clients]]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        time.sleep(seconds)
+        stop.set()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        cpu_after = self.system.cpu()
+        ms = sorted(s * 1000 for s in samples)
+        per_instance = {label: (cpu_after[label] - cpu_before.get(label, 0)) / (len(ms) / STEPS)
+                        for label in cpu_after} if ms else {}
+        return {"completions/s": len(ms) / elapsed, "p50": statistics.median(ms) if ms else 0,
+                "p95": ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))] if ms else 0,
+                "cpu": per_instance, "n": len(ms)}
+
+    def idle_cpu(self, seconds: float = 5) -> float:
+        """CPU-seconds per second of the whole system at rest (bus relays polling, ...)."""
+        before = sum(self.system.cpu().values())
+        time.sleep(seconds)
+        return (sum(self.system.cpu().values()) - before) / seconds
+
+
+# --- pgbench --------------------------------------------------------------------------------
+
+class PgBench:
+    def __init__(self):
+        from sqlalchemy.engine import make_url
+
+        url = make_url(PG_ADMIN_URL)
+        self.database = f"rencai_bench_pgbench_{uuid.uuid4().hex[:8]}"
+        self.args = ["-h", url.host or "127.0.0.1", "-p", str(url.port or 5432),
+                     "-U", url.username or "root"]
+        subprocess.run(["createdb", *self.args, self.database], check=True)
+        subprocess.run(["pgbench", *self.args, "-i", "-q", "-s", "4", self.database], check=True,
+                       capture_output=True)
+
+    def run(self, seconds: int) -> float:
+        done = subprocess.run(["pgbench", *self.args, "-N", "-c", "4", "-j", "2", "-T",
+                               str(seconds), self.database], check=True, capture_output=True,
+                              text=True)
+        return float(re.search(r"tps = ([\d.]+)", done.stdout).group(1))
+
+    def drop(self):
+        subprocess.run(["dropdb", *self.args, "--force", self.database], capture_output=True)
+
+
+# --- the run --------------------------------------------------------------------------------
+
+def load() -> str:
+    return " ".join(open("/proc/loadavg").read().split()[:3])
+
+
+def report(label: str, system: System, bench: Bench, pgbench: PgBench) -> list[str]:
+    rows = []
+    statements = bench.statements()
+    idle = bench.idle_cpu()
+    count, rss, pss = system.memory()
+    print(system.memory_by_label(), flush=True)
+    for clients in (1, 4):
+        tps = pgbench.run(PGBENCH_SECONDS)
+        result = bench.run(clients, SECONDS)
+        cpu = ", ".join(f"{k} {v:.3f}" for k, v in sorted(result["cpu"].items(), key=lambda i: -i[1])
+                        if v >= 0.0005)
+        rows.append(f"| {label} | {clients} | {result['completions/s']:.1f} | {result['p50']:.0f} | "
+                    f"{result['p95']:.0f} | {sum(result['cpu'].values()):.3f} ({cpu}) | "
+                    f"{statements['complete']:.1f} ({statements['complete in workflow']:.1f} in "
+                    f"workflow) / {statements['list']:.1f} / "
+                    f"{statements['create']:.1f} | {count} proc, {rss} / {pss} | {idle:.3f} | "
+                    f"{tps:.0f} | {100 * result['completions/s'] / tps:.2f}% | {load()} |")
+        print(rows[-1], flush=True)
+    print(f"{label}: outbox row → published, p50 / p99: {system.relay_latency()}", flush=True)
+    return rows
+
+
+HEADER = ("| system | clients | completions/s | p50 ms | p95 ms | CPU-s per instance (by process) | "
+          "statements per complete / list / create | memory: processes, RSS / PSS MiB | "
+          "idle CPU-s/s | pgbench -N tps | ratio | load avg |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|")
+
+
+def main() -> None:
+    reason = _reachable()
+    if reason:
+        print(f"bench_stack skipped: {reason}")
+        return
+    print(f"load before: {load()}; {SECONDS:.0f} s per phase, pgbench -N -c 4 -T {PGBENCH_SECONDS}",
+          flush=True)
+    pgbench = PgBench()
+    rows = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            stack, system = start_stack(Path(tmp) / "stack")
+            try:
+                rows += report("stack", system, Bench(system), pgbench)
+            finally:
+                stack.stop()
+        with tempfile.TemporaryDirectory() as tmp:
+            process, system = start_embedded(Path(tmp) / "embedded")
+            try:
+                rows += report("embedded", system, Bench(system), pgbench)
+            finally:
+                process.terminate()
+                process.wait(timeout=10)
+    finally:
+        pgbench.drop()
+    print(HEADER)
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()

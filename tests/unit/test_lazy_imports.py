@@ -1,0 +1,30 @@
+"""Heavy libraries are loaded where and when used, not in every process at start: the OCR
+model runtime (orgs' licence check), openpyxl (exports), boto3 (S3 storage), pypinyin's
+dictionaries (the catalogue's pinyin search). Each would cost every gunicorn worker and bus
+worker tens of MiB."""
+import subprocess
+import sys
+
+from services.common.config import PROJECT_ROOT
+
+HEAVY = ("rapidocr_onnxruntime", "onnxruntime", "openpyxl", "boto3", "botocore", "pypinyin",
+         "moto", "numpy")
+
+
+def test_no_service_loads_a_heavy_library_at_start():
+    probe = ("import sys\n"
+             "import services.identity, services.orgs, services.files, services.workflow\n"
+             "import gateway.app\n"
+             f"print(' '.join(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True,
+                          text=True, env={"PYTHONPATH": str(PROJECT_ROOT), "PATH": "/usr/bin"},
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""
+
+
+def test_the_pinyin_search_still_finds_by_initials():
+    from services.files.catalogue import name_matches
+
+    assert name_matches("身份证", "sfz") and name_matches("身份证", "shenfen")
+    assert not name_matches("身份证", "hz")

@@ -26,9 +26,12 @@ def crop_photo(page, name: str) -> None:
     expect(page.locator(".cropper-container")).to_be_visible()
     check_page(page, name)
     # The box sent is cropperjs's own (after the screenshots' resizes it lays out again).
-    page.wait_for_function(
-        "document.querySelector('img[data-crop]').cropper.getData(true).width >= 20")
-    box = page.evaluate("document.querySelector('img[data-crop]').cropper.getData(true)")
+    # (polled from here: wait_for_function's string would be an eval the page's CSP forbids)
+    for _ in range(100):
+        box = page.evaluate("document.querySelector('img[data-crop]').cropper.getData(true)")
+        if box["width"] >= 20:
+            break
+        page.wait_for_timeout(100)
     page.get_by_role("button", name="裁切照片").click()
     expect(page.get_by_role("status").first).to_contain_text("保存成功")
     assert box["width"] / box["height"] == pytest.approx(295 / 413, rel=0.02)

@@ -162,5 +162,11 @@ def test_a_unit_applies_for_an_employees_work_permit(page, web):
     page.get_by_role("button", name="提交").click()
     expect(page.get_by_role("status").first).to_contain_text("提交成功")
     expect(page.locator("h1")).to_contain_text("工作居住证")
+    instance_id = page.url.rstrip("/").rsplit("/", 1)[-1]
     page.goto("/org/work-permits")
     expect(page.locator("table")).to_contain_text("审核中")
+    # Leave 张三 as found (one open 工作居住证 each): the supervising body ends this one.
+    gateway = api(web)
+    supervisor = gateway.login("kewei")
+    assert gateway.eventually(lambda: supervisor.task_of(instance_id)), instance_id
+    assert supervisor.complete(instance_id, {"decision": "reject", "comment": "测试结束"}).status == 200

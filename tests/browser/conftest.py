@@ -166,8 +166,15 @@ def new_citizen() -> dict:
 
 def register_in_browser(page, web, who: dict | None = None) -> dict:
     """注册 → 实名认证 → 完成 in the browser; the new citizen (signed in)."""
+    who = submit_registration(page, web, who or new_citizen())
+    page.get_by_role("link", name="进入办事大厅").wait_for()
+    return who
+
+
+def submit_registration(page, web, who: dict) -> dict:
+    """注册 in the browser, then 实名认证 submitted with consent (what it answers is the
+    caller's to check)."""
     base_url, system = web
-    who = who or new_citizen()
     page.goto("/register")
     page.get_by_label("用户名").fill(who["username"])
     page.get_by_label("手机号").fill(who["phone"])
@@ -182,7 +189,6 @@ def register_in_browser(page, web, who: dict | None = None) -> dict:
     page.get_by_label("身份证号").fill(who["id_number"])
     page.get_by_label("我已阅读并同意上述告知").check()
     page.get_by_role("button", name="认证", exact=True).click()
-    page.get_by_role("link", name="进入办事大厅").wait_for()
     return who
 
 

@@ -150,7 +150,7 @@ def test_qr_login_confirmed_from_a_phone(page, web, browser):
 
 
 def test_an_id_bound_to_another_account_offers_rebind_and_appeal(page, web, browser):
-    from .conftest import register_in_browser
+    from .conftest import register_in_browser, submit_registration
 
     base_url, system = web
     first = register_in_browser(page, web)  # holds the ID number now
@@ -160,20 +160,7 @@ def test_an_id_bound_to_another_account_offers_rebind_and_appeal(page, web, brow
     # account holding the binding (the first one's), never by this account's own phone.
     second = new_citizen()
     second.update(name=first["name"], id_number=first["id_number"])
-    page.goto("/register")
-    page.get_by_label("用户名").fill(second["username"])
-    page.get_by_label("手机号").fill(second["phone"])
-    page.get_by_label("图形验证码").fill(captcha_answer(system, page))
-    page.get_by_role("button", name="获取验证码").click()
-    page.get_by_label("短信验证码").fill(sms_code(base_url, second["phone"]))
-    page.get_by_label("设置密码").fill(second["password"])
-    page.get_by_label("确认密码").fill(second["password"])
-    page.get_by_label("我已阅读并同意").check()
-    page.get_by_role("button", name="注册", exact=True).click()
-    page.get_by_label("姓名").fill(second["name"])
-    page.get_by_label("身份证号").fill(second["id_number"])
-    page.get_by_label("我已阅读并同意上述告知").check()
-    page.get_by_role("button", name="认证", exact=True).click()
+    submit_registration(page, web, second)
     expect(page.locator("#f-id_number-error")).to_contain_text("换绑或人工申诉")
     expect(page.get_by_role("link", name="人工申诉", exact=True)).to_be_visible()
     check_page(page, "09-real-name-bound")

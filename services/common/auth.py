@@ -1,7 +1,8 @@
 """Access-token verification shared by the gateway and every service.
 
 identity signs RS256 JWTs and publishes its public keys as a JWKS; everyone else verifies
-with the keys fetched from there (cached, refreshed when an unknown key id shows up).
+with the keys fetched from there by PyJWT's PyJWKClient (cached, refreshed when an unknown
+key id shows up).
 Nobody trusts an identity header a client could set: the claims come from the token alone.
 """
 from __future__ import annotations
@@ -123,44 +124,61 @@ def revocations_url(jwks_url: str | None) -> str | None:
     return None
 
 
+class InProcessJWKClient(jwt.PyJWKClient):
+    """PyJWKClient whose key set comes from a function, not a URL: identity verifying its own
+    tokens, and the embedded system (every service in one process), read identity's keys
+    through its use case instead of making an HTTP request to themselves. Caching, refresh on
+    an unknown key id and the cooldown between refreshes are PyJWKClient's own."""
+
+    # PyJWKClient insists on an http(s) URI; this one is never opened (fetch_data is ours).
+    _NOWHERE = "http://in-process.invalid/.well-known/jwks.json"
+
+    def __init__(self, fetch_jwks: Callable[[], dict], **options):
+        super().__init__(self._NOWHERE, **options)
+        self._fetch_jwks = fetch_jwks
+
+    def fetch_data(self) -> dict:
+        jwk_set = self._fetch_jwks()
+        if self.jwk_set_cache is not None:
+            self.jwk_set_cache.put(jwk_set)
+        self._last_successful_fetch = time.monotonic()
+        return jwk_set
+
+
 class TokenVerifier:
-    """Verifies access tokens against a JWKS obtained from `fetch_jwks` (URL or callable).
+    """Verifies access tokens against identity's JWKS, fetched and cached by PyJWKClient:
+    from a URL in the stack (`from_url`), or from a function returning the key set
+    in-process (`TokenVerifier(lambda: jwks(db), ...)`). A key id not seen yet refetches the
+    set, at most once every `min_refresh_seconds`; the whole set is refetched every
+    `KEYS_LIFESPAN` seconds, so a retired key stops being trusted.
 
     `is_revoked(jti)` is the denylist: tokens ended by logout or a revoked refresh family
     are refused before they expire (identity's table in-process; RevocationCheck or
     RevocationFeed over HTTP in the stack)."""
 
-    def __init__(self, fetch_jwks: Callable[[], dict], issuer: str, min_refresh_seconds=5.0,
-                 is_revoked: Callable[[str], bool] | None = None):
-        self._fetch_jwks = fetch_jwks
+    KEYS_LIFESPAN = 300.0
+
+    def __init__(self, keys: jwt.PyJWKClient | Callable[[], dict], issuer: str,
+                 min_refresh_seconds=5.0, is_revoked: Callable[[str], bool] | None = None):
+        self._client = keys if isinstance(keys, jwt.PyJWKClient) else InProcessJWKClient(
+            keys, lifespan=self.KEYS_LIFESPAN, cooldown_duration=min_refresh_seconds)
         self._issuer = issuer
         self.is_revoked = is_revoked
-        self._keys: dict[str, object] = {}
-        self._fetched_at = 0.0
-        self._min_refresh = min_refresh_seconds
-        self._lock = threading.Lock()
 
     @classmethod
     def from_url(cls, url: str, issuer: str,
                  is_revoked: Callable[[str], bool] | None = None) -> "TokenVerifier":
-        import requests
-
-        session = requests.Session()
-
-        def fetch():
-            response = session.get(url, timeout=5)
-            response.raise_for_status()
-            return response.json()
-
-        return cls(fetch, issuer, is_revoked=is_revoked)
+        return cls(jwt.PyJWKClient(url, lifespan=cls.KEYS_LIFESPAN, cooldown_duration=5.0,
+                                   timeout=5), issuer, is_revoked=is_revoked)
 
     def _key(self, kid: str):
-        with self._lock:
-            if kid not in self._keys and time.monotonic() - self._fetched_at > self._min_refresh:
-                jwks = jwt.PyJWKSet.from_dict(self._fetch_jwks())
-                self._keys = {key.key_id: key.key for key in jwks.keys}
-                self._fetched_at = time.monotonic()
-            return self._keys.get(kid)
+        try:
+            return self._client.get_signing_key(kid).key
+        except (jwt.PyJWKClientConnectionError, jwt.PyJWKSetError):  # unreachable, or no keys
+            log.warning("identity's public keys could not be fetched from %s", self._client.uri)
+            raise IdentityUnavailable("身份服务暂不可用，请稍后再试") from None
+        except jwt.PyJWKClientError:  # no key with that id, even after a refresh
+            return None
 
     def verify(self, token: str) -> Claims:
         try:

@@ -163,3 +163,13 @@ def test_the_gateways_question_fails_closed(monkeypatch):
     monkeypatch.setattr(check._session, "get", down)
     with pytest.raises(IdentityUnavailable):
         check("y")
+
+
+def test_unreachable_keys_answer_503_not_an_invalid_token():
+    # PyJWKClient over HTTP (the stack's services and gateway): identity down is not the
+    # caller's fault, so it is "service unavailable", never "your token is bad".
+    from services.common.auth import IdentityUnavailable
+
+    verifier = TokenVerifier.from_url("http://127.0.0.1:9/.well-known/jwks.json", ISSUER)
+    with pytest.raises(IdentityUnavailable):
+        verifier.verify(_token())

@@ -18,7 +18,7 @@ import random
 from urllib.parse import quote
 
 from demo.data import UNIT_INSTITUTE, UNIT_SCHOOL, UNIT_SOFTWARE
-from services.common.pii import id_check_character
+from services.identity.rules import with_check_digit
 
 from .flows import shows_attachments
 from .support import Gateway, Reply, User
@@ -43,7 +43,7 @@ def id_number() -> str:
     """A fresh valid GB 11643 number (fictitious: born 1990 in 朝阳区)."""
     body = f"110105199{random.randint(0, 9)}0{random.randint(1, 9)}1{random.randint(0, 9)}" \
            f"{random.randint(100, 999)}"
-    return body + id_check_character(body)
+    return with_check_digit(body)
 
 
 def declaration(unit: str = "zhizao", name: str = "赵六", number: str | None = None) -> dict:

@@ -12,7 +12,9 @@ import random
 import re
 from typing import Callable
 
-from services.orgs.model import CREDIT_CODE_ALPHABET, credit_code_check_char
+from stdnum.cn import uscc
+
+from services.orgs.model import CREDIT_CODE_ALPHABET
 
 from .flows_talent_intro import FIRST, PERMISSION, declaration
 from .support import Gateway, User
@@ -24,7 +26,7 @@ ORGS = "/api/orgs"
 def credit_code() -> str:
     """A fresh valid 统一社会信用代码 (GB 32100) of a company registered in 朝阳区."""
     body = "91110105" + "".join(random.choice(CREDIT_CODE_ALPHABET[:10]) for _ in range(9))
-    return body + credit_code_check_char(body)
+    return body + uscc.calc_check_digit(body)
 
 
 def new_phone() -> str:

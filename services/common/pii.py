@@ -1,5 +1,5 @@
-"""Personal information (ID-card numbers, phone numbers) at rest and on screen, and the
-GB 11643 rule every ID number obeys.
+"""Personal information (ID-card numbers, phone numbers) at rest and on screen. (Whether an
+ID number is valid is each service's rule, checked by python-stdnum's cn.ric.)
 
 Values are encrypted with AES-GCM under a key from configuration (RENCAI_PII_KEY or
 RENCAI_PII_KEY_FILE, base64 of 32 bytes; embedded development generates one into var/keys/),
@@ -186,26 +186,6 @@ def mask(value: str | None) -> str | None:
     if len(value) <= 7:
         return "*" * len(value)
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
-
-
-# --- resident ID numbers (GB 11643) ---------------------------------------------------------
-
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK = "10X98765432"
-
-
-def id_check_character(first17: str) -> str:
-    """The 18th character GB 11643 computes from the first 17 digits."""
-    return ID_CHECK[sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS)) % 11]
-
-
-def id_number_problem(value: str) -> str | None:
-    """None for an 18-character resident ID number whose check character is right."""
-    if len(value) != 18 or not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
-        return "身份证号码应为18位（最后一位可为X）"
-    if id_check_character(value[:17]) != value[17]:
-        return "身份证号码校验位不正确，请核对后重新输入"
-    return None
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Domain rules that need no I/O: what a username, phone, password, name and ID-card number
-(GB 11643-1999) must look like, each broken rule with its own message naming the field."""
+(GB 11643-1999, by python-stdnum) must look like, each broken rule with its own message
+naming the field."""
 from __future__ import annotations
 
 import re
@@ -7,8 +8,10 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
+from stdnum.cn import ric
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+
 from services.common.personal import mask_name  # noqa: F401  (one rule for every service)
-from services.common.pii import id_check_character
 
 USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 PHONE = re.compile(r"^1[3-9]\d{9}$")
@@ -82,35 +85,46 @@ def name_error(value: str | None) -> str | None:
     return None
 
 
+ID_FORMAT = "身份证号格式不正确：前 17 位应为数字，最后一位为数字或 X"
+ID_BIRTH_DATE = "身份证号中的出生日期不正确"
+
+
 def id_number_error(value: str | None, today: date | None = None) -> str | None:
-    """GB 11643: 17 digits (area, birth date YYYYMMDD, sequence) and a check character."""
+    """GB 11643 (area, birth date YYYYMMDD, sequence, check character), checked by
+    python-stdnum's cn.ric; each exception it raises becomes our message for that rule.
+    Two rules stay ours: a last character other than a digit or X is a format error (stdnum
+    reports it as a wrong check character), and nobody was born before 1900 or after today."""
     if _blank(value):
         return "请输入身份证号"
-    value = value.strip().upper()
-    if len(value) != 18:
-        return "身份证号应为 18 位"
-    if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
-        return "身份证号格式不正确：前 17 位应为数字，最后一位为数字或 X"
-    if value[0] not in "12345678":
-        return "身份证号的地区码不正确"
+    value = normalise_id_number(value)
     try:
-        born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
-    except ValueError:
-        return "身份证号中的出生日期不正确"
+        ric.validate(value)
+    except InvalidLength:
+        return "身份证号应为 18 位"
+    except InvalidFormat:
+        return ID_FORMAT
+    except InvalidChecksum:
+        return ID_FORMAT if value[17] not in "0123456789X" else "身份证号校验位不正确，请核对"
+    except InvalidComponent:  # the birth date is not a date, or the area is not a county code
+        try:
+            ric.get_birth_date(value)
+        except InvalidComponent:
+            return ID_BIRTH_DATE
+        return "身份证号的地区码不正确"
+    born = ric.get_birth_date(value)
     if born.year < 1900 or born > (today or date.today()):
-        return "身份证号中的出生日期不正确"
-    if id_check_character(value[:17]) != value[17]:
-        return "身份证号校验位不正确，请核对"
+        return ID_BIRTH_DATE
     return None
 
 
 def normalise_id_number(value: str) -> str:
-    return value.strip().upper()
+    return ric.compact(value)
 
 
 def with_check_digit(first17: str) -> str:
     """The full ID number for 17 digits (tests and demo data)."""
-    return first17 + id_check_character(first17)
+    # stdnum computes the check character of a whole number, ignoring its last character.
+    return first17 + ric.calc_check_digit(first17 + "0")
 
 
 def sms_code_error(value: str | None) -> str | None:

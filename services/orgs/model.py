@@ -6,6 +6,9 @@ from datetime import date, datetime
 
 from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import (InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength,
+                               ValidationError)
 
 from services.common.audit import audit_tables
 from services.common.bus import bus_tables
@@ -194,31 +197,45 @@ class BusinessInProgress(Base):
 
 # --- rules without I/O ------------------------------------------------------------------------
 
-# GB 32100-2015: 18 characters from this alphabet (no I, O, S, V, Z); the last is a check
-# character computed from the first 17 with these weights, modulo 31.
+# 统一社会信用代码 (GB 32100) and 居民身份证号码 (GB 11643) are checked by python-stdnum
+# (cn.uscc, cn.ric); what stays ours is the message for each broken rule.
+# The code's alphabet (no I, O, S, V, Z): named in our message, and OCR's fixes keep to it.
 CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
-
-def credit_code_check_char(first17: str) -> str:
-    total = sum(CREDIT_CODE_ALPHABET.index(c) * w for c, w in zip(first17, CREDIT_CODE_WEIGHTS))
-    return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
 
 
 def credit_code_problem(code: str) -> str | None:
     """None when `code` is a valid unified social credit code, else what is wrong (Chinese)."""
-    if len(code) != 18:
+    try:
+        uscc.validate(code)
+    except InvalidLength:
         return "统一社会信用代码应为18位"
-    bad = [c for c in code if c not in CREDIT_CODE_ALPHABET]
-    if bad:
-        return f"统一社会信用代码含有不允许的字符“{bad[0]}”（不使用I、O、S、V、Z）"
-    if credit_code_check_char(code[:17]) != code[17]:
+    except InvalidFormat:
+        bad = [c for c in uscc.compact(code) if c not in CREDIT_CODE_ALPHABET]
+        if bad:
+            return f"统一社会信用代码含有不允许的字符“{bad[0]}”（不使用I、O、S、V、Z）"
+        return "统一社会信用代码前8位（登记管理部门、机构类别和登记管理机关行政区划码）应为数字"
+    except ValidationError:  # InvalidChecksum
         return "统一社会信用代码校验位不正确，请核对后重新输入"
     return None
 
 
 def normalise_credit_code(code: str) -> str:
-    return code.strip().upper()
+    return uscc.compact(code)
+
+
+def id_number_problem(value: str) -> str | None:
+    """None for a valid resident ID number (a person's own, when they ask to be linked)."""
+    try:
+        ric.validate(value)
+    except InvalidChecksum:
+        if value[-1] in "0123456789X":
+            return "身份证号码校验位不正确，请核对后重新输入"
+        return "身份证号码应为18位（最后一位可为X）"
+    except InvalidComponent:
+        return "身份证号码中的出生日期或地区码不正确，请核对后重新输入"
+    except ValidationError:  # InvalidLength, InvalidFormat
+        return "身份证号码应为18位（最后一位可为X）"
+    return None
 
 
 # 单位关联代码: short, unambiguous when read aloud or typed (no 0/O, 1/I/L).

@@ -10,8 +10,26 @@ personal fields — chosen by a process's <process> attributes (engine.process_s
 """
 from __future__ import annotations
 
+from stdnum.cn import ric
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, ValidationError
+
 from services.common.errors import ValidationFailed
-from services.common.pii import blind_index, decrypt, encrypt, id_number_problem, mask
+from services.common.pii import blind_index, decrypt, encrypt, mask
+
+
+def id_number_problem(value: str) -> str | None:
+    """GB 11643, checked by python-stdnum's cn.ric; None when `value` is a valid number."""
+    try:
+        ric.validate(value)
+        return None
+    except InvalidComponent:
+        return "身份证号码中的出生日期或地区码不正确，请核对后重新输入"
+    except InvalidChecksum:  # stdnum's word for any wrong last character, X included
+        wrong_check = value[-1] in "0123456789X"
+    except ValidationError:
+        wrong_check = False
+    return "身份证号码校验位不正确，请核对后重新输入" if wrong_check else \
+        "身份证号码应为18位（最后一位可为X）"
 
 def protect(fields: tuple[str, ...], data: dict, previous: dict | None = None) -> dict:
     """`data` with each personal field masked, sealed and indexed. A resubmission that leaves a

@@ -155,12 +155,12 @@ _serial = iter(range(10_000, 99_999))
 
 def new_citizen() -> dict:
     """A fresh username, phone and valid (GB 11643) ID number for a registration test."""
-    from services.common.pii import id_check_character
+    from services.identity.rules import with_check_digit
 
     n = next(_serial)
     first17 = f"11010519900101{n % 1000:03d}"
     return {"username": f"web{os.getpid() % 1000}{n}", "phone": f"139{os.getpid() % 1000:03d}{n:05d}",
-            "name": "测试" + "".join("零一二三四五六七八九"[int(d)] for d in str(n)), "id_number": first17 + id_check_character(first17),
+            "name": "测试" + "".join("零一二三四五六七八九"[int(d)] for d in str(n)), "id_number": with_check_digit(first17),
             "password": "Webtest2026x"}
 
 

@@ -2,8 +2,7 @@
 import pytest
 
 from services.common import audit
-from services.common.pii import id_number_problem
-from services.orgs.model import credit_code_problem
+from services.orgs.model import credit_code_problem, id_number_problem
 from tests.service.test_orgs_fixtures import (CREDIT_A, migrated_orgs_db,  # noqa: F401
                                               signing_key, world)
 

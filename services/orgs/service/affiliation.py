@@ -23,10 +23,10 @@ from services.common.auth import Claims
 from services.common.bus import Outbox
 from services.common.db import Database, paginate, utcnow
 from services.common.errors import Conflict, NotFound, ValidationFailed
-from services.common.pii import blind_index, id_number_problem, mask
+from services.common.pii import blind_index, mask
 
 from ..model import (AFFILIATION_TITLES, Affiliation, BusinessInProgress, Org, PersonIdentity,
-                     PersonProfile, normalise_association_code)
+                     PersonProfile, id_number_problem, normalise_association_code)
 from ..model import PERMISSION_PROCESSES
 from .permissions import on_permission_completed, on_permission_started
 from .access import changeable_unit, require_person, visible_unit

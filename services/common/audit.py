@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 
 from flask import g, has_request_context, request
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 from sqlalchemy import (JSON, Column, Integer, MetaData, String, Table, and_, event, insert,
                         or_, select, update)
 from sqlalchemy.orm import Session
@@ -34,7 +34,7 @@ from .auth import Claims, login_required
 from .bus import trace_id_var
 from .db import Database, UtcDateTime, paginate, utcnow
 from .pii import mask
-from .schemas import PageQuerySchema, page_of
+from .schemas import PageQuerySchema, Schema, page_of
 
 GENESIS = "0" * 64
 CHAIN_ID = 1

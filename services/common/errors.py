@@ -49,25 +49,6 @@ HTTP_TITLES = {
     503: "服务暂不可用", 504: "服务响应超时",
 }
 
-# marshmallow's English messages, in words a Chinese user reads.
-MARSHMALLOW_MESSAGES = {
-    "Missing data for required field.": "必填项",
-    "Field may not be null.": "不能为空",
-    "Unknown field.": "不允许的字段",
-    "Not a valid string.": "应为文本",
-    "Not a valid integer.": "应为整数",
-    "Not a valid number.": "应为数字",
-    "Not a valid boolean.": "应为是或否",
-    "Not a valid UUID.": "编号格式不正确",
-    "Not a valid date.": "日期格式不正确",
-    "Not a valid datetime.": "时间格式不正确",
-    "Invalid input type.": "格式不正确",
-    "Invalid value.": "取值不正确",
-    "Not a valid mapping type.": "应为对象",
-    "Not a valid list.": "应为列表",
-}
-
-
 def problem(status: int, detail: str, *, code: str | None = None, title: str | None = None,
             errors: dict | None = None):
     body = {
@@ -84,17 +65,9 @@ def problem(status: int, detail: str, *, code: str | None = None, title: str | N
     return response
 
 
-def _translate(message: str) -> str:
-    if message.startswith("Must be one of"):
-        return "取值不在允许范围内"
-    if message.startswith("Length must be") or message.startswith("Shorter than") \
-            or message.startswith("Longer than"):
-        return "长度不符合要求"
-    return MARSHMALLOW_MESSAGES.get(message, message)
-
-
 def flatten_marshmallow(messages_by_location: dict) -> dict[str, str]:
-    """webargs' {'json': {'a': {'b': ['msg']}}} -> {'a.b': '中文'} (the location dropped)."""
+    """webargs' {'json': {'a': {'b': ['msg']}}} -> {'a.b': 'msg'} (the location dropped); the
+    messages are already Chinese (services.common.schemas.Schema)."""
     flat: dict[str, str] = {}
     for messages in messages_by_location.values():
         flat.update(_flatten(messages, ""))
@@ -107,7 +80,7 @@ def _flatten(messages, prefix: str) -> dict[str, str]:
         for key, value in messages.items():
             flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
     elif isinstance(messages, list) and messages and all(isinstance(m, str) for m in messages):
-        flat[prefix or "_schema"] = "；".join(_translate(m) for m in messages)
+        flat[prefix or "_schema"] = "；".join(messages)
     elif isinstance(messages, list):
         for index, value in enumerate(messages):
             flat.update(_flatten(value, f"{prefix}[{index}]"))

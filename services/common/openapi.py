@@ -10,9 +10,10 @@ import http
 from flask import Flask
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from .idempotency import IdempotencyDocPlugin
+from .schemas import Schema
 
 PROBLEM_JSON = "application/problem+json"
 BEARER = [{"bearer": []}]

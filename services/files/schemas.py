@@ -1,6 +1,6 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
-from services.common.schemas import PageQuerySchema, page_of  # noqa: F401 - used by api
+from services.common.schemas import PageQuerySchema, Schema, page_of  # noqa: F401 - used by api
 
 from .model import FORMATS, OWNER_KINDS
 

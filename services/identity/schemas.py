@@ -1,8 +1,8 @@
 """identity's request and response schemas. Request fields are mostly optional here: the
 use cases check each rule themselves, so that every broken rule gets its own message."""
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
-from services.common.schemas import PageQuerySchema, page_of
+from services.common.schemas import PageQuerySchema, Schema, page_of
 
 
 def _text(description: str, max_length: int = 200, **kwargs):

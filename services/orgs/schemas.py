@@ -1,9 +1,9 @@
 import re
 from datetime import date
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
-from services.common.schemas import PageQuerySchema, page_of
+from services.common.schemas import PageQuerySchema, Schema, page_of
 
 from .model import AFFILIATION_STATES, ORG_KINDS
 

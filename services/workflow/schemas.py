@@ -1,6 +1,6 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
-from services.common.schemas import PageQuerySchema, Version, page_of
+from services.common.schemas import PageQuerySchema, Schema, Version, page_of
 
 STATUSES = ["running", "returned", "completed", "rejected", "withdrawn", "failed"]
 

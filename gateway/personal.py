@@ -9,7 +9,7 @@ import io
 import json
 import zipfile
 
-from flask import Flask, Response, g, request
+from flask import Flask, g, request, send_file
 
 from services.common.auth import TokenVerifier, bearer_token
 from services.common.db import utcnow
@@ -51,7 +51,8 @@ def add_personal_data_routes(app: Flask, backends: dict, verifier: TokenVerifier
             archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
             for name, part in parts.items():
                 archive.writestr(f"{name}.json", json.dumps(part, ensure_ascii=False, indent=2))
-        filename = f"rencai-personal-data-{now:%Y%m%d%H%M%S}.zip"
-        return Response(buffer.getvalue(), mimetype="application/zip", headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store"})
+        buffer.seek(0)
+        response = send_file(buffer, mimetype="application/zip", as_attachment=True,
+                             download_name=f"rencai-personal-data-{now:%Y%m%d%H%M%S}.zip")
+        response.headers["Cache-Control"] = "no-store"
+        return response

@@ -7,6 +7,7 @@ from services.common.idempotency import idempotent
 
 from . import access, catalogue, photo, rights, schemas, service
 from .model import IDEMPOTENCY
+from .storage import LocalStorage
 
 blp = Blueprint("files", __name__, description="附件：类型目录、附件管理、查看、裁切照片")
 
@@ -17,12 +18,20 @@ def files():
 
 
 def _content(attachment, max_age: int = 0):
-    stream, size = files().storage.open(attachment.stored_path)
-    # Inline with the sniffed type; werkzeug adds filename* (RFC 5987) for Chinese names.
-    response = send_file(stream, mimetype=attachment.content_type, as_attachment=False,
+    storage = files().storage
+    # Inline with the sniffed type; werkzeug writes Content-Disposition, with filename*
+    # (RFC 5987) for Chinese names. A file on disk goes by its path, so werkzeug also answers
+    # Range requests (a PDF viewer fetching a big file in parts) and conditional GETs; an S3
+    # object is streamed whole, with the length S3 gave.
+    if isinstance(storage, LocalStorage):
+        source, size = storage.path(attachment.stored_path), None
+    else:
+        source, size = storage.open(attachment.stored_path)
+    response = send_file(source, mimetype=attachment.content_type, as_attachment=False,
                          download_name=attachment.display_name, max_age=max_age,
-                         conditional=False, etag=False)
-    response.content_length = size
+                         conditional=size is None, etag=size is None)
+    if size is not None:
+        response.content_length = size
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"  # personal documents
     return response

@@ -77,6 +77,30 @@ def test_s3_upload_view_link_and_delete(s3_app, settings, token):
     assert bucket_keys(storage) == []
 
 
+def test_content_is_served_by_send_file_in_parts_from_disk_and_whole_from_s3(client, s3_app,
+                                                                             token):
+    # werkzeug's send_file: the Chinese name as filename* (RFC 5987); Range and a conditional
+    # GET answered for a file on disk; an S3 object streamed whole whatever was asked.
+    alice = token()
+    ranged = {**alice, "Range": "bytes=0-3"}
+    on_disk = post_file(client, alice, PDF, "学位证.pdf", "degree").get_json()
+    part = client.get(f"/attachments/{on_disk['id']}/content", headers=ranged)
+    assert part.status_code == 206 and part.get_data() == PDF[:4]
+    assert part.headers["Content-Range"] == f"bytes 0-3/{len(PDF)}"
+    assert part.headers["Content-Disposition"] == \
+        "inline; filename=.pdf; filename*=UTF-8''%E5%AD%A6%E4%BD%8D%E8%AF%81.pdf"
+    etag = part.headers["ETag"]
+    again = client.get(f"/attachments/{on_disk['id']}/content",
+                       headers={**alice, "If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b""
+
+    s3 = s3_app.test_client()
+    in_s3 = post_file(s3, alice, PDF, "学位证.pdf", "degree").get_json()
+    whole = s3.get(f"/attachments/{in_s3['id']}/content", headers=ranged)
+    assert whole.status_code == 200 and whole.get_data() == PDF
+    assert whole.headers["Content-Disposition"] == part.headers["Content-Disposition"]
+
+
 def test_s3_record_failure_removes_the_object(s3_app, token, monkeypatch):
     client = s3_app.test_client()
     storage = s3_app.extensions["rencai.files"].storage

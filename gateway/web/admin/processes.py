@@ -4,10 +4,11 @@ process from a template. All through workflow's admin API."""
 from __future__ import annotations
 
 import difflib
+import io
 import json
 import re
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, send_file, url_for
 
 from .. import forms as schema_forms
 from ..auth import api
@@ -232,8 +233,8 @@ def deploy(key: str, version: int):
 @admin_required
 def download(key: str, version: int):
     file = api().get("workflow", f"{_definitions(key)}/versions/{version}")
-    return Response(file["bpmn_xml"], mimetype="application/xml", headers={
-        "Content-Disposition": f'attachment; filename="{key}-v{version}.bpmn"'})
+    return send_file(io.BytesIO(file["bpmn_xml"].encode()), mimetype="application/xml",
+                     as_attachment=True, download_name=f"{key}-v{version}.bpmn")
 
 
 @bp.route("/processes/<key>/versions/<int:version>/diff")

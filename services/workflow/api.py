@@ -459,14 +459,15 @@ def declarations(query):
 def export_declarations(query):
     """导出复审通过（已完成）名单，报市人才工作局（区委人才办；CSV 或 XLSX；须填导出事由，
     文件标明内部资料、导出人和时间，导出记入审计日志）"""
-    from urllib.parse import quote
+    from io import BytesIO
 
-    from flask import Response
+    from flask import send_file
 
     body, filename, content_type = service.export_passed(
         _k().db, current_claims(), query["process_key"], query["format"], query["reason"])
-    return Response(body, content_type=content_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
+    # send_file names it as RFC 6266 asks: an ASCII filename and the Chinese one as filename*.
+    return send_file(BytesIO(body), mimetype=content_type, as_attachment=True,
+                     download_name=filename)
 
 
 # --- 技能竞赛报名 -----------------------------------------------------------------------------

@@ -21,6 +21,8 @@ A business module calls `register(Business(...))`. What it can register:
                   (ValidationFailed naming the field) that a JSON Schema cannot express
   unit_sources    {name: UnitSource}: named by rencai:unitFrom, where the routing unit of a
                   start comes from
+  permissions     {业务权限 name: its title}: the words of rencai:permission's refusals
+                  (e.g. talent_intro: 人才引进)
   blueprints      flask-smorest blueprints of the business's own pages (api/ adds them)
   personal_data   (session, person_id) -> {section: [records]}: what the business holds of the
                   person, for their export (PIPL art. 45)
@@ -55,6 +57,7 @@ class Business:
     entry_refusal: str = "此业务请从其专门页面办理"
     checks: dict[str, Callable] = field(default_factory=dict)
     unit_sources: dict[str, UnitSource] = field(default_factory=dict)
+    permissions: dict[str, str] = field(default_factory=dict)
     blueprints: tuple = ()
     personal_data: Callable | None = None
     forget: Callable | None = None
@@ -113,6 +116,12 @@ def unit_sources() -> dict[str, UnitSource]:
 def business_of(settings, process_key: str) -> Business | None:
     """The business whose hooks apply to the process: rencai:business, else its id's."""
     return businesses().get(settings.business or process_key)
+
+
+def permission_title(name: str) -> str:
+    """The title a business gives a 业务权限 it needs (e.g. 人才引进), else its name."""
+    return next((b.permissions[name] for b in businesses().values() if name in b.permissions),
+                name)
 
 
 def blueprints() -> list:

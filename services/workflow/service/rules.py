@@ -17,13 +17,14 @@ from services.common.auth import Claims
 from services.common.db import Database
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
-from .. import checks, engine
+from .. import checks, engine, hooks
 from ..model import Definition, Instance, OrgEntry, Task
 from ..routing import attachments_known, org_name, permission_of
 from ..settings import ProcessSettings
 from .base import ACTIVE, check_four_eyes
 
-NO_PERMISSION = "尚未开通人才引进业务权限，请先在“业务权限开通”中申请开通"
+# {title}: the permission's title, as its business registers it (hooks.permission_title).
+NO_PERMISSION = "尚未开通{title}业务权限，请先在“业务权限开通”中申请开通"
 PERMISSION_REFUSALS = {
     None: NO_PERMISSION, "withdrawn": NO_PERMISSION,
     "pending": "业务权限正在审核中，审核通过后方可进入个人信息填报",
@@ -54,7 +55,8 @@ def eligibility_problem(session: Session, claims: Claims, settings: ProcessSetti
         state = row.state if row else None
         if state not in USABLE:
             return PERMISSION_REFUSALS.get(state, NO_PERMISSION).format(
-                reason=(row.reason if row else None) or "请查看审核意见")
+                reason=(row.reason if row else None) or "请查看审核意见",
+                title=hooks.permission_title(settings.permission))
     if settings.grants_permission:
         if not unit.certified:
             return NOT_CERTIFIED

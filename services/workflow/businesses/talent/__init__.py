@@ -48,4 +48,4 @@ def talent_demand(data: dict, context: dict) -> dict:
 
 
 register(Business(name="talent_demand", checks={"talent_demand": talent_demand},
-                  blueprints=(pages,)))
+                  permissions={"talent_intro": "人才引进"}, blueprints=(pages,)))

@@ -47,3 +47,31 @@ def test_other_namespaces_are_not_settings():
     parsed = settings.parse(xml, "plan_project")
     assert parsed.four_eyes is False and parsed.check == "plan_project"
     validate_definition("plan_project", xml, PLAN_FORMS)
+
+
+def test_a_new_business_is_named_by_the_settings_without_a_core_edit():
+    from services.workflow import hooks
+
+    hooks.load()
+    business = hooks.Business(
+        name="lottery", checks={"lottery_ticket": lambda data, context: data},
+        unit_sources={"lottery": hooks.UnitSource(lambda session, claims, data: "u-1",
+                                                  starters=("person",))})
+    xml = _with('rencai:unitFrom="lottery" rencai:business="lottery"').replace(
+        b'rencai:check="plan_project"', b'rencai:check="lottery_ticket"')
+    assert settings.problem(xml, "plan_project") == \
+        "rencai:unitFrom 只能是 affiliation、association_code、account、competition"
+    hooks.register(business)
+    try:
+        settings.parse.cache_clear()
+        parsed = settings.parse(xml, "plan_project")
+        assert (parsed.unit_from, parsed.check, parsed.business) == \
+            ("lottery", "lottery_ticket", "lottery")
+        assert hooks.business_of(parsed, "plan_project") is business
+        unit = xml.replace(b'rencai:business=', b'rencai:starter="unit" rencai:business=')
+        assert settings.problem(unit, "plan_project") == \
+            'rencai:unitFrom="lottery" 要求 rencai:starter="person"'
+    finally:
+        del hooks._BUSINESSES["lottery"], hooks.CHECKS["lottery_ticket"], \
+            hooks.UNIT_SOURCES["lottery"]
+        settings.parse.cache_clear()

@@ -1,5 +1,5 @@
 """The portal: service catalogue, in progress, prompts, certificates, the personal-data export."""
-from marshmallow import Schema, fields, post_dump
+from marshmallow import INCLUDE, Schema, fields, post_dump
 
 from .instances import InstanceSummarySchema
 
@@ -53,7 +53,11 @@ class CertificatePanelSchema(Schema):
 
 class PersonalDataSchema(Schema):
     """workflow's part of GET /me/export: {table: [rows]}; the businesses add their own
-    tables (hooks.Business.personal_data, e.g. competition_registrations), kept as they are."""
+    tables (hooks.Business.personal_data, e.g. competition_registrations), kept as they are
+    (and documented as additional properties)."""
+
+    class Meta:
+        unknown = INCLUDE
 
     applications = fields.List(fields.Dict())
     application_timeline = fields.List(fields.Dict())

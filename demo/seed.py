@@ -19,7 +19,7 @@ from services.identity import service as identity
 from services.identity.model import BUS as IDENTITY_BUS, Account
 from services.orgs import service as orgs
 from services.orgs.model import BUS as ORGS_BUS, Affiliation, Org, UnitCertification
-from services.workflow import service as workflow
+from services.workflow.businesses.competitions import service as competitions
 from services.workflow.model import Competition
 
 from . import data
@@ -73,7 +73,7 @@ def seed_competition(workflow_db: Database) -> None:
     today = date.today()
     committee = Claims(sub=data.COMMITTEE_STAFF, kind="staff", name="竞赛组委会审核员",
                        org=data.COMMITTEE, roles=("committee",))
-    plan = workflow.create_competition(workflow_db, committee, {
+    plan = competitions.create_competition(workflow_db, committee, {
         "name": name, "organiser": organiser, "location": location,
         "description": "个人报名：个人身份信息确认 → 个人基本信息维护 → 报名 → 提交审核。",
         "registration_opens": today - timedelta(days=7),
@@ -81,7 +81,7 @@ def seed_competition(workflow_db: Database) -> None:
         "starts_on": today + timedelta(days=75), "ends_on": today + timedelta(days=77),
         "occupations": [{"code": code, "name": title, "levels": levels}
                         for code, title, levels in occupations]})
-    workflow.change_competition_state(workflow_db, committee, plan["id"], "publish")
+    competitions.change_competition_state(workflow_db, committee, plan["id"], "publish")
 
 
 def demo_logins() -> list[tuple[str, str, str]]:

@@ -57,6 +57,12 @@ class Claims:
         return groups
 
 
+def is_admin(claims: Claims) -> bool:
+    """A platform administrator (管理员): a staff account with the admin role. One meaning for
+    every service: a role on any other kind of account grants nothing."""
+    return claims.kind == "staff" and claims.has_role("admin")
+
+
 class IdentityUnavailable(DomainError):
     status, code, title = 503, "identity-unavailable", "服务暂不可用"
 

@@ -7,12 +7,15 @@ from services.common.app import create_service_app
 from services.common.auth import TokenVerifier
 from services.common.config import Settings
 
-from . import api, events
 from .model import BUS
-from .service.timers import fire_due_timers
 
 
 def create_app(settings: Settings | None = None, verifier: TokenVerifier | None = None) -> Flask:
+    # The HTTP surface brings the businesses' pages (hooks.load): imported by the app, not by
+    # whoever imports a module of the engine.
+    from . import api, events
+    from .service.timers import fire_due_timers
+
     settings = settings or Settings.from_env("workflow")
     app = create_service_app(settings, title="Rencai workflow", tables=BUS,
                              handlers=events.handlers, blueprints=api.blueprints,

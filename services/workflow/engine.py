@@ -4,7 +4,7 @@ serialize it.
 Conditions and scripts in BPMN come from admins' uploads, so they are untrusted: they are
 compiled with RestrictedPython (no imports, no dunder access, no I/O builtins) both when a
 definition is deployed (unsafe BPMN is refused) and every time they run, within a budget
-(sandbox.py). What the runtime cannot run is refused at deploy (model_problems).
+(sandbox.py). What the runtime cannot run is refused at deploy (validation.py).
 """
 from __future__ import annotations
 
@@ -12,10 +12,8 @@ import copy
 from datetime import datetime
 from functools import lru_cache
 
-from lxml import etree
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.parser import BpmnParser, BpmnValidator
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.parser import BpmnParser
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, EndEvent, UserTask
@@ -24,30 +22,11 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from .sandbox import BudgetExceeded, RestrictedEnvironment, budgeted, expression_problem
-
-BPMN_NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
-RENCAI_NS = "https://rencai.example/bpmn/extensions"
-# Every element whose text is an expression or a script the engine will run.
-EXPRESSION_TAGS = [("conditionExpression", "eval"), ("completionCondition", "eval"),
-                   ("loopCardinality", "eval"), ("timeDuration", "eval"), ("timeDate", "eval"),
-                   ("timeCycle", "eval"), ("script", "exec")]
-
-
-class UnsafeBpmn(Exception):
-    """A definition that cannot be deployed: invalid BPMN or an unsafe expression. `element`
-    names the BPMN element at fault when there is one."""
-
-    def __init__(self, message: str, element: str | None = None):
-        super().__init__(message)
-        self.element = element
-
-
-MAX_CALL_DEPTH = 5  # call activities inside call activities, refused at validation beyond
-# Spiff's parser recurses along the flow, one level per element, so a model must stay well
-# under Python's recursion limit; no business process comes near it.
-MAX_FLOW_NODES = 300
-MAX_ELEMENTS = 5_000
+from . import settings
+from .sandbox import BudgetExceeded, RestrictedEnvironment, budgeted
+from .settings import BPMN_NS, RENCAI_NS  # noqa: F401 - the names BPMN is read by
+from .validation import (MAX_CALL_DEPTH, MAX_ELEMENTS, MAX_FLOW_NODES,  # noqa: F401
+                         UnsafeBpmn, check_bpmn, model_problems)
 
 
 def _engine_steps(workflow: BpmnWorkflow) -> None:
@@ -113,138 +92,6 @@ def describe(error: Exception) -> str:
 
 SCRIPT_ENGINE = RencaiScriptEngine(environment=RestrictedEnvironment())
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure())
-
-
-# What the runtime runs: every flow node not listed here is refused at validation, naming
-# the element, rather than deployed to fail, stall or hang later.
-RUNNABLE = {"startEvent", "endEvent", "intermediateThrowEvent", "intermediateCatchEvent",
-            "boundaryEvent", "userTask", "scriptTask", "subProcess", "callActivity",
-            "exclusiveGateway", "inclusiveGateway", "parallelGateway"}
-NOT_RUNNABLE = {
-    "serviceTask": "服务任务（serviceTask）：平台不调用外部服务，请改为脚本任务或用户任务",
-    "sendTask": "发送任务（sendTask）：平台不收发流程消息",
-    "receiveTask": "接收任务（receiveTask）：平台不收发流程消息，流程会一直等待",
-    "manualTask": "人工任务（manualTask）不会进入任何人的待办，请改为泳道中的用户任务（userTask）",
-    "task": "未指定类型的任务（task）不会进入任何人的待办，请改为用户任务（userTask）或脚本任务（scriptTask）",
-    "businessRuleTask": "业务规则任务（businessRuleTask）：平台不支持决策表",
-    "eventBasedGateway": "事件网关（eventBasedGateway）：平台不支持",
-    "complexGateway": "复杂网关（complexGateway）：平台不支持",
-    "transaction": "事务子流程（transaction）：平台不支持",
-    "adHocSubProcess": "自由子流程（adHocSubProcess）：平台不支持"}
-# The events each kind of event node may carry: timers are the only events the platform
-# delivers; none at all for a start event (instances start over the API or from the bus).
-EVENT_DEFINITIONS = {"startEvent": set(), "endEvent": {"terminateEventDefinition"},
-                     "intermediateThrowEvent": set(),
-                     "intermediateCatchEvent": {"timerEventDefinition"},
-                     "boundaryEvent": {"timerEventDefinition"}}
-EVENT_TITLES = {"startEvent": "开始事件", "endEvent": "结束事件",
-                "intermediateThrowEvent": "中间抛出事件", "intermediateCatchEvent": "中间捕获事件",
-                "boundaryEvent": "边界事件"}
-def _local_name(node) -> str:
-    return etree.QName(node).localname if isinstance(node.tag, str) else ""
-
-
-def _owner_id(node) -> str | None:
-    """The id of the nearest element holding `node` (a script's task, a condition's flow)."""
-    while node is not None and node.get("id") is None:
-        node = node.getparent()
-    return node.get("id") if node is not None else None
-
-
-def _call_problems(processes: dict, process_key: str) -> dict[str, str]:
-    """Each call activity must call another process of the same file, without a cycle and
-    at most MAX_CALL_DEPTH deep (a process calling itself would run until the server gives
-    up). Depth-first over the call graph: linear in the model."""
-    problems: dict[str, str] = {}
-    calls = {key: [(node.get("id"), (node.get("calledElement") or "").strip())
-                   for node in process.iter(f"{{{BPMN_NS['bpmn']}}}callActivity")]
-             for key, process in processes.items()}
-    depth: dict[str, int] = {}
-    path: list[str] = []
-
-    def visit(key: str) -> int:
-        if key in depth:
-            return depth[key]
-        path.append(key)
-        deepest = 0
-        for element, called in calls[key]:
-            if called not in processes:
-                problems[element] = f"调用活动调用的流程 {called or '（未填写）'} 不在本文件中"
-            elif called in path:
-                cycle = " → ".join(path[path.index(called):] + [called])
-                problems[element] = f"调用活动形成循环调用：{cycle}"
-            else:
-                deepest = max(deepest, visit(called) + 1)
-        path.pop()
-        depth[key] = deepest
-        return deepest
-
-    if visit(process_key) > MAX_CALL_DEPTH and not problems:
-        problems[process_key] = f"调用活动嵌套超过 {MAX_CALL_DEPTH} 层"
-    return problems
-
-
-def model_problems(xml: bytes, process_key: str) -> dict[str, str]:
-    """{element id: why} for everything in the model the runtime cannot run: elements and
-    events it does not support, call activities it cannot resolve, expressions the sandbox
-    refuses; {"": why} when the model is too large. One pass over the elements."""
-    try:
-        root = etree.fromstring(xml)
-    except etree.XMLSyntaxError as error:
-        return {"": f"BPMN 文件无效：XML 格式错误：{error}"}
-    count = sum(1 for _ in root.iter())
-    nodes = sum(1 for node in root.iter() if _local_name(node) in RUNNABLE or
-                _local_name(node) in NOT_RUNNABLE)
-    if count > MAX_ELEMENTS or nodes > MAX_FLOW_NODES:
-        return {"": f"流程过大：共 {nodes} 个环节、{count} 个元素（上限 {MAX_FLOW_NODES} 个环节、"
-                    f"{MAX_ELEMENTS} 个元素），请拆分为多个流程"}
-    processes = {p.get("id"): p for p in root.iterfind("bpmn:process", BPMN_NS)}
-    if process_key not in processes:
-        return {"": f"BPMN 中没有编号为 {process_key} 的流程"}
-    problems: dict[str, str] = {}
-    called = {(node.get("calledElement") or "").strip()
-              for node in root.iter(f"{{{BPMN_NS['bpmn']}}}callActivity")}
-    for key, process in processes.items():
-        if key != process_key and key not in called and process.get("isExecutable") == "false":
-            continue  # another party's pool, drawn for the reader: never run
-        for node in process.iter():
-            tag = _local_name(node)
-            if tag in NOT_RUNNABLE:
-                problems[node.get("id") or tag] = NOT_RUNNABLE[tag]
-            elif tag in EVENT_DEFINITIONS:
-                kinds = {_local_name(child) for child in node
-                         if _local_name(child).endswith("EventDefinition")
-                         or _local_name(child) == "eventDefinitionRef"}
-                refused = sorted(kinds - EVENT_DEFINITIONS[tag])
-                if refused:
-                    problems[node.get("id") or tag] = (
-                        f"{EVENT_TITLES[tag]}不支持 {'、'.join(refused)}："
-                        "平台只支持空事件和定时事件（结束事件还可以是终止事件）")
-        for tag, mode in EXPRESSION_TAGS:
-            for node in process.iterfind(f".//bpmn:{tag}", BPMN_NS):
-                problem = expression_problem(node.text or "", mode)
-                if problem:
-                    problems.setdefault(_owner_id(node) or tag, problem)
-    problems.update(_call_problems(processes, process_key))
-    return problems
-
-
-def check_bpmn(xml: bytes, process_key: str) -> None:
-    """Refuses BPMN that the runtime cannot run (model_problems), then BPMN that fails the
-    schema or SpiffWorkflow's parser."""
-    for element, problem in model_problems(xml, process_key).items():
-        raise UnsafeBpmn(f"{element}：{problem}" if element else problem, element or None)
-    try:
-        parser = BpmnParser(validator=BpmnValidator())
-        parser.add_bpmn_str(xml)
-        parser.get_spec(process_key)
-        parser.get_subprocess_specs(process_key)
-    except ValidationException as error:
-        element = getattr(error, "id", None) or None
-        where = f"元素 {element}：" if element else ""
-        raise UnsafeBpmn(f"BPMN 文件无效：{where}{error}", element) from error
-    except (etree.XMLSyntaxError, RecursionError, ValueError, KeyError, TypeError) as error:
-        raise UnsafeBpmn(f"BPMN 文件无效：{error}") from error
 
 
 @lru_cache(maxsize=64)
@@ -443,78 +290,29 @@ def is_declaration(task_key: str) -> bool:
     return task_key.startswith(DECLARATION_PREFIX)
 
 
-@lru_cache(maxsize=64)
 def start_event_of(xml: bytes, process_key: str) -> str | None:
     """rencai:startEvent="identity.appeal.filed": the bus event that starts the process
     (service/triggers.py; the event's data is the start data, its account_id the applicant).
     Nobody starts such a process over the API, and the catalogue does not offer it."""
-    process = etree.fromstring(xml).find(f"bpmn:process[@id='{process_key}']", BPMN_NS)
-    value = process.get(f"{{{RENCAI_NS}}}startEvent") if process is not None else None
-    return (value or "").strip() or None
+    return process_settings(xml, process_key).start_event
 
 
-STARTERS = ("person", "unit")
-AFFILIATION_RULES = ("required", "forbidden", "none")
-UNIT_SOURCES = ("affiliation", "association_code", "account", "competition")
+def process_settings(xml: bytes, process_key: str) -> settings.ProcessSettings:
+    """The process's settings (settings.py: the rencai:* attributes of <process>, parsed
+    once); a definition that passed validation always has usable ones."""
+    return settings.parse(xml, process_key)
 
 
-@lru_cache(maxsize=64)
-def process_settings(xml: bytes, process_key: str) -> dict:
-    """Per-process switches, data of the process deployed with it (attributes of <process>):
-
-    rencai:fourEyes="false"          relax four eyes (default true)
-    rencai:starter="person unit"     account kinds that may start it (default person)
-    rencai:affiliation="required"    the person must be affiliated (default), "forbidden"
-                                     (must not be yet: the affiliation request) or "none"
-    rencai:unitFrom="affiliation"    where the routing unit comes from: the person's
-                                     affiliation (default), "association_code" (the unit the
-                                     person names by its 单位关联代码 in the start form field
-                                     `association_code`), "account" (the unit account), or
-                                     "competition" (the committee of the published competition
-                                     a registration names; started only by 报名's 提交审核)
-    rencai:subjectField="employee_id"  the start form field naming the subject person (a unit
-                                     applies for an affiliated employee)
-    rencai:titleField="project_name" the start form field (or resolved context, e.g.
-                                     unit_name / subject_name) that completes the title
-    rencai:permission="talent_intro" the applying unit must hold this 业务权限 (approved, or
-                                     modified after approval and under re-review)
-    rencai:grantsPermission="talent_intro"  the process is the application for that 业务权限
-                                     (one open application per unit; the unit needs a district)
-    rencai:piiFields="id_number"     personal form fields: stored masked (+ encrypted and a
-                                     blind index beside them), never in plain text
-    rencai:uniqueField="id_number"   one open instance per unit and value of this field
-    rencai:check="talent_demand"     a registered server-side check of the form data
-                                     (checks.py), e.g. attachment naming rules
-    rencai:onePerApplicant="true"    one open (running or returned) instance per applicant:
-                                     a second start is refused until the first has ended
-                                     (default false; implied by subjectField, per subject,
-                                     and by affiliation="forbidden")
-    """
-    process = etree.fromstring(xml).find(f"bpmn:process[@id='{process_key}']", BPMN_NS)
-
-    def attr(name: str, default: str) -> str:
-        value = process.get(f"{{{RENCAI_NS}}}{name}") if process is not None else None
-        return (value or default).strip()
-
-    return {"four_eyes": attr("fourEyes", "true").lower() != "false",
-            "starters": tuple(attr("starter", "person").split()),
-            "affiliation": attr("affiliation", "required"),
-            "unit_from": attr("unitFrom", "affiliation"),
-            "subject_field": attr("subjectField", "") or None,
-            "title_field": attr("titleField", "project_name"),
-            "permission": attr("permission", "") or None,
-            "grants_permission": attr("grantsPermission", "") or None,
-            "pii_fields": tuple(attr("piiFields", "").split()),
-            "unique_field": attr("uniqueField", "") or None,
-            "check": attr("check", "") or None,
-            "one_per_applicant": attr("onePerApplicant", "false").lower() == "true"}
+def settings_problem(xml: bytes, process_key: str) -> str | None:
+    """Why the process's settings are not usable (naming the attribute), or None."""
+    return settings.problem(xml, process_key)
 
 
 @lru_cache(maxsize=64)
 def stage_titles(xml: bytes, process_key: str) -> dict[str, str]:
     """{task or end event id: rencai:stage} — the status words a process gives its user tasks
     and end events (e.g. 待审核, 待复审, 未通过, 已完成), shown instead of the lane's."""
-    process = etree.fromstring(xml).find(f"bpmn:process[@id='{process_key}']", BPMN_NS)
+    process = settings.process_element(xml, process_key)
     if process is None:
         return {}
     return {node.get("id"): node.get(f"{{{RENCAI_NS}}}stage").strip()
@@ -527,30 +325,6 @@ def end_reached(workflow: BpmnWorkflow) -> str | None:
     for task in workflow.get_tasks(state=TaskState.COMPLETED):
         if isinstance(task.task_spec, EndEvent) and task.task_spec.bpmn_id:
             return task.task_spec.bpmn_id
-    return None
-
-
-def settings_problem(xml: bytes, process_key: str) -> str | None:
-    """Why the process's start settings are not usable, or None."""
-    settings = process_settings(xml, process_key)
-    if not settings["starters"] or any(s not in STARTERS for s in settings["starters"]):
-        return f"rencai:starter 只能是 {'、'.join(STARTERS)}"
-    if settings["affiliation"] not in AFFILIATION_RULES:
-        return f"rencai:affiliation 只能是 {'、'.join(AFFILIATION_RULES)}"
-    if settings["unit_from"] not in UNIT_SOURCES:
-        return f"rencai:unitFrom 只能是 {'、'.join(UNIT_SOURCES)}"
-    if settings["unit_from"] == "account" and settings["starters"] != ("unit",):
-        return "rencai:unitFrom=\"account\" 要求 rencai:starter=\"unit\""
-    if settings["unit_from"] == "competition" and settings["starters"] != ("person",):
-        return "rencai:unitFrom=\"competition\" 要求 rencai:starter=\"person\""
-    from .checks import CHECKS
-
-    if settings["check"] and settings["check"] not in CHECKS:
-        return f"rencai:check 只能是 {'、'.join(sorted(CHECKS))}"
-    if settings["permission"] and settings["unit_from"] != "account":
-        return "rencai:permission 要求 rencai:unitFrom=\"account\""
-    if settings["grants_permission"] and settings["unit_from"] != "account":
-        return "rencai:grantsPermission 要求 rencai:unitFrom=\"account\""
     return None
 
 

@@ -1,16 +1,16 @@
 """From lanes to inboxes: a lane names a role; the instance's context (the applicant and
 their unit) and the read model of the org hierarchy make it a concrete candidate group,
-e.g. 'supervisor:<id of the unit's supervising body>'."""
+e.g. 'supervisor:<id of the unit's supervising body>'. And the other lookups in workflow's
+read model of orgs, identity and files (kept by the consumers in events.py)."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.common.db import utcnow
 from services.common.errors import Conflict
 
-from .model import (LANE_TITLES, AttachmentEntry, AuditEntry, Instance, OrgEntry, PersonRecord, PersonUnit,
-                    StaffMember, UnitPermission)
+from .model import (LANE_TITLES, AttachmentEntry, Instance, OrgEntry, PersonRecord, PersonUnit,
+                    UnitPermission)
 
 
 def unit_of(session: Session, person_id: str) -> str | None:
@@ -103,110 +103,8 @@ def org_name(session: Session, org_id: str | None) -> str | None:
     return org.name if org else None
 
 
-# --- consumers keeping the read model --------------------------------------------------------
-
-def on_org_registered(session: Session, envelope: dict) -> None:
-    data = envelope["data"]
-    session.merge(OrgEntry(org_id=data["org_id"], kind=data["kind"], name=data["name"],
-                           parent_id=data.get("parent_id"),
-                           association_code=data.get("association_code"),
-                           district_id=data.get("district_id")))
-
-
-def on_unit_certified(session: Session, envelope: dict) -> None:
-    """orgs.unit.certified: the unit passed 单位认证 (业务权限开通 needs it)."""
-    org = session.get(OrgEntry, envelope["data"]["unit_id"])
-    if org is None:  # the registration is still on its way: let the bus retry
-        raise LookupError(f"unit {envelope['data']['unit_id']} certified before it was registered")
-    org.certified = True
-
-
-def on_certification_rejected(session: Session, envelope: dict) -> None:
-    """orgs.unit.certification_rejected: staff refused the (re-)certification."""
-    org = session.get(OrgEntry, envelope["data"]["unit_id"])
-    if org is not None:
-        org.certified = False
-
-
 def permission_of(session: Session, unit_id: str | None, business: str) -> UnitPermission | None:
     return session.get(UnitPermission, (unit_id, business)) if unit_id else None
-
-
-def on_permission_changed(session: Session, envelope: dict) -> None:
-    """orgs.permission.changed: a unit's 业务权限 (the eligibility of rencai:permission)."""
-    data = envelope["data"]
-    session.merge(UnitPermission(unit_id=data["unit_id"], business=data["business"],
-                                 state=data["state"], reason=data.get("reason"),
-                                 updated_at=utcnow()))
-
-
-def on_affiliation_requested(session: Session, envelope: dict) -> None:
-    data = envelope["data"]
-    row = session.get(PersonUnit, data["person_id"])
-    if row is None:
-        session.add(PersonUnit(person_id=data["person_id"], unit_id=data["unit_id"],
-                               status="pending"))
-
-
-def on_affiliation_approved(session: Session, envelope: dict) -> None:
-    data = envelope["data"]
-    session.merge(PersonUnit(person_id=data["person_id"], unit_id=data["unit_id"],
-                             status="approved"))
-
-
-def on_affiliation_unlinked(session: Session, envelope: dict) -> None:
-    """orgs.affiliation.unlinked and .rejected: the link (approved or pending) is gone."""
-    data = envelope["data"]
-    row = session.get(PersonUnit, data["person_id"])
-    if row is not None and row.unit_id == data["unit_id"]:
-        session.delete(row)
-
-
-def on_account_created(session: Session, envelope: dict) -> None:
-    """Staff and unit accounts: who belongs to which group (colleagues, expert pools)."""
-    data = envelope["data"]
-    if data.get("kind") not in ("staff", "unit"):
-        return
-    session.merge(StaffMember(account_id=data["account_id"], kind=data["kind"],
-                              name=data.get("display_name") or "", org_id=data.get("org_id"),
-                              roles=list(data.get("roles") or [])))
-
-
-def _person(session: Session, person_id: str) -> PersonRecord:
-    row = session.get(PersonRecord, person_id)
-    if row is None:
-        row = PersonRecord(person_id=person_id)
-        session.add(row)
-    return row
-
-
-def on_person_verified(session: Session, envelope: dict) -> None:
-    """identity.person.verified: the real name and the ID number's blind index."""
-    data = envelope["data"]
-    row = _person(session, data["account_id"])
-    row.real_name, row.id_number_index = data.get("name"), data.get("id_number_index")
-    if data.get("method") != "rekeyed" or row.verified_at is None:  # a PII key rotation
-        row.verified_at = utcnow()
-    # Reviewers see the verified name on what the person submitted before verifying, too.
-    session.execute(update(Instance).where(Instance.applicant_id == data["account_id"])
-                    .values(applicant_name=data["name"]))
-    session.execute(update(AuditEntry).where(AuditEntry.actor_id == data["account_id"])
-                    .values(actor_name=data["name"]))
-
-
-def on_person_rebound(session: Session, envelope: dict) -> None:
-    """identity.person.rebound: the released account no longer holds the ID number."""
-    row = session.get(PersonRecord, envelope["data"]["released_account_id"])
-    if row is not None:
-        row.real_name = row.id_number_index = row.verified_at = None
-
-
-def on_profile_submitted(session: Session, envelope: dict) -> None:
-    """identity.profile.completed / updated: what forms are prefilled from."""
-    data = envelope["data"]
-    row = _person(session, data["account_id"])
-    row.profile = {key: data.get(key) for key in PROFILE_FIELDS}
-    row.profile_updated_at = utcnow()
 
 
 PROFILE_FIELDS = ("name", "gender", "ethnicity", "political_status", "education_level",
@@ -223,19 +121,6 @@ def person_basics(session: Session, person_id: str) -> dict:
             "name": (record.real_name if record else None) or profile.get("name"),
             "unit_name": org_name(session, unit) if unit else None,
             "profile_complete": bool(profile)}
-
-
-def on_attachment_uploaded(session: Session, envelope: dict) -> None:
-    data = envelope["data"]
-    session.merge(AttachmentEntry(attachment_id=data["attachment_id"], owner_id=data["owner_id"],
-                                  category=data.get("category") or "",
-                                  name=data.get("name") or ""))
-
-
-def on_attachment_deleted(session: Session, envelope: dict) -> None:
-    row = session.get(AttachmentEntry, envelope["data"]["attachment_id"])
-    if row is not None:
-        session.delete(row)
 
 
 def attachments_known(session: Session, ids: list[str]) -> dict[str, AttachmentEntry]:

@@ -218,7 +218,7 @@ def test_workflow_s_copy_of_the_index_follows_a_re_announcement(tmp_path):
     copy of the blind index without pretending the person was verified again."""
     from services.common.migrate import upgrade
     from services.workflow.model import PersonRecord
-    from services.workflow.routing import on_person_verified
+    from services.workflow.events import on_person_verified
 
     url = f"sqlite:///{tmp_path}/workflow.db"
     upgrade("workflow", url)

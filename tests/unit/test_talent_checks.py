@@ -9,6 +9,8 @@ import pytest
 from services.common.errors import ValidationFailed
 from services.common.pii import blind_index, configure
 from services.workflow import checks, engine
+from services.workflow.businesses.plan_project import plan_project
+from services.workflow.businesses.talent import talent_demand
 
 NUMBER = "110105198503070019"  # valid GB 11643 (demo data)
 UNIT = "北京智能制造研究院"
@@ -61,11 +63,11 @@ def _held(*attachments, owner: str = "unit-1") -> dict:
 def test_declaration_needs_every_material_named_by_the_rule():
     complete = [_attachment("social_insurance", "社会保险个人权益记录"),
                 _attachment("integrity_statement", "诚信声明"), _attachment("other", "获奖证书")]
-    checked = checks.talent_demand({"name": "张三", "attachments": complete}, _held(*complete))
+    checked = talent_demand({"name": "张三", "attachments": complete}, _held(*complete))
     assert checked["attachment_ids"] == ["f-social_insurance", "f-integrity_statement", "f-other"]
     badly_named = _attachment("social_insurance", "社保", person="李四")
     with pytest.raises(ValidationFailed) as error:
-        checks.talent_demand({"name": "张三", "attachments": [badly_named]}, _held(badly_named))
+        talent_demand({"name": "张三", "attachments": [badly_named]}, _held(badly_named))
     assert error.value.errors == {
         "attachments.integrity_statement": "请上传《诚信声明》",
         "attachments.supporting": "请上传所选“引进依据及条件”需要佐证的材料",
@@ -80,14 +82,14 @@ def test_declaration_files_and_names_are_those_files_holds():
                 _attachment("integrity_statement", "诚信声明"), _attachment("other", "获奖证书")]
     held = _held(*complete)
     disguised = [{**complete[0], "name": "随便起的名字.pdf"}] + complete[1:]
-    checked = checks.talent_demand({"name": "张三", "attachments": disguised}, held)
+    checked = talent_demand({"name": "张三", "attachments": disguised}, held)
     assert checked["attachments"][0]["name"] == complete[0]["name"]
     with pytest.raises(ValidationFailed) as error:
-        checks.talent_demand({"name": "张三", "attachments": complete + [
+        talent_demand({"name": "张三", "attachments": complete + [
             {"file_id": "f-unknown", "kind": "other", "name": f"{UNIT}-张三-其他.pdf"}]}, held)
     assert list(error.value.errors) == ["attachments.3.file_id"]
     with pytest.raises(ValidationFailed) as error:
-        checks.talent_demand({"name": "张三", "attachments": complete},
+        talent_demand({"name": "张三", "attachments": complete},
                              _held(*complete, owner="unit-2"))
     assert set(error.value.errors) == {f"attachments.{i}.file_id" for i in range(3)}
 
@@ -95,15 +97,15 @@ def test_declaration_files_and_names_are_those_files_holds():
 def test_process_settings_of_the_talent_processes():
     root = Path(__file__).resolve().parents[2] / "bpmn"
     demand = engine.process_settings((root / "talent_demand.bpmn").read_bytes(), "talent_demand")
-    assert (demand["starters"], demand["permission"], demand["pii_fields"],
-            demand["unique_field"], demand["check"]) == \
+    assert (demand.starters, demand.permission, demand.pii_fields,
+            demand.unique_field, demand.check) == \
         (("unit",), "talent_intro", ("id_number",), "id_number", "talent_demand")
     assert engine.stage_titles((root / "talent_demand.bpmn").read_bytes(), "talent_demand") == \
         {"initial_review": "待审核", "re_review": "待复审", "revise": "未通过",
          "end_approved": "已完成"}
     grants = engine.process_settings((root / "business_permission.bpmn").read_bytes(),
                                      "business_permission")
-    assert grants["grants_permission"] == "talent_intro" and grants["unit_from"] == "account"
+    assert grants.grants_permission == "talent_intro" and grants.unit_from == "account"
     unsafe = (root / "talent_demand.bpmn").read_bytes().replace(
         b'rencai:check="talent_demand"', b'rencai:check="os.system"')
     assert engine.settings_problem(unsafe, "talent_demand") == \
@@ -116,14 +118,14 @@ def test_plan_project_needs_the_education_certificate_and_a_work_proof():
 
     complete = [slot("education_certificate", "f-1"), slot("work_proof", "f-2"),
                 slot("work_proof", "f-3"), slot("achievement", "f-2")]
-    checked = checks.plan_project({"project_name": "x", "attachments": complete}, {})
+    checked = plan_project({"project_name": "x", "attachments": complete}, {})
     assert checked["attachment_ids"] == ["f-1", "f-2", "f-3"]
     assert checked["attachments"] == complete
     with pytest.raises(ValidationFailed) as error:
-        checks.plan_project({"attachments": [slot("work_proof", "f-2")]}, {})
+        plan_project({"attachments": [slot("work_proof", "f-2")]}, {})
     assert error.value.errors == {"attachments.education_certificate": "请上传学历学位证书"}
     with pytest.raises(ValidationFailed) as error:
-        checks.plan_project({}, {})
+        plan_project({}, {})
     assert set(error.value.errors) == {"attachments.education_certificate",
                                        "attachments.work_proof"}
 
@@ -131,10 +133,10 @@ def test_plan_project_needs_the_education_certificate_and_a_work_proof():
 def test_process_settings_of_plan_project_and_title_evaluation():
     root = Path(__file__).resolve().parents[2] / "bpmn"
     plan = engine.process_settings((root / "plan_project.bpmn").read_bytes(), "plan_project")
-    assert plan["check"] == "plan_project" and plan["one_per_applicant"] is False
+    assert plan.check == "plan_project" and plan.one_per_applicant is False
     title = engine.process_settings((root / "title_evaluation.bpmn").read_bytes(),
                                     "title_evaluation")
-    assert title["one_per_applicant"] is True and title["check"] is None
+    assert title.one_per_applicant is True and title.check is None
 
 
 def test_the_xlsx_export_keeps_text_as_text():
@@ -142,7 +144,7 @@ def test_the_xlsx_export_keeps_text_as_text():
 
     from openpyxl import load_workbook
 
-    from services.workflow.service.talent import _csv, _xlsx
+    from services.workflow.businesses.talent.service import _csv, _xlsx
 
     rows = [["序号", "身份证号", "引进依据及条件", "年龄"],
             [1, "110105198503070019", "=HYPERLINK(\"http://x\")\x0b", 38], [2, None, "", None]]

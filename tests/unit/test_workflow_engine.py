@@ -1,5 +1,7 @@
 """The engine's newer guard rails and mechanics: every kind of expression is sandboxed at
 validation, panels close on their completion condition, timers expose their due times."""
+import dataclasses
+
 import pytest
 
 from services.common.config import PROJECT_ROOT
@@ -48,11 +50,12 @@ def test_review_tasks_have_a_due_date_and_a_reminder():
     assert engine.next_timer_at(workflow) == remind
     # plan_project keeps the defaults: persons start it, affiliated, routed by their unit;
     # its one check is that of the attachments.
-    assert engine.process_settings(PLAN, "plan_project") == {
+    assert dataclasses.asdict(engine.process_settings(PLAN, "plan_project")) == {
         "four_eyes": True, "starters": ("person",), "affiliation": "required",
         "unit_from": "affiliation", "subject_field": None, "title_field": "project_name",
         "permission": None, "grants_permission": None, "pii_fields": (), "unique_field": None,
-        "check": "plan_project", "one_per_applicant": False}
+        "check": "plan_project", "one_per_applicant": False, "start_event": None,
+        "business": None}
 
 
 def test_who_starts_a_process_and_where_its_unit_comes_from_are_its_data():
@@ -60,18 +63,18 @@ def test_who_starts_a_process_and_where_its_unit_comes_from_are_its_data():
 
     bpmn = Path(__file__).resolve().parents[2] / "bpmn"
     affiliation = engine.process_settings((bpmn / "affiliation.bpmn").read_bytes(), "affiliation")
-    assert (affiliation["starters"], affiliation["affiliation"], affiliation["unit_from"]) == \
+    assert (affiliation.starters, affiliation.affiliation, affiliation.unit_from) == \
         (("person",), "forbidden", "association_code")
     permit = engine.process_settings((bpmn / "work_permit.bpmn").read_bytes(), "work_permit")
-    assert (permit["starters"], permit["unit_from"], permit["subject_field"]) == \
+    assert (permit.starters, permit.unit_from, permit.subject_field) == \
         (("unit",), "account", "employee_id")
     bad = PLAN.replace(b'rencai:fourEyes="true"', b'rencai:fourEyes="true" rencai:unitFrom="account"')
     assert engine.settings_problem(bad, "plan_project") == \
         'rencai:unitFrom="account" 要求 rencai:starter="unit"'
     contest = engine.process_settings((bpmn / "skills_competition.bpmn").read_bytes(),
                                       "skills_competition")
-    assert (contest["starters"], contest["affiliation"], contest["unit_from"],
-            contest["pii_fields"]) == (("person",), "none", "competition", ("id_number", "phone"))
+    assert (contest.starters, contest.affiliation, contest.unit_from,
+            contest.pii_fields) == (("person",), "none", "competition", ("id_number", "phone"))
     bad = PLAN.replace(b'rencai:fourEyes="true"', b'rencai:fourEyes="true" rencai:starter="unit" '
                                                   b'rencai:unitFrom="competition"')
     assert engine.settings_problem(bad, "plan_project") == \

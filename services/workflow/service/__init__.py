@@ -1,15 +1,11 @@
 """workflow's use cases, by topic: definitions (deploy, the admins' API, migration),
-instances (start, complete, withdraw, incidents), inbox (reviewers' tasks), timers (the
-scheduler), catalogue (service list, restrictions, in-progress, notices, prompts), talent
-(人才引进) and competitions (技能竞赛报名)."""
+instances (start, complete, withdraw, incidents), rules (what a process's settings switch
+on), inbox (reviewers' tasks), timers (the scheduler), catalogue (service list,
+restrictions, in-progress, notices, prompts), operations (admins' search, trace, move),
+triggers (processes an event starts), rights (the person's export and closing). The
+businesses' own use cases are in services/workflow/businesses/."""
 from .catalogue import (catalogue, certificates, in_progress, lift, mark_prompts_read, notices,  # noqa: F401
                         prefill, prompts, publish_notice, restrict, restrictions)
-from .competitions import (change_competition_state, competition_detail,  # noqa: F401
-                           competition_plans, competition_registrations, competitor,
-                           confirm_identity, create_competition,
-                           my_registrations, registration_detail, save_competitor,
-                           save_registration, set_competitor_photo, set_registration_photo,
-                           submit_registration, update_competition)
 from .definitions import (catalogue_of_definitions, check, deploy, deploy_directory, diff, download,  # noqa: F401
                           list_processes, make_current, migrate, upload, versions)
 from .inbox import (assign, claim, colleagues, comment, counts, delegate,  # noqa: F401
@@ -19,5 +15,5 @@ from .instances import (audit_trail, complete_task, incidents, instance_detail, 
                         my_instances, retry, start_instance, withdraw)
 from .operations import move, search as search_instances, trace  # noqa: F401
 from .instances import complete_task_view, start_instance_view  # noqa: F401
-from .talent import declarations, export_passed, reveal_personal  # noqa: F401
+from .rules import reveal_personal  # noqa: F401
 from .timers import fire_due_timers, take_lease  # noqa: F401

@@ -13,12 +13,13 @@ from services.common.auth import Claims
 from services.common.db import Database, paginate, utcnow
 from services.common.errors import Conflict, DomainError, Forbidden, NotFound
 
-from .. import engine, forms
+from .. import engine, forms, hooks
 from ..model import Definition, Instance, Notice, Prompt, Restriction
 from ..routing import org_name, pending_unit_of, person_basics, unit_of
 from .base import ACTIVE, instance_summary, is_admin, open_instance
+from ..settings import ProcessSettings
 from .definitions import current_definition
-from .talent import UNDER_REVIEW, eligibility_problem
+from .rules import UNDER_REVIEW, eligibility_problem
 
 NO_AFFILIATION = "您未关联单位，请先关联单位后再办理此业务"
 STARTER_REFUSALS = {("person",): "仅个人账号可以提交业务申请",
@@ -42,26 +43,26 @@ def _restriction(session: Session, claims: Claims, process_key: str) -> Restrict
         Restriction.subject_id.in_(_subjects(session, claims)))).first()
 
 
-def start_refusal(session: Session, claims: Claims, settings: dict,
+def start_refusal(session: Session, claims: Claims, settings: ProcessSettings,
                   process_key: str) -> DomainError | None:
     """Why this account may not start the process now, as the error a start raises; the
     service list shows its words. None: it may (the form and its unit are checked at start)."""
-    if claims.kind not in settings["starters"]:
-        return Forbidden(STARTER_REFUSALS.get(settings["starters"], "您的账号类型不能办理此业务"))
+    if claims.kind not in settings.starters:
+        return Forbidden(STARTER_REFUSALS.get(settings.starters, "您的账号类型不能办理此业务"))
     if claims.kind == "person":
         own, pending = unit_of(session, claims.sub), pending_unit_of(session, claims.sub)
-        if settings["affiliation"] == "required" and own is None:
+        if settings.affiliation == "required" and own is None:
             return Forbidden(NO_AFFILIATION)
-        if settings["affiliation"] == "forbidden" and own is not None:
+        if settings.affiliation == "forbidden" and own is not None:
             return Conflict(f"您已关联“{org_name(session, own) or '单位'}”，如需更换单位，"
                             "请先由原单位解除关联")
-        if settings["affiliation"] == "forbidden" and pending is not None:
+        if settings.affiliation == "forbidden" and pending is not None:
             return Conflict(f"您已申请关联“{org_name(session, pending) or '单位'}”，正在等待单位"
                             "确认，请勿重复申请")
     restriction = _restriction(session, claims, process_key)
     if restriction is not None:
         return Forbidden(f"您暂不能办理此业务：{restriction.reason}")
-    if settings["one_per_applicant"] and \
+    if settings.one_per_applicant and \
             (open_one := open_instance(session, process_key, claims.sub)) is not None:
         return Conflict(f"已有办理中的申请“{open_one.title}”，请勿重复申请")
     problem = eligibility_problem(session, claims, settings, process_key)  # 业务权限
@@ -110,8 +111,8 @@ def catalogue(db: Database, claims: Claims) -> list[dict]:
             refusal = start_refusal(session, claims, settings, key)
             restriction = _restriction(session, claims, key)
             reason = refusal.detail if refusal else None
-            entry = "/api/workflow/competitions" if settings["unit_from"] == "competition" \
-                else None
+            business = hooks.business_of(settings, key)  # a business with its own page
+            entry = business.entry if business is not None else None
             entries.append({"process_key": key, "name": definition.name,
                             "version": definition.version, "can_start": reason is None,
                             "reason": reason, "restricted": restriction is not None,
@@ -252,58 +253,3 @@ def mark_prompts_read(db: Database, claims: Claims) -> None:
     with db.transaction() as session:
         session.execute(update(Prompt).where(Prompt.user_id == claims.sub,
                                              Prompt.read_at.is_(None)).values(read_at=utcnow()))
-
-
-# --- consumers of workflow's own events -----------------------------------------------------
-
-OUTCOME_PROMPTS = {"approved": "您的申请“{title}”已审核通过",
-                   "rejected": "您的申请“{title}”未通过审核，请查看审核意见",
-                   "withdrawn": "您已撤回申请“{title}”"}
-
-
-def on_task_created(session: Session, envelope: dict) -> None:
-    data = envelope["data"]
-    lane, _, person = (data.get("candidate_group") or "").partition(":")
-    if lane != "person":
-        return
-    instance = session.get(Instance, data["instance_id"])
-    title = instance.title if instance else data.get("title", "")
-    text = f"您的申请“{title}”已进入“{data.get('title', '')}”阶段，请及时办理" \
-        if engine.is_declaration(data.get("task_key") or "") else \
-        f"您的申请“{title}”已被退回，请修改后重新提交"
-    session.add(Prompt(user_id=person, instance_id=data["instance_id"], created_at=utcnow(),
-                       text=text))
-
-
-SUBJECT_PROMPTS = {"approved": "单位为您申请的“{title}”已审核通过",
-                   "rejected": "单位为您申请的“{title}”未通过审核"}
-
-
-def on_instance_completed(session: Session, envelope: dict) -> None:
-    data = envelope["data"]
-    text = OUTCOME_PROMPTS.get(data.get("outcome"))
-    if text:
-        session.add(Prompt(user_id=data["applicant_id"], instance_id=data["instance_id"],
-                           created_at=utcnow(), text=text.format(title=data.get("title", ""))))
-    subject_text = SUBJECT_PROMPTS.get(data.get("outcome"))
-    if data.get("subject_id") and subject_text:  # the person a unit applied for hears too
-        session.add(Prompt(user_id=data["subject_id"], instance_id=data["instance_id"],
-                           created_at=utcnow(),
-                           text=subject_text.format(title=data.get("title", ""))))
-
-
-def on_account_notified(session: Session, envelope: dict) -> None:
-    """identity.account.notified: identity tells an account something about its security
-    (its real-name binding was taken by 换绑 or is under 人工申诉): a prompt on its pages."""
-    data = envelope["data"]
-    session.add(Prompt(user_id=data["account_id"], instance_id=None, created_at=utcnow(),
-                       text=str(data.get("text") or "")[:500]))
-
-
-def on_task_reminded(session: Session, envelope: dict) -> None:
-    """A reviewer who holds a task gets a prompt when its time limit draws near."""
-    data = envelope["data"]
-    if data.get("assignee"):
-        session.add(Prompt(user_id=data["assignee"], instance_id=data["instance_id"],
-                           created_at=utcnow(),
-                           text=f"待办任务“{data.get('title', '')}”即将超过规定时限，请尽快办理"))

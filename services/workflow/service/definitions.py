@@ -87,13 +87,9 @@ def validate_definition(process_key: str, xml: bytes, process_forms: dict) -> No
                 if bare:
                     errors[f"bpmn.{gateway.get('id')}"] = \
                         f"网关“{gateway.get('name') or gateway.get('id')}”的出口 {'、'.join(bare)} 既无条件也不是默认出口"
-    settings_problem = engine.settings_problem(xml, process_key)
+    settings_problem = engine.settings_problem(xml, process_key)  # names the attribute
     if settings_problem:
         errors["bpmn.process"] = settings_problem
-    from .triggers import start_event_problem
-
-    if start_event_problem(xml, process_key):
-        errors["bpmn.process"] = start_event_problem(xml, process_key)
     for name, schema in process_forms.items():
         problem = forms.schema_problem(process_key, process_forms, name)
         if problem:

@@ -14,26 +14,29 @@ from services.common.bus import Outbox
 from services.common.db import Database, paginate, utcnow
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
-from .. import engine, forms
+from .. import engine, forms, hooks
 from ..model import STATUS_TITLES, AuditEntry, Definition, Instance, OrgEntry, Task
 from ..routing import org_name, shown_name, unit_by_association_code, unit_of
+from ..settings import ProcessSettings
 from .base import (ACTIVE, audit, audit_view, check_four_eyes, definition_of, engine_context,
                    fail, instance_summary, instance_view, is_admin, is_staff, load_instance,
                    open_instance, publish_end, swap, sync, visible_task, withdrawable)
-from . import competitions, talent
+from . import rules
 from .catalogue import NO_AFFILIATION, start_refusal
 from .definitions import current_definition
 
 ENGINE_ERRORS = engine.ENGINE_ERRORS  # a process's own faults become incidents; our bugs do not
 
 
-def start_context(session: Session, claims: Claims, settings: dict, application: dict) -> dict:
+def start_context(session: Session, claims: Claims, settings: ProcessSettings,
+                  application: dict) -> dict:
     """Where a start's routing context comes from, as the process's settings say
-    (engine.process_settings): {unit_id, unit_name, subject_id, subject_name}. Who may start
-    at all is catalogue.start_refusal's."""
+    (rencai:unitFrom: the core's sources here, a business's through its hooks.UnitSource):
+    {unit_id, unit_name, subject_id, subject_name}. Who may start at all is
+    catalogue.start_refusal's."""
     context: dict = {"subject_id": None, "subject_name": None}
     own_unit = unit_of(session, claims.sub) if claims.kind == "person" else None
-    source = settings["unit_from"]
+    source = settings.unit_from
     if source == "association_code":
         code = str(application.get("association_code") or "")
         unit = unit_by_association_code(session, code) if code else None
@@ -41,19 +44,19 @@ def start_context(session: Session, claims: Claims, settings: dict, application:
             raise NotFound("未找到该关联代码对应的单位，请向单位核实后重新输入",
                            {"association_code": "未找到对应的单位"})
         unit_id = unit.org_id
-    elif source == "competition":
-        unit_id = competitions.committee_of_application(session, application)
     elif source == "account":
         org = session.get(OrgEntry, claims.org) if claims.org else None
         if org is None or org.kind != "unit":
             raise Forbidden("此业务仅限用人单位申请")
         unit_id = org.org_id
-    else:
+    elif source == "affiliation":
         if own_unit is None:
             raise Forbidden(NO_AFFILIATION)
         unit_id = own_unit
+    else:  # a business's (settings.py refused any source nobody registered)
+        unit_id = hooks.unit_sources()[source].resolve(session, claims, application)
     context.update(unit_id=unit_id, unit_name=org_name(session, unit_id))
-    field = settings["subject_field"]
+    field = settings.subject_field
     if field:
         subject = str(application.get(field) or "")
         if not subject or unit_of(session, subject) != unit_id:
@@ -105,11 +108,13 @@ def start_in(session: Session, outbox: Outbox, claims: Claims, definition: Defin
              application: dict, business_key: str | None = None,
              entry: str | None = None) -> Instance:
     """Starts an instance in the caller's transaction. `entry` names the page a process with
-    its own entry is started from (技能竞赛's 提交审核); the API's start has none."""
+    its own entry is started from: the name of the business whose page it is (hooks.Business
+    .entry, e.g. 技能竞赛's 提交审核); the API's start has none."""
     process_key = definition.process_key
     settings = engine.process_settings(definition.bpmn_xml, process_key)
-    if settings["unit_from"] == "competition" and entry != process_key:
-        raise Forbidden("技能竞赛请在“报名”中选择竞赛，填写报名信息后点击“提交审核”")
+    business = hooks.business_of(settings, process_key)
+    if business is not None and business.entry and entry != business.name:
+        raise Forbidden(business.entry_refusal)
     if engine.start_event_of(definition.bpmn_xml, process_key):
         raise Forbidden("此业务由系统自动发起，不能直接申请")
     refusal = start_refusal(session, claims, settings, process_key)
@@ -118,15 +123,16 @@ def start_in(session: Session, outbox: Outbox, claims: Claims, definition: Defin
     forms.validate(process_key, definition.forms, "start", application)
     context = start_context(session, claims, settings, application)
     unit_id, subject_id = context["unit_id"], context["subject_id"]
-    if subject_id or settings["affiliation"] == "forbidden":
+    if subject_id or settings.affiliation == "forbidden":
         _refuse_second(session, process_key, claims.sub, subject_id)
-    application = talent.on_start(session, claims, settings, process_key, application,
-                                  context)
+    application = rules.on_start(session, claims, settings, process_key, application, context)
+    if business is not None and business.on_start is not None:
+        application = business.on_start(session, claims, settings, application, context)
     if business_key and session.scalars(select(Instance.id).where(
             Instance.process_key == process_key, Instance.business_key == business_key,
             Instance.status.in_(ACTIVE))).first():
         raise Conflict("该业务编号已有办理中的申请", {"business_key": "业务编号已存在办理中的申请"})
-    suffix = application.get(settings["title_field"]) or context.get(settings["title_field"]) or ""
+    suffix = application.get(settings.title_field) or context.get(settings.title_field) or ""
     return create_instance(session, outbox, definition, claims, application, suffix=suffix,
                            unit_id=unit_id, subject_id=subject_id, business_key=business_key,
                            variables={"unit_name": context["unit_name"]})
@@ -203,9 +209,10 @@ def _complete(session: Session, outbox: Outbox, claims: Claims, task_id: str,
     forms.validate(instance.process_key, definition.forms, task.task_key, data)
     if task.lane == "applicant":  # checks and personal-data protection, as at start
         settings = engine.process_settings(definition.bpmn_xml, instance.process_key)
-        data = talent.on_resubmit(session, settings, instance, data)
-        if settings["unit_from"] == "competition":
-            data = competitions.on_revise(session, instance, data)
+        data = rules.on_resubmit(session, settings, instance, data)
+        business = hooks.business_of(settings, instance.process_key)
+        if business is not None and business.on_resubmit is not None:
+            data = business.on_resubmit(session, settings, instance, data)
 
     applicant_task = task.lane == "applicant"
     action = ("submit" if engine.is_declaration(task.task_key) else "resubmit") \

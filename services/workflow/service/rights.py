@@ -3,20 +3,22 @@ what happened to them, for the export, and what closing their account does here:
 applications stay as records with the name masked (docs/personal-data.md)."""
 from __future__ import annotations
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from services.common.auth import Claims
 from services.common.db import Database
 from services.common.personal import as_record, as_records, mask_name, masked_copy
 
-from ..model import (AuditEntry, CompetitionRegistration, CompetitorProfile, Instance,
-                     PersonRecord, PersonUnit, Prompt, Restriction, SavedFilter, Task)
+from .. import hooks
+from ..model import (AuditEntry, Instance, PersonRecord, PersonUnit, Prompt, Restriction,
+                     SavedFilter, Task)
 
 
 def export(db: Database, claims: Claims) -> dict:
     """Applications the caller made or that are about them (a unit's for its employee), each
-    one's timeline, competition entries, prompts, and what workflow knows of them."""
+    one's timeline, prompts, what workflow knows of them, and what the businesses hold of them
+    (hooks.Business.personal_data, e.g. competition entries)."""
     me = claims.sub
     with db.reading() as session:
         instances = session.scalars(select(Instance).where(
@@ -28,15 +30,12 @@ def export(db: Database, claims: Claims) -> dict:
         return {
             "applications": as_records(instances),
             "application_timeline": as_records(timeline),
-            "competitor_profile": [as_record(row) for row in
-                                   [session.get(CompetitorProfile, me)] if row],
-            "competition_registrations": as_records(session.scalars(
-                select(CompetitionRegistration).where(CompetitionRegistration.person_id == me))),
             "prompts": as_records(session.scalars(
                 select(Prompt).where(Prompt.user_id == me).order_by(Prompt.created_at))),
             "person_record": [as_record(row) for row in [session.get(PersonRecord, me)] if row],
             "restrictions": as_records(session.scalars(
                 select(Restriction).where(Restriction.subject_id == me))),
+            **hooks.personal_data(session, me),
         }
 
 
@@ -50,12 +49,8 @@ def on_account_closed(session: Session, envelope: dict) -> None:
         entry.actor_name = mask_name(entry.actor_name) or ""
     for task in session.scalars(select(Task).where(Task.completed_by == me)):
         task.completed_by_name = mask_name(task.completed_by_name)
-    session.execute(delete(CompetitionRegistration).where(
-        CompetitionRegistration.person_id == me, CompetitionRegistration.instance_id.is_(None)))
-    session.execute(update(CompetitionRegistration).where(
-        CompetitionRegistration.person_id == me).values(photo_file_id=None))
-    for model, column in ((CompetitorProfile, CompetitorProfile.person_id),
-                          (PersonRecord, PersonRecord.person_id),
+    hooks.forget(session, me)  # what the businesses hold of the person
+    for model, column in ((PersonRecord, PersonRecord.person_id),
                           (PersonUnit, PersonUnit.person_id),
                           (Prompt, Prompt.user_id), (SavedFilter, SavedFilter.user_id)):
         session.execute(delete(model).where(column == me))

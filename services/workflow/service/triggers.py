@@ -16,19 +16,11 @@ from services.common.bus import Outbox
 
 from .. import engine, forms
 from ..model import Definition, Instance
+from ..settings import START_EVENTS  # noqa: F401 - events.handlers consumes them
 from .definitions import current_definition
+from .instances import create_instance
 
 NO_UNIT = ""  # instance.unit_id of a process about no unit
-# The events workflow consumes to start processes (events.handlers); a definition naming
-# another rencai:startEvent is refused at deploy.
-START_EVENTS = ("identity.appeal.filed",)
-
-
-def start_event_problem(xml: bytes, process_key: str) -> str | None:
-    event = engine.start_event_of(xml, process_key)
-    if event and event not in START_EVENTS:
-        return f"rencai:startEvent 只能是 {'、'.join(START_EVENTS)}"
-    return None
 
 
 def started_by(session: Session, event_type: str) -> list[Definition]:
@@ -51,8 +43,6 @@ def start_from_event(session: Session, outbox: Outbox, envelope: dict) -> list[I
 
 
 def _start(session: Session, outbox: Outbox, definition: Definition, envelope: dict) -> Instance:
-    from .instances import create_instance
-
     key, data = definition.process_key, dict(envelope["data"])
     business_key = str(envelope.get("subject") or data.get("account_id"))
     existing = session.scalars(select(Instance).where(Instance.process_key == key,
@@ -66,5 +56,5 @@ def _start(session: Session, outbox: Outbox, definition: Definition, envelope: d
                        name=str(data.get("applicant_name") or ""))
     settings = engine.process_settings(definition.bpmn_xml, key)
     return create_instance(session, outbox, definition, applicant, data,
-                           suffix=data.get(settings["title_field"]) or "", unit_id=NO_UNIT,
+                           suffix=data.get(settings.title_field) or "", unit_id=NO_UNIT,
                            subject_id=None, business_key=business_key, variables={})

@@ -5,7 +5,7 @@ an ID photo (uploaded and cropped in files) for every later registration, regist
 published competition (报名: occupation, 保存, photo, 提交审核), and follows the registrations
 (已报名竞赛管理). 提交审核 starts bpmn/skills_competition.bpmn, routed to the committee that
 published the competition (rencai:unitFrom="competition"); the instance's status is then the
-registration's."""
+registration's. Its hooks are registered in this package's __init__."""
 from __future__ import annotations
 
 import uuid
@@ -19,22 +19,18 @@ from services.common.auth import Claims
 from services.common.bus import Outbox
 from services.common.db import Database, paginate, utcnow
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from services.common.pii import blind_index
 
-from ..model import (STATUS_TITLES, Competition, CompetitionRegistration, CompetitorProfile,
-                     Instance, OrgEntry, PersonRecord, Task)
-from ..routing import org_name, person_basics
-from .base import CHINA, last_reason, public_application
-from .definitions import current_definition
+from ...model import (STATUS_TITLES, Competition, CompetitionRegistration, Instance, OrgEntry, Task)
+from ...routing import org_name
+from ...service.base import CHINA, last_reason, public_application
+from ...service.definitions import current_definition
+from ...service.instances import start_in
+from .profile import birth_and_gender, missing_fields, own_profile, person_only
 
 PROCESS = "skills_competition"
 STATE_TITLES = {"draft": "未发布", "published": "已发布", "closed": "报名已结束"}
 DRAFT = "未提交"
-# 个人基本信息 a registration needs (the rest is optional).
-PROFILE_REQUIRED = {"ethnicity": "民族", "political_status": "政治面貌",
-                    "education_level": "文化程度", "work_unit": "工作单位"}
 NOT_COMMITTEE = "仅竞赛组委会工作人员可以管理竞赛计划"
-NOT_CONFIRMED = "首次进入竞赛系统，请先进行个人身份信息确认"
 
 
 def _today() -> date:
@@ -186,121 +182,6 @@ def competition_registrations(db: Database, claims: Claims, competition_id: str,
     return result
 
 
-# --- the person: 个人身份信息确认 and 个人基本信息维护 ----------------------------------------------
-
-def _person_only(claims: Claims) -> None:
-    if claims.kind != "person":
-        raise Forbidden("仅个人账号可以报名参加技能竞赛")
-
-
-def _birth_and_gender(id_number: str) -> dict:
-    """GB 11643: the birth date is characters 7-14, the 17th is odd for men."""
-    return {"birth_date": f"{id_number[6:10]}-{id_number[10:12]}-{id_number[12:14]}",
-            "gender": "男" if int(id_number[16]) % 2 else "女"}
-
-
-def competitor_view(profile: CompetitorProfile) -> dict:
-    """The owner's own view: their ID number and phone in full."""
-    return {"name": profile.name, "id_number": profile.id_number, "phone": profile.phone,
-            **_birth_and_gender(profile.id_number), **profile.details,
-            "photo_file_id": profile.photo_file_id,
-            "confirmed_at": profile.confirmed_at, "updated_at": profile.updated_at,
-            "missing": _missing(profile)}
-
-
-def _missing(profile: CompetitorProfile) -> dict[str, str]:
-    missing = {key: f"请填写{title}" for key, title in PROFILE_REQUIRED.items()
-               if not profile.details.get(key)}
-    if not profile.phone:
-        missing["phone"] = "请填写手机号码"
-    return missing
-
-
-def _prefill(session: Session, person_id: str) -> dict:
-    """What the platform already knows: the verified name, the submitted personal profile and
-    the unit (as 工作单位)."""
-    known = person_basics(session, person_id)
-    known["work_unit"] = known["unit_name"]
-    return {key: known[key] for key in ("name", "ethnicity", "political_status",
-                                        "education_level", "photo_file_id", "work_unit")
-            if known[key]}
-
-
-def _competitor_page(session: Session, person_id: str,
-                     profile: CompetitorProfile | None) -> dict:
-    """个人基本信息维护: {confirmed, profile, prefill}; not confirmed yet → the first entry's
-    个人身份信息确认 comes first."""
-    return {"confirmed": profile is not None,
-            "profile": competitor_view(profile) if profile else None,
-            "prefill": _prefill(session, person_id)}
-
-
-def competitor(db: Database, claims: Claims) -> dict:
-    _person_only(claims)
-    with db.reading() as session:
-        return _competitor_page(session, claims.sub, session.get(CompetitorProfile, claims.sub))
-
-
-def confirm_identity(db: Database, claims: Claims, name: str, id_number: str) -> dict:
-    """个人身份信息确认: the name and ID number must be those of the account's real-name
-    verification (compared through the blind index; identity never sends the number)."""
-    _person_only(claims)
-    name, id_number = name.strip(), id_number.strip().upper()
-    with db.transaction() as session:
-        if session.get(CompetitorProfile, claims.sub) is not None:
-            raise Conflict("已完成个人身份信息确认，无需重复确认")
-        record = session.get(PersonRecord, claims.sub)
-        if record is None or not record.id_number_index:
-            raise Forbidden("您的账号尚未完成实名认证，请先在个人中心完成实名认证后再报名")
-        errors = {}
-        if name != record.real_name:
-            errors["name"] = "姓名与实名认证信息不一致"
-        if blind_index(id_number) != record.id_number_index:
-            errors["id_number"] = "证件号码与实名认证信息不一致"
-        if errors:
-            raise ValidationFailed("个人身份信息与实名认证信息不一致，请核对后重新输入", errors)
-        prefill = _prefill(session, claims.sub)
-        now = utcnow()
-        profile = CompetitorProfile(
-            person_id=claims.sub, name=name, id_number=id_number, phone=None,
-            details={k: prefill[k] for k in PROFILE_REQUIRED if k in prefill},
-            photo_file_id=prefill.get("photo_file_id"), confirmed_at=now, updated_at=now)
-        session.add(profile)
-        try:
-            session.flush()
-        except IntegrityError:  # confirmed a moment ago in another tab
-            raise Conflict("已完成个人身份信息确认，无需重复确认") from None
-        return _competitor_page(session, claims.sub, profile)
-
-
-def _own_profile(session: Session, claims: Claims) -> CompetitorProfile:
-    _person_only(claims)
-    profile = session.get(CompetitorProfile, claims.sub)
-    if profile is None:
-        raise Forbidden(NOT_CONFIRMED)
-    return profile
-
-
-def save_competitor(db: Database, claims: Claims, body: dict) -> dict:
-    """保存: the text of 个人基本信息 (name and ID number, hence birth date and gender, stay as
-    confirmed). Later registrations copy it; submitted ones keep what they were submitted
-    with."""
-    with db.transaction() as session:
-        profile = _own_profile(session, claims)
-        profile.phone = body.pop("phone")
-        profile.details = {k: v for k, v in body.items() if v not in (None, "")}
-        profile.updated_at = utcnow()
-        return _competitor_page(session, claims.sub, profile)
-
-
-def set_competitor_photo(db: Database, claims: Claims, file_id: str) -> dict:
-    """上传照片 → 裁切照片 (files) → the cropped photo becomes the profile's."""
-    with db.transaction() as session:
-        profile = _own_profile(session, claims)
-        profile.photo_file_id, profile.updated_at = file_id, utcnow()
-        return _competitor_page(session, claims.sub, profile)
-
-
 # --- 报名 ----------------------------------------------------------------------------------
 
 def _closed_problem(competition: Competition) -> str | None:
@@ -351,7 +232,7 @@ def _registration_for(session: Session, person_id: str,
 
 def _own_registration(session: Session, claims: Claims,
                       registration_id: str) -> CompetitionRegistration:
-    _person_only(claims)
+    person_only(claims)
     registration = session.get(CompetitionRegistration, registration_id)
     if registration is None or registration.person_id != claims.sub:
         raise NotFound("报名信息不存在")
@@ -381,7 +262,7 @@ def save_registration(db: Database, claims: Claims, competition_id: str, body: d
     """报名 → 保存: the registration for this competition (one per person), kept unsubmitted
     until 提交审核."""
     with db.transaction() as session:
-        _own_profile(session, claims)
+        own_profile(session, claims)
         competition = _open_competition(session, competition_id)
         _occupation(competition, body["occupation_code"], body.get("level"))
         registration = _registration_for(session, claims.sub, competition_id)
@@ -416,16 +297,14 @@ def set_registration_photo(db: Database, claims: Claims, registration_id: str,
 def submit_registration(db: Database, outbox: Outbox, claims: Claims,
                         registration_id: str) -> dict:
     """提交审核: the registration with a copy of 个人基本信息 goes to the committee."""
-    from .instances import start_in
-
     with db.transaction() as session:
         registration = _own_registration(session, claims, registration_id)
         _editable(session, registration)
-        profile = _own_profile(session, claims)
+        profile = own_profile(session, claims)
         competition = _open_competition(session, registration.competition_id)
         occupation = _occupation(competition, registration.occupation_code,
                                  registration.details.get("level"))
-        missing = _missing(profile)
+        missing = missing_fields(profile)
         photo = registration.photo_file_id or profile.photo_file_id
         if not photo:
             missing["photo_file_id"] = "请上传本次竞赛用的个人证件照片"
@@ -435,7 +314,7 @@ def submit_registration(db: Database, outbox: Outbox, claims: Claims,
                        "occupation_code": occupation["code"],
                        "occupation_name": occupation["name"], **registration.details,
                        "name": profile.name, "id_number": profile.id_number,
-                       "phone": profile.phone, **_birth_and_gender(profile.id_number),
+                       "phone": profile.phone, **birth_and_gender(profile.id_number),
                        **profile.details,
                        "photo_file_id": photo, "attachment_ids": [photo]}
         definition = current_definition(session, PROCESS)
@@ -447,7 +326,7 @@ def submit_registration(db: Database, outbox: Outbox, claims: Claims,
         return registration_view(session, registration, owner=True)
 
 
-def on_revise(session: Session, instance: Instance, data: dict) -> dict:
+def on_revise(session: Session, settings, instance: Instance, data: dict) -> dict:
     """The person's 修改报名信息 after a return: the occupation must still be one of the
     competition's; the photo is what files locks."""
     competition = session.get(Competition, instance.application["competition_id"])
@@ -498,7 +377,7 @@ def registration_view(session: Session, registration: CompetitionRegistration,
 
 def my_registrations(db: Database, claims: Claims, page: int, per_page: int) -> dict:
     """已报名竞赛计划列表: the person's registrations, newest first."""
-    _person_only(claims)
+    person_only(claims)
     with db.reading() as session:
         query = (select(CompetitionRegistration)
                  .where(CompetitionRegistration.person_id == claims.sub)
@@ -516,7 +395,7 @@ def registration_detail(db: Database, claims: Claims, registration_id: str) -> d
                                  owner=True)
 
 
-def committee_of_application(session: Session, application: dict) -> str:
+def committee_of_application(session: Session, claims: Claims, application: dict) -> str:
     """rencai:unitFrom="competition": the committee that published the competition."""
     competition = session.get(Competition, str(application.get("competition_id") or ""))
     if competition is None or session.get(OrgEntry, competition.committee_id) is None:

@@ -1,121 +1,25 @@
-"""Talent introduction (人才引进, seed 003): the unit's 业务权限 as eligibility, the rules a
-process's settings switch on at start and resubmission (rencai:permission, grantsPermission,
-piiFields, uniqueField, check), and the declarations list and export of 需求申报.
-
-业务权限 comes from workflow's read model of orgs (UnitPermission, kept from
-orgs.permission.changed); a unit's district and 单位认证 from OrgEntry (district_id from
-orgs.org.registered / updated, certified from orgs.unit.certified)."""
+"""Talent introduction (人才引进, seed 003): the declarations list of 需求申报 and its export.
+The rules its settings switch on (业务权限, piiFields, uniqueField, check) are the core's
+(service/rules.py); its check is in this package's __init__."""
 from __future__ import annotations
 
 import csv
 import io
 import uuid
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.common import audit as audit_log
 from services.common.auth import Claims
 from services.common.db import Database, paginate, utcnow
-from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from services.common.errors import Forbidden, NotFound, ValidationFailed
 
-from .. import checks, engine
-from ..model import Definition, Instance, OrgEntry, Task
-from ..routing import attachments_known, org_name, permission_of
-from .base import (ACTIVE, CHINA, check_four_eyes, is_admin, last_reason,
-                   public_application)
-from .definitions import current_definition
-
-NO_PERMISSION = "尚未开通人才引进业务权限，请先在“业务权限开通”中申请开通"
-PERMISSION_REFUSALS = {
-    None: NO_PERMISSION, "withdrawn": NO_PERMISSION,
-    "pending": "业务权限正在审核中，审核通过后方可进入个人信息填报",
-    "rejected": "业务权限审核不通过：{reason}。请点击“重新申请”修改后再次提交",
-}
-USABLE = ("approved", "re_review")  # 修改资料 under re-review: the permission stays usable
-NOT_CERTIFIED = "单位尚未通过单位认证，请先在“我的认证”中选择“单位认证”，上传营业执照完成认证"
-NO_DISTRICT = "单位未登记注册地所在区，无法确定审核的区委人才办，请联系管理员"
-UNDER_REVIEW = "业务权限申请正在审核中，请勿重复提交"
-
-
-def _unit(session: Session, claims: Claims) -> OrgEntry | None:
-    org = session.get(OrgEntry, claims.org) if claims.org else None
-    return org if org is not None and org.kind == "unit" else None
-
-
-def eligibility_problem(session: Session, claims: Claims, settings: dict,
-                        process_key: str) -> str | None:
-    """Why this unit account may not start the process now (业务权限; part of
-    catalogue.start_refusal), or None."""
-    if not (settings["permission"] or settings["grants_permission"]) or claims.kind != "unit":
-        return None
-    unit = _unit(session, claims)
-    if unit is None:
-        return None  # start_context refuses with its own words
-    if settings["permission"]:
-        row = permission_of(session, unit.org_id, settings["permission"])
-        state = row.state if row else None
-        if state not in USABLE:
-            return PERMISSION_REFUSALS.get(state, NO_PERMISSION).format(
-                reason=(row.reason if row else None) or "请查看审核意见")
-    if settings["grants_permission"]:
-        if not unit.certified:
-            return NOT_CERTIFIED
-        if not unit.district_id or session.get(OrgEntry, unit.district_id) is None:
-            return NO_DISTRICT
-        # One open application per unit: workflow's own instances say so at once.
-        if session.scalars(select(Instance.id).where(
-                Instance.process_key == process_key, Instance.unit_id == unit.org_id,
-                Instance.status.in_(ACTIVE))).first():
-            return UNDER_REVIEW
-    return None
-
-
-def on_start(session: Session, claims: Claims, settings: dict, process_key: str,
-             application: dict, context: dict) -> dict:
-    """Start rules of the process's settings; returns the application to store (checked,
-    personal fields protected)."""
-    owner = context.get("unit_id") if claims.kind == "unit" else claims.sub
-    application = checks.run_check(settings["check"], application,
-                                   _with_files(session, context, application, owner))
-    application = checks.protect(settings["pii_fields"], application)
-    _refuse_duplicate(session, settings, process_key, context.get("unit_id"), application)
-    return application
-
-
-def on_resubmit(session: Session, settings: dict, instance: Instance, data: dict) -> dict:
-    """The applicant's 重新申请 / 修改后重新提交: the same checks, the same protection."""
-    owner = instance.unit_id if instance.applicant_kind == "unit" else instance.applicant_id
-    data = checks.run_check(settings["check"], data, _with_files(
-        session, {"unit_name": org_name(session, instance.unit_id)}, data, owner))
-    data = checks.protect(settings["pii_fields"], data, instance.application)
-    _refuse_duplicate(session, settings, instance.process_key, instance.unit_id, data,
-                      instance.id)
-    return data
-
-
-def _with_files(session: Session, context: dict, data: dict, owner_id: str | None) -> dict:
-    """The check's context plus the files the form's attachments name, as files holds them."""
-    ids = [a.get("file_id") for a in data.get("attachments") or [] if isinstance(a, dict)]
-    return {**context, "owner_id": owner_id, "files": attachments_known(session, ids)}
-
-
-def _refuse_duplicate(session: Session, settings: dict, process_key: str, unit_id: str | None,
-                      application: dict, own_id: str | None = None) -> None:
-    """rencai:uniqueField: one open instance per unit and value (by blind index if personal)."""
-    field = settings["unique_field"]
-    if not field:
-        return
-    key = f"{field}_index" if field in settings["pii_fields"] else field
-    value = application.get(key)
-    if not value:
-        return
-    for other in session.scalars(select(Instance).where(
-            Instance.process_key == process_key, Instance.unit_id == unit_id,
-            Instance.status.in_(ACTIVE), Instance.id != (own_id or ""))):
-        if (other.application or {}).get(key) == value:
-            raise Conflict(f"该人员已有办理中的申报“{other.title}”，请勿重复申报",
-                           {field: "已有办理中的申报"})
+from ... import checks
+from ...model import Instance, OrgEntry
+from ...routing import org_name
+from ...service.base import CHINA, is_admin, last_reason, public_application
+from ...service.definitions import current_definition
 
 
 # --- 需求申报: the unit's list and the district's export ---------------------------------------
@@ -281,43 +185,3 @@ def export_passed(db: Database, claims: Claims, process_key: str,
     else:
         body = _csv(preamble + rows)
     return body, f"{district}-需求申报通过名单.{fmt}", EXPORT_TYPES[fmt]
-
-
-# --- the full personal number, for whom it is theirs or whose task needs it ------------------
-
-def reveal_personal(db: Database, claims: Claims, instance_id: str, field: str,
-                    reason: str | None = None) -> dict:
-    """An application's personal field (rencai:piiFields) in full. Shown to the person it
-    belongs to, and to a reviewer holding an open task of the application (checking the
-    number is part of deciding it); no one else: units, other staff and admins see it masked.
-    Every such view is on the audit log."""
-    with db.transaction() as session:
-        instance = session.get(Instance, instance_id)
-        if instance is None:
-            raise NotFound("申请不存在")
-        definition = session.get(Definition, instance.definition_id)
-        if field not in engine.process_settings(definition.bpmn_xml,
-                                                instance.process_key)["pii_fields"]:
-            raise ValidationFailed("该项不是申请中的个人敏感信息", {"field": "不是个人敏感信息字段"})
-        person = instance.subject_id or (instance.applicant_id
-                                         if instance.applicant_kind in (None, "person") else None)
-        owner = claims.kind == "person" and claims.sub == person
-        reviewing = None
-        for task in session.scalars(select(Task).where(
-                Task.instance_id == instance.id, Task.status == "ready",
-                or_(Task.candidate_group.in_(sorted(claims.groups) or [""]),
-                    Task.assignee == claims.sub))):
-            try:  # one who may not decide it (four eyes) does not need the number either
-                check_four_eyes(session, instance, task, claims.sub)
-            except Forbidden:
-                continue
-            reviewing = task.id
-            break
-        if not (owner or reviewing):
-            raise Forbidden("仅本人或正在审核该申请的审核人员可以查看完整信息")
-        value = checks.reveal(instance.application or {}, field)
-        audit_log.record(session, "application.personal_data_viewed", "instance", instance.id,
-                         subject_id=person, claims=claims, reason=reason,
-                         detail={"field": field, "as": "owner" if owner else "task holder",
-                                 "task_id": reviewing, "process_key": instance.process_key})
-    return {"field": field, "value": value}

@@ -56,6 +56,15 @@ class Claims:
         return groups
 
 
+# --- who is an administrator (one meaning in every service) --------------------------------
+
+def is_admin(claims: Claims) -> bool:
+    """A platform administrator: a staff account holding the role admin. Only staff accounts
+    are given staff roles (identity's STAFF_ROLES); checking the kind as well means a unit or
+    person token that somehow carried "admin" is still not one."""
+    return claims.kind == "staff" and claims.has_role("admin")
+
+
 class IdentityUnavailable(DomainError):
     status, code, title = 503, "identity-unavailable", "服务暂不可用"
 

@@ -55,7 +55,7 @@ from services.common.effects import Effects
 
 from .model import EFFECTS
 from .service import accounts, registration, units
-from .service.context import Ctx
+from .service.base import Ctx
 
 
 class AccountCreated(Payload):

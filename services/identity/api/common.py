@@ -4,7 +4,7 @@ from flask_smorest import Blueprint
 
 from services.common.app import kit
 
-from ..service.context import Ctx
+from ..service.base import Ctx
 
 blp = Blueprint("identity", __name__, description="账号、注册、实名认证、登录、令牌与个人信息")
 

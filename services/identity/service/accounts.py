@@ -19,7 +19,7 @@ from services.common.pii import blind_index, mask
 
 from .. import rules
 from ..model import ACCOUNT_KINDS, BUS, Account, BusinessRecord
-from .context import Ctx, audit
+from .base import Ctx, audit
 
 # argon2id with the library's defaults; replaceable (tests use cheaper parameters).
 passwords = PasswordHasher()

@@ -10,7 +10,7 @@ from services.common.db import utcnow
 from services.common.errors import NotFound, ValidationFailed
 
 from ..model import Consent
-from .context import Ctx, audit
+from .base import Ctx, audit
 
 # Change the version with the wording: a consent given to an older text is not this one.
 NOTICES = {

@@ -17,7 +17,7 @@ from .. import rules
 from ..model import Account, LoginGuard
 from . import tokens
 from . import accounts, second_factor
-from .context import Ctx, audit
+from .base import Ctx, audit
 from .verification import check_captcha, check_sms_code
 
 # Verified against when the login is unknown, so both cases take the same time.

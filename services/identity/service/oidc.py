@@ -19,7 +19,7 @@ from services.common.errors import (Conflict, DomainError, NotAuthenticated, Not
                                     ValidationFailed)
 
 from ..model import Account, ExternalIdentity, OidcState
-from .context import Ctx, audit
+from .base import Ctx, audit
 from .logins import _succeed
 
 

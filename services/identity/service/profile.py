@@ -12,7 +12,7 @@ from services.common.errors import Forbidden, ValidationFailed
 from services.common.pii import mask
 
 from ..model import Account, Profile
-from .context import Ctx, audit
+from .base import Ctx, audit
 
 MONTH = re.compile(r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

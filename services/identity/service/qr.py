@@ -15,7 +15,7 @@ from services.common.errors import Conflict, DomainError, Forbidden, NotFound
 
 from ..model import Account, QrLogin
 from . import tokens
-from .context import Ctx, audit
+from .base import Ctx, audit
 
 
 class QrExpired(DomainError):

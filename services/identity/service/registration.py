@@ -18,7 +18,7 @@ from . import tokens
 from . import accounts
 from . import consent
 from .accounts import account_created, person_verified, set_identity, set_phone
-from .context import Ctx, audit
+from .base import Ctx, audit
 from .verification import check_sms_code
 
 ID_BOUND = ("该身份证号已被其他账号认证。如确属本人，可通过“换绑”（短信验证后解除原账号的认证）"

@@ -19,7 +19,7 @@ from ..model import (Account, Appeal, BusinessRecord, Captcha, CertChallenge,
                      Consent, ExternalIdentity, LoginGuard, OidcState, Profile, QrLogin,
                      RefreshToken, RevokedToken, SmsCode, SmsMessage)
 from . import accounts, tokens
-from .context import Ctx, audit
+from .base import Ctx, audit
 
 CLOSED_NAME = "已注销用户"
 # Never verifies (not an argon2 hash): a closed account cannot sign in with any password.

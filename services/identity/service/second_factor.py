@@ -18,7 +18,7 @@ from services.common.errors import DomainError, NotAuthenticated, NotFound, Vali
 
 from ..model import Account, RecoveryCode
 from . import tokens
-from .context import Ctx, audit
+from .base import Ctx, audit
 
 ISSUER = "Rencai 人才业务办理平台"
 RECOVERY_CODES = 10

@@ -27,7 +27,7 @@ from services.common.errors import Conflict, NotAuthenticated, NotFound, Validat
 from .. import rules
 from ..model import Account, CertChallenge
 from . import accounts, tokens
-from .context import Ctx, audit
+from .base import Ctx, audit
 from .logins import _fail, _refuse_if_locked, _succeed
 from .verification import check_sms_code
 

@@ -25,7 +25,7 @@ from services.common.pii import blind_index, mask
 from .. import rules
 from ..model import Captcha, SmsCode, SmsMessage
 from .accounts import by_phone
-from .context import Ctx, audit
+from .base import Ctx, audit
 
 log = logging.getLogger("rencai.identity.sms")
 

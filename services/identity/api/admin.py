@@ -7,7 +7,7 @@ from services.common.idempotency import idempotent
 
 from .. import schemas
 from ..service import accounts, registration, second_factor
-from .common import blp, ctx
+from .common import blp
 from ..model import IDEMPOTENCY
 
 
@@ -17,7 +17,7 @@ from ..model import IDEMPOTENCY
 @login_required("admin")
 def list_appeals(query):
     """申诉列表（管理员）。审核在流程“实名认证人工申诉”中办理（管理员的待办任务）"""
-    return registration.list_appeals(ctx(), current_claims(), query.get("status"),
+    return registration.list_appeals(kit().db, current_claims(), query.get("status"),
                                      query["page"], query["per_page"])
 
 
@@ -26,7 +26,7 @@ def list_appeals(query):
 @login_required("admin")
 def rotate_keys():
     """轮换签名密钥（管理员）：新密钥签发，旧密钥仍发布以验证未过期的令牌"""
-    return accounts.rotate_keys(ctx(), current_claims())
+    return accounts.rotate_keys(kit().db, current_claims())
 
 
 @blp.route("/staff-accounts", methods=["POST"])
@@ -36,7 +36,7 @@ def rotate_keys():
 @login_required("admin")
 def create_staff(body):
     """创建审核员、专家、管理员账号（管理员）；本人首次登录时绑定身份验证器"""
-    return accounts.create_staff(ctx(), current_claims(), body)
+    return accounts.create_staff(kit().db, kit().outbox, current_claims(), body)
 
 
 @blp.route("/staff-accounts/<account_id>/totp-reset", methods=["POST"])
@@ -44,7 +44,7 @@ def create_staff(body):
 @login_required("admin")
 def reset_totp(account_id):
     """重置工作人员的身份验证器（管理员；如手机丢失）：恢复码作废、登录全部退出，下次登录重新绑定"""
-    return second_factor.reset(ctx(), current_claims(), account_id)
+    return second_factor.reset(kit().db, current_claims(), account_id)
 
 
 @blp.route("/accounts/<account_id>", methods=["GET"])

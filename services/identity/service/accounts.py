@@ -19,7 +19,7 @@ from services.common.pii import blind_index, mask
 
 from .. import rules
 from ..model import ACCOUNT_KINDS, BUS, Account, BusinessRecord
-from .base import Ctx, audit
+from .base import audit
 
 # argon2id with the library's defaults; replaceable (tests use cheaper parameters).
 passwords = PasswordHasher()
@@ -93,12 +93,12 @@ def by_id_number(session: Session, id_number: str) -> Account | None:
         Account.id_number_index == blind_index(rules.normalise_id_number(id_number)))).first()
 
 
-def account_by_phone(ctx: Ctx, phone: str | None) -> Account | None:
+def account_by_phone(db: Database, phone: str | None) -> Account | None:
     """The account bound to a phone number (validated first: 422 naming `phone`)."""
     error = rules.phone_error(phone)
     if error:
         raise ValidationFailed(error, {"phone": error})
-    with ctx.db.reading() as session:
+    with db.reading() as session:
         return by_phone(session, phone)
 
 
@@ -170,7 +170,7 @@ def staff_view_of(db: Database, claims: Claims, account_id: str) -> dict:
     return view(account, owner=claims.sub == account_id)
 
 
-def create_staff(ctx: Ctx, claims: Claims, body: dict) -> dict:
+def create_staff(db: Database, outbox: Outbox, claims: Claims, body: dict) -> dict:
     """Admins create reviewer, expert and admin accounts (staff passwords: ≥ 10 characters)."""
     errors = {}
     username_problem = rules.username_error(body.get("username"))
@@ -189,23 +189,23 @@ def create_staff(ctx: Ctx, claims: Claims, body: dict) -> dict:
     if errors:
         raise ValidationFailed("；".join(errors.values()), errors)
     # No TOTP secret here: the admin never holds it; the person enrols at first sign-in.
-    account = create_account(ctx.db, ctx.outbox, username=body["username"], kind="staff",
+    account = create_account(db, outbox, username=body["username"], kind="staff",
                              display_name=body["display_name"].strip(),
                              password=body["password"], org_id=body["org_id"], roles=roles)
-    with ctx.db.transaction() as session:
-        audit(session, ctx, "staff.created", account.id, claims.sub, roles=roles,
+    with db.transaction() as session:
+        audit(session, "staff.created", account.id, claims.sub, roles=roles,
               org_id=body["org_id"])
     return {"account": view(account, owner=False),
             "message": "已创建。首次登录时须用身份验证器应用扫码绑定动态验证码"}
 
 
-def rotate_keys(ctx: Ctx, claims: Claims) -> dict:
+def rotate_keys(db: Database, claims: Claims) -> dict:
     """A new signing key (admins); the previous one stays published, the rotation audited."""
     from .tokens import rotate_signing_key
 
-    kid = rotate_signing_key(ctx.db)
-    with ctx.db.transaction() as session:
-        audit(session, ctx, "keys.rotated", None, claims.sub, kid=kid)
+    kid = rotate_signing_key(db)
+    with db.transaction() as session:
+        audit(session, "keys.rotated", None, claims.sub, kid=kid)
     return {"kid": kid}
 
 

@@ -5,7 +5,8 @@ from services.common.app import kit
 from services.common.auth import current_claims, login_required
 from services.common.idempotency import idempotent
 
-from . import access, catalogue, photo, rights, schemas, service
+from . import schemas, service
+from .service import access, catalogue, photo, rights
 from .model import IDEMPOTENCY
 
 blp = Blueprint("files", __name__, description="附件：类型目录、附件管理、查看、裁切照片")

@@ -26,7 +26,7 @@ from marshmallow import fields
 from services.common.app import ServiceKit
 from services.common.contracts import Id, Payload, Text, required
 
-from . import access, rights
+from .service import access, rights
 
 
 class AttachmentUploaded(Payload):

@@ -19,8 +19,8 @@ from services.common.auth import Claims
 from services.common.db import Database, utcnow
 from services.common.errors import DomainError, NotFound
 
-from .model import Attachment, InstanceAttachment, InstanceReviewer, OrgName, PersonUnit
-from .service import NOT_FOUND, Owner, owns
+from ..model import Attachment, InstanceAttachment, InstanceReviewer, OrgName, PersonUnit
+from .attachments import NOT_FOUND, Owner, owns
 
 log = logging.getLogger("rencai.files")
 LINK_SALT = "rencai-files-link"

@@ -11,10 +11,10 @@ from services.common.auth import Claims
 from services.common.db import Database, utcnow
 from services.common.errors import Conflict, NotFound, ValidationFailed
 
-from .model import (Attachment, AttachmentType, OrgName, default_name, describe_limit,
+from ..model import (Attachment, AttachmentType, OrgName, default_name, describe_limit,
                     formats_label)
 from .access import unit_name_of
-from .service import owner_of
+from .attachments import owner_of
 
 EDITABLE = ("name", "owner_kinds", "formats", "max_bytes", "multiple", "hint",
             "naming_required", "photo_width", "photo_height", "sort_order", "active")

@@ -50,7 +50,7 @@ def viewable(session: Session, claims: Claims, attachment_id: str) -> Attachment
     return attachment
 
 
-def get(db: Database, claims: Claims, attachment_id: str) -> Attachment:
+def get_attachment(db: Database, claims: Claims, attachment_id: str) -> Attachment:
     with db.reading() as session:
         return viewable(session, claims, attachment_id)
 

@@ -20,7 +20,7 @@ def change_password(body):
 @blp.route("/me/recovery-codes", methods=["POST"])
 @blp.arguments(schemas.RecoveryCodesRequestSchema)
 @blp.response(201, schemas.RecoveryCodesSchema)
-@login_required(kinds=("staff",))
+@login_required()
 def renew_recovery_codes(body):
     """工作人员重新生成恢复码（凭动态验证码；旧恢复码作废）"""
     return second_factor.new_recovery_codes(kit().db, current_claims(), body.get("totp_code"))
@@ -89,7 +89,8 @@ def submit_profile():
 @login_required()
 def my_audit(query):
     """本人的登录与安全记录"""
-    return accounts.audit_log(kit().db, current_claims().sub, query.get("action"),
+    claims = current_claims()
+    return accounts.audit_log(kit().db, claims, claims.sub, query.get("action"),
                               query["page"], query["per_page"])
 
 

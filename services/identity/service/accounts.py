@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from services.common.audit import record as audit_record
 from services.common.audit import search as audit_log_search
-from services.common.auth import Claims
+from services.common.auth import Claims, is_admin
 from services.common.bus import Outbox
 from services.common.db import Database, utcnow
 from services.common.errors import Forbidden, NotFound, ValidationFailed
@@ -19,7 +19,7 @@ from services.common.pii import blind_index, mask
 
 from .. import rules
 from ..model import ACCOUNT_KINDS, BUS, Account, BusinessRecord
-from .base import audit
+from .base import audit, require_admin
 
 # argon2id with the library's defaults; replaceable (tests use cheaper parameters).
 passwords = PasswordHasher()
@@ -172,6 +172,7 @@ def staff_view_of(db: Database, claims: Claims, account_id: str) -> dict:
 
 def create_staff(db: Database, outbox: Outbox, claims: Claims, body: dict) -> dict:
     """Admins create reviewer, expert and admin accounts (staff passwords: ≥ 10 characters)."""
+    require_admin(claims)
     errors = {}
     username_problem = rules.username_error(body.get("username"))
     if username_problem:
@@ -203,6 +204,7 @@ def rotate_keys(db: Database, claims: Claims) -> dict:
     """A new signing key (admins); the previous one stays published, the rotation audited."""
     from .tokens import rotate_signing_key
 
+    require_admin(claims)
     kid = rotate_signing_key(db)
     with db.transaction() as session:
         audit(session, "keys.rotated", None, claims.sub, kid=kid)
@@ -228,10 +230,13 @@ def record_business_result(session: Session, envelope: dict) -> None:
         completed_at=datetime.fromisoformat(data["completed_at"])))
 
 
-def audit_log(db: Database, account_id: str | None, action: str | None, page: int,
-              per_page: int) -> dict:
+def audit_log(db: Database, claims: Claims, account_id: str | None, action: str | None,
+              page: int, per_page: int) -> dict:
     """identity's entries of the kit's audit log about an account (its sign-ins, failures,
-    rebinds...), in the shape the person's history and the admins' list have always had."""
+    rebinds...), in the shape the person's history and the admins' list have always had.
+    Everyone reads their own; admins any account's, or all."""
+    if account_id != claims.sub and not is_admin(claims):
+        raise Forbidden("仅管理员可以查看其他账号的记录")
     result = audit_log_search(db, subject_id=account_id, action=action, page=page,
                               per_page=per_page)
     result["items"] = [{"id": str(entry["seq"]), "at": entry["at"], "action": entry["action"],

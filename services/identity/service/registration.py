@@ -22,7 +22,7 @@ from . import tokens
 from . import accounts
 from . import consent
 from .accounts import account_created, person_verified, set_identity, set_phone
-from .base import NameCheck, SmsSender, audit
+from .base import NameCheck, SmsSender, audit, require_admin
 from .verification import check_sms_code
 
 ID_BOUND = ("该身份证号已被其他账号认证。如确属本人，可通过“换绑”（短信验证后解除原账号的认证）"
@@ -275,6 +275,7 @@ def my_appeals(db: Database, claims: Claims) -> list[dict]:
 
 def list_appeals(db: Database, claims: Claims, status: str | None, page: int,
                  per_page: int) -> dict:
+    require_admin(claims)
     query = select(Appeal).order_by(Appeal.created_at)
     if status:
         query = query.where(Appeal.status == status)

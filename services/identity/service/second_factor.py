@@ -14,11 +14,12 @@ from sqlalchemy import or_, select, update
 
 from services.common.auth import Claims
 from services.common.db import Database, utcnow
-from services.common.errors import DomainError, NotAuthenticated, NotFound, ValidationFailed
+from services.common.errors import (DomainError, Forbidden, NotAuthenticated, NotFound,
+                                    ValidationFailed)
 
 from ..model import Account, RecoveryCode
 from . import tokens
-from .base import audit
+from .base import audit, require_admin
 
 ISSUER = "Rencai 人才业务办理平台"
 RECOVERY_CODES = 10
@@ -147,6 +148,7 @@ def _enrol(db: Database, account: Account, totp_code: str, fail, succeed) -> dic
 def reset(db: Database, claims: Claims, account_id: str) -> dict:
     """An admin's reset (a lost phone): the authenticator and recovery codes are forgotten,
     every sign-in of the account ends, and it enrols again at its next sign-in."""
+    require_admin(claims)
     with db.transaction() as session:
         account = session.get(Account, account_id)
         if account is None or account.kind != "staff":
@@ -165,6 +167,8 @@ def reset(db: Database, claims: Claims, account_id: str) -> dict:
 
 def new_recovery_codes(db: Database, claims: Claims, totp_code: str | None) -> dict:
     """A signed-in staff member replaces their recovery codes (proving the authenticator)."""
+    if claims.kind != "staff":
+        raise Forbidden("仅工作人员账号有恢复码")
     with db.reading() as session:
         account = session.get(Account, claims.sub)
     if account is None or account.totp_confirmed_at is None:

@@ -78,8 +78,7 @@ def _count_failure(session: Session, config: IdentityConfig, key: str, threshold
 
 
 def _fail(db: Database, config: IdentityConfig, ip: str, account: Account | None, method: str,
-          reason: str,
-          error: DomainError) -> DomainError:
+          reason: str, error: DomainError) -> DomainError:
     """Counts and audits a failed attempt (committed), and says what to raise."""
     try:
         locked = _record_failure(db, config, ip, account, method, reason)
@@ -94,8 +93,7 @@ def _fail(db: Database, config: IdentityConfig, ip: str, account: Account | None
 
 
 def _record_failure(db: Database, config: IdentityConfig, ip: str, account: Account | None,
-                    method: str,
-                    reason: str) -> tuple[int, int]:
+                    method: str, reason: str) -> tuple[int, int]:
     """(minutes the IP, minutes the account) was just locked for; 0 for not locked."""
     with db.transaction() as session:
         audit(session, "login.failed", account.id if account else None, method=method,

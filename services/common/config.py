@@ -32,12 +32,13 @@ class SettingsError(ValueError):
 
 # --- the one loader: a frozen dataclass declares the settings, `env()` names their variables --
 
-def env(name: str, default: Any = MISSING, *, factory: Callable[[], Any] | Any = MISSING,
+def env(name: str, default: Any = MISSING, *, factory: Any = MISSING,
         parse: Callable[[str], Any] | None = None, secret: bool = False) -> Any:
     """A setting read from RENCAI_<name> by `FromEnv.from_env`; the field's type says how to
     read it (str, int, float, bool, Path, dict as JSON; `X | None`) unless `parse` does.
-    `secret`: RENCAI_<name> or the file named by RENCAI_<name>_FILE (keyring.configured).
-    An empty variable counts as unset: the default applies."""
+    `factory` makes a mutable default (dict). `secret`: RENCAI_<name> or the file named by
+    RENCAI_<name>_FILE (keyring.configured). An empty variable counts as unset: the default
+    applies."""
     return field(default=default, default_factory=factory,
                  metadata={"env": (name, parse, secret)})
 

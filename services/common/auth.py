@@ -57,9 +57,12 @@ class Claims:
         return groups
 
 
+# --- who is an administrator (one meaning in every service) --------------------------------
+
 def is_admin(claims: Claims) -> bool:
-    """A platform administrator (管理员): a staff account with the admin role. One meaning for
-    every service: a role on any other kind of account grants nothing."""
+    """A platform administrator: a staff account holding the role admin. Only staff accounts
+    are given staff roles (identity's STAFF_ROLES); checking the kind as well means a unit or
+    person token that somehow carried "admin" is still not one."""
     return claims.kind == "staff" and claims.has_role("admin")
 
 

@@ -2,41 +2,116 @@
 
 The same code runs embedded (SQLite + memory bus), as a stack of processes (PostgreSQL +
 RabbitMQ) and in containers; only these values change.
+
+One loader for every service: a frozen dataclass mixing in `FromEnv` declares its settings,
+each `env("NAME", default)` field is read from RENCAI_NAME by its type. `Settings` below is
+what every service shares; a service's own settings live in its config.py the same way
+(services/identity/config.py, services/files/config.py). pydantic-settings would do the same
+at the price of a dependency; these few lines are all we need of it.
 """
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+import types
+import typing
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
+from typing import Any, Callable
 
 from .keyring import configured
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("identity", "orgs", "files", "workflow")
+PREFIX = "RENCAI_"
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    return os.environ.get(f"RENCAI_{name}", default)
+class SettingsError(ValueError):
+    """A RENCAI_ variable whose value cannot be what its setting needs."""
 
+
+# --- the one loader: a frozen dataclass declares the settings, `env()` names their variables --
+
+def env(name: str, default: Any = MISSING, *, factory: Any = MISSING,
+        parse: Callable[[str], Any] | None = None, secret: bool = False) -> Any:
+    """A setting read from RENCAI_<name> by `FromEnv.from_env`; the field's type says how to
+    read it (str, int, float, bool, Path, dict as JSON; `X | None`) unless `parse` does.
+    `factory` makes a mutable default (dict). `secret`: RENCAI_<name> or the file named by
+    RENCAI_<name>_FILE (keyring.configured). An empty variable counts as unset: the default
+    applies."""
+    return field(default=default, default_factory=factory,
+                 metadata={"env": (name, parse, secret)})
+
+
+def _read(name: str) -> str | None:
+    value = os.environ.get(PREFIX + name)
+    return value if value not in (None, "") else None
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _bool(raw: str) -> bool:
+    if raw.strip().lower() in _TRUE + _FALSE:
+        return raw.strip().lower() in _TRUE
+    raise ValueError(f"not one of {'/'.join(_TRUE + _FALSE)}")
+
+
+_PARSERS: dict[type, Callable[[str], Any]] = {
+    str: str, int: int, float: float, bool: _bool, Path: Path, dict: json.loads}
+
+
+def _parser(hint: Any) -> Callable[[str], Any]:
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):  # X | None: read as X
+        hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
+    return _PARSERS[typing.get_origin(hint) or hint]
+
+
+class FromEnv:
+    """Mixed into a frozen dataclass of settings: `from_env(**overrides)` fills each `env()`
+    field from its RENCAI_ variable (else its default); overrides (tests, the embedded
+    system) win over both. A value that does not parse stops start-up naming the variable."""
+
+    @classmethod
+    def from_env(cls, **overrides):
+        hints = typing.get_type_hints(cls)
+        values = {}
+        for setting in fields(cls):
+            if setting.name in overrides or "env" not in setting.metadata:
+                continue
+            name, parse, secret = setting.metadata["env"]
+            raw = configured(name) if secret else _read(name)
+            if raw is None:
+                continue
+            try:
+                values[setting.name] = (parse or _parser(hints[setting.name]))(raw)
+            except ValueError as error:
+                shown = "(secret)" if secret else repr(raw)
+                raise SettingsError(f"{PREFIX}{name}={shown}: {error}") from None
+        return cls(**{**values, **overrides})
+
+
+# --- what every service shares ------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(FromEnv):
     service: str
-    database_url: str
-    bus_url: str = "memory://"
-    var_dir: Path = PROJECT_ROOT / "var"
-    files_dir: Path = PROJECT_ROOT / "var" / "files"
-    bpmn_dir: Path = PROJECT_ROOT / "bpmn"
+    # default: SQLite <var_dir>/<service>.db (embedded development)
+    database_url: str = env("DATABASE_URL", "")
+    bus_url: str = env("BUS_URL", "memory://")
+    var_dir: Path = env("VAR_DIR", PROJECT_ROOT / "var")
+    files_dir: Path | None = env("FILES_DIR", None)  # default: <var_dir>/files
+    bpmn_dir: Path = env("BPMN_DIR", PROJECT_ROOT / "bpmn")
     # Where a verifier fetches identity's public keys; None means "use the in-process
     # identity app" (embedded mode wires that up).
-    jwks_url: str | None = None
+    jwks_url: str | None = env("JWKS_URL", None)
     # base64 of 32 bytes (RENCAI_PII_KEY or RENCAI_PII_KEY_FILE); None: refused in the stack,
     # generated once into keys_dir in embedded development (services.common.keyring)
-    pii_key: str | None = None
+    pii_key: str | None = env("PII_KEY", None, secret=True)
     # retired PII keys that still open old values until `python -m services.common.pii rotate`
-    pii_key_old: str | None = None
-    # development keys only (embedded, SQLite): apart from the databases
-    keys_dir: Path = PROJECT_ROOT / "var" / "keys"
+    pii_key_old: str | None = env("PII_KEY_OLD", None, secret=True)
+    # development keys only (embedded, SQLite): apart from the databases; default <var_dir>/keys
+    keys_dir: Path | None = env("KEYS_DIR", None)
     token_issuer: str = "rencai-identity"
     access_token_seconds: int = 900
     refresh_token_seconds: int = 7 * 24 * 3600
@@ -45,30 +120,23 @@ class Settings:
     # identity's list of revoked access tokens (default: beside RENCAI_JWKS_URL) and how old
     # a service's copy of it may grow (RENCAI_DENYLIST_REFRESH_SECONDS); the gateway asks
     # identity at every request instead.
-    denylist_url: str | None = None
-    denylist_refresh_seconds: float = 1.0
+    denylist_url: str | None = env("DENYLIST_URL", None)
+    denylist_refresh_seconds: float = env("DENYLIST_REFRESH_SECONDS", 1.0)
+
+    def __post_init__(self):
+        # The defaults that hang on var_dir (whether it came from RENCAI_VAR_DIR or an
+        # override): a frozen dataclass sets them once, here.
+        var_dir = Path(self.var_dir)
+        derived = {"var_dir": var_dir,
+                   "database_url": self.database_url or f"sqlite:///{var_dir / (self.service + '.db')}",
+                   "files_dir": Path(self.files_dir or var_dir / "files"),
+                   "keys_dir": Path(self.keys_dir or var_dir / "keys")}
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
     @classmethod
     def from_env(cls, service: str, **overrides) -> "Settings":
-        var_dir = Path(_env("VAR_DIR", str(PROJECT_ROOT / "var")))
-        values = dict(
-            service=service,
-            database_url=_env("DATABASE_URL", f"sqlite:///{var_dir / (service + '.db')}"),
-            bus_url=_env("BUS_URL", "memory://"),
-            var_dir=var_dir,
-            files_dir=Path(_env("FILES_DIR", str(var_dir / "files"))),
-            bpmn_dir=Path(_env("BPMN_DIR", str(PROJECT_ROOT / "bpmn"))),
-            jwks_url=_env("JWKS_URL"),
-            pii_key=configured("PII_KEY"),
-            pii_key_old=configured("PII_KEY_OLD"),
-            keys_dir=Path(_env("KEYS_DIR", str(var_dir / "keys"))),
-            denylist_url=_env("DENYLIST_URL"),
-            denylist_refresh_seconds=float(_env("DENYLIST_REFRESH_SECONDS", "1.0")),
-        )
-        values.update(overrides)
-        if "var_dir" in overrides and "keys_dir" not in overrides and not _env("KEYS_DIR"):
-            values["keys_dir"] = Path(overrides["var_dir"]) / "keys"
-        return cls(**values)
+        return super().from_env(service=service, **overrides)
 
     @property
     def development_keys_dir(self) -> Path | None:
@@ -79,5 +147,5 @@ class Settings:
 
 def service_urls() -> dict[str, str]:
     """Base URLs of the services for the gateway in the stack (RENCAI_<SERVICE>_URL)."""
-    return {name: _env(f"{name.upper()}_URL", f"http://127.0.0.1:{8101 + i}")
+    return {name: _read(f"{name.upper()}_URL") or f"http://127.0.0.1:{8101 + i}"
             for i, name in enumerate(SERVICES)}

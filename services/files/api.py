@@ -1,3 +1,6 @@
+"""files' HTTP API: parse with schemas, call the use case with who is asking, return. Every
+use case checks the caller itself (service/: catalogue.require_admin, access.viewable, the
+owner checks of attachments.py)."""
 from flask import current_app, send_file
 from flask_smorest import Blueprint
 
@@ -5,7 +8,8 @@ from services.common.app import kit
 from services.common.auth import current_claims, login_required
 from services.common.idempotency import idempotent
 
-from . import access, catalogue, photo, rights, schemas, service
+from . import schemas, service
+from .service import rights
 from .model import IDEMPOTENCY
 from .storage import LocalStorage
 
@@ -45,25 +49,26 @@ def _content(attachment, max_age: int = 0):
 @login_required()
 def list_types(query):
     """附件类型目录（格式、大小、是否多个、提示信息）"""
-    return catalogue.list_types(kit().db, query["all"] and current_claims().has_role("admin"))
+    return service.list_types(kit().db, current_claims(), query["all"])
 
 
 @blp.route("/types", methods=["POST"])
 @blp.arguments(schemas.TypeSchema)
 @blp.response(201, schemas.TypeSchema)
-@login_required("admin")
+@login_required()
 def create_type(values):
     """新增附件类型（管理员）"""
-    return catalogue.create_type(kit().db, values, files().max_file_bytes)
+    return service.create_type(kit().db, files().max_file_bytes, current_claims(), values)
 
 
 @blp.route("/types/<key>", methods=["PUT"])
 @blp.arguments(schemas.TypeUpdateSchema)
 @blp.response(200, schemas.TypeSchema)
-@login_required("admin")
+@login_required()
 def update_type(values, key):
     """修改或停用附件类型（管理员）"""
-    return catalogue.update_type(kit().db, key, values, files().max_file_bytes)
+    return service.update_type(kit().db, files().max_file_bytes, current_claims(), key,
+                                 values)
 
 
 # --- the attachment page --------------------------------------------------------------------
@@ -74,8 +79,8 @@ def update_type(values, key):
 @login_required()
 def slots(query):
     """附件管理页：按类型列出附件及状态（未上传 / 已上传），可按名称模糊搜索"""
-    return catalogue.slots(kit().db, current_claims(), query["q"], query.get("unit_name"),
-                           query.get("person_name"))
+    return service.slots(kit().db, current_claims(), query["q"], query.get("unit_name"),
+                         query.get("person_name"))
 
 
 @blp.route("/attachments", methods=["POST"])
@@ -109,7 +114,7 @@ def list_mine(query):
 @login_required()
 def get_attachment(attachment_id):
     """附件信息（本人，或审核引用它的申请的审核人）"""
-    return access.get(kit().db, current_claims(), attachment_id)
+    return service.get_attachment(kit().db, current_claims(), attachment_id)
 
 
 @blp.route("/attachments/<attachment_id>/content", methods=["GET"])
@@ -118,7 +123,7 @@ def get_attachment(attachment_id):
 @login_required()
 def view_content(attachment_id):
     """在线查看附件"""
-    return _content(access.view(kit().db, current_claims(), attachment_id))
+    return _content(service.view(kit().db, current_claims(), attachment_id))
 
 
 @blp.route("/attachments/<attachment_id>/links", methods=["POST"])
@@ -127,8 +132,8 @@ def view_content(attachment_id):
 def make_link(attachment_id):
     """生成短期查看链接（几分钟内有效，无需登录即可打开）"""
     runtime = files()
-    return access.make_link(kit().db, runtime.link_secret, runtime.config.link_seconds,
-                            current_claims(), attachment_id)
+    return service.make_link(kit().db, runtime.link_secret, runtime.config.link_seconds,
+                             current_claims(), attachment_id)
 
 
 @blp.route("/signed/<token>", methods=["GET"])
@@ -137,8 +142,8 @@ def make_link(attachment_id):
 def signed_content(token):
     """用短期链接查看附件（链接本身即凭证）"""
     runtime = files()
-    attachment = access.resolve_link(kit().db, runtime.link_secret, runtime.config.link_seconds,
-                                     token)
+    attachment = service.resolve_link(kit().db, runtime.link_secret,
+                                      runtime.config.link_seconds, token)
     return _content(attachment)
 
 
@@ -157,8 +162,8 @@ def delete_attachment(attachment_id):
 @login_required()
 def crop_photo(box, attachment_id):
     """裁切照片：按裁切框裁剪、缩放到标准尺寸、去除元数据后保存"""
-    attachment = photo.crop(kit().db, kit().outbox, files().storage, current_claims(),
-                            attachment_id, box)
+    attachment = service.crop(kit().db, kit().outbox, files().storage, current_claims(),
+                              attachment_id, box)
     return {"message": "保存成功", "attachment": attachment}
 
 
@@ -167,7 +172,7 @@ def crop_photo(box, attachment_id):
 @login_required()
 def instance_attachments(instance_id):
     """某一申请引用的附件（该申请的审核人或申请人）"""
-    return access.of_instance(kit().db, current_claims(), instance_id)
+    return service.of_instance(kit().db, current_claims(), instance_id)
 
 
 @blp.route("/me/export", methods=["GET"])

@@ -1,5 +1,6 @@
-"""files' own settings, from RENCAI_ environment variables (the kit's Settings carries what
-every service shares; these belong to files alone).
+"""files' own settings, from RENCAI_ environment variables through the kit's one loader
+(services/common/config.py; its Settings carries what every service shares, these belong
+to files alone).
 
   RENCAI_FILES_STORAGE        local (default: files under RENCAI_FILES_DIR) | s3
   RENCAI_S3_ENDPOINT_URL      e.g. http://minio:9000 (empty: AWS)
@@ -18,44 +19,27 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.common.config import Settings
-from services.common.keyring import KeyConfigError, configured
+from services.common.config import FromEnv, Settings, env
+from services.common.keyring import KeyConfigError
 
-
-def _env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(f"RENCAI_{name}")
-    return value if value not in (None, "") else default
+MB = 1024 * 1024
 
 
 @dataclass(frozen=True)
-class FilesConfig:
-    storage: str = "local"
-    s3_endpoint_url: str | None = None
-    s3_bucket: str = "rencai-files"
-    s3_access_key: str | None = None
-    s3_secret_key: str | None = None
-    s3_region: str = "us-east-1"
-    link_secret: str | None = None
-    link_seconds: int = 300
-    max_body_bytes: int = 20 * 1024 * 1024
+class FilesConfig(FromEnv):
+    storage: str = env("FILES_STORAGE", "local")
+    s3_endpoint_url: str | None = env("S3_ENDPOINT_URL", None)
+    s3_bucket: str = env("S3_BUCKET", "rencai-files")
+    s3_access_key: str | None = env("S3_ACCESS_KEY", None)
+    s3_secret_key: str | None = env("S3_SECRET_KEY", None)
+    s3_region: str = env("S3_REGION", "us-east-1")
+    link_secret: str | None = env("FILES_LINK_SECRET", None, secret=True)
+    link_seconds: int = env("FILES_LINK_SECONDS", 300)
+    max_body_bytes: int = env("FILES_MAX_BODY_MB", 20 * MB, parse=lambda mb: int(mb) * MB)
 
-    @classmethod
-    def from_env(cls, **overrides) -> "FilesConfig":
-        values = dict(
-            storage=_env("FILES_STORAGE", "local"),
-            s3_endpoint_url=_env("S3_ENDPOINT_URL"),
-            s3_bucket=_env("S3_BUCKET", "rencai-files"),
-            s3_access_key=_env("S3_ACCESS_KEY"),
-            s3_secret_key=_env("S3_SECRET_KEY"),
-            s3_region=_env("S3_REGION", "us-east-1"),
-            link_secret=configured("FILES_LINK_SECRET"),
-            link_seconds=int(_env("FILES_LINK_SECONDS", "300")),
-            max_body_bytes=int(_env("FILES_MAX_BODY_MB", "20")) * 1024 * 1024,
-        )
-        values.update(overrides)
-        if values["storage"] not in ("local", "s3"):
+    def __post_init__(self):
+        if self.storage not in ("local", "s3"):  # also when built in code (tests, benches)
             raise ValueError("RENCAI_FILES_STORAGE must be 'local' or 's3'")
-        return cls(**values)
 
 
 def link_secret(config: FilesConfig, settings: Settings) -> str:

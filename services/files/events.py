@@ -4,7 +4,7 @@ Publishes:
   files.attachment.uploaded    {attachment_id, owner_id, owner_kind, category, name (the
                                 file name shown), sha256, size}
   files.attachment.deleted     {attachment_id, owner_id}
-Consumes (workflow's; the read model of who reviews which application, access.py):
+Consumes (workflow's; the read model of who reviews which application, service/access.py):
   workflow.instance.started     {instance_id, applicant_id, attachment_ids, ...}
       -> the applicant's referenced attachments are locked (kept, not deletable)
   workflow.instance.resubmitted {instance_id, applicant_id, applicant_kind, unit_id,
@@ -26,7 +26,7 @@ from marshmallow import fields
 from services.common.app import ServiceKit
 from services.common.contracts import Id, Payload, Text, required
 
-from . import access, rights
+from .service import access, rights
 
 
 class AttachmentUploaded(Payload):

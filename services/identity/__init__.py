@@ -3,20 +3,35 @@ personal profiles, and each person's record."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from flask import Flask
 
 from services.common.app import create_service_app
 from services.common.auth import TokenVerifier
 from services.common.config import Settings
+from services.common.effects import Effects
 from services.common.errors import problem
 
 from . import api, events
 from .config import IdentityConfig
 from .model import BUS
 from .service import rights, tokens
+from .service.base import NameCheck, SmsSender
 from .service.second_factor import EnrolmentRequired
 from .service.verification import make_name_check, make_sender
+
+
+@dataclass
+class IdentityRuntime:
+    """identity's own runtime beside the kit (as files has FilesRuntime): what its use cases
+    are handed besides the database, the outbox and the settings."""
+
+    config: IdentityConfig
+    sender: SmsSender
+    name_matches: NameCheck
+    # SMS sent from bus consumers, after their commit (services/common/effects.py)
+    effects: Effects | None = None
 
 
 def _enrolment_required(error: EnrolmentRequired):
@@ -38,17 +53,17 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
     check stops start-up here (gunicorn and the bus worker both build the app)."""
     settings = settings or Settings.from_env("identity")
     config = config or IdentityConfig.from_env()
-    own = {"config": config, "sender": sender or make_sender(config),
-           "name_matches": name_matches or make_name_check(config)}
+    own = IdentityRuntime(config, sender or make_sender(config),
+                          name_matches or make_name_check(config))
     tokens.configure_kek(settings)  # before anything signs; refused missing in the stack
     app = create_service_app(settings, title="Rencai identity", tables=BUS,
                              handlers=lambda kit: events.handlers(kit, own),
                              blueprints=[api.blp])
     service_kit = app.extensions["rencai.kit"]
     db = service_kit.db
-    own["effects"] = events.sms_effects(db, own["sender"])
-    service_kit.worker.every(5, own["effects"].run_pending)
-    app.extensions["identity"] = own
+    own.effects = events.sms_effects(db, own.sender)
+    service_kit.worker.every(5, own.effects.run_pending)
+    app.extensions["rencai.identity"] = own
     app.register_error_handler(EnrolmentRequired, _enrolment_required)
     # Retention: SMS, captchas, challenges, expired sessions and denylist entries, swept
     # from the bus worker's rounds (one worker process in the stack, not every web worker).

@@ -55,7 +55,6 @@ from services.common.effects import Effects
 
 from .model import EFFECTS
 from .service import accounts, registration, units
-from .service.context import Ctx
 
 
 class AccountCreated(Payload):
@@ -161,18 +160,16 @@ def sms_effects(db, sender) -> Effects:
         "sms": lambda session, payload: sender.send(session, payload["phone"], payload["text"])})
 
 
-def handlers(kit: ServiceKit, own: dict | None = None) -> dict:
-    """`own`: identity's config, SMS sender and its after-commit effects (the appeal's
-    result is sent by SMS)."""
+def handlers(kit: ServiceKit, own=None) -> dict:
+    """`own`: identity's runtime (IdentityRuntime: the SMS sender and the after-commit
+    effects; the appeal's result is sent by SMS). None when only the routing keys are asked
+    for (topology)."""
 
     def on_instance_completed(session, envelope):
         accounts.record_business_result(session, envelope)
         if envelope["data"].get("process_key") == registration.APPEAL_PROCESS:
-            own_ = own or {}
-            ctx = Ctx(kit.db, kit.outbox, kit.settings, sender=own_.get("sender"),
-                      ip="bus", effects=own_.get("effects"),
-                      **({"config": own_["config"]} if own_.get("config") else {}))
-            registration.on_appeal_reviewed(ctx, session, envelope)
+            registration.on_appeal_reviewed(session, kit.outbox, own.sender, own.effects,
+                                            envelope)
 
     return {"workflow.instance.completed": on_instance_completed,
             "orgs.unit.certified": units.on_unit_certified}

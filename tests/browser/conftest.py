@@ -51,7 +51,7 @@ def web(embedded, oidc_provider):
         assets.ensure()
     server = make_server("127.0.0.1", 0, embedded.gateway, threaded=True)
     base_url = f"http://127.0.0.1:{server.port}"
-    providers = embedded.apps["identity"].extensions["identity"]["config"].oidc_providers
+    providers = embedded.apps["identity"].extensions["rencai.identity"].config.oidc_providers
     providers["gov"] = {
         "title": "国家政务服务平台", "issuer": oidc_provider.url, "client_id": "rencai",
         "client_secret": "s3cret", "redirect_uri": f"{base_url}/oidc/gov/callback"}

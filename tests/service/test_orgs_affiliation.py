@@ -251,3 +251,28 @@ def test_the_unit_sees_the_verified_name_though_the_token_named_the_username(wor
                                                "method": "id_card", "id_number_index": "x"})
     listed = world.call("GET", f"/units/{world.unit}/affiliations", world.as_("unit"), None)[1]
     assert [i["person_name"] for i in listed["items"]] == ["张晚"]
+
+
+def test_the_process_and_the_endpoint_open_a_request_the_same_way(world):
+    """One path: a request the BPMN process opens (workflow.instance.started of process
+    "affiliation") is the same pending request, event and audit entry as one made on the
+    endpoint; a second open link is refused on either entry."""
+    world.deliver("workflow.instance.started", {
+        "instance_id": "i-aff", "process_key": "affiliation", "title": "个人关联单位",
+        "applicant_id": "p-bpmn", "applicant_name": "王流程", "unit_id": world.unit})
+    status, mine = world.call("GET", "/me/affiliation-requests",
+                              world.as_("person", "p-bpmn"), None)
+    assert [(r["affiliation_id"], r["status"]) for r in mine["items"]] == [("i-aff", "pending")]
+    [requested] = [e for e in world.events("orgs.affiliation.requested")
+                   if e["data"]["affiliation_id"] == "i-aff"]
+    assert requested["data"]["person_name"] == "王流程"
+    [entry] = [e for e in audit.search(world.kit.db, action="affiliation.requested")["items"]
+               if e["object_id"] == "i-aff"]
+    assert entry["actor_id"] == "p-bpmn" and entry["after"]["status"] == "pending"
+    status, body = world.call("POST", "/me/affiliation-requests", world.as_("person", "p-bpmn"),
+                              {"association_code": CODE_B})
+    assert status == 409 and "请勿重复申请" in body["detail"]
+    # The process's request is decided in the process only.
+    status, body = world.call("POST", f"/units/{world.unit}/affiliations/i-aff/approve",
+                              world.as_("unit"), {})
+    assert status == 409 and body["detail"] == "该关联申请正在流程中办理，请在待办任务中审核"

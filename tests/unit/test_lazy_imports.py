@@ -24,7 +24,7 @@ def test_no_service_loads_a_heavy_library_at_start():
 
 
 def test_the_pinyin_search_still_finds_by_initials():
-    from services.files.catalogue import name_matches
+    from services.files.service.catalogue import name_matches
 
     assert name_matches("身份证", "sfz") and name_matches("身份证", "shenfen")
     assert not name_matches("身份证", "hz")

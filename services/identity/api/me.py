@@ -5,7 +5,7 @@ from services.common.auth import current_claims, login_required
 
 from .. import schemas
 from ..service import accounts, oidc, profile, rights, second_factor, units
-from .common import blp, ctx
+from .common import blp
 
 
 @blp.route("/me/password", methods=["POST"])
@@ -14,16 +14,16 @@ from .common import blp, ctx
 @login_required()
 def change_password(body):
     """修改密码（短信注册的单位账号首次设置密码）"""
-    units.set_password(ctx(), current_claims(), body)
+    units.set_password(kit().db, current_claims(), body)
 
 
 @blp.route("/me/recovery-codes", methods=["POST"])
 @blp.arguments(schemas.RecoveryCodesRequestSchema)
 @blp.response(201, schemas.RecoveryCodesSchema)
-@login_required(kinds=("staff",))
+@login_required()
 def renew_recovery_codes(body):
     """工作人员重新生成恢复码（凭动态验证码；旧恢复码作废）"""
-    return second_factor.new_recovery_codes(ctx(), current_claims(), body.get("totp_code"))
+    return second_factor.new_recovery_codes(kit().db, current_claims(), body.get("totp_code"))
 
 
 @blp.route("/me/external-identities", methods=["GET"])
@@ -31,7 +31,7 @@ def renew_recovery_codes(body):
 @login_required()
 def my_external_identities():
     """本账号关联的第三方账号"""
-    return oidc.my_links(ctx(), current_claims())
+    return oidc.my_links(kit().db, current_claims())
 
 
 @blp.route("/me", methods=["GET"])
@@ -55,7 +55,7 @@ def basic_info():
 @login_required()
 def get_profile():
     """个人完整信息"""
-    return profile.get_profile(ctx(), current_claims())
+    return profile.get_profile(kit().db, current_claims())
 
 
 @blp.route("/me/profile", methods=["PUT"])
@@ -64,7 +64,7 @@ def get_profile():
 @login_required()
 def save_profile(body):
     """保存个人信息（一般信息、教育信息、学习经历、工作经历、证件照片；可分步保存）"""
-    return profile.save_profile(ctx(), current_claims(), body)
+    return profile.save_profile(kit().db, current_claims(), body)
 
 
 @blp.route("/me/profile/preview", methods=["GET"])
@@ -72,7 +72,7 @@ def save_profile(body):
 @login_required()
 def preview_profile():
     """预览：所填信息与尚缺的部分"""
-    return profile.preview(ctx(), current_claims())
+    return profile.preview(kit().db, current_claims())
 
 
 @blp.route("/me/profile/submit", methods=["POST"])
@@ -80,7 +80,7 @@ def preview_profile():
 @login_required()
 def submit_profile():
     """提交个人信息（完善个人信息完成；以后修改也由此提交）"""
-    return profile.submit(ctx(), current_claims())
+    return profile.submit(kit().db, kit().outbox, current_claims())
 
 
 @blp.route("/me/audit", methods=["GET"])
@@ -89,7 +89,8 @@ def submit_profile():
 @login_required()
 def my_audit(query):
     """本人的登录与安全记录"""
-    return accounts.audit_log(kit().db, current_claims().sub, query.get("action"),
+    claims = current_claims()
+    return accounts.audit_log(kit().db, claims, claims.sub, query.get("action"),
                               query["page"], query["per_page"])
 
 
@@ -107,7 +108,7 @@ def my_records():
 def my_data():
     """本人在身份服务中的全部个人信息（账号、个人信息、同意记录、申诉、办结记录、会话、审计）。
     完整导出（各服务合并的 ZIP）见网关 GET /api/me/export"""
-    return rights.export(ctx(), current_claims())
+    return rights.export(kit().db, current_claims())
 
 
 @blp.route("/me/closure", methods=["POST"])
@@ -117,4 +118,4 @@ def my_data():
 def close_account(body):
     """注销账号（个人）：输入密码确认；个人信息删除或匿名化，业务记录保留（姓名脱敏），
     所有登录立即失效，其他服务随后处理各自的数据"""
-    return rights.close(ctx(), current_claims(), body)
+    return rights.close(kit().db, kit().outbox, current_claims(), body)

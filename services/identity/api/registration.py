@@ -7,7 +7,7 @@ from services.common.idempotency import idempotent
 
 from .. import schemas
 from ..service import consent, registration, verification
-from .common import blp, ctx
+from .common import blp, client_ip, identity
 from ..model import IDEMPOTENCY
 
 
@@ -15,7 +15,7 @@ from ..model import IDEMPOTENCY
 @blp.response(201, schemas.CaptchaSchema)
 def new_captcha():
     """图形验证码：图片（PNG，data URI）与编号；一次有效，2 分钟过期"""
-    return verification.new_captcha(ctx())
+    return verification.new_captcha(kit().db, identity().config)
 
 
 @blp.route("/captchas/<captcha_id>.png", methods=["GET"])
@@ -30,7 +30,8 @@ def captcha_image(captcha_id):
 @blp.response(201, schemas.SmsCodeSentSchema)
 def send_sms_code(body):
     """获取短信验证码（先校验图形验证码；注册、短信登录、单位注册）"""
-    return verification.send_sms_code(ctx(), body.get("phone"), body["purpose"],
+    return verification.send_sms_code(kit().db, identity().config, identity().sender, client_ip(),
+                                      body.get("phone"), body["purpose"],
                                       body.get("captcha_id"), body.get("captcha_code"))
 
 
@@ -40,7 +41,8 @@ def send_sms_code(body):
 @login_required()
 def send_my_sms_code(body):
     """换绑验证码：发往已认证该身份证号的原账号的手机号（证明控制原账号）；原账号无手机号时请人工申诉"""
-    return verification.send_my_sms_code(ctx(), current_claims(), body)
+    return verification.send_my_sms_code(kit().db, identity().config, identity().sender,
+                                         client_ip(), current_claims(), body)
 
 
 @blp.route("/dev/sms", methods=["GET"])
@@ -48,7 +50,7 @@ def send_my_sms_code(body):
 @blp.response(200, schemas.DevSmsSchema)
 def dev_sms(query):
     """开发环境：开发短信发送器“发出”的短信（配置了短信网关时不存在）"""
-    return {"messages": verification.dev_messages(ctx(), query["phone"])}
+    return {"messages": verification.dev_messages(kit().db, identity().sender, query["phone"])}
 
 
 @blp.route("/registrations", methods=["POST"])
@@ -57,7 +59,7 @@ def dev_sms(query):
 @blp.response(201, schemas.RegisteredSchema)
 def register(body):
     """注册账号（第一步）：用户名、手机号、短信验证码、密码（两次）、同意用户协议"""
-    return registration.register(ctx(), body)
+    return registration.register(kit().db, kit().outbox, kit().settings, identity().config, body)
 
 
 @blp.route("/me/registration", methods=["GET"])
@@ -65,7 +67,7 @@ def register(body):
 @login_required()
 def registration_status():
     """注册完成页：认证成功 / 注册成功"""
-    return registration.registration_status(ctx(), current_claims())
+    return registration.registration_status(kit().db, current_claims())
 
 
 @blp.route("/consents/<purpose>", methods=["GET"])
@@ -82,7 +84,8 @@ def consent_notice(purpose):
 @login_required()
 def verify_real_name(body):
     """实名认证（第二步，或以后在个人中心）：姓名 + 身份证号 + 单独同意处理身份证号"""
-    return registration.verify_real_name(ctx(), current_claims(), body)
+    return registration.verify_real_name(kit().db, kit().outbox, identity().name_matches,
+                                         client_ip(), current_claims(), body)
 
 
 @blp.route("/me/real-name/skip", methods=["POST"])
@@ -90,7 +93,7 @@ def verify_real_name(body):
 @login_required()
 def skip_real_name():
     """暂不认证"""
-    return registration.skip_real_name(ctx(), current_claims())
+    return registration.skip_real_name(kit().db, current_claims())
 
 
 @blp.route("/me/real-name/rebind", methods=["POST"])
@@ -99,7 +102,8 @@ def skip_real_name():
 @login_required()
 def rebind(body):
     """换绑：身份证号已被其他账号认证时，凭发往原账号手机号的验证码改绑到本账号（原账号收到短信和提示）"""
-    return registration.rebind(ctx(), current_claims(), body)
+    return registration.rebind(kit().db, kit().outbox, identity().config, identity().sender,
+                               current_claims(), body)
 
 
 @blp.route("/me/appeals", methods=["POST"])
@@ -109,7 +113,8 @@ def rebind(body):
 @login_required()
 def file_appeal(body):
     """人工申诉：身份证号已被其他账号认证"""
-    return registration.file_appeal(ctx(), current_claims(), body)
+    return registration.file_appeal(kit().db, kit().outbox, identity().sender, current_claims(),
+                                    body)
 
 
 @blp.route("/me/appeals", methods=["GET"])
@@ -117,4 +122,4 @@ def file_appeal(body):
 @login_required()
 def my_appeals():
     """本人的申诉及结果"""
-    return registration.my_appeals(ctx(), current_claims())
+    return registration.my_appeals(kit().db, current_claims())

@@ -7,7 +7,7 @@ from services.common.idempotency import idempotent
 
 from .. import schemas
 from ..service import logins, oidc, qr, tokens, units
-from .common import blp, ctx, pair
+from .common import blp, client_ip, identity, pair
 from ..model import IDEMPOTENCY
 
 
@@ -17,7 +17,8 @@ from ..model import IDEMPOTENCY
 def password_login(body):
     """账号登录：用户名/手机号/身份证号 + 密码 + 图形验证码（+ 工作人员的动态验证码或恢复码；
     工作人员首次登录返回 401 totp-enrolment-required 与绑定二维码）"""
-    return pair(logins.login_with_password(ctx(), body["username"], body["password"],
+    return pair(logins.login_with_password(kit().db, kit().settings, identity().config,
+                                           client_ip(), body["username"], body["password"],
                                             body.get("captcha_id"), body.get("captcha_code"),
                                             body.get("totp_code"), body.get("recovery_code")))
 
@@ -27,7 +28,8 @@ def password_login(body):
 @blp.response(201, schemas.TokenPairSchema)
 def sms_login(body):
     """短信登录：手机号 + 短信验证码（用途 login）"""
-    return pair(logins.login_with_sms(ctx(), body.get("phone"), body.get("sms_code")))
+    return pair(logins.login_with_sms(kit().db, kit().settings, identity().config, client_ip(),
+                                      body.get("phone"), body.get("sms_code")))
 
 
 @blp.route("/tokens/refresh", methods=["POST"])
@@ -44,14 +46,14 @@ def refresh(body):
 @login_required()
 def logout(body):
     """退出登录：这次登录的刷新令牌（整个轮换链）及其访问令牌立即作废"""
-    logins.logout(ctx(), current_claims(), body["refresh_token"])
+    logins.logout(kit().db, current_claims(), body["refresh_token"])
 
 
 @blp.route("/qr-logins", methods=["POST"])
 @blp.response(201, schemas.QrCreatedSchema)
 def new_qr_login():
     """扫码登录（PC）：二维码内容与轮询令牌"""
-    return qr.create(ctx())
+    return qr.create(kit().db, identity().config)
 
 
 @blp.route("/qr-logins/poll", methods=["POST"])
@@ -59,7 +61,7 @@ def new_qr_login():
 @blp.response(200, schemas.QrStateSchema)
 def poll_qr_login(body):
     """扫码登录（PC）：查询状态；确认授权后返回一次令牌"""
-    return qr.poll(ctx(), body["poll_token"])
+    return qr.poll(kit().db, kit().settings, body["poll_token"])
 
 
 @blp.route("/qr-logins/<qr_id>/scan", methods=["POST"])
@@ -67,7 +69,7 @@ def poll_qr_login(body):
 @login_required()
 def scan_qr_login(qr_id):
     """扫码登录（APP）：扫描二维码"""
-    return qr.scan(ctx(), current_claims(), qr_id)
+    return qr.scan(kit().db, current_claims(), qr_id)
 
 
 @blp.route("/qr-logins/<qr_id>/confirm", methods=["POST"])
@@ -76,7 +78,7 @@ def scan_qr_login(qr_id):
 @login_required()
 def confirm_qr_login(body, qr_id):
     """扫码登录（APP）：确认授权（approve=false 为取消）"""
-    return qr.confirm(ctx(), current_claims(), qr_id, body["approve"])
+    return qr.confirm(kit().db, current_claims(), qr_id, body["approve"])
 
 
 @blp.route("/units/phone-sessions", methods=["POST"])
@@ -85,14 +87,15 @@ def confirm_qr_login(body, qr_id):
 @blp.response(201, schemas.UnitPhoneSessionResultSchema)
 def unit_phone_session(body):
     """单位注册或登录：手机号 + 图形验证码 + 短信验证码（用途 unit_register）"""
-    return units.phone_session(ctx(), body.get("phone"), body.get("sms_code"))
+    return units.phone_session(kit().db, kit().outbox, kit().settings, identity().config,
+                               client_ip(), body.get("phone"), body.get("sms_code"))
 
 
 @blp.route("/cert-challenges", methods=["POST"])
 @blp.response(201, schemas.CertChallengeSchema)
 def cert_challenge():
     """证书登录（USBKey）：获取待签名的 nonce"""
-    return units.new_challenge(ctx())
+    return units.new_challenge(kit().db, identity().config)
 
 
 @blp.route("/tokens/certificate", methods=["POST"])
@@ -100,21 +103,22 @@ def cert_challenge():
 @blp.response(201, schemas.TokenPairSchema)
 def certificate_login(body):
     """证书登录（USBKey）：证书 + 对 nonce 的签名"""
-    return pair(units.login_with_certificate(ctx(), body))
+    return pair(units.login_with_certificate(kit().db, kit().settings, identity().config,
+                                             client_ip(), body))
 
 
 @blp.route("/oidc/providers", methods=["GET"])
 @blp.response(200, schemas.OidcProviderSchema(many=True))
 def oidc_providers():
     """可用的第三方登录方式"""
-    return oidc.providers(ctx())
+    return oidc.providers(identity().config)
 
 
 @blp.route("/oidc/<provider>/authorize", methods=["POST"])
 @blp.response(201, schemas.OidcAuthorizeSchema)
 def oidc_authorize(provider):
     """第三方登录：获取第三方平台的授权地址"""
-    return oidc.authorize(ctx(), provider)
+    return oidc.authorize(kit().db, identity().config, provider)
 
 
 @blp.route("/me/oidc/<provider>/authorize", methods=["POST"])
@@ -122,7 +126,8 @@ def oidc_authorize(provider):
 @login_required()
 def oidc_link(provider):
     """个人中心：关联第三方账号（授权后回调即完成关联）"""
-    return oidc.authorize(ctx(), provider, link_account_id=current_claims().sub)
+    return oidc.authorize(kit().db, identity().config, provider,
+                          link_account_id=current_claims().sub)
 
 
 @blp.route("/oidc/<provider>/callback", methods=["POST"])
@@ -130,7 +135,7 @@ def oidc_link(provider):
 @blp.response(200, schemas.OidcResultSchema)
 def oidc_callback(body, provider):
     """第三方授权回调：已关联则登录；从个人中心发起则完成关联"""
-    return oidc.callback(ctx(), provider, body)
+    return oidc.callback(kit().db, kit().settings, identity().config, provider, body)
 
 
 @blp.route("/tokens/revocations", methods=["GET"])

@@ -1,6 +1,8 @@
 """identity's use cases, by topic:
 
-  context       what a use case is given (Ctx) and the audit log
+  base          the audit log and the collaborators' names (a use case takes the database,
+                the outbox, what else it uses of identity's runtime, the claims: as in
+                every service; see base.py)
   tokens        signing keys and rotation, JWKS, token issue, refresh rotation, logout
   accounts      accounts (seeded, registered, staff), how they are shown, records, audit
   verification  graphic captchas, SMS codes and senders

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from services.common.audit import record as audit_record
 from services.common.audit import search as audit_log_search
-from services.common.auth import Claims
+from services.common.auth import Claims, is_admin
 from services.common.bus import Outbox
 from services.common.db import Database, utcnow
 from services.common.errors import Forbidden, NotFound, ValidationFailed
@@ -19,7 +19,7 @@ from services.common.pii import blind_index, mask
 
 from .. import rules
 from ..model import ACCOUNT_KINDS, BUS, Account, BusinessRecord
-from .context import Ctx, audit
+from .base import audit, require_admin
 
 # argon2id with the library's defaults; replaceable (tests use cheaper parameters).
 passwords = PasswordHasher()
@@ -93,12 +93,12 @@ def by_id_number(session: Session, id_number: str) -> Account | None:
         Account.id_number_index == blind_index(rules.normalise_id_number(id_number)))).first()
 
 
-def account_by_phone(ctx: Ctx, phone: str | None) -> Account | None:
+def account_by_phone(db: Database, phone: str | None) -> Account | None:
     """The account bound to a phone number (validated first: 422 naming `phone`)."""
     error = rules.phone_error(phone)
     if error:
         raise ValidationFailed(error, {"phone": error})
-    with ctx.db.reading() as session:
+    with db.reading() as session:
         return by_phone(session, phone)
 
 
@@ -170,8 +170,9 @@ def staff_view_of(db: Database, claims: Claims, account_id: str) -> dict:
     return view(account, owner=claims.sub == account_id)
 
 
-def create_staff(ctx: Ctx, claims: Claims, body: dict) -> dict:
+def create_staff(db: Database, outbox: Outbox, claims: Claims, body: dict) -> dict:
     """Admins create reviewer, expert and admin accounts (staff passwords: ≥ 10 characters)."""
+    require_admin(claims)
     errors = {}
     username_problem = rules.username_error(body.get("username"))
     if username_problem:
@@ -189,23 +190,24 @@ def create_staff(ctx: Ctx, claims: Claims, body: dict) -> dict:
     if errors:
         raise ValidationFailed("；".join(errors.values()), errors)
     # No TOTP secret here: the admin never holds it; the person enrols at first sign-in.
-    account = create_account(ctx.db, ctx.outbox, username=body["username"], kind="staff",
+    account = create_account(db, outbox, username=body["username"], kind="staff",
                              display_name=body["display_name"].strip(),
                              password=body["password"], org_id=body["org_id"], roles=roles)
-    with ctx.db.transaction() as session:
-        audit(session, ctx, "staff.created", account.id, claims.sub, roles=roles,
+    with db.transaction() as session:
+        audit(session, "staff.created", account.id, claims.sub, roles=roles,
               org_id=body["org_id"])
     return {"account": view(account, owner=False),
             "message": "已创建。首次登录时须用身份验证器应用扫码绑定动态验证码"}
 
 
-def rotate_keys(ctx: Ctx, claims: Claims) -> dict:
+def rotate_keys(db: Database, claims: Claims) -> dict:
     """A new signing key (admins); the previous one stays published, the rotation audited."""
     from .tokens import rotate_signing_key
 
-    kid = rotate_signing_key(ctx.db)
-    with ctx.db.transaction() as session:
-        audit(session, ctx, "keys.rotated", None, claims.sub, kid=kid)
+    require_admin(claims)
+    kid = rotate_signing_key(db)
+    with db.transaction() as session:
+        audit(session, "keys.rotated", None, claims.sub, kid=kid)
     return {"kid": kid}
 
 
@@ -228,10 +230,13 @@ def record_business_result(session: Session, envelope: dict) -> None:
         completed_at=datetime.fromisoformat(data["completed_at"])))
 
 
-def audit_log(db: Database, account_id: str | None, action: str | None, page: int,
-              per_page: int) -> dict:
+def audit_log(db: Database, claims: Claims, account_id: str | None, action: str | None,
+              page: int, per_page: int) -> dict:
     """identity's entries of the kit's audit log about an account (its sign-ins, failures,
-    rebinds...), in the shape the person's history and the admins' list have always had."""
+    rebinds...), in the shape the person's history and the admins' list have always had.
+    Everyone reads their own; admins any account's, or all."""
+    if account_id != claims.sub and not is_admin(claims):
+        raise Forbidden("仅管理员可以查看其他账号的记录")
     result = audit_log_search(db, subject_id=account_id, action=action, page=page,
                               per_page=per_page)
     result["items"] = [{"id": str(entry["seq"]), "at": entry["at"], "action": entry["action"],

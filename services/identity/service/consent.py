@@ -10,7 +10,7 @@ from services.common.db import utcnow
 from services.common.errors import NotFound, ValidationFailed
 
 from ..model import Consent
-from .context import Ctx, audit
+from .base import audit
 
 # Change the version with the wording: a consent given to an older text is not this one.
 NOTICES = {
@@ -49,9 +49,9 @@ def require(body: dict, purpose: str) -> dict:
     return current
 
 
-def record(session: Session, ctx: Ctx, account_id: str, given: dict) -> None:
+def record(session: Session, ip: str, account_id: str, given: dict) -> None:
     session.add(Consent(id=str(uuid.uuid4()), account_id=account_id, purpose=given["purpose"],
                         version=given["version"], text=given["text"], agreed_at=utcnow(),
-                        ip=ctx.ip))
-    audit(session, ctx, "consent.given", account_id, purpose=given["purpose"],
+                        ip=ip))
+    audit(session, "consent.given", account_id, purpose=given["purpose"],
           version=given["version"])

@@ -10,14 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.common.db import utcnow
+from services.common.config import Settings
+from services.common.db import Database, utcnow
 from services.common.errors import DomainError, NotAuthenticated, ValidationFailed
 
 from .. import rules
+from ..config import IdentityConfig
 from ..model import Account, LoginGuard
 from . import tokens
 from . import accounts, second_factor
-from .context import Ctx, audit
+from .base import audit
 from .verification import check_captcha, check_sms_code
 
 # Verified against when the login is unknown, so both cases take the same time.
@@ -45,43 +47,43 @@ def _minutes_left(guard: LoginGuard | None) -> int:
     return max(1, math.ceil((guard.locked_until - utcnow()).total_seconds() / 60))
 
 
-def _refuse_if_locked(ctx: Ctx, account: Account | None) -> None:
-    with ctx.db.reading() as session:
-        by_ip = _minutes_left(_guard(session, f"ip:{ctx.ip}"))
+def _refuse_if_locked(db: Database, ip: str, account: Account | None) -> None:
+    with db.reading() as session:
+        by_ip = _minutes_left(_guard(session, f"ip:{ip}"))
         by_account = _minutes_left(_guard(session, f"account:{account.id}")) if account else 0
     if by_account or by_ip:
-        with ctx.db.transaction() as session:
-            audit(session, ctx, "login.refused", account.id if account else None,
+        with db.transaction() as session:
+            audit(session, "login.refused", account.id if account else None,
                   reason="locked")
         if by_account:
             raise Locked(f"登录失败次数过多，账号已被锁定，请 {by_account} 分钟后再试")
         raise Locked(f"登录失败次数过多，请 {by_ip} 分钟后再试")
 
 
-def _count_failure(session: Session, ctx: Ctx, key: str, threshold: int) -> int:
+def _count_failure(session: Session, config: IdentityConfig, key: str, threshold: int) -> int:
     """Adds a failure under `key`; returns the minutes of a lock it just started (or 0)."""
     now = utcnow()
     guard = _guard(session, key)
     if guard is None:
         guard = LoginGuard(key=key, failures=0, window_start=now)
         session.add(guard)
-    if guard.window_start < now - timedelta(minutes=ctx.config.failure_window_minutes):
+    if guard.window_start < now - timedelta(minutes=config.failure_window_minutes):
         guard.failures, guard.window_start = 0, now
     guard.failures += 1
     if guard.failures >= threshold:
-        guard.locked_until = now + timedelta(minutes=ctx.config.lock_minutes)
+        guard.locked_until = now + timedelta(minutes=config.lock_minutes)
         guard.failures, guard.window_start = 0, now
-        return ctx.config.lock_minutes
+        return config.lock_minutes
     return 0
 
 
-def _fail(ctx: Ctx, account: Account | None, method: str, reason: str,
-          error: DomainError) -> DomainError:
+def _fail(db: Database, config: IdentityConfig, ip: str, account: Account | None, method: str,
+          reason: str, error: DomainError) -> DomainError:
     """Counts and audits a failed attempt (committed), and says what to raise."""
     try:
-        locked = _record_failure(ctx, account, method, reason)
+        locked = _record_failure(db, config, ip, account, method, reason)
     except IntegrityError:  # a first failure under the same key at the same moment
-        locked = _record_failure(ctx, account, method, reason)
+        locked = _record_failure(db, config, ip, account, method, reason)
     by_ip, by_account = locked
     if by_account:
         return Locked(f"登录失败次数过多，账号已被锁定，请 {by_account} 分钟后再试")
@@ -90,17 +92,17 @@ def _fail(ctx: Ctx, account: Account | None, method: str, reason: str,
     return error
 
 
-def _record_failure(ctx: Ctx, account: Account | None, method: str,
-                    reason: str) -> tuple[int, int]:
+def _record_failure(db: Database, config: IdentityConfig, ip: str, account: Account | None,
+                    method: str, reason: str) -> tuple[int, int]:
     """(minutes the IP, minutes the account) was just locked for; 0 for not locked."""
-    with ctx.db.transaction() as session:
-        audit(session, ctx, "login.failed", account.id if account else None, method=method,
+    with db.transaction() as session:
+        audit(session, "login.failed", account.id if account else None, method=method,
               reason=reason)
-        by_ip = _count_failure(session, ctx, f"ip:{ctx.ip}", ctx.config.ip_lock_failures)
-        by_account = _count_failure(session, ctx, f"account:{account.id}",
-                                    ctx.config.account_lock_failures) if account else 0
+        by_ip = _count_failure(session, config, f"ip:{ip}", config.ip_lock_failures)
+        by_account = _count_failure(session, config, f"account:{account.id}",
+                                    config.account_lock_failures) if account else 0
         if by_ip or by_account:
-            audit(session, ctx, "login.locked", account.id if by_account else None,
+            audit(session, "login.locked", account.id if by_account else None,
                   minutes=by_account or by_ip, scope="account" if by_account else "ip")
     return by_ip, by_account
 
@@ -108,30 +110,30 @@ def _record_failure(ctx: Ctx, account: Account | None, method: str,
 STAFF_METHODS = ("password+totp", "password+recovery")
 
 
-def _succeed(ctx: Ctx, account: Account, method: str) -> tokens.TokenPair:
+def _succeed(db: Database, settings: Settings, account: Account, method: str) -> tokens.TokenPair:
     if account.kind == "staff" and method not in STAFF_METHODS:  # SMS, OIDC: one factor
-        with ctx.db.transaction() as session:
-            audit(session, ctx, "login.refused", account.id, method=method,
+        with db.transaction() as session:
+            audit(session, "login.refused", account.id, method=method,
                   reason="staff-second-factor")
         raise NotAuthenticated("工作人员请使用用户名、密码和动态验证码登录")
-    with ctx.db.transaction() as session:
+    with db.transaction() as session:
         session.execute(LoginGuard.__table__.delete().where(
             LoginGuard.key == f"account:{account.id}"))
-        audit(session, ctx, "login.succeeded", account.id, method=method)
-        return tokens.issue(session, ctx.settings, session.get(Account, account.id),
+        audit(session, "login.succeeded", account.id, method=method)
+        return tokens.issue(session, settings, session.get(Account, account.id),
                             method=method)
 
 
-def _captcha_needed(ctx: Ctx, account: Account | None) -> bool:
+def _captcha_needed(db: Database, config: IdentityConfig, ip: str, account: Account | None) -> bool:
     """After this account's own recent failure, or many from this address."""
-    if ctx.config.login_captcha == "always":
+    if config.login_captcha == "always":
         return True
-    with ctx.db.reading() as session:
-        by_ip = _guard(session, f"ip:{ctx.ip}")
+    with db.reading() as session:
+        by_ip = _guard(session, f"ip:{ip}")
         by_account = _guard(session, f"account:{account.id}") if account else None
-    recent = utcnow() - timedelta(minutes=ctx.config.failure_window_minutes)
+    recent = utcnow() - timedelta(minutes=config.failure_window_minutes)
     return bool((by_account and by_account.failures and by_account.window_start > recent)
-                or (by_ip and by_ip.failures >= ctx.config.ip_captcha_failures
+                or (by_ip and by_ip.failures >= config.ip_captcha_failures
                     and by_ip.window_start > recent))
 
 
@@ -148,49 +150,53 @@ def find_by_login(session: Session, login: str) -> Account | None:
     return account
 
 
-def login_with_password(ctx: Ctx, login: str, password: str, captcha_id: str | None = None,
+def login_with_password(db: Database, settings: Settings, config: IdentityConfig, ip: str,
+                        login: str, password: str, captcha_id: str | None = None,
                         captcha_code: str | None = None,
                         totp_code: str | None = None,
                         recovery_code: str | None = None) -> tokens.TokenPair | dict:
-    with ctx.db.reading() as session:
+    with db.reading() as session:
         account = find_by_login(session, login)
-    _refuse_if_locked(ctx, account)
-    if captcha_id or captcha_code or _captcha_needed(ctx, account):
+    _refuse_if_locked(db, ip, account)
+    if captcha_id or captcha_code or _captcha_needed(db, config, ip, account):
         if not captcha_id or not captcha_code:
             raise CaptchaRequired("请输入图形验证码", {"captcha_code": "请输入图形验证码"})
-        check_captcha(ctx.db, captcha_id, captcha_code)
+        check_captcha(db, captcha_id, captcha_code)
     try:
         accounts.passwords.verify(account.password_hash if account else _DUMMY_HASH, password)
         good = account is not None
     except (VerificationError, InvalidHashError):
         good = False
     if not good:
-        raise _fail(ctx, account, "password", "bad-password", NotAuthenticated(BAD_LOGIN))
+        raise _fail(db, config, ip, account, "password", "bad-password",
+                    NotAuthenticated(BAD_LOGIN))
     if second_factor.needs_second_factor(account):  # every staff account; enrols if new
         return second_factor.sign_in(
-            ctx, account, totp_code, recovery_code,
-            fail=lambda reason, error: _fail(ctx, account, "password+totp", reason, error),
-            succeed=lambda method: _succeed(ctx, account, method))
-    return _succeed(ctx, account, "password")
+            db, account, totp_code, recovery_code,
+            fail=lambda reason, error: _fail(db, config, ip, account, "password+totp", reason,
+                                             error),
+            succeed=lambda method: _succeed(db, settings, account, method))
+    return _succeed(db, settings, account, "password")
 
 
-def login_with_sms(ctx: Ctx, phone: str | None, sms_code: str | None) -> tokens.TokenPair:
-    account = accounts.account_by_phone(ctx, phone)
-    _refuse_if_locked(ctx, account)
+def login_with_sms(db: Database, settings: Settings, config: IdentityConfig, ip: str,
+                   phone: str | None, sms_code: str | None) -> tokens.TokenPair:
+    account = accounts.account_by_phone(db, phone)
+    _refuse_if_locked(db, ip, account)
     if account is None:
         raise ValidationFailed("该手机号未注册", {"phone": "该手机号未注册，请先注册"})
     try:
-        check_sms_code(ctx, phone, "login", sms_code)
+        check_sms_code(db, config, phone, "login", sms_code)
     except ValidationFailed as wrong:
-        raise _fail(ctx, account, "sms", "bad-sms-code", wrong) from None
-    return _succeed(ctx, account, "sms")
+        raise _fail(db, config, ip, account, "sms", "bad-sms-code", wrong) from None
+    return _succeed(db, settings, account, "sms")
 
 
-def logout(ctx: Ctx, claims, refresh_token: str) -> None:
+def logout(db: Database, claims, refresh_token: str) -> None:
     """The refresh family ends, and with it every access token it issued and the one
     presented here: they are refused from now on, not only when they expire."""
-    with ctx.db.transaction() as session:
+    with db.transaction() as session:
         if not tokens.revoke_family(session, claims.sub, refresh_token):
             raise ValidationFailed("刷新令牌无效", {"refresh_token": "不是本账号的有效刷新令牌"})
         tokens.deny_claims(session, claims)
-        audit(session, ctx, "logout", claims.sub)
+        audit(session, "logout", claims.sub)

@@ -14,12 +14,14 @@ from authlib.integrations.requests_client import OAuth2Session
 from sqlalchemy import select, update
 
 from services.common.auth import Claims
-from services.common.db import utcnow
+from services.common.config import Settings
+from services.common.db import Database, utcnow
 from services.common.errors import (Conflict, DomainError, NotAuthenticated, NotFound,
                                     ValidationFailed)
 
+from ..config import IdentityConfig
 from ..model import Account, ExternalIdentity, OidcState
-from .context import Ctx, audit
+from .base import audit
 from .logins import _succeed
 
 
@@ -31,8 +33,8 @@ class NotLinked(Conflict):
     code, title = "oidc-not-linked", "第三方账号尚未关联"
 
 
-def _provider(ctx: Ctx, name: str) -> dict:
-    provider = ctx.config.oidc_providers.get(name)
+def _provider(config: IdentityConfig, name: str) -> dict:
+    provider = config.oidc_providers.get(name)
     if provider is None:
         raise NotFound("不支持该第三方登录方式")
     return provider
@@ -54,22 +56,23 @@ def _client(provider: dict) -> OAuth2Session:
                          code_challenge_method="S256")
 
 
-def providers(ctx: Ctx) -> list[dict]:
+def providers(config: IdentityConfig) -> list[dict]:
     return [{"name": name, "title": provider.get("title", name)}
-            for name, provider in ctx.config.oidc_providers.items()]
+            for name, provider in config.oidc_providers.items()]
 
 
-def authorize(ctx: Ctx, name: str, link_account_id: str | None = None) -> dict:
+def authorize(db: Database, config: IdentityConfig, name: str,
+              link_account_id: str | None = None) -> dict:
     """Where to send the browser: the provider's sign-in page, with state, nonce and PKCE."""
-    provider = _provider(ctx, name)
+    provider = _provider(config, name)
     metadata = _metadata(provider)
     state = OidcState(state=generate_token(32), provider=name, nonce=generate_token(32),
                       code_verifier=generate_token(64), link_account_id=link_account_id,
-                      expires_at=utcnow() + timedelta(seconds=ctx.config.oidc_state_seconds))
+                      expires_at=utcnow() + timedelta(seconds=config.oidc_state_seconds))
     url, _ = _client(provider).create_authorization_url(
         metadata["authorization_endpoint"], state=state.state, nonce=state.nonce,
         code_verifier=state.code_verifier)
-    with ctx.db.transaction() as session:
+    with db.transaction() as session:
         session.execute(OidcState.__table__.delete().where(
             OidcState.expires_at < utcnow() - timedelta(hours=1)))
         session.add(state)
@@ -99,13 +102,14 @@ def _subject(provider: dict, metadata: dict, state: OidcState, code: str) -> str
     return str(claims["sub"])
 
 
-def callback(ctx: Ctx, name: str, body: dict) -> dict:
+def callback(db: Database, settings: Settings, config: IdentityConfig, name: str,
+             body: dict) -> dict:
     """The browser comes back with state and code: sign in, or link (when started signed in)."""
     errors = {key: "必填项" for key in ("state", "code") if not body.get(key)}
     if errors:
         raise ValidationFailed("缺少授权回调参数", errors)
-    provider = _provider(ctx, name)
-    with ctx.db.transaction() as session:
+    provider = _provider(config, name)
+    with db.transaction() as session:
         state = session.get(OidcState, str(body["state"]))
         claimed = state is not None and state.provider == name and session.execute(
             update(OidcState).where(OidcState.state == state.state, OidcState.used_at.is_(None))
@@ -114,29 +118,29 @@ def callback(ctx: Ctx, name: str, body: dict) -> dict:
         raise ValidationFailed("登录请求已失效，请重新发起第三方登录",
                                {"state": "登录请求已失效，请重新发起"})
     subject = _subject(provider, _metadata(provider), state, str(body["code"]))
-    with ctx.db.reading() as session:
+    with db.reading() as session:
         link = session.scalars(select(ExternalIdentity).where(
             ExternalIdentity.provider == name, ExternalIdentity.subject == subject)).first()
     if state.link_account_id:
         if link is not None and link.account_id != state.link_account_id:
             raise Conflict("该第三方账号已关联其他平台账号")
         if link is None:
-            with ctx.db.transaction() as session:
+            with db.transaction() as session:
                 session.add(ExternalIdentity(id=str(uuid.uuid4()), provider=name,
                                              subject=subject, account_id=state.link_account_id,
                                              linked_at=utcnow()))
-                audit(session, ctx, "external.linked", state.link_account_id, provider=name)
+                audit(session, "external.linked", state.link_account_id, provider=name)
         return {"linked": True, "provider": name}
     if link is None:
         raise NotLinked("该第三方账号尚未关联平台账号，请先用账号密码登录，在个人中心关联后再使用")
-    with ctx.db.reading() as session:
+    with db.reading() as session:
         account = session.get(Account, link.account_id)
     return {"linked": True, "provider": name,
-            "tokens": _succeed(ctx, account, f"oidc:{name}").__dict__}
+            "tokens": _succeed(db, settings, account, f"oidc:{name}").__dict__}
 
 
-def my_links(ctx: Ctx, claims: Claims) -> list[dict]:
-    with ctx.db.reading() as session:
+def my_links(db: Database, claims: Claims) -> list[dict]:
+    with db.reading() as session:
         rows = session.scalars(select(ExternalIdentity).where(
             ExternalIdentity.account_id == claims.sub)).all()
     return [{"provider": row.provider, "linked_at": row.linked_at} for row in rows]

@@ -7,12 +7,13 @@ import uuid
 
 from services.common import audit as audit_log
 from services.common.auth import Claims
-from services.common.db import utcnow
+from services.common.bus import Outbox
+from services.common.db import Database, utcnow
 from services.common.errors import Forbidden, ValidationFailed
 from services.common.pii import mask
 
 from ..model import Account, Profile
-from .context import Ctx, audit
+from .base import audit
 
 MONTH = re.compile(r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -140,13 +141,13 @@ def _person(claims: Claims) -> None:
         raise Forbidden("仅个人账号有个人信息")
 
 
-def get_profile(ctx: Ctx, claims: Claims) -> dict:
+def get_profile(db: Database, claims: Claims) -> dict:
     _person(claims)
-    with ctx.db.reading() as session:
+    with db.reading() as session:
         return _view(session.get(Account, claims.sub), session.get(Profile, claims.sub))
 
 
-def save_profile(ctx: Ctx, claims: Claims, body: dict) -> dict:
+def save_profile(db: Database, claims: Claims, body: dict) -> dict:
     """Saves the sections given (a draft; each one checked as it is saved)."""
     _person(claims)
     errors: dict = {}
@@ -164,7 +165,7 @@ def save_profile(ctx: Ctx, claims: Claims, body: dict) -> dict:
     if errors:
         raise ValidationFailed("个人信息填写有误：" + "；".join(f"{k}：{v}" for k, v in errors.items()),
                                errors)
-    with ctx.db.transaction() as session:
+    with db.transaction() as session:
         profile = session.get(Profile, claims.sub)
         if profile is None:
             profile = Profile(account_id=claims.sub, general={}, education=[], study_history=[],
@@ -195,19 +196,19 @@ def _missing(profile: Profile | None) -> dict:
     return missing
 
 
-def preview(ctx: Ctx, claims: Claims) -> dict:
+def preview(db: Database, claims: Claims) -> dict:
     _person(claims)
-    with ctx.db.reading() as session:
+    with db.reading() as session:
         profile = session.get(Profile, claims.sub)
         view = _view(session.get(Account, claims.sub), profile)
     missing = _missing(profile)
     return {**view, "ready": not missing, "missing": missing}
 
 
-def submit(ctx: Ctx, claims: Claims) -> dict:
+def submit(db: Database, outbox: Outbox, claims: Claims) -> dict:
     """预览并提交: the profile is complete; the first time says identity.profile.completed."""
     _person(claims)
-    with ctx.db.transaction() as session:
+    with db.transaction() as session:
         profile = session.get(Profile, claims.sub)
         missing = _missing(profile)
         if missing:
@@ -225,8 +226,8 @@ def submit(ctx: Ctx, claims: Claims) -> dict:
                 # for the employee detail tabs of the person's unit (orgs keeps a copy)
                 "education": profile.education, "study_history": profile.study_history,
                 "work_history": profile.work_history}
-        ctx.outbox.add(session, "identity.profile.completed" if first
+        outbox.add(session, "identity.profile.completed" if first
                        else "identity.profile.updated", account.id, data)
-        audit(session, ctx, "profile.submitted", account.id, first=first)
+        audit(session, "profile.submitted", account.id, first=first)
         session.flush()
         return _view(account, profile)

@@ -8,17 +8,21 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.common.auth import Claims
-from services.common.db import paginate, utcnow
+from services.common.bus import Outbox
+from services.common.config import Settings
+from services.common.db import Database, paginate, utcnow
+from services.common.effects import Effects
 from services.common.errors import Conflict, Forbidden, ValidationFailed
 from services.common.pii import blind_index, mask
 
 from .. import rules
+from ..config import IdentityConfig
 from ..model import Account, Appeal
 from . import tokens
 from . import accounts
 from . import consent
 from .accounts import account_created, person_verified, set_identity, set_phone
-from .context import Ctx, audit
+from .base import NameCheck, SmsSender, audit, require_admin
 from .verification import check_sms_code
 
 ID_BOUND = ("该身份证号已被其他账号认证。如确属本人，可通过“换绑”（短信验证后解除原账号的认证）"
@@ -36,7 +40,8 @@ def _fail(errors: dict) -> None:
         raise ValidationFailed("；".join(errors.values()), errors)
 
 
-def register(ctx: Ctx, body: dict) -> dict:
+def register(db: Database, outbox: Outbox, settings: Settings, config: IdentityConfig,
+             body: dict) -> dict:
     """Step 1 (注册账号): every rule checked with its own message, then the SMS code."""
     errors = {}
     for field, check in (("username", rules.username_error), ("phone", rules.phone_error),
@@ -53,14 +58,14 @@ def register(ctx: Ctx, body: dict) -> dict:
         errors["password_confirm"] = "两次输入的密码不一致"
     if body.get("agree") is not True:
         errors["agree"] = "请阅读并勾选“我已阅读并同意《用户协议》”"
-    with ctx.db.reading() as session:
+    with db.reading() as session:
         if "username" not in errors and session.scalar(
                 select(Account.id).where(Account.username == body["username"])):
             errors["username"] = "该用户名已被注册"
         if "phone" not in errors and accounts.by_phone(session, body["phone"]):
             errors["phone"] = "该手机号已被注册，请直接登录"
     _fail(errors)
-    check_sms_code(ctx, body["phone"], "register", body["sms_code"])
+    check_sms_code(db, config, body["phone"], "register", body["sms_code"])
     account = Account(id=str(uuid.uuid4()), username=body["username"], kind="person",
                       display_name=body["username"],
                       password_hash=accounts.passwords.hash(body["password"]),
@@ -68,14 +73,14 @@ def register(ctx: Ctx, body: dict) -> dict:
                       profile_complete=False)
     set_phone(account, body["phone"])
     try:
-        with ctx.db.transaction() as session:
+        with db.transaction() as session:
             session.add(account)
             session.flush()
-            account_created(session, ctx.outbox, account)
-            ctx.outbox.add(session, "identity.person.registered", account.id,
+            account_created(session, outbox, account)
+            outbox.add(session, "identity.person.registered", account.id,
                            {"account_id": account.id, "username": account.username})
-            audit(session, ctx, "person.registered", account.id)
-            pair = tokens.issue(session, ctx.settings, account, method="register")
+            audit(session, "person.registered", account.id)
+            pair = tokens.issue(session, settings, account, method="register")
     except IntegrityError:  # the same username or phone, registered a moment ago
         raise ValidationFailed("用户名或手机号已被注册",
                                {"username": "该用户名或手机号已被注册"}) from None
@@ -95,59 +100,61 @@ def _check_identity(body: dict) -> tuple[str, str]:
     return body["name"].strip(), rules.normalise_id_number(body["id_number"])
 
 
-def _verified(ctx: Ctx, session, account: Account, name: str, id_number: str, how: str) -> None:
+def _verified(session, outbox: Outbox, account: Account, name: str, id_number: str,
+              how: str) -> None:
     set_identity(account, name, id_number)
-    person_verified(session, ctx.outbox, account, how)
-    audit(session, ctx, "person.verified", account.id, method=how)
+    person_verified(session, outbox, account, how)
+    audit(session, "person.verified", account.id, method=how)
 
 
-def verify_real_name(ctx: Ctx, claims: Claims, body: dict) -> dict:
+def verify_real_name(db: Database, outbox: Outbox, name_matches: NameCheck, ip: str,
+                     claims: Claims, body: dict) -> dict:
     """Step 2 (实名认证): name + ID number, checked by GB 11643 and against bindings."""
     if claims.kind != "person":
         raise Forbidden("仅个人账号可以进行实名认证")
     # A separate consent to process the ID number (sensitive), kept before it is processed.
     given = consent.require(body, "id-number")
     name, id_number = _check_identity(body)
-    with ctx.db.transaction() as session:
-        consent.record(session, ctx, claims.sub, given)
-    if not ctx.name_matches(name, id_number):
-        with ctx.db.transaction() as session:
-            audit(session, ctx, "person.verification_failed", claims.sub)
+    with db.transaction() as session:
+        consent.record(session, ip, claims.sub, given)
+    if not name_matches(name, id_number):
+        with db.transaction() as session:
+            audit(session, "person.verification_failed", claims.sub)
         raise ValidationFailed("姓名与身份证号不匹配，请核对后重新提交",
                                {"name": "姓名与身份证号不匹配，请核对后重新提交"})
-    with ctx.db.transaction() as session:
+    with db.transaction() as session:
         account = session.get(Account, claims.sub)
         if account.verified_at is not None:
             raise Conflict("本账号已完成实名认证", {"id_number": "本账号已完成实名认证"})
         holder = accounts.by_id_number(session, id_number)
         if holder is not None:
             raise IdBound(ID_BOUND, {"id_number": "该身份证号已被其他账号认证，可换绑或人工申诉"})
-        _verified(ctx, session, account, name, id_number, "id_card")
+        _verified(session, outbox, account, name, id_number, "id_card")
     return {"step": "done", "verified": True, "message": "认证成功"}
 
 
-def skip_real_name(ctx: Ctx, claims: Claims) -> dict:
+def skip_real_name(db: Database, claims: Claims) -> dict:
     """暂不认证: registration is complete without it; it can be done later."""
-    with ctx.db.transaction() as session:
-        audit(session, ctx, "person.verification_skipped", claims.sub)
+    with db.transaction() as session:
+        audit(session, "person.verification_skipped", claims.sub)
     return {"step": "done", "verified": False, "message": "注册成功"}
 
 
-def registration_status(ctx: Ctx, claims: Claims) -> dict:
-    with ctx.db.reading() as session:
+def registration_status(db: Database, claims: Claims) -> dict:
+    with db.reading() as session:
         account = session.get(Account, claims.sub)
     verified = account.verified_at is not None
     return {"step": "done", "verified": verified,
             "message": "认证成功" if verified else "注册成功"}
 
 
-def binding_holder(ctx: Ctx, claims: Claims, body: dict) -> Account:
+def binding_holder(db: Database, claims: Claims, body: dict) -> Account:
     """The other account a rebind would take the ID number from (checked: this account is a
     person not yet verified, the number is bound elsewhere, the name is the holder's)."""
     if claims.kind != "person":
         raise Forbidden("仅个人账号可以换绑身份证")
     name, id_number = _check_identity(body)
-    with ctx.db.reading() as session:
+    with db.reading() as session:
         account = session.get(Account, claims.sub)
         holder = accounts.by_id_number(session, id_number)
     if account.verified_at is not None:
@@ -160,12 +167,12 @@ def binding_holder(ctx: Ctx, claims: Claims, body: dict) -> Account:
     return holder
 
 
-def tell(session, ctx: Ctx, account: Account, text: str) -> None:
+def tell(session, outbox: Outbox, sender: SmsSender, account: Account, text: str) -> None:
     """The account's holder hears of it twice: an SMS to its phone and a prompt on its pages
     (workflow keeps the prompts, from identity.account.notified)."""
-    if account.phone and ctx.sender is not None:
-        ctx.sender.send(session, account.phone, f"【北京市统一身份认证平台】{text}")
-    ctx.outbox.add(session, "identity.account.notified", account.id,
+    if account.phone and sender is not None:
+        sender.send(session, account.phone, f"【北京市统一身份认证平台】{text}")
+    outbox.add(session, "identity.account.notified", account.id,
                    {"account_id": account.id, "text": text})
 
 
@@ -173,16 +180,17 @@ REBOUND_TEXT = ("您账号（{username}）已认证的身份证已换绑到另�
                 "本账号的实名认证已解除。如非本人操作，请立即通过“人工申诉”找回。")
 
 
-def rebind(ctx: Ctx, claims: Claims, body: dict) -> dict:
+def rebind(db: Database, outbox: Outbox, config: IdentityConfig, sender: SmsSender, claims: Claims,
+           body: dict) -> dict:
     """换绑: proved by the SMS code sent to the phone of the account holding the ID number
     (POST /me/sms-codes); that account loses the binding and is told (SMS + prompt)."""
     name, id_number = _check_identity(body)
-    holder = binding_holder(ctx, claims, body)
+    holder = binding_holder(db, claims, body)
     if not holder.phone:
         raise ValidationFailed("原认证账号未绑定手机号，无法短信验证，请通过人工申诉办理",
                                {"id_number": "原认证账号未绑定手机号，请通过人工申诉办理"})
-    check_sms_code(ctx, holder.phone, "rebind", body.get("sms_code"))
-    with ctx.db.transaction() as session:
+    check_sms_code(db, config, holder.phone, "rebind", body.get("sms_code"))
+    with db.transaction() as session:
         old = session.get(Account, holder.id)
         if old.id_number_index != holder.id_number_index:  # changed under us
             raise Conflict("该身份证号的认证状态已变化，请重新获取验证码")
@@ -191,14 +199,14 @@ def rebind(ctx: Ctx, claims: Claims, body: dict) -> dict:
         tokens.revoke_all(session, old.id)
         session.flush()
         account = session.get(Account, claims.sub)
-        _verified(ctx, session, account, name, id_number, "rebind")
-        audit(session, ctx, "person.rebound", account.id, released_from=old.id,
+        _verified(session, outbox, account, name, id_number, "rebind")
+        audit(session, "person.rebound", account.id, released_from=old.id,
               proof="sms-to-holder")
-        audit(session, ctx, "person.binding_released", old.id, actor_id=account.id,
+        audit(session, "person.binding_released", old.id, actor_id=account.id,
               taken_by=account.id, proof="sms-to-holder")
-        ctx.outbox.add(session, "identity.person.rebound", account.id,
+        outbox.add(session, "identity.person.rebound", account.id,
                        {"account_id": account.id, "released_account_id": old.id})
-        tell(session, ctx, old, REBOUND_TEXT.format(username=old.username))
+        tell(session, outbox, sender, old, REBOUND_TEXT.format(username=old.username))
     return {"step": "done", "verified": True, "message": "换绑成功，认证成功"}
 
 
@@ -213,7 +221,8 @@ def _appeal_view(appeal: Appeal, owner: bool) -> dict:
             "decided_at": appeal.decided_at, "comment": appeal.comment}
 
 
-def file_appeal(ctx: Ctx, claims: Claims, body: dict) -> dict:
+def file_appeal(db: Database, outbox: Outbox, sender: SmsSender, claims: Claims,
+                body: dict) -> dict:
     if claims.kind != "person":
         raise Forbidden("仅个人账号可以提交申诉")
     errors = {}
@@ -228,7 +237,7 @@ def file_appeal(ctx: Ctx, claims: Claims, body: dict) -> dict:
     if not evidence:
         errors["evidence_file_id"] = "请上传证明材料（如手持身份证照片）"
     _fail(errors)
-    with ctx.db.transaction() as session:
+    with db.transaction() as session:
         holder = accounts.by_id_number(session, id_number)
         if holder is None or holder.id == claims.sub:
             raise ValidationFailed("该身份证号未被其他账号认证，请直接进行实名认证",
@@ -242,13 +251,13 @@ def file_appeal(ctx: Ctx, claims: Claims, body: dict) -> dict:
                         reason=reason, evidence_file_id=evidence, status="pending",
                         created_at=utcnow())
         session.add(appeal)
-        audit(session, ctx, "appeal.filed", claims.sub, appeal_id=appeal.id,
+        audit(session, "appeal.filed", claims.sub, appeal_id=appeal.id,
               holder_account_id=holder.id)
-        audit(session, ctx, "appeal.filed_against", holder.id, claims.sub, appeal_id=appeal.id)
-        tell(session, ctx, holder, APPEAL_FILED_TEXT.format(username=holder.username))
+        audit(session, "appeal.filed_against", holder.id, claims.sub, appeal_id=appeal.id)
+        tell(session, outbox, sender, holder, APPEAL_FILED_TEXT.format(username=holder.username))
         # workflow starts the admins' review (bpmn/realname_appeal.bpmn) from this event; only
         # the masked name and number travel.
-        ctx.outbox.add(session, "identity.appeal.filed", appeal.id,
+        outbox.add(session, "identity.appeal.filed", appeal.id,
                        {"appeal_id": appeal.id, "account_id": claims.sub,
                         "applicant_name": claims.name or "",
                         "name": rules.mask_name(name), "id_number": mask(id_number),
@@ -257,18 +266,20 @@ def file_appeal(ctx: Ctx, claims: Claims, body: dict) -> dict:
     return _appeal_view(appeal, owner=True)
 
 
-def my_appeals(ctx: Ctx, claims: Claims) -> list[dict]:
-    with ctx.db.reading() as session:
+def my_appeals(db: Database, claims: Claims) -> list[dict]:
+    with db.reading() as session:
         rows = session.scalars(select(Appeal).where(Appeal.account_id == claims.sub)
                                .order_by(Appeal.created_at.desc())).all()
     return [_appeal_view(row, owner=True) for row in rows]
 
 
-def list_appeals(ctx: Ctx, claims: Claims, status: str | None, page: int, per_page: int) -> dict:
+def list_appeals(db: Database, claims: Claims, status: str | None, page: int,
+                 per_page: int) -> dict:
+    require_admin(claims)
     query = select(Appeal).order_by(Appeal.created_at)
     if status:
         query = query.where(Appeal.status == status)
-    with ctx.db.reading() as session:
+    with db.reading() as session:
         result = paginate(session, query, page, per_page)
     result["items"] = [_appeal_view(row, owner=False) for row in result["items"]]
     return result
@@ -282,7 +293,8 @@ APPEAL_PROCESS = "realname_appeal"
 APPEAL_OUTCOMES = {"approved": "approved", "rejected": "rejected", "withdrawn": "withdrawn"}
 
 
-def on_appeal_reviewed(ctx: Ctx, session, envelope: dict) -> None:
+def on_appeal_reviewed(session, outbox: Outbox, sender: SmsSender, effects: Effects,
+                       envelope: dict) -> None:
     """Consumer of workflow.instance.completed for the admins' review (process
     realname_appeal, business_key = the appeal): the process decided, identity applies it —
     approved moves the binding to the appellant — and tells the person by SMS."""
@@ -302,7 +314,7 @@ def on_appeal_reviewed(ctx: Ctx, session, envelope: dict) -> None:
     appeal.status = status
     appeal.decided_at, appeal.decided_by, appeal.comment = utcnow(), decided_by, comment
     if status == "withdrawn":  # the person withdrew it before the review began
-        audit(session, ctx, "appeal.withdrawn", appellant.id, appeal_id=appeal.id)
+        audit(session, "appeal.withdrawn", appellant.id, appeal_id=appeal.id)
         return
     decision = "approve" if status == "approved" else "reject"
     released = None
@@ -313,18 +325,19 @@ def on_appeal_reviewed(ctx: Ctx, session, envelope: dict) -> None:
             set_identity(holder, None, None)
             holder.display_name = holder.username
             tokens.revoke_all(session, holder.id)
-            audit(session, ctx, "person.binding_released", holder.id, actor_id=decided_by,
+            audit(session, "person.binding_released", holder.id, actor_id=decided_by,
                   appeal_id=appeal.id, taken_by=appellant.id, proof="appeal")
-            tell(session, ctx, holder, APPEAL_APPROVED_TEXT.format(username=holder.username))
+            tell(session, outbox, sender, holder,
+                 APPEAL_APPROVED_TEXT.format(username=holder.username))
             session.flush()
         if appellant.verified_at is not None:
             set_identity(appellant, None, None)
             session.flush()
-        _verified(ctx, session, appellant, appeal.real_name, appeal.id_number, "appeal")
-    audit(session, ctx, "appeal.decided", appellant.id, actor_id=decided_by,
+        _verified(session, outbox, appellant, appeal.real_name, appeal.id_number, "appeal")
+    audit(session, "appeal.decided", appellant.id, actor_id=decided_by,
           appeal_id=appeal.id, decision=decision, released_account_id=released,
           instance_id=data["instance_id"])
-    ctx.outbox.add(session, "identity.appeal.decided", appeal.id,
+    outbox.add(session, "identity.appeal.decided", appeal.id,
                    {"appeal_id": appeal.id, "account_id": appellant.id,
                     "decision": decision, "comment": comment,
                     "instance_id": data["instance_id"]})
@@ -333,6 +346,6 @@ def on_appeal_reviewed(ctx: Ctx, session, envelope: dict) -> None:
             else f"未通过，原因：{comment}"
         # Sent after this consumer's commit, not inside it: a failing SMS gateway must not
         # undo the decision, and a redelivery must not text the person twice.
-        ctx.effects.add(session, "sms", {
+        effects.add(session, "sms", {
             "phone": appellant.phone,
             "text": f"【北京市统一身份认证平台】您提交的实名认证人工申诉{result}。"})

@@ -8,31 +8,32 @@ from datetime import timedelta
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, or_, select
 
+from services.common import audit as audit_log
 from services.common.auth import Claims
+from services.common.bus import Outbox
 from services.common.db import Database, utcnow
 from services.common.errors import Forbidden, ValidationFailed
 from services.common.personal import as_record, as_records, mask_name
-from services.common import audit as audit_log
 from services.common.pii import mask
 
 from ..model import (Account, Appeal, BusinessRecord, Captcha, CertChallenge,
                      Consent, ExternalIdentity, LoginGuard, OidcState, Profile, QrLogin,
                      RefreshToken, RevokedToken, SmsCode, SmsMessage)
 from . import accounts, tokens
-from .context import Ctx, audit
+from .base import audit
 
 CLOSED_NAME = "已注销用户"
 # Never verifies (not an argon2 hash): a closed account cannot sign in with any password.
 CLOSED_PASSWORD = "!closed"
 
 
-def export(ctx: Ctx, claims: Claims) -> dict:
+def export(db: Database, claims: Claims) -> dict:
     """Everything identity holds about the caller, whole (it is theirs), and the audit of
     their data; the export itself is audited."""
     me = claims.sub
-    with ctx.db.transaction() as session:
-        audit(session, ctx, "personal_data.exported", me)
-    with ctx.db.reading() as session:
+    with db.transaction() as session:
+        audit(session, "personal_data.exported", me)
+    with db.reading() as session:
         account = session.get(Account, me)
         return {
             "account": as_record(account),
@@ -57,7 +58,7 @@ def export(ctx: Ctx, claims: Claims) -> dict:
         }
 
 
-def close(ctx: Ctx, claims: Claims, body: dict) -> dict:
+def close(db: Database, outbox: Outbox, claims: Claims, body: dict) -> dict:
     """注销: the person confirms with their password; their personal data is erased or
     anonymised, every session ends at once, and identity.account.closed tells the other
     services to do the same with theirs."""
@@ -70,20 +71,20 @@ def close(ctx: Ctx, claims: Claims, body: dict) -> dict:
         errors["password"] = "请输入登录密码以确认是本人操作"
     if errors:
         raise ValidationFailed("；".join(errors.values()), errors)
-    with ctx.db.reading() as session:
+    with db.reading() as session:
         account = session.get(Account, claims.sub)
     try:
         accounts.passwords.verify(account.password_hash, body["password"])
     except (VerificationError, InvalidHashError):
-        with ctx.db.transaction() as session:
-            audit(session, ctx, "account.closure_refused", account.id, reason="bad-password")
+        with db.transaction() as session:
+            audit(session, "account.closure_refused", account.id, reason="bad-password")
         raise ValidationFailed("密码错误", {"password": "密码错误"}) from None
-    with ctx.db.transaction() as session:
+    with db.transaction() as session:
         account = session.get(Account, claims.sub)
         _anonymise(session, account)
         tokens.deny_claims(session, claims)
-        audit(session, ctx, "account.closed", account.id)
-        ctx.outbox.add(session, "identity.account.closed", account.id,
+        audit(session, "account.closed", account.id)
+        outbox.add(session, "identity.account.closed", account.id,
                        {"account_id": account.id, "kind": account.kind})
     return {"closed": True, "message": "账号已注销"}
 

@@ -21,31 +21,35 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.common.auth import Claims
-from services.common.db import utcnow
+from services.common.bus import Outbox
+from services.common.config import Settings
+from services.common.db import Database, utcnow
 from services.common.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 
 from .. import rules
+from ..config import IdentityConfig
 from ..model import Account, CertChallenge
 from . import accounts, tokens
-from .context import Ctx, audit
+from .base import audit
 from .logins import _fail, _refuse_if_locked, _succeed
 from .verification import check_sms_code
 
 # --- phone registration / sign-in (seed 003) ----------------------------------------------
 
-def phone_session(ctx: Ctx, phone: str | None, sms_code: str | None) -> dict:
+def phone_session(db: Database, outbox: Outbox, settings: Settings, config: IdentityConfig,
+                  ip: str, phone: str | None, sms_code: str | None) -> dict:
     """A new phone registers a unit account; a known one signs in. Either way: tokens."""
-    account = accounts.account_by_phone(ctx, phone)
+    account = accounts.account_by_phone(db, phone)
     if account is not None and account.kind != "unit":
         raise Conflict("该手机号已注册为个人账号，请使用单位经办人手机号",
                        {"phone": "该手机号已注册为个人账号"})
-    _refuse_if_locked(ctx, account)
+    _refuse_if_locked(db, ip, account)
     try:
-        check_sms_code(ctx, phone, "unit_register", sms_code)
+        check_sms_code(db, config, phone, "unit_register", sms_code)
     except ValidationFailed as wrong:
-        raise _fail(ctx, account, "unit-sms", "bad-sms-code", wrong) from None
+        raise _fail(db, config, ip, account, "unit-sms", "bad-sms-code", wrong) from None
     if account is not None:
-        return {"registered": False, "tokens": _succeed(ctx, account, "sms").__dict__,
+        return {"registered": False, "tokens": _succeed(db, settings, account, "sms").__dict__,
                 "certified": account.credit_code is not None}
     # The account acts for a unit of its own from the first token on: its id is reserved
     # here and orgs creates the unit from identity.unit.registered before this answers
@@ -56,19 +60,19 @@ def phone_session(ctx: Ctx, phone: str | None, sms_code: str | None) -> dict:
                       org_id=str(uuid.uuid4()), roles=["unit"], created_at=utcnow(),
                       profile_complete=False)
     accounts.set_phone(account, phone)
-    with ctx.db.transaction() as session:
+    with db.transaction() as session:
         session.add(account)
         session.flush()
-        accounts.account_created(session, ctx.outbox, account)
-        ctx.outbox.add(session, "identity.unit.registered", account.id,
+        accounts.account_created(session, outbox, account)
+        outbox.add(session, "identity.unit.registered", account.id,
                        {"account_id": account.id, "unit_id": account.org_id,
                         "name": f"待认证单位（手机尾号{phone[-4:]}）"})
-        audit(session, ctx, "unit.registered", account.id)
-        pair = tokens.issue(session, ctx.settings, account, method="sms")
+        audit(session, "unit.registered", account.id)
+        pair = tokens.issue(session, settings, account, method="sms")
     return {"registered": True, "tokens": pair.__dict__, "certified": False}
 
 
-def set_password(ctx: Ctx, claims: Claims, body: dict) -> None:
+def set_password(db: Database, claims: Claims, body: dict) -> None:
     """修改密码 (or set one, for a unit that registered by phone)."""
     errors = {}
     problem = rules.password_error(body.get("new_password"), staff=claims.kind == "staff")
@@ -76,7 +80,7 @@ def set_password(ctx: Ctx, claims: Claims, body: dict) -> None:
         errors["new_password"] = problem
     elif body.get("new_password_confirm") != body.get("new_password"):
         errors["new_password_confirm"] = "两次输入的密码不一致"
-    with ctx.db.reading() as session:
+    with db.reading() as session:
         account = session.get(Account, claims.sub)
     if account.password_hash:  # an account that registered by SMS has none to give
         try:
@@ -85,10 +89,10 @@ def set_password(ctx: Ctx, claims: Claims, body: dict) -> None:
             errors["old_password"] = "原密码不正确"
     if errors:
         raise ValidationFailed("；".join(errors.values()), errors)
-    with ctx.db.transaction() as session:
+    with db.transaction() as session:
         session.get(Account, claims.sub).password_hash = accounts.passwords.hash(
             body["new_password"])
-        audit(session, ctx, "password.changed", claims.sub)
+        audit(session, "password.changed", claims.sub)
 
 
 def on_unit_certified(session: Session, envelope: dict) -> None:
@@ -114,18 +118,18 @@ def _verifier(ca_file: str):
     return verification.PolicyBuilder().store(verification.Store(cas))
 
 
-def new_challenge(ctx: Ctx) -> dict:
-    if not ctx.config.unit_ca_file:
+def new_challenge(db: Database, config: IdentityConfig) -> dict:
+    if not config.unit_ca_file:
         raise NotFound("未开启数字证书登录")
     challenge = CertChallenge(id=str(uuid.uuid4()), nonce=secrets.token_urlsafe(32),
                               expires_at=utcnow() + timedelta(
-                                  seconds=ctx.config.cert_challenge_seconds))
-    with ctx.db.transaction() as session:
+                                  seconds=config.cert_challenge_seconds))
+    with db.transaction() as session:
         session.execute(CertChallenge.__table__.delete().where(
             CertChallenge.expires_at < utcnow() - timedelta(hours=1)))
         session.add(challenge)
     return {"challenge_id": challenge.id, "nonce": challenge.nonce,
-            "expires_in": ctx.config.cert_challenge_seconds,
+            "expires_in": config.cert_challenge_seconds,
             "algorithm": "签名 nonce 的 UTF-8 字节：RSA 用 PKCS#1 v1.5 + SHA-256，EC 用 ECDSA + SHA-256"}
 
 
@@ -151,8 +155,9 @@ def _check_signature(cert: x509.Certificate, nonce: bytes, signature: bytes) -> 
     return True
 
 
-def login_with_certificate(ctx: Ctx, body: dict) -> tokens.TokenPair:
-    if not ctx.config.unit_ca_file:
+def login_with_certificate(db: Database, settings: Settings, config: IdentityConfig, ip: str,
+                           body: dict) -> tokens.TokenPair:
+    if not config.unit_ca_file:
         raise NotFound("未开启数字证书登录")
     errors = {}
     try:
@@ -175,7 +180,7 @@ def login_with_certificate(ctx: Ctx, body: dict) -> tokens.TokenPair:
     if errors:
         raise ValidationFailed("；".join(errors.values()), errors)
 
-    with ctx.db.transaction() as session:  # the nonce is spent whatever follows
+    with db.transaction() as session:  # the nonce is spent whatever follows
         challenge = session.get(CertChallenge, str(body["challenge_id"]))
         claimed = session.execute(update(CertChallenge).where(
             CertChallenge.id == str(body["challenge_id"]), CertChallenge.used_at.is_(None))
@@ -185,19 +190,19 @@ def login_with_certificate(ctx: Ctx, body: dict) -> tokens.TokenPair:
     if challenge.expires_at < utcnow():
         raise ValidationFailed("登录挑战已过期，请重新获取", {"challenge_id": "登录挑战已过期，请重新获取"})
     try:
-        _verifier(ctx.config.unit_ca_file).build_client_verifier().verify(leaf, intermediates)
+        _verifier(config.unit_ca_file).build_client_verifier().verify(leaf, intermediates)
     except verification.VerificationError:
-        raise _fail(ctx, None, "certificate", "untrusted-certificate",
+        raise _fail(db, config, ip, None, "certificate", "untrusted-certificate",
                     NotAuthenticated("证书不是受信任的机构签发，或已过期")) from None
     code = _credit_code(leaf)
-    with ctx.db.reading() as session:
+    with db.reading() as session:
         account = session.scalars(select(Account).where(
             Account.credit_code == code, Account.kind == "unit")).first() if code else None
     if account is None:
-        raise _fail(ctx, None, "certificate", "unknown-unit",
+        raise _fail(db, config, ip, None, "certificate", "unknown-unit",
                     NotAuthenticated("该证书对应的单位尚未在平台注册"))
-    _refuse_if_locked(ctx, account)
+    _refuse_if_locked(db, ip, account)
     if not _check_signature(leaf, challenge.nonce.encode(), signature):
-        raise _fail(ctx, account, "certificate", "bad-signature",
+        raise _fail(db, config, ip, account, "certificate", "bad-signature",
                     NotAuthenticated("证书签名验证失败", {"signature": "签名与证书不匹配"}))
-    return _succeed(ctx, account, "certificate")
+    return _succeed(db, settings, account, "certificate")

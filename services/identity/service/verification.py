@@ -23,9 +23,10 @@ from services.common.errors import DomainError, Forbidden, NotFound, ValidationF
 from services.common.pii import blind_index, mask
 
 from .. import rules
+from ..config import IdentityConfig
 from ..model import Captcha, SmsCode, SmsMessage
 from .accounts import by_phone
-from .context import Ctx, audit
+from .base import SmsSender, audit
 
 log = logging.getLogger("rencai.identity.sms")
 
@@ -59,17 +60,17 @@ def _draw(text: str) -> bytes:
     return out.getvalue()
 
 
-def new_captcha(ctx: Ctx) -> dict:
+def new_captcha(db: Database, config: IdentityConfig) -> dict:
     answer = "".join(secrets.choice(CAPTCHA_ALPHABET) for _ in range(4))
     captcha = Captcha(id=str(uuid.uuid4()), answer=answer,
-                      expires_at=utcnow() + timedelta(seconds=ctx.config.captcha_seconds))
-    with ctx.db.transaction() as session:
+                      expires_at=utcnow() + timedelta(seconds=config.captcha_seconds))
+    with db.transaction() as session:
         # Expired captchas are swept as new ones are made.
         session.execute(Captcha.__table__.delete().where(
             Captcha.expires_at < utcnow() - timedelta(hours=1)))
         session.add(captcha)
     png = _draw(answer)
-    return {"captcha_id": captcha.id, "expires_in": ctx.config.captcha_seconds,
+    return {"captcha_id": captcha.id, "expires_in": config.captcha_seconds,
             "image": "data:image/png;base64," + base64.b64encode(png).decode()}
 
 
@@ -190,13 +191,13 @@ def make_name_check(config):
         "RENCAI_NAME_CHECK_URL，身份服务拒绝启动。")
 
 
-def dev_messages(ctx: Ctx, phone: str) -> list[dict]:
-    if not getattr(ctx.sender, "dev", False):
+def dev_messages(db: Database, sender: SmsSender, phone: str) -> list[dict]:
+    if not getattr(sender, "dev", False):
         raise NotFound("未找到")
     error = rules.phone_error(phone)
     if error:
         raise ValidationFailed(error, {"phone": error})
-    with ctx.db.reading() as session:
+    with db.reading() as session:
         rows = session.scalars(select(SmsMessage).where(
             SmsMessage.phone_index == blind_index(phone))
             .order_by(SmsMessage.created_at.desc()).limit(20)).all()
@@ -218,7 +219,8 @@ REBIND_TEXT = ("【北京市统一身份认证平台】有人申请将您账号�
                "您的认证不受影响。")
 
 
-def send_my_sms_code(ctx: Ctx, claims: Claims, body: dict) -> dict:
+def send_my_sms_code(db: Database, config: IdentityConfig, sender: SmsSender, ip: str,
+                     claims: Claims, body: dict) -> dict:
     """换绑: the code goes to the phone of the account that HOLDS the ID number, never to the
     asker's own: a rebind proves control of that account (knowing a name and an ID number
     proves nothing). Without a phone there, only 人工申诉 remains."""
@@ -228,19 +230,20 @@ def send_my_sms_code(ctx: Ctx, claims: Claims, body: dict) -> dict:
         raise Forbidden("仅个人账号可以换绑身份证")
     if (body.get("purpose") or "rebind") != "rebind":
         raise ValidationFailed("此处只能获取换绑身份证的验证码", {"purpose": "应为 rebind"})
-    holder = binding_holder(ctx, claims, body)
+    holder = binding_holder(db, claims, body)
     if not holder.phone:
         raise ValidationFailed("原认证账号未绑定手机号，无法短信验证，请通过人工申诉办理",
                                {"id_number": "原认证账号未绑定手机号，请通过人工申诉办理"})
-    sent = send_sms_code(ctx, holder.phone, "rebind", body.get("captcha_id"),
+    sent = send_sms_code(db, config, sender, ip, holder.phone, "rebind", body.get("captcha_id"),
                          body.get("captcha_code"), account_phone=holder.phone)
-    with ctx.db.transaction() as session:
-        audit(session, ctx, "person.rebind_code_sent", holder.id, claims.sub,
+    with db.transaction() as session:
+        audit(session, "person.rebind_code_sent", holder.id, claims.sub,
               requested_by=claims.sub)
     return {**sent, "phone": mask(holder.phone)}
 
 
-def send_sms_code(ctx: Ctx, phone: str | None, purpose: str, captcha_id: str | None,
+def send_sms_code(db: Database, config: IdentityConfig, sender: SmsSender, ip: str,
+                  phone: str | None, purpose: str, captcha_id: str | None,
                   captcha_code: str | None, account_phone: str | None = None) -> dict:
     """The captcha is checked first; then the phone's and the IP's limits; then one code."""
     error = rules.phone_error(phone)
@@ -250,8 +253,8 @@ def send_sms_code(ctx: Ctx, phone: str | None, purpose: str, captcha_id: str | N
         raise ValidationFailed("验证码用途不正确", {"purpose": "应为 " + "、".join(SMS_PURPOSES)})
     now = utcnow()
     index = blind_index(phone)
-    check_captcha(ctx.db, captcha_id, captcha_code)
-    with ctx.db.transaction() as session:
+    check_captcha(db, captcha_id, captcha_code)
+    with db.transaction() as session:
         registered = by_phone(session, phone) is not None
         if purpose == "register" and registered:
             raise ValidationFailed("该手机号已被注册", {"phone": "该手机号已被注册，请直接登录"})
@@ -265,35 +268,35 @@ def send_sms_code(ctx: Ctx, phone: str | None, purpose: str, captcha_id: str | N
                                    {"phone": "换绑验证码只发往原认证账号的手机号"})
         last = session.scalar(select(func.max(SmsCode.created_at))
                               .where(SmsCode.phone_index == index, SmsCode.purpose == purpose))
-        if last is not None and last > now - timedelta(seconds=ctx.config.sms_resend_seconds):
-            wait = ctx.config.sms_resend_seconds - int((now - last).total_seconds())
+        if last is not None and last > now - timedelta(seconds=config.sms_resend_seconds):
+            wait = config.sms_resend_seconds - int((now - last).total_seconds())
             raise TooManyRequests(f"验证码发送过于频繁，请 {max(wait, 1)} 秒后再试",
                                   {"phone": f"请 {max(wait, 1)} 秒后再获取验证码"})
         today = session.scalar(select(func.count()).select_from(SmsCode).where(
             SmsCode.phone_index == index, SmsCode.created_at > now - timedelta(days=1)))
-        if today >= ctx.config.sms_per_phone_per_day:
+        if today >= config.sms_per_phone_per_day:
             raise TooManyRequests("该手机号今日获取验证码次数已达上限，请明天再试",
                                   {"phone": "今日获取验证码次数已达上限"})
         from_ip = session.scalar(select(func.count()).select_from(SmsCode).where(
-            SmsCode.ip == ctx.ip, SmsCode.created_at > now - timedelta(hours=1)))
-        if from_ip >= ctx.config.sms_per_ip_per_hour:
+            SmsCode.ip == ip, SmsCode.created_at > now - timedelta(hours=1)))
+        if from_ip >= config.sms_per_ip_per_hour:
             raise TooManyRequests("获取验证码过于频繁，请 1 小时后再试")
         code = f"{secrets.randbelow(10 ** 6):06d}"
-        row = SmsCode(id=str(uuid.uuid4()), phone_index=index, purpose=purpose, ip=ctx.ip,
+        row = SmsCode(id=str(uuid.uuid4()), phone_index=index, purpose=purpose, ip=ip,
                       created_at=now, attempts=0,
-                      expires_at=now + timedelta(seconds=ctx.config.sms_code_seconds))
+                      expires_at=now + timedelta(seconds=config.sms_code_seconds))
         row.code_hash = _code_hash(row.id, code)
         session.add(row)
-        minutes = ctx.config.sms_code_seconds // 60
+        minutes = config.sms_code_seconds // 60
         text = REBIND_TEXT.format(code=code, minutes=minutes) if purpose == "rebind" else (
             f"【北京市统一身份认证平台】您的{PURPOSE_TEXT[purpose]}"
             f"验证码是 {code}，{minutes} 分钟内有效，请勿泄露给他人。")
-        ctx.sender.send(session, phone, text)
-    return {"sent": True, "expires_in": ctx.config.sms_code_seconds,
-            "resend_after": ctx.config.sms_resend_seconds}
+        sender.send(session, phone, text)
+    return {"sent": True, "expires_in": config.sms_code_seconds,
+            "resend_after": config.sms_resend_seconds}
 
 
-def check_sms_code(ctx: Ctx, phone: str, purpose: str, code: str | None,
+def check_sms_code(db: Database, config: IdentityConfig, phone: str, purpose: str, code: str | None,
                    field: str = "sms_code") -> None:
     """Spends the phone's latest code for `purpose` if `code` matches. A wrong guess counts
     against it (in its own transaction, so it sticks when the caller's fails)."""
@@ -301,7 +304,7 @@ def check_sms_code(ctx: Ctx, phone: str, purpose: str, code: str | None,
     if error:
         raise ValidationFailed(error, {field: error})
     now = utcnow()
-    with ctx.db.transaction() as session:
+    with db.transaction() as session:
         row = session.scalars(select(SmsCode).where(
             SmsCode.phone_index == blind_index(phone), SmsCode.purpose == purpose)
             .order_by(SmsCode.created_at.desc())).first()
@@ -311,7 +314,7 @@ def check_sms_code(ctx: Ctx, phone: str, purpose: str, code: str | None,
         if row.expires_at < now:
             raise ValidationFailed("短信验证码已过期，请重新获取",
                                    {field: "短信验证码已过期，请重新获取"})
-        if row.attempts >= ctx.config.sms_max_attempts:
+        if row.attempts >= config.sms_max_attempts:
             raise ValidationFailed("短信验证码错误次数过多，请重新获取",
                                    {field: "短信验证码错误次数过多，请重新获取"})
         if not hmac.compare_digest(row.code_hash, _code_hash(row.id, code)):

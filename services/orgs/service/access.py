@@ -11,14 +11,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from services.common.auth import Claims
+from services.common.auth import Claims, is_admin
 from services.common.errors import Forbidden, NotFound
 
 from ..model import Org
-
-
-def is_admin(claims: Claims) -> bool:
-    return claims.kind == "staff" and claims.has_role("admin")
 
 
 def require_admin(claims: Claims) -> None:

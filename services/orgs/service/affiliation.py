@@ -1,13 +1,17 @@
 """People and units: the affiliation request (关联单位申请), the unit's review of it, the
 employee lists, position and labour contract, and unlinking (解除关联).
 
-The request normally runs as the BPMN process "affiliation" (bpmn/affiliation.bpmn) in the
-workflow service: this service's table stays the one source of truth for the state, kept from
-workflow's events (`on_instance_started` makes the pending request, id = the instance's id;
-`on_instance_completed` calls `approve_request` / `reject_request`, which publish
-orgs.affiliation.approved / rejected as a direct decision does). A request that runs as a
-process is decided only there (the unit's task); the direct endpoints remain for requests made
-on them, and unlinking (解除关联) stays here."""
+One path: every affiliation comes to be in `open_request` (a pending request, published as
+orgs.affiliation.requested) and is decided in `approve_request` / `reject_request`. Its
+entries:
+  - the BPMN process "affiliation" (bpmn/affiliation.bpmn) in the workflow service, what the
+    web pages start: `on_instance_started` opens the request (id = the instance's id), the
+    unit decides in its task, `on_instance_completed` records the decision. Such a request is
+    decided only there;
+  - the direct endpoints (POST /me/affiliation-requests, .../approve, .../reject), kept for
+    the API's clients: the same functions, without a process;
+  - the demo seed (`approve_affiliation_directly`): open, then approve.
+This table stays the one source of truth for the state; unlinking (解除关联) is here only."""
 from __future__ import annotations
 
 import logging
@@ -65,22 +69,37 @@ def request_affiliation(db: Database, outbox: Outbox, claims: Claims, data: dict
             if unit is None:
                 raise NotFound("未找到该关联代码对应的单位，请向单位核实后重新输入",
                                {"association_code": "未找到对应的单位"})
-            _refuse_second_open_link(session, claims.sub)
-            affiliation = Affiliation(
-                id=str(uuid.uuid4()), person_id=claims.sub,
-                person_name=_known_name(session, claims.sub) or claims.name or "",
-                open_person_id=claims.sub, id_number=id_number,
-                id_number_index=blind_index(id_number) if id_number else None,
-                phone=data.get("phone"), unit_id=unit.id, status="pending",
-                requested_at=utcnow())
-            session.add(affiliation)
-            outbox.add(session, "orgs.affiliation.requested", affiliation.id,
-                       _payload(affiliation, person_name=affiliation.person_name))
-            audit.record(session, "affiliation.requested", "affiliation", affiliation.id,
-                         subject_id=claims.sub, claims=claims, after=_audited(affiliation))
+            affiliation = open_request(session, outbox, unit, claims.sub, claims.name,
+                                       id_number=id_number, phone=data.get("phone"),
+                                       claims=claims)
             return own_view(affiliation, unit)
     except IntegrityError:  # a concurrent second request won the race
         raise Conflict("您已提交过单位关联申请，请勿重复申请")
+
+
+def open_request(session: Session, outbox: Outbox, unit: Org, person_id: str,
+                 person_name: str | None, *, affiliation_id: str | None = None,
+                 id_number: str | None = None, phone: str | None = None,
+                 claims: Claims | None = None, actor_id: str | None = None) -> Affiliation:
+    """The one place an Affiliation is made: the person's pending request to `unit` (refused
+    while they have a pending or active link), published and audited. The name shown to the
+    unit is the verified one orgs knows, else the one given."""
+    _refuse_second_open_link(session, person_id)
+    affiliation = Affiliation(
+        id=affiliation_id or str(uuid.uuid4()), person_id=person_id,
+        person_name=_known_name(session, person_id) or person_name or "",
+        open_person_id=person_id, id_number=id_number,
+        id_number_index=blind_index(id_number) if id_number else None, phone=phone,
+        unit_id=unit.id, status="pending", requested_at=utcnow())
+    session.add(affiliation)
+    session.flush()
+    outbox.add(session, "orgs.affiliation.requested", affiliation.id,
+               _payload(affiliation, person_name=affiliation.person_name))
+    audit.record(session, "affiliation.requested", "affiliation", affiliation.id,
+                 subject_id=person_id, claims=claims, actor_id=actor_id,
+                 actor_kind=None if claims or actor_id else "system",
+                 after=_audited(affiliation))
+    return affiliation
 
 
 def _refuse_someone_elses(session: Session, person_id: str, id_number: str | None,
@@ -395,18 +414,13 @@ def unlink(db: Database, outbox: Outbox, claims: Claims, unit_id: str, affiliati
 def approve_affiliation_directly(db: Database, outbox: Outbox, *, person_id: str,
                                  person_name: str, unit_id: str,
                                  id_number: str | None = None) -> Affiliation:
-    """Records an approved affiliation (demo data)."""
+    """Records an approved affiliation (demo data): opened and approved by the system."""
     with db.transaction() as session:
         unit = session.get(Org, unit_id)
         if unit is None or unit.kind != "unit":
             raise ValidationFailed("单位不存在", {"unit_id": "单位不存在"})
-        _refuse_second_open_link(session, person_id)
-        affiliation = Affiliation(id=str(uuid.uuid4()), person_id=person_id,
-                                  person_name=person_name, open_person_id=person_id,
-                                  id_number=id_number,
-                                  id_number_index=blind_index(id_number) if id_number else None,
-                                  unit_id=unit_id, status="pending", requested_at=utcnow())
-        session.add(affiliation)
+        affiliation = open_request(session, outbox, unit, person_id, person_name,
+                                   id_number=id_number)
         approve_request(session, outbox, affiliation, None)
     return affiliation
 
@@ -422,23 +436,16 @@ def _on_affiliation_started(session: Session, outbox: Outbox, data: dict) -> Non
     if session.get(Affiliation, data["instance_id"]) is not None:
         return
     person_id, unit_id = data["applicant_id"], data.get("unit_id")
-    if session.get(Org, unit_id) is None:
+    unit = session.get(Org, unit_id) if unit_id else None
+    if unit is None:
         log.warning("affiliation %s names unknown unit %s", data["instance_id"], unit_id)
         return
-    open_link = session.scalar(select(Affiliation.id).where(
-        Affiliation.open_person_id == person_id))
-    if open_link is not None:  # workflow checked; a direct request raced it
-        log.warning("affiliation %s: person %s already has open link %s",
-                    data["instance_id"], person_id, open_link)
-        return
-    affiliation = Affiliation(id=data["instance_id"], person_id=person_id,
-                              person_name=data.get("applicant_name") or "",
-                              open_person_id=person_id, unit_id=unit_id, status="pending",
-                              requested_at=utcnow())
-    session.add(affiliation)
-    session.flush()
-    outbox.add(session, "orgs.affiliation.requested", affiliation.id,
-               _payload(affiliation, person_name=affiliation.person_name))
+    try:
+        open_request(session, outbox, unit, person_id, data.get("applicant_name"),
+                     affiliation_id=data["instance_id"], actor_id=person_id)
+    except Conflict:  # workflow checked; a direct request raced it
+        log.warning("affiliation %s: person %s already has an open link",
+                    data["instance_id"], person_id)
 
 
 def _on_affiliation_completed(session: Session, outbox: Outbox, data: dict) -> None:

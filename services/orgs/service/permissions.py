@@ -16,14 +16,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.common.auth import Claims
+from services.common.auth import Claims, is_admin
 from services.common.bus import Outbox
 from services.common.db import Database, paginate, utcnow
 from services.common.errors import Forbidden, NotFound
 
 from ..model import (BUSINESS_TITLES, PERMISSION_ACTIONS, PERMISSION_PROCESSES,
                      PERMISSION_TITLES, BusinessPermission, Org)
-from .access import is_admin, visible_unit
+from .access import visible_unit
 
 
 def _is_district_of(claims: Claims, unit: Org) -> bool:

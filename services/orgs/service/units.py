@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.common import audit
-from services.common.auth import Claims
+from services.common.auth import Claims, is_admin
 from services.common.bus import Outbox
 from services.common.db import Database, utcnow
 from services.common.errors import NotFound, ValidationFailed
@@ -15,7 +15,7 @@ from services.common.pii import mask
 from ..model import (ASSOCIATION_ALPHABET, ASSOCIATION_LENGTH, CERTIFICATION_TITLES,
                      Affiliation, Org, UnitCertification, UnitProfile,
                      normalise_association_code)
-from .access import acts_for_unit, changeable_unit, is_admin, require_person, visible_unit
+from .access import acts_for_unit, changeable_unit, require_person, visible_unit
 from .hierarchy import _check_credit_code, _check_name, new_association_code, org_payload
 
 # What the completion gate requires, field -> what to tell the user.

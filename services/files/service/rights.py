@@ -10,7 +10,7 @@ from services.common.bus import Outbox
 from services.common.db import Database
 from services.common.personal import as_records
 
-from .model import Attachment, InstanceAttachment, PersonUnit
+from ..model import Attachment, InstanceAttachment, PersonUnit
 
 
 def export(db: Database, claims: Claims) -> dict:

@@ -19,8 +19,8 @@ from services.common.auth import Claims
 from services.common.db import Database, utcnow
 from services.common.errors import DomainError, NotFound
 
-from .model import Attachment, InstanceAttachment, InstanceReviewer, OrgName, PersonUnit
-from .service import NOT_FOUND, Owner, owns
+from ..model import Attachment, InstanceAttachment, InstanceReviewer, OrgName, PersonUnit
+from .attachments import NOT_FOUND, Owner, owns
 
 log = logging.getLogger("rencai.files")
 LINK_SALT = "rencai-files-link"
@@ -50,7 +50,7 @@ def viewable(session: Session, claims: Claims, attachment_id: str) -> Attachment
     return attachment
 
 
-def get(db: Database, claims: Claims, attachment_id: str) -> Attachment:
+def get_attachment(db: Database, claims: Claims, attachment_id: str) -> Attachment:
     with db.reading() as session:
         return viewable(session, claims, attachment_id)
 

@@ -7,14 +7,14 @@ from functools import lru_cache
 
 from sqlalchemy import select
 
-from services.common.auth import Claims
+from services.common.auth import Claims, is_admin
 from services.common.db import Database, utcnow
-from services.common.errors import Conflict, NotFound, ValidationFailed
+from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
-from .model import (Attachment, AttachmentType, OrgName, default_name, describe_limit,
+from ..model import (Attachment, AttachmentType, OrgName, default_name, describe_limit,
                     formats_label)
 from .access import unit_name_of
-from .service import owner_of
+from .attachments import owner_of
 
 EDITABLE = ("name", "owner_kinds", "formats", "max_bytes", "multiple", "hint",
             "naming_required", "photo_width", "photo_height", "sort_order", "active")
@@ -50,7 +50,14 @@ def describe(type_: AttachmentType) -> dict:
             "rules": rules}
 
 
-def list_types(db: Database, include_inactive: bool = False) -> list[dict]:
+def require_admin(claims: Claims) -> None:
+    if not is_admin(claims):
+        raise Forbidden("仅管理员可维护附件类型")
+
+
+def list_types(db: Database, claims: Claims, include_inactive: bool = False) -> list[dict]:
+    """The active types; admins may ask for the retired ones too (others get the active)."""
+    include_inactive = include_inactive and is_admin(claims)
     with db.reading() as session:
         query = select(AttachmentType).order_by(AttachmentType.sort_order, AttachmentType.key)
         if not include_inactive:
@@ -69,7 +76,8 @@ def _check(values: dict, max_file_bytes: int) -> None:
         raise ValidationFailed("；".join(errors.values()), errors)
 
 
-def create_type(db: Database, values: dict, max_file_bytes: int) -> dict:
+def create_type(db: Database, max_file_bytes: int, claims: Claims, values: dict) -> dict:
+    require_admin(claims)
     _check(values, max_file_bytes)
     with db.transaction() as session:
         if session.get(AttachmentType, values["key"]) is not None:
@@ -80,7 +88,9 @@ def create_type(db: Database, values: dict, max_file_bytes: int) -> dict:
         return describe(type_)
 
 
-def update_type(db: Database, key: str, values: dict, max_file_bytes: int) -> dict:
+def update_type(db: Database, max_file_bytes: int, claims: Claims, key: str,
+                values: dict) -> dict:
+    require_admin(claims)
     with db.transaction() as session:
         type_ = session.get(AttachmentType, key)
         if type_ is None:

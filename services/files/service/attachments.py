@@ -28,11 +28,11 @@ from services.common.bus import Outbox
 from services.common.db import Database, paginate, utcnow
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
-from .model import (CONTENT_TYPE_FORMAT, MAX_IMAGE_PIXELS, NAMING_RULE, PDF_TAIL_BYTES,
+from ..model import (CONTENT_TYPE_FORMAT, MAX_IMAGE_PIXELS, NAMING_RULE, PDF_TAIL_BYTES,
                     Attachment, AttachmentType, clean_display_name,
                     describe_limit, follows_naming_rule, formats_label, sniff_content_type,
                     stored_path_for, with_true_extension)
-from .storage import CHUNK_BYTES, Storage
+from ..storage import CHUNK_BYTES, Storage
 
 log = logging.getLogger("rencai.files")
 

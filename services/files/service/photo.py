@@ -17,9 +17,9 @@ from services.common.bus import Outbox
 from services.common.db import Database
 from services.common.errors import ValidationFailed
 
-from .model import MAX_IMAGE_PIXELS, AttachmentType, Attachment, describe_limit
-from .service import Checked, Owner, own, owner_of, store
-from .storage import Storage
+from ..model import MAX_IMAGE_PIXELS, AttachmentType, Attachment, describe_limit
+from .attachments import Checked, Owner, own, owner_of, store
+from ..storage import Storage
 
 QUALITIES = (92, 85, 78, 70, 60, 50, 40)
 

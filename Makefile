@@ -70,6 +70,7 @@ bench: install
 	$(PY) -m tests.bench
 	$(PY) -m tests.bench_files
 	$(PY) -m tests.bench_web
+	$(PY) -m tests.bench_inbox
 
 lint: install
 	$(PY) -m ruff check services gateway demo tests

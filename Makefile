@@ -71,6 +71,7 @@ bench: install
 	$(PY) -m tests.bench_files
 	$(PY) -m tests.bench_web
 	$(PY) -m tests.bench_inbox
+	$(PY) -m tests.bench_upload
 
 lint: install
 	$(PY) -m ruff check services gateway demo tests

@@ -109,16 +109,14 @@ class Task(Base):
                       Index("ix_task_assignee", "assignee", "status", "created_at"),
                       # The open inbox (service/inbox.py; migration c3f1a9e5d7b2).
                       Index("ix_task_ready_group_created", "candidate_group", "created_at", "id",
-                            postgresql_where=text("status = 'ready'"),
-                            sqlite_where=text("status = 'ready'"),
-                            postgresql_include=["assignee", "due_at"]),
+                            "assignee", "due_at", postgresql_where=text("status = 'ready'"),
+                            sqlite_where=text("status = 'ready'")),
                       Index("ix_task_ready_group_due", "candidate_group", "due_at", "id",
-                            postgresql_where=text("status = 'ready'"),
-                            sqlite_where=text("status = 'ready'"), postgresql_include=["assignee"]),
+                            "assignee", postgresql_where=text("status = 'ready'"),
+                            sqlite_where=text("status = 'ready'")),
                       Index("ix_task_ready_assignee", "assignee", "created_at", "id",
-                            postgresql_where=text("status = 'ready'"),
-                            sqlite_where=text("status = 'ready'"),
-                            postgresql_include=["candidate_group", "due_at"]))
+                            "candidate_group", "due_at", postgresql_where=text("status = 'ready'"),
+                            sqlite_where=text("status = 'ready'")))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # Spiff's task id
     instance_id: Mapped[str] = mapped_column(ForeignKey("instance.id"), index=True)

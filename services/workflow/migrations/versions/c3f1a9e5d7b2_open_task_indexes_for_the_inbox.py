@@ -25,14 +25,17 @@ OPEN = sa.text("status = 'ready'")
 
 
 def upgrade() -> None:
-    op.create_index("ix_task_ready_group_created", "task", ["candidate_group", "created_at", "id"],
-                    postgresql_where=OPEN, sqlite_where=OPEN,
-                    postgresql_include=["assignee", "due_at"])
-    op.create_index("ix_task_ready_group_due", "task", ["candidate_group", "due_at", "id"],
-                    postgresql_where=OPEN, sqlite_where=OPEN, postgresql_include=["assignee"])
-    op.create_index("ix_task_ready_assignee", "task", ["assignee", "created_at", "id"],
-                    postgresql_where=OPEN, sqlite_where=OPEN,
-                    postgresql_include=["candidate_group", "due_at"])
+    # Trailing key columns rather than INCLUDE: SQLite has no INCLUDE, and both then read a
+    # page or a count from the index alone.
+    op.create_index("ix_task_ready_group_created", "task",
+                    ["candidate_group", "created_at", "id", "assignee", "due_at"],
+                    postgresql_where=OPEN, sqlite_where=OPEN)
+    op.create_index("ix_task_ready_group_due", "task",
+                    ["candidate_group", "due_at", "id", "assignee"],
+                    postgresql_where=OPEN, sqlite_where=OPEN)
+    op.create_index("ix_task_ready_assignee", "task",
+                    ["assignee", "created_at", "id", "candidate_group", "due_at"],
+                    postgresql_where=OPEN, sqlite_where=OPEN)
     if op.get_bind().dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         op.create_index("ix_instance_applicant_name_trgm", "instance", ["applicant_name"],

@@ -70,6 +70,8 @@ bench: install
 	$(PY) -m tests.bench
 	$(PY) -m tests.bench_files
 	$(PY) -m tests.bench_web
+	$(PY) -m tests.bench_inbox
+	$(PY) -m tests.bench_upload
 
 lint: install
 	$(PY) -m ruff check services gateway demo tests

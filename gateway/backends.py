@@ -87,6 +87,14 @@ def _before_sending(error: requests.ConnectionError) -> bool:
     return isinstance(reason, NewConnectionError)  # NameResolutionError is one too
 
 
+class _LargeBlocks(HTTPAdapter):
+    """Sends a streamed request body in 1 MiB blocks (http.client's default is 8 KiB: an
+    upload of 100 MB was 12,800 reads and sends through Python)."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, blocksize=1024 * 1024, **kwargs)
+
+
 class HttpBackend:
     """Forwards over HTTP with a pooled, keep-alive session."""
 
@@ -96,7 +104,7 @@ class HttpBackend:
         self.timeout = timeout  # (connect, read) seconds
         self.base_url = base_url.rstrip("/")
         self.session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
+        adapter = _LargeBlocks(pool_connections=pool_size, pool_maxsize=pool_size)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 

@@ -13,6 +13,9 @@ urls = service_urls()
 jwks_url = os.environ.get("RENCAI_JWKS_URL", f"{urls['identity']}/.well-known/jwks.json")
 # Every request asks identity whether its token was revoked (logout takes effect at once).
 revocations = os.environ.get("RENCAI_DENYLIST_URL", f"{urls['identity']}/tokens/revocations")
+# The largest request body passed on (uploads stream through); files has its own limit.
+max_body_bytes = int(os.environ.get("RENCAI_GATEWAY_MAX_BODY_MB", "20")) * 1024 * 1024
 app = create_gateway({name: HttpBackend(name, url) for name, url in urls.items()},
                      TokenVerifier.from_url(jwks_url, "rencai-identity",
-                                            is_revoked=RevocationCheck(revocations)))
+                                            is_revoked=RevocationCheck(revocations)),
+                     max_body_bytes=max_body_bytes)

@@ -24,6 +24,7 @@ import tempfile
 import threading
 import time
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
@@ -34,6 +35,7 @@ from tests.stack.conftest import PG_ADMIN_URL, Stack, _free_port, _reachable
 from tests.support import Gateway, User
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
+SYSTEMS = os.environ.get("BENCH_SYSTEMS", "stack,embedded")  # BENCH_SYSTEMS=stack: no embedded
 PGBENCH_SECONDS = int(os.environ.get("BENCH_PGBENCH_SECONDS", "30"))
 TICK = os.sysconf("SC_CLK_TCK")
 KEY = "bench_chain"
@@ -160,6 +162,32 @@ class System:
         finally:
             engine.dispose()
         return f"{p50:.0f} / {p99:.0f} ms (n={count})" if count else "n/a"
+
+    def bus_latency(self, since: datetime, until: datetime) -> str:
+        """Outbox row written (its commit follows within the use case) → the consumer's
+        processed mark (committed with its effect), over every event written in the window
+        and every service that consumes it: p50 / p99 in ms."""
+        if not self.databases:
+            return "n/a"
+        written, handled = {}, []
+        for database in self.databases:
+            engine = create_engine(f"{PG_ADMIN_URL}/{database}")
+            try:
+                with engine.connect() as connection:
+                    written.update(connection.execute(text(
+                        "SELECT id, created_at FROM outbox WHERE created_at BETWEEN :a AND :b"),
+                        {"a": since, "b": until}).all())
+                    handled += connection.execute(text(
+                        "SELECT id, processed_at FROM processed_messages WHERE processed_at >= :a"),
+                        {"a": since}).all()
+            finally:
+                engine.dispose()
+        ms = sorted((at - written[id_]).total_seconds() * 1000 for id_, at in handled
+                    if id_ in written)
+        if not ms:
+            return "n/a"
+        return (f"{statistics.median(ms):.0f} / {ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))]:.0f}"
+                f" ms (n={len(ms)})")
 
     def memory_by_label(self) -> str:
         parts = []
@@ -317,6 +345,7 @@ class Bench:
                     samples.append(time.perf_counter() - began)
 
         cpu_before = self.system.cpu()
+        window = [datetime.now(timezone.utc)]
         threads = [threading.Thread(target=client, args=(key,)) for key in self.keys[:clients]]
         started = time.perf_counter()
         for thread in threads:
@@ -326,13 +355,25 @@ class Bench:
         for thread in threads:
             thread.join()
         elapsed = time.perf_counter() - started
+        window.append(datetime.now(timezone.utc))
         cpu_after = self.system.cpu()
         ms = sorted(s * 1000 for s in samples)
         per_instance = {label: (cpu_after[label] - cpu_before.get(label, 0)) / (len(ms) / STEPS)
                         for label in cpu_after} if ms else {}
         return {"completions/s": len(ms) / elapsed, "p50": statistics.median(ms) if ms else 0,
                 "p95": ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))] if ms else 0,
-                "cpu": per_instance, "n": len(ms)}
+                "cpu": per_instance, "n": len(ms), "window": window}
+
+    def idle_bus(self, events: int = 30) -> tuple[datetime, datetime]:
+        """Instances started one at a time, 0.2 s apart (their events cross the bus while
+        nothing else runs); the window for `System.bus_latency`."""
+        applicant = self.user(self.applicant)
+        since = datetime.now(timezone.utc)
+        for _ in range(events):
+            self.create(self.keys[0], applicant)
+            time.sleep(0.2)
+        time.sleep(1)  # the last events' consumers
+        return since, datetime.now(timezone.utc)
 
     def idle_cpu(self, seconds: float = 5) -> float:
         """CPU-seconds per second of the whole system at rest (bus relays polling, ...)."""
@@ -377,6 +418,8 @@ def report(label: str, system: System, bench: Bench, pgbench: PgBench) -> list[s
     idle = bench.idle_cpu()
     count, rss, pss = system.memory()
     print(system.memory_by_label(), flush=True)
+    print(f"{label}: bus, outbox row → consumer's effect committed, idle p50 / p99: "
+          f"{system.bus_latency(*bench.idle_bus())}", flush=True)
     for clients in (1, 4):
         tps = pgbench.run(PGBENCH_SECONDS)
         result = bench.run(clients, SECONDS)
@@ -389,6 +432,9 @@ def report(label: str, system: System, bench: Bench, pgbench: PgBench) -> list[s
                     f"{statements['create']:.1f} | {count} proc, {rss} / {pss} | {idle:.3f} | "
                     f"{tps:.0f} | {100 * result['completions/s'] / tps:.2f}% | {load()} |")
         print(rows[-1], flush=True)
+        time.sleep(2)  # the phase's last events reach their consumers
+        print(f"{label}: bus, outbox row → consumer's effect committed, {clients} client(s) "
+              f"p50 / p99: {system.bus_latency(*result['window'])}", flush=True)
     print(f"{label}: outbox row → published, p50 / p99: {system.relay_latency()}", flush=True)
     return rows
 
@@ -416,6 +462,8 @@ def main() -> None:
             finally:
                 stack.stop()
         with tempfile.TemporaryDirectory() as tmp:
+            if "embedded" not in SYSTEMS:
+                raise SystemExit("\n".join([HEADER, *rows]))
             process, system = start_embedded(Path(tmp) / "embedded")
             try:
                 rows += report("embedded", system, Bench(system), pgbench)

@@ -15,6 +15,7 @@ from . import api, events
 from .config import FilesConfig, link_secret
 from .model import BUS
 from .service import sweep
+from .spool import UploadRequest, discard_spools
 from .storage import Storage, make_storage
 
 # Room for a file at the largest size limit plus the multipart envelope around it.
@@ -41,6 +42,9 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
     app = create_service_app(settings, title="Rencai files", tables=BUS,
                              handlers=events.handlers, blueprints=[api.blp],
                              verifier=verifier, max_body_bytes=config.max_body_bytes)
+    # Uploads are written once, into the storage's temp directory, as they are parsed.
+    app.request_class = UploadRequest
+    app.teardown_request(discard_spools)
     storage = storage or make_storage(config, settings.files_dir)
     app.extensions["rencai.files"] = FilesRuntime(config, storage,
                                                   link_secret(config, settings))

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text,
                         UniqueConstraint)
-from sqlalchemy import false
+from sqlalchemy import false, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.audit import audit_tables
@@ -106,7 +106,17 @@ class Task(Base):
 
     __tablename__ = "task"
     __table_args__ = (Index("ix_task_inbox", "candidate_group", "status", "created_at"),
-                      Index("ix_task_assignee", "assignee", "status", "created_at"))
+                      Index("ix_task_assignee", "assignee", "status", "created_at"),
+                      # The open inbox (service/inbox.py; migration c3f1a9e5d7b2).
+                      Index("ix_task_ready_group_created", "candidate_group", "created_at", "id",
+                            "assignee", "due_at", postgresql_where=text("status = 'ready'"),
+                            sqlite_where=text("status = 'ready'")),
+                      Index("ix_task_ready_group_due", "candidate_group", "due_at", "id",
+                            "assignee", postgresql_where=text("status = 'ready'"),
+                            sqlite_where=text("status = 'ready'")),
+                      Index("ix_task_ready_assignee", "assignee", "created_at", "id",
+                            "candidate_group", "due_at", postgresql_where=text("status = 'ready'"),
+                            sqlite_where=text("status = 'ready'")))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # Spiff's task id
     instance_id: Mapped[str] = mapped_column(ForeignKey("instance.id"), index=True)

@@ -32,6 +32,7 @@ from ..model import (CONTENT_TYPE_FORMAT, MAX_IMAGE_PIXELS, NAMING_RULE, PDF_TAI
                     Attachment, AttachmentType, clean_display_name,
                     describe_limit, follows_naming_rule, formats_label, sniff_content_type,
                     stored_path_for, with_true_extension)
+from ..spool import UploadSpool
 from ..storage import CHUNK_BYTES, Storage
 
 log = logging.getLogger("rencai.files")
@@ -116,11 +117,20 @@ def check_image(path: Path) -> tuple[int, int]:
 def receive(storage: Storage, stream: BinaryIO, type_: AttachmentType) -> Checked:
     """Streams the upload to a temp file and checks it against its type; the caller owns
     the temp file (and removes it on failure)."""
-    fd, tmp_name = tempfile.mkstemp(dir=storage.tmp_dir, suffix=".part")
-    path = Path(tmp_name)
+    if isinstance(stream, UploadSpool) and stream.path.parent == Path(storage.tmp_dir):
+        # Already written and hashed where it should be, as the parser received it (spool.py).
+        path, size, sha256, head, tail = stream.take()
+    else:
+        fd, tmp_name = tempfile.mkstemp(dir=storage.tmp_dir, suffix=".part")
+        path = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb") as out:
-            size, sha256, head, tail = _copy_checked(stream, out, type_.max_bytes)
+        if not isinstance(stream, UploadSpool):
+            with os.fdopen(fd, "wb") as out:
+                size, sha256, head, tail = _copy_checked(stream, out, type_.max_bytes)
+                out.flush()
+                os.fsync(out.fileno())  # durable before the row says it is stored
+        elif size > type_.max_bytes:
+            raise _invalid(f"文件大小不能超过 {describe_limit(type_.max_bytes)}")
         if size == 0:
             raise _invalid("文件内容为空，请重新选择")
         content_type = sniff_content_type(head, tail)

@@ -102,3 +102,74 @@ def test_the_organisation_staff_restrictions_notices_appeals_and_audit_log(page,
     page.get_by_label("操作").fill("")
     page.get_by_role("button", name="查询").click()
     expect(page.locator("tbody")).not_to_contain_text("没有符合条件的记录")
+
+
+_appellants = iter(range(1, 10_000))
+
+
+def test_the_admin_decides_real_name_appeals_on_the_appeals_page(page, web):
+    """人工申诉 decided in the console: the page completes the appeal's review task
+    (bpmn/realname_appeal.bpmn) and identity applies the outcome — a rejection needs its
+    reason, an approval moves the ID number's binding to the appellant."""
+    import os
+
+    from demo.data import DEMO_PASSWORD
+    from services.identity.service import create_account
+    from tests import flows_title_appeal as flows
+
+    base_url, system = web
+    gateway = api(web)
+    kit = system.kit("identity")
+
+    def make_person(id_number):
+        suffix = f"{os.getpid() % 1000:03d}{next(_appellants):05d}"
+        username = f"webappeal{suffix}"
+        create_account(kit.db, kit.outbox, username=username, kind="person",
+                       display_name=username, password=DEMO_PASSWORD, phone=f"136{suffix}",
+                       id_number=id_number, real_name="孙悟空" if id_number else None)
+        system.settle()
+        return username
+
+    rejected_number, _, _, rejected_appellant, _ = flows.appeal_parties(gateway, make_person)
+    rejected, _ = flows.file_appeal(gateway, rejected_appellant, rejected_number)
+    approved_number, _, holder_me, appellant, _ = flows.appeal_parties(gateway, make_person)
+    approved, _ = flows.file_appeal(gateway, appellant, approved_number)
+
+    admin_sign_in(page, web)
+    page.get_by_role("link", name="实名申诉").click()
+    page.get_by_label("状态").select_option("pending")
+    page.get_by_role("button", name="筛选").click()
+    masked = rejected_number[:3] + "*" * 11 + rejected_number[-4:]
+    row = page.get_by_role("row").filter(has_text=masked)
+    row.get_by_text("审核 孙** 的申诉").click()
+    check_page(page, "admin-24-appeals-decide")
+    # 驳回 without a reason: told beside the field, nothing decided.
+    row.get_by_label("驳回", exact=True).check()
+    row.get_by_role("button", name="提交审核").click()
+    expect(page.locator("#f-comment-error")).to_contain_text("驳回时请填写理由")
+    row = page.get_by_role("row").filter(has_text=masked)
+    expect(row.get_by_label("驳回", exact=True)).to_be_checked()
+    row.get_by_label(re.compile("^审核意见")).fill("证明材料无法证明身份证为本人所有")
+    row.get_by_role("button", name="提交审核").click()
+    expect(page.get_by_role("status").first).to_contain_text("已审核申诉：驳回")
+
+    other = page.get_by_role("row").filter(
+        has_text=approved_number[:3] + "*" * 11 + approved_number[-4:])
+    other.get_by_text("审核 孙** 的申诉").click()
+    other.get_by_label(re.compile("^通过")).check()
+    other.get_by_label(re.compile("^审核意见")).fill("材料属实")
+    other.get_by_role("button", name="提交审核").click()
+    expect(page.get_by_role("status").first).to_contain_text("已审核申诉：通过")
+
+    # identity applies what the process decided (over the bus).
+    assert flows.my_appeal(gateway, rejected_appellant, rejected["id"], "rejected")
+    assert flows.my_appeal(gateway, appellant, approved["id"], "approved")
+    assert appellant.get("/api/identity/me").body["verified"] is True
+    # The holder was signed out everywhere; signed in again, the number is no longer theirs.
+    again = gateway.login(holder_me["username"]).get("/api/identity/me").body
+    assert again["verified"] is False
+    page.get_by_label("状态").select_option("")
+    page.get_by_role("button", name="筛选").click()
+    expect(page.get_by_role("row").filter(has_text="证明材料无法证明身份证为本人所有")) \
+        .to_contain_text("未通过")
+    check_page(page, "admin-24-appeals-decided")

@@ -173,15 +173,60 @@ def notices():
                            errors=errors, message=message), 422 if errors else 200
 
 
-@bp.route("/appeals")
+APPEAL_PROCESS = "realname_appeal"
+APPEAL_DECISIONS = {"approve": "通过（身份证号改绑到申诉人账号）", "reject": "驳回"}
+
+
+def _appeal_tasks() -> dict[str, dict]:
+    """appeal id -> {instance_id, task_id} of its open review. The decision is taken by the
+    process (bpmn/realname_appeal.bpmn, business_key = the appeal): identity has no decision
+    endpoint and applies what the process decided."""
+    running = api().get("workflow", "admin/instances", process_key=APPEAL_PROCESS,
+                        status="running", per_page=100)["items"]
+    tasks = api().get("workflow", "tasks", process_key=APPEAL_PROCESS, status="ready",
+                      per_page=100)["items"]
+    task_of = {t["instance_id"]: t["id"] for t in tasks}
+    return {i["business_key"]: {"instance_id": i["id"], "task_id": task_of.get(i["id"])}
+            for i in running if i.get("business_key")}
+
+
+@bp.route("/appeals", methods=["GET", "POST"])
 @admin_required
 def appeals():
     status = request.args.get("status") or None
     page = request.args.get("page", 1, type=int)
+    errors, message, values = {}, None, {}
+    if request.method == "POST":  # 审核: completes the appeal's review task in workflow
+        values = {k: request.form.get(k, "").strip() for k in ("appeal_id", "decision",
+                                                                "comment")}
+        open_review = _appeal_tasks().get(values["appeal_id"])
+        if values["decision"] not in APPEAL_DECISIONS:
+            errors["decision"] = "请选择审核结果"
+        elif values["decision"] == "reject" and not values["comment"]:
+            errors["comment"] = "驳回时请填写理由（以短信告知申诉人）"
+        elif not open_review or not open_review["task_id"]:
+            message = "该申诉没有待审核的任务（可能已被他人处理），请刷新"
+        if not errors and not message:
+            try:
+                api().post("workflow", f"tasks/{open_review['task_id']}/complete", {"data": {
+                    "decision": values["decision"],
+                    **({"comment": values["comment"]} if values["comment"] else {})}})
+            except ApiError as error:
+                if error.status not in (400, 403, 409, 422):
+                    raise
+                message, errors = error.detail, error.errors
+            else:
+                flash("已审核申诉：" + ("通过，身份证号将改绑到申诉人账号" if values["decision"] ==
+                                     "approve" else "驳回，理由已告知申诉人"), "success")
+                return redirect(url_for("admin.appeals", **({"status": status} if status
+                                                            else {})))
     result = api().get("identity", "appeals", page=page, per_page=20,
                        **({"status": status} if status else {}))
+    reviews = _appeal_tasks() if any(a["status"] == "pending" for a in result["items"]) else {}
     return render_template("admin/appeals.html", result=result, status=status,
-                           states=APPEAL_STATES)
+                           states=APPEAL_STATES, reviews=reviews, decisions=APPEAL_DECISIONS,
+                           values=values, errors=errors, message=message), \
+        422 if errors or message else 200
 
 
 @bp.route("/audit-log")

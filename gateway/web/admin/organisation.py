@@ -94,20 +94,30 @@ def org(org_id: str):
                            message=message, orgs=_all_orgs(), kinds=ORG_KINDS)
 
 
+TOTP_STATES = {"enrolled": "已绑定", "pending": "绑定中（未输入首个验证码）",
+               "none": "未绑定（首次登录时扫码）"}
+
+
 @bp.route("/staff", methods=["GET", "POST"])
 @admin_required
 def staff():
-    values, errors, message, created, reset = {}, {}, None, None, None
+    """工作人员: the list (roles, masked phone, authenticator), create with roles, and per
+    account the reset of its authenticator and the link where its holder enrols by QR."""
+    query = {k: request.args.get(k, "").strip() for k in ("q", "role")}
+    page = request.args.get("page", 1, type=int)
+    values, errors, message, created = {}, {}, None, None
     if request.method == "POST" and request.form.get("action") == "reset":
         account_id = request.form.get("account_id", "").strip()
+        username = request.form.get("username", "")
         try:
-            reset = api().post("identity", f"staff-accounts/{account_id}/totp-reset")
-            flash(reset.get("message") or "已重置身份验证器", "success")
-            return redirect(url_for("admin.staff"))
+            api().post("identity", f"staff-accounts/{account_id}/totp-reset")
+            flash(f"已重置 {username} 的身份验证器：其登录全部退出，下次登录时重新扫码绑定",
+                  "success")
+            return redirect(url_for("admin.staff", **{k: v for k, v in query.items() if v}))
         except ApiError as error:
             if error.status not in (400, 404, 409, 422):
                 raise
-            message, errors = error.detail, {"account_id": error.detail}
+            message = f"未能重置 {username}：{error.detail}"
     elif request.method == "POST":
         values = {k: request.form.get(k, "").strip() for k in ("username", "display_name",
                                                                 "org_id")}
@@ -119,9 +129,15 @@ def staff():
             if error.status not in (400, 409, 422):
                 raise
             message, errors = error.detail, error.errors
+    listed = api().get("identity", "staff-accounts", page=page, per_page=20,
+                       **{k: v for k, v in query.items() if v})
+    all_orgs = _all_orgs()
     return render_template("admin/staff.html", values=values, errors=errors, message=message,
-                           created=created, roles=ROLES, orgs=_tree(_all_orgs()),
-                           kinds=ORG_KINDS), 422 if errors else 200
+                           created=created, roles=ROLES, orgs=_tree(all_orgs),
+                           org_names={o["id"]: o["name"] for o in all_orgs}, kinds=ORG_KINDS,
+                           listed=listed, query=query, totp_states=TOTP_STATES,
+                           args={k: v for k, v in query.items() if v}), \
+        422 if errors or message else 200
 
 
 @bp.route("/restrictions", methods=["GET", "POST"])

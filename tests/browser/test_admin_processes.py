@@ -194,13 +194,16 @@ def test_a_changed_label_is_shown_in_the_diff_then_deployed_and_rolled_back(page
     assert admin.get(f"{base}/versions").body[-current]["state"] == "deployed"
     check_page(page, "admin-09-versions-rolled-back")
 
-    # A shipped process (no diagram in its file) opens laid out; what bpmn-js writes back
-    # keeps its lanes and rencai settings: it validates as it is.
+    # A shipped process opens with the diagram its file carries (gateway/web/layout_bpmn.mjs),
+    # lanes drawn; what bpmn-js writes back keeps its rencai settings: it validates as it is.
     page.get_by_role("link", name="编辑最新版本").click()
     diagram_ready(page)
-    expect(page.locator("#auto-layout-note")).to_be_visible()
+    expect(page.locator("#auto-layout-note")).to_be_hidden()
     expect(page.locator('.djs-element[data-element-id="unit_review"]')).to_be_visible()
+    expect(page.locator('.djs-element[data-element-id="lane_unit"]')).to_be_visible()
+    expect(page.locator('.djs-element[data-element-id="lane_expert"]')).to_be_visible()
     page.get_by_role("button", name="校验").click()
     diagram_ready(page)
     assert page.locator("#validation-errors").count() == 0, page.locator("#validation-errors").inner_text()
     expect(page.get_by_role("status").first).to_contain_text("校验通过")
+    check_page(page, "admin-09b-modeler-shipped-with-lanes")

@@ -95,9 +95,14 @@ def test_an_incident_is_fixed_and_retried_and_instances_are_searched(page, web):
     page.get_by_role("link", name="申请实例").first.click()
     page.get_by_label("业务").select_option("web_broken")
     page.get_by_label("申请人").fill("张三")
+    page.get_by_label("单位", exact=True).select_option(label="北京智能制造研究院")  # 张三's unit
     page.get_by_role("button", name="查询").click()
     expect(page.get_by_role("row", name=re.compile("两级审核"))).to_contain_text("办理中")
     check_page(page, "admin-13-instances")
     page.get_by_label("提交日期止").fill("2020-01-01")
+    page.get_by_role("button", name="查询").click()
+    expect(page.locator("main")).to_contain_text("没有符合条件的申请")
+    page.get_by_label("提交日期止").fill("")
+    page.get_by_label("单位", exact=True).select_option(label="北京星河软件有限公司")  # not 张三's unit
     page.get_by_role("button", name="查询").click()
     expect(page.locator("main")).to_contain_text("没有符合条件的申请")

@@ -112,7 +112,17 @@ def test_the_organisation_staff_restrictions_notices_appeals_and_audit_log(page,
     page.get_by_label("日期起").fill(date.today().isoformat())
     page.get_by_role("button", name="查询").click()
     expect(page.locator("tbody")).to_contain_text("login")
+    # ... by person: the admin's own account.
+    admin_id = api(web).login("admin").get("/api/identity/me").body["id"]
+    page.get_by_label("人员（账号编号）").fill(admin_id)
+    page.get_by_role("button", name="查询").click()
+    expect(page.locator("tbody")).to_contain_text(admin_id)
+    expect(page.locator("tbody")).to_contain_text("login")
     check_page(page, "admin-25-audit-log")
+    page.get_by_label("人员（账号编号）").fill("00000000-0000-4000-9000-00000000dead")
+    page.get_by_role("button", name="查询").click()
+    expect(page.locator("tbody")).to_contain_text("没有符合条件的记录")
+    page.get_by_label("人员（账号编号）").fill("")
     page.get_by_label("服务").select_option("orgs")
     page.get_by_label("操作").fill("")
     page.get_by_role("button", name="查询").click()

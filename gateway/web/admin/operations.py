@@ -14,7 +14,7 @@ from . import admin_required, bp
 
 STATUSES = {"active": "在办（含异常）", "running": "办理中", "returned": "已退回",
             "completed": "已办结", "rejected": "未通过", "withdrawn": "已撤回", "failed": "办理异常"}
-FILTERS = ("process_key", "status", "applicant", "started_from", "started_to")
+FILTERS = ("process_key", "status", "applicant", "unit_id", "started_from", "started_to")
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 # The version's XML comes from workflow (checked at deploy); read without entities or network.
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
@@ -47,8 +47,11 @@ def instances():
             raise
         errors = error.errors
     processes = api().get("workflow", "admin/definitions")
+    from .organisation import _all_orgs
+
+    units = sorted((o for o in _all_orgs() if o["kind"] == "unit"), key=lambda o: o["name"])
     return render_template("admin/instances.html", query=query, result=result, errors=errors,
-                           processes=processes, statuses=STATUSES,
+                           processes=processes, statuses=STATUSES, units=units,
                            args={k: v for k, v in query.items() if v})
 
 

@@ -209,3 +209,15 @@ def test_a_changed_label_is_shown_in_the_diff_then_deployed_and_rolled_back(page
     assert page.locator("#validation-errors").count() == 0, page.locator("#validation-errors").inner_text()
     expect(page.get_by_role("status").first).to_contain_text("校验通过")
     check_page(page, "admin-09b-modeler-shipped-with-lanes")
+
+    # A gateway's exit condition, in the properties panel: shown, edited, and a broken one is
+    # refused on its flow at validation.
+    # (the laid-out flow turns once, halfway: the centre of its box is on its line)
+    select_element(page, "unit_approve")
+    expect(page.locator("#prop-condition")).to_have_value('decision == "approve"')
+    page.locator("#prop-condition").fill('decision == ')
+    page.locator("#prop-condition").dispatch_event("change")
+    page.get_by_role("button", name="校验").click()
+    diagram_ready(page)
+    expect(page.locator("#validation-errors")).to_contain_text("表达式不安全或有语法错误")
+    expect(page.locator('.djs-element[data-element-id="unit_approve"].has-error')).to_have_count(1)

@@ -71,23 +71,38 @@ def test_an_incident_is_fixed_and_retried_and_instances_are_searched(page, web):
     check_page(page, "admin-12-instance-retried")
 
     # 移动环节: back to 初审, with the reason in the timeline (none given: refused).
-    page.get_by_label("移回环节").select_option("first")
+    expect(page.locator('#f-task_key option[value="second"]')).to_be_disabled()  # waits there
+    page.get_by_label("移到环节").select_option("first")
     page.get_by_role("button", name="移动", exact=True).click()
     expect(page.locator(".notice-danger").first).to_contain_text("未能移动")
-    page.get_by_label("移回环节").select_option("first")
+    page.get_by_label("移到环节").select_option("first")
     page.get_by_label("原因").fill("初审意见有误，重新初审")
     page.get_by_role("button", name="移动", exact=True).click()
     expect(page.get_by_role("status").first).to_contain_text("已移动")
     diagram_ready(page)
     expect(page.locator('.djs-element[data-element-id="first"].current-task')).to_have_count(1)
     expect(page.locator(".timeline")).to_contain_text("初审意见有误，重新初审")
+    # ... and forward again, past the script, to 复审 (a task it now has not reached).
+    page.get_by_label("移到环节").select_option("second")
+    page.get_by_label("原因").fill("初审已线下完成，直接复审")
+    page.get_by_role("button", name="移动", exact=True).click()
+    expect(page.get_by_role("status").first).to_contain_text("已移动")
+    diagram_ready(page)
+    expect(page.locator('.djs-element[data-element-id="second"].current-task')).to_have_count(1)
+    expect(page.locator(".timeline")).to_contain_text("初审已线下完成，直接复审")
+    check_page(page, "admin-14-instance-moved")
 
     page.get_by_role("link", name="申请实例").first.click()
     page.get_by_label("业务").select_option("web_broken")
     page.get_by_label("申请人").fill("张三")
+    page.get_by_label("单位", exact=True).select_option(label="北京智能制造研究院")  # 张三's unit
     page.get_by_role("button", name="查询").click()
     expect(page.get_by_role("row", name=re.compile("两级审核"))).to_contain_text("办理中")
     check_page(page, "admin-13-instances")
     page.get_by_label("提交日期止").fill("2020-01-01")
+    page.get_by_role("button", name="查询").click()
+    expect(page.locator("main")).to_contain_text("没有符合条件的申请")
+    page.get_by_label("提交日期止").fill("")
+    page.get_by_label("单位", exact=True).select_option(label="北京星河软件有限公司")  # not 张三's unit
     page.get_by_role("button", name="查询").click()
     expect(page.locator("main")).to_contain_text("没有符合条件的申请")

@@ -131,12 +131,14 @@ def test_an_admin_models_validates_and_deploys_a_process_that_a_person_then_uses
     applicant.get_by_label("申请事项").fill("申请两居室人才公寓")
     applicant.get_by_role("button", name="直接提交").click()
     expect(applicant.get_by_role("status").first).to_contain_text("人才公寓申请已提交")
-    # workflow counts any wait in the applicant lane as "returned": the page offers the task
-    # as 修改并重新提交 (reported to the citizen pages' owner).
+    # The applicant's task right after the start is their next step, not a return: 待您办理,
+    # no 退回修改 (workflow's sync once counted every applicant-lane wait as a return).
+    expect(applicant.locator("main")).not_to_contain_text("退回修改")
+    expect(applicant.locator("main")).to_contain_text("待您办理：补充材料")
     applicant.locator("a[href^='/tasks/']").click()
     applicant.get_by_label("家庭人数").fill("3")
     applicant.get_by_role("button", name="提交").click()
-    expect(applicant.get_by_role("status").first).to_contain_text("已重新提交")
+    expect(applicant.get_by_role("status").first).to_contain_text("补充材料已提交")
     expect(applicant.locator(".facts")).to_contain_text("用人单位审核中")
     instance_id = applicant.url.rsplit("/", 1)[-1]
     reviewer = api(web).login("zhizao")
@@ -194,13 +196,28 @@ def test_a_changed_label_is_shown_in_the_diff_then_deployed_and_rolled_back(page
     assert admin.get(f"{base}/versions").body[-current]["state"] == "deployed"
     check_page(page, "admin-09-versions-rolled-back")
 
-    # A shipped process (no diagram in its file) opens laid out; what bpmn-js writes back
-    # keeps its lanes and rencai settings: it validates as it is.
+    # A shipped process opens with the diagram its file carries (gateway/web/layout_bpmn.mjs),
+    # lanes drawn; what bpmn-js writes back keeps its rencai settings: it validates as it is.
     page.get_by_role("link", name="编辑最新版本").click()
     diagram_ready(page)
-    expect(page.locator("#auto-layout-note")).to_be_visible()
+    expect(page.locator("#auto-layout-note")).to_be_hidden()
     expect(page.locator('.djs-element[data-element-id="unit_review"]')).to_be_visible()
+    expect(page.locator('.djs-element[data-element-id="lane_unit"]')).to_be_visible()
+    expect(page.locator('.djs-element[data-element-id="lane_expert"]')).to_be_visible()
     page.get_by_role("button", name="校验").click()
     diagram_ready(page)
     assert page.locator("#validation-errors").count() == 0, page.locator("#validation-errors").inner_text()
     expect(page.get_by_role("status").first).to_contain_text("校验通过")
+    check_page(page, "admin-09b-modeler-shipped-with-lanes")
+
+    # A gateway's exit condition, in the properties panel: shown, edited, and a broken one is
+    # refused on its flow at validation.
+    # (the laid-out flow turns once, halfway: the centre of its box is on its line)
+    select_element(page, "unit_approve")
+    expect(page.locator("#prop-condition")).to_have_value('decision == "approve"')
+    page.locator("#prop-condition").fill('decision == ')
+    page.locator("#prop-condition").dispatch_event("change")
+    page.get_by_role("button", name="校验").click()
+    diagram_ready(page)
+    expect(page.locator("#validation-errors")).to_contain_text("表达式不安全或有语法错误")
+    expect(page.locator('.djs-element[data-element-id="unit_approve"].has-error')).to_have_count(1)

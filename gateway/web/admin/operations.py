@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from flask import flash, redirect, render_template, request, url_for
+from lxml import etree
 
 from ..auth import api
 from ..client import ApiError
@@ -13,7 +14,23 @@ from . import admin_required, bp
 
 STATUSES = {"active": "在办（含异常）", "running": "办理中", "returned": "已退回",
             "completed": "已办结", "rejected": "未通过", "withdrawn": "已撤回", "failed": "办理异常"}
-FILTERS = ("process_key", "status", "applicant", "started_from", "started_to")
+FILTERS = ("process_key", "status", "applicant", "unit_id", "started_from", "started_to")
+BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+# The version's XML comes from workflow (checked at deploy); read without entities or network.
+PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+
+def user_tasks(xml: str, process_key: str) -> list[dict]:
+    """The user tasks of the process, in the file's order, with their lane: where an admin
+    may move an instance (back, forward or sideways)."""
+    root = etree.fromstring(xml.encode(), PARSER)
+    process = next((p for p in root.iter(f"{BPMN}process") if p.get("id") == process_key), None)
+    if process is None:
+        return []
+    lanes = {ref.text.strip(): lane.get("name") for lane in process.iter(f"{BPMN}lane")
+             for ref in lane.findall(f"{BPMN}flowNodeRef") if ref.text}
+    return [{"id": t.get("id"), "name": t.get("name") or t.get("id"),
+             "lane": lanes.get(t.get("id"))} for t in process.findall(f"{BPMN}userTask")]
 
 
 @bp.route("/instances")
@@ -30,8 +47,11 @@ def instances():
             raise
         errors = error.errors
     processes = api().get("workflow", "admin/definitions")
+    from .organisation import _all_orgs
+
+    units = sorted((o for o in _all_orgs() if o["kind"] == "unit"), key=lambda o: o["name"])
     return render_template("admin/instances.html", query=query, result=result, errors=errors,
-                           processes=processes, statuses=STATUSES,
+                           processes=processes, statuses=STATUSES, units=units,
                            args={k: v for k, v in query.items() if v})
 
 
@@ -66,8 +86,12 @@ def instance(instance_id: str):
     file = api().get("workflow", f"admin/definitions/{trace['process_key']}/versions/{trace['version']}")
     if data_text is None:
         data_text = json.dumps(trace["data"], ensure_ascii=False, indent=2)
+    from .processes import LANE_TITLES
+
     return render_template("admin/instance.html", instance=detail, trace=trace, trail=trail,
                            xml=file["bpmn_xml"], data_text=data_text, errors=errors,
+                           tasks=user_tasks(file["bpmn_xml"], trace["process_key"]),
+                           lane_titles=LANE_TITLES,
                            message=message, statuses=STATUSES), 422 if errors else 200
 
 
@@ -104,7 +128,8 @@ def migrate(key: str):
 @bp.route("/instances/<instance_id>/move", methods=["POST"])
 @admin_required
 def move(instance_id: str):
-    """移动环节: back to a task on the path taken, with a reason (audited)."""
+    """移动环节: to any user task of the definition (back, forward or sideways), with a
+    reason (audited)."""
     body = {"task_key": request.form.get("task_key", ""),
             "reason": request.form.get("reason", "").strip()}
     try:

@@ -94,20 +94,30 @@ def org(org_id: str):
                            message=message, orgs=_all_orgs(), kinds=ORG_KINDS)
 
 
+TOTP_STATES = {"enrolled": "已绑定", "pending": "绑定中（未输入首个验证码）",
+               "none": "未绑定（首次登录时扫码）"}
+
+
 @bp.route("/staff", methods=["GET", "POST"])
 @admin_required
 def staff():
-    values, errors, message, created, reset = {}, {}, None, None, None
+    """工作人员: the list (roles, masked phone, authenticator), create with roles, and per
+    account the reset of its authenticator and the link where its holder enrols by QR."""
+    query = {k: request.args.get(k, "").strip() for k in ("q", "role")}
+    page = request.args.get("page", 1, type=int)
+    values, errors, message, created = {}, {}, None, None
     if request.method == "POST" and request.form.get("action") == "reset":
         account_id = request.form.get("account_id", "").strip()
+        username = request.form.get("username", "")
         try:
-            reset = api().post("identity", f"staff-accounts/{account_id}/totp-reset")
-            flash(reset.get("message") or "已重置身份验证器", "success")
-            return redirect(url_for("admin.staff"))
+            api().post("identity", f"staff-accounts/{account_id}/totp-reset")
+            flash(f"已重置 {username} 的身份验证器：其登录全部退出，下次登录时重新扫码绑定",
+                  "success")
+            return redirect(url_for("admin.staff", **{k: v for k, v in query.items() if v}))
         except ApiError as error:
             if error.status not in (400, 404, 409, 422):
                 raise
-            message, errors = error.detail, {"account_id": error.detail}
+            message = f"未能重置 {username}：{error.detail}"
     elif request.method == "POST":
         values = {k: request.form.get(k, "").strip() for k in ("username", "display_name",
                                                                 "org_id")}
@@ -119,9 +129,15 @@ def staff():
             if error.status not in (400, 409, 422):
                 raise
             message, errors = error.detail, error.errors
+    listed = api().get("identity", "staff-accounts", page=page, per_page=20,
+                       **{k: v for k, v in query.items() if v})
+    all_orgs = _all_orgs()
     return render_template("admin/staff.html", values=values, errors=errors, message=message,
-                           created=created, roles=ROLES, orgs=_tree(_all_orgs()),
-                           kinds=ORG_KINDS), 422 if errors else 200
+                           created=created, roles=ROLES, orgs=_tree(all_orgs),
+                           org_names={o["id"]: o["name"] for o in all_orgs}, kinds=ORG_KINDS,
+                           listed=listed, query=query, totp_states=TOTP_STATES,
+                           args={k: v for k, v in query.items() if v}), \
+        422 if errors or message else 200
 
 
 @bp.route("/restrictions", methods=["GET", "POST"])
@@ -173,15 +189,60 @@ def notices():
                            errors=errors, message=message), 422 if errors else 200
 
 
-@bp.route("/appeals")
+APPEAL_PROCESS = "realname_appeal"
+APPEAL_DECISIONS = {"approve": "通过（身份证号改绑到申诉人账号）", "reject": "驳回"}
+
+
+def _appeal_tasks() -> dict[str, dict]:
+    """appeal id -> {instance_id, task_id} of its open review. The decision is taken by the
+    process (bpmn/realname_appeal.bpmn, business_key = the appeal): identity has no decision
+    endpoint and applies what the process decided."""
+    running = api().get("workflow", "admin/instances", process_key=APPEAL_PROCESS,
+                        status="running", per_page=100)["items"]
+    tasks = api().get("workflow", "tasks", process_key=APPEAL_PROCESS, status="ready",
+                      per_page=100)["items"]
+    task_of = {t["instance_id"]: t["id"] for t in tasks}
+    return {i["business_key"]: {"instance_id": i["id"], "task_id": task_of.get(i["id"])}
+            for i in running if i.get("business_key")}
+
+
+@bp.route("/appeals", methods=["GET", "POST"])
 @admin_required
 def appeals():
     status = request.args.get("status") or None
     page = request.args.get("page", 1, type=int)
+    errors, message, values = {}, None, {}
+    if request.method == "POST":  # 审核: completes the appeal's review task in workflow
+        values = {k: request.form.get(k, "").strip() for k in ("appeal_id", "decision",
+                                                                "comment")}
+        open_review = _appeal_tasks().get(values["appeal_id"])
+        if values["decision"] not in APPEAL_DECISIONS:
+            errors["decision"] = "请选择审核结果"
+        elif values["decision"] == "reject" and not values["comment"]:
+            errors["comment"] = "驳回时请填写理由（以短信告知申诉人）"
+        elif not open_review or not open_review["task_id"]:
+            message = "该申诉没有待审核的任务（可能已被他人处理），请刷新"
+        if not errors and not message:
+            try:
+                api().post("workflow", f"tasks/{open_review['task_id']}/complete", {"data": {
+                    "decision": values["decision"],
+                    **({"comment": values["comment"]} if values["comment"] else {})}})
+            except ApiError as error:
+                if error.status not in (400, 403, 409, 422):
+                    raise
+                message, errors = error.detail, error.errors
+            else:
+                flash("已审核申诉：" + ("通过，身份证号将改绑到申诉人账号" if values["decision"] ==
+                                     "approve" else "驳回，理由已告知申诉人"), "success")
+                return redirect(url_for("admin.appeals", **({"status": status} if status
+                                                            else {})))
     result = api().get("identity", "appeals", page=page, per_page=20,
                        **({"status": status} if status else {}))
+    reviews = _appeal_tasks() if any(a["status"] == "pending" for a in result["items"]) else {}
     return render_template("admin/appeals.html", result=result, status=status,
-                           states=APPEAL_STATES)
+                           states=APPEAL_STATES, reviews=reviews, decisions=APPEAL_DECISIONS,
+                           values=values, errors=errors, message=message), \
+        422 if errors or message else 200
 
 
 @bp.route("/audit-log")

@@ -147,12 +147,23 @@ def on_application_submitted(session: Session, envelope: dict) -> None:
 
 
 def on_task_created(session: Session, envelope: dict) -> None:
-    """workflow.task.created: the task's candidate group may read the instance's files."""
+    """workflow.task.created: the task's candidate group may read the instance's files.
+    One insert that ignores an existing grant: a check then an insert raced when two tasks of
+    one group (an expert panel) were delivered at once — both found none, one failed with
+    UNIQUE constraint failed: instance_reviewer and its event was retried."""
     data = envelope["data"]
-    key = (data["instance_id"], data["candidate_group"])
-    if session.get(InstanceReviewer, key) is None:
-        session.add(InstanceReviewer(instance_id=key[0], candidate_group=key[1],
-                                     granted_at=utcnow()))
+    row = {"instance_id": data["instance_id"], "candidate_group": data["candidate_group"],
+           "granted_at": utcnow()}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # no portable "insert or ignore": check, then insert
+        if session.get(InstanceReviewer, (row["instance_id"], row["candidate_group"])) is None:
+            session.add(InstanceReviewer(**row))
+        return
+    session.execute(insert(InstanceReviewer).values(**row).on_conflict_do_nothing())
 
 
 # --- consumers of orgs' events (names for the default file name) ----------------------------

@@ -5,7 +5,7 @@
   me            the account, basic info, the profile, records, password
   admin         staff accounts, appeals review, accounts, audit log, key rotation
 """
-from . import admin, me, registration, signin  # noqa: F401  (they add their routes)
+from . import admin, me, registration, signin, staff  # noqa: F401  (they add their routes)
 from .common import blp
 
 __all__ = ["blp"]

@@ -30,7 +30,7 @@ def instance_trace(instance_id):
 @admin.response(200, schemas.InstanceSchema)
 @login_required()
 def move_instance(body, instance_id):
-    """把卡住的申请移回已走过的环节（须说明原因，记入审核记录）"""
+    """把卡住的申请移到任一用户任务：移回已走过的或跳到未到达的（须说明原因，记入审核记录）"""
     service.move(_k().db, _k().outbox, current_claims(), instance_id, body["task_key"],
                  body["reason"])
     return service.instance_detail(_k().db, current_claims(), instance_id)

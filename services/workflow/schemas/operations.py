@@ -38,7 +38,7 @@ class TraceSchema(Schema):
 
 class MoveSchema(Schema):
     task_key = fields.String(required=True, validate=validate.Length(min=1, max=64),
-                             metadata={"description": "移回的环节（已走过的用户任务编号）"})
+                             metadata={"description": "移到的环节（流程中任一用户任务的编号）"})
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500),
                            metadata={"description": "原因（记入审核记录）"})
 

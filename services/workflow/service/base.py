@@ -121,10 +121,12 @@ def engine_context(session: Session, instance: Instance) -> dict:
     return {"experts": expert_panel(session, instance)}
 
 
-def sync(session: Session, outbox: Outbox, instance: Instance, workflow, now: datetime) -> dict:
+def sync(session: Session, outbox: Outbox, instance: Instance, workflow, now: datetime,
+         definition: Definition | None = None) -> dict:
     """After any engine step: new task rows (with deadlines and panel assignees), tasks the
     engine dropped marked cancelled, and the instance's status, stage and next timer.
-    Returns the column changes for the instance's compare-and-swap update."""
+    `definition`: the version the workflow now runs on, when it is not yet the instance's
+    (a migration). Returns the column changes for the instance's compare-and-swap update."""
     rows = {t.id: t for t in session.scalars(select(Task).where(Task.instance_id == instance.id))}
     ready = {str(t.id): t for t in engine.ready_user_tasks(workflow)}
     for task_id, row in rows.items():
@@ -132,10 +134,16 @@ def sync(session: Session, outbox: Outbox, instance: Instance, workflow, now: da
             row.status, row.completed_at = "cancelled", now
     for task_id, spiff_task in ready.items():
         due, remind = engine.deadlines(spiff_task)
-        if task_id in rows:
-            rows[task_id].due_at, rows[task_id].remind_at = due, remind
-            continue
         spec = spiff_task.task_spec
+        if task_id in rows:
+            row = rows[task_id]
+            row.due_at, row.remind_at = due, remind
+            # A migration may rename the waiting task or move it to another lane.
+            row.title = spec.bpmn_name or engine.task_key(spiff_task)
+            if spec.lane != row.lane:
+                row.lane, row.candidate_group = spec.lane, candidate_group(session, spec.lane,
+                                                                           instance)
+            continue
         group = candidate_group(session, spec.lane, instance)
         assignee = engine.panel_member(spiff_task)
         member = session.get(StaffMember, assignee) if assignee else None
@@ -167,7 +175,7 @@ def sync(session: Session, outbox: Outbox, instance: Instance, workflow, now: da
     if result:
         changes["result"] = result
     # Status words a process gives its tasks and end events (rencai:stage: 待审核, 已完成).
-    titles = engine.stage_titles(definition_of(session, instance).bpmn_xml,
+    titles = engine.stage_titles((definition or definition_of(session, instance)).bpmn_xml,
                                  instance.process_key)
     if workflow.is_completed():
         changes.update(status="completed" if outcome == "approved" else "rejected",
@@ -176,9 +184,13 @@ def sync(session: Session, outbox: Outbox, instance: Instance, workflow, now: da
                        or STATUS_TITLES["completed" if outcome == "approved" else "rejected"])
     else:
         lanes = [t.task_spec.lane for t in ready.values()]
-        # The applicant holds it: a return, or a further declaration stage (engine.is_declaration).
+        # The applicant holds it: a return once reviewers have had the application; before
+        # that (a task right after the start) or at a further declaration stage
+        # (engine.is_declaration) it is their own next step, not a return.
+        reviewed = been_in_review(workflow)
         declaring = [t.task_spec.bpmn_name for t in ready.values()
-                     if t.task_spec.lane == "applicant" and engine.is_declaration(engine.task_key(t))]
+                     if t.task_spec.lane == "applicant"
+                     and (engine.is_declaration(engine.task_key(t)) or not reviewed)]
         returned = lanes.count("applicant") > len(declaring)
         changes["status"] = "returned" if returned else "running"
         stages = [f"待申请人{name}" for name in declaring] + [
@@ -191,6 +203,14 @@ def sync(session: Session, outbox: Outbox, instance: Instance, workflow, now: da
         if titled:
             changes["stage"] = "、".join(dict.fromkeys(titled))
     return changes
+
+
+def been_in_review(workflow) -> bool:
+    """Whether anything outside the applicant's lane has completed (a review, a gateway
+    after one, an overdue timer's auto-return): only then is a wait of the applicant a
+    return (退回修改)."""
+    return any(getattr(t.task_spec, "lane", None) not in (None, "applicant")
+               for t in workflow.get_tasks(state=engine.TaskState.COMPLETED))
 
 
 def issue_certificate(instance: Instance, result: dict, now: datetime) -> dict:

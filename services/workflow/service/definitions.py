@@ -354,7 +354,7 @@ def _migrate_one(db: Database, outbox: Outbox, claims: Claims, instance_id: str,
                                      engine.restore(instance.serialized))
         now = utcnow()
         from_version = _version_of(session, instance)
-        changes = sync(session, outbox, instance, workflow, now)
+        changes = sync(session, outbox, instance, workflow, now, definition=target)
         swap(session, instance, {**changes, "definition_id": target.id,
                                  "serialized": engine.dump(workflow), "updated_at": now})
         audit(session, instance, claims, "流程版本迁移", "migrate",

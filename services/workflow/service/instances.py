@@ -215,7 +215,10 @@ def _complete(session: Session, outbox: Outbox, claims: Claims, task_id: str,
             data = business.on_resubmit(session, settings, instance, data)
 
     applicant_task = task.lane == "applicant"
-    action = ("submit" if engine.is_declaration(task.task_key) else "resubmit") \
+    # 修改后重新提交 only after a return (status returned, base.sync); the applicant's own
+    # next step (a declaration stage, a task right after the start) is a submission.
+    action = ("resubmit" if instance.status == "returned" and
+              not engine.is_declaration(task.task_key) else "submit") \
         if applicant_task else data.get("decision", "approve")
     now = utcnow()
     claimed = session.execute(update(Task).where(

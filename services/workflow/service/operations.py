@@ -3,6 +3,7 @@ unit, dates) and an instance's trace on its diagram (the version it runs on, the
 what waits now)."""
 from __future__ import annotations
 
+import copy
 from datetime import date, datetime, time, timezone
 
 from sqlalchemy import select
@@ -76,18 +77,20 @@ def trace(db: Database, claims: Claims, instance_id: str) -> dict:
 
 def move(db: Database, outbox: Outbox, claims: Claims, instance_id: str, task_key: str,
          reason: str) -> Instance:
-    """Moves a stuck instance back to a task on the path it took (Camunda's "modify"): that
-    task waits again and its row is ready again; the move and its reason are audited."""
+    """Moves a stuck instance to another user task of its definition (Camunda's "modify"):
+    back to a task on the path taken (that run waits again, what came after is dropped) or
+    forward / sideways to a task not reached (what waits now is dropped, the task is entered
+    as if its flow had arrived). The move and its reason are audited."""
     _admin(claims)
     with db.transaction() as session:
         instance = load_instance(session, instance_id)
         if instance.status not in ACTIVE + ("failed",):
             raise Conflict("只能移动办理中或办理异常的申请")
         workflow = engine.restore(instance.serialized)
-        task = engine.move_back(workflow, task_key)
-        if task is None:
-            raise ValidationFailed("只能移回申请已走过的用户任务",
-                                   {"task_key": "只能移回申请已走过的用户任务"})
+        if any(engine.task_key(t) == task_key for t in engine.ready_user_tasks(workflow)):
+            raise ValidationFailed("申请正在该环节等待办理，无需移动",
+                                   {"task_key": "申请正在该环节等待办理，无需移动"})
+        task = engine.move_back(workflow, task_key) or _move_to(workflow, task_key)
         now = utcnow()
         row = session.get(Task, str(task.id))
         if row is not None:  # the same engine task waits again: its row is ready again
@@ -100,3 +103,47 @@ def move(db: Database, outbox: Outbox, claims: Claims, instance_id: str, task_ke
         audit(session, instance, claims, "管理员移动环节", "move", reason, role="admin",
               detail={"to": task_key})
     return instance
+
+
+def _move_to(workflow, task_key: str):
+    """A move to a user task the instance has not completed: the one place it waits now (a
+    ready user task, or the step that failed) is dropped with its timers and panel, and the
+    target is entered from the same parent — through its boundary events' split when it has
+    timers, so its time limits start afresh. Refused (422) for a task the top-level process
+    does not have, or when it waits in several places at once (parallel branches)."""
+    from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+    from SpiffWorkflow.bpmn.specs.defaults import UserTask
+    from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+
+    def refuse(text):
+        raise ValidationFailed(text, {"task_key": text})
+
+    target = next((spec for spec in workflow.spec.task_specs.values()
+                   if isinstance(spec, UserTask) and spec.bpmn_id == task_key), None)
+    if target is None:
+        refuse("该流程没有这个用户任务")
+    waiting = engine.ready_user_tasks(workflow) + workflow.get_tasks(state=engine.TaskState.ERROR)
+    exits = set()
+    for task in waiting:
+        while task.parent is not None and isinstance(
+                task.parent.task_spec, (BoundaryEventSplit, MultiInstanceTask)):
+            task = task.parent  # the timers beside it, the panel around it, go too
+        exits.add(task)
+    exits = {t for t in exits if t.workflow is workflow}
+    if len(exits) != 1:
+        refuse("申请同时在多个环节等待（或不在可移动的环节），只能移回已走过的环节")
+    [current] = exits
+    entry = next((spec for spec in target.inputs if isinstance(spec, BoundaryEventSplit)),
+                 target)
+    data = copy.deepcopy(current.data)
+    parent = current.parent
+    for task in list(current):  # its timers stop waiting (Spiff's event manager holds them)
+        workflow.event_manager.remove_task(task)
+    workflow._remove_task(current.id)  # Spiff has no public "cancel this branch only"
+    entered = parent._add_child(entry, engine.TaskState.FUTURE)
+    workflow.reset_from_task_id(entered.id, data=data)
+    engine.run(workflow)
+    ready = [t for t in engine.ready_user_tasks(workflow) if engine.task_key(t) == task_key]
+    if not ready:
+        refuse("未能进入该环节")
+    return ready[0]

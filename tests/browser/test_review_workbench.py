@@ -76,6 +76,10 @@ def test_every_level_decides_in_the_browser_and_one_returns(browser, web):
     expect(page.get_by_role("link", name="查看 博士学位证书.pdf")).to_be_visible()
     expect(page.locator("dl.preview").first).to_contain_text(APPLICATION["project_name"])
     check_page(page, "41-task-unit")
+    # Each attachment is shown inside 办理 (the first one open); and in a tab of its own.
+    expect(page.get_by_title("附件：博士学位证书.pdf")).to_be_visible()
+    page.locator("summary", has_text="劳动合同.pdf").click()
+    expect(page.get_by_title("附件：劳动合同.pdf")).to_be_visible()
     with page.expect_popup() as popup:  # the signed link opens the file itself
         page.get_by_role("link", name="查看 劳动合同.pdf").click()
     opened = popup.value

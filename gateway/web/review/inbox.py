@@ -105,8 +105,8 @@ def plain(error: ApiError) -> str:
     if error.status == 409:
         return f"已被他人处理：{error.detail}"
     if error.status == 403 and "四眼原则" in error.detail:
-        return ("按照四眼原则，同一人不能审核本人提交的申请，也不能在两个审核层级办理同一申请。"
-                f"{error.detail}。请由同组其他同事办理。")
+        why = error.detail.replace("（四眼原则）", "").rstrip("。")
+        return f"按照四眼原则，{why}。请由同组其他同事办理。"
     return error.detail
 
 

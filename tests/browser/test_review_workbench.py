@@ -209,8 +209,40 @@ def test_a_new_staff_account_enrols_its_authenticator_at_first_sign_in(page, web
     page.get_by_label("动态验证码").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_role("heading", name="待办", exact=True)).to_be_visible()
-    expect(page.get_by_role("status").first).to_contain_text("恢复码")
+    shown = page.get_by_role("status").first
+    expect(shown).to_contain_text("恢复码")
     check_page(page, "49-inbox-new-staff")
+    recovery = re.search(r"[a-z0-9]{5}-[a-z0-9]{5}", shown.inner_text()).group(0)
+    # A lost phone: one recovery code in the same box signs in (once).
+    page.get_by_role("button", name="退出登录").click()
+    page.goto("/review/login")
+    page.get_by_label("账号").fill(username)
+    page.get_by_label("密码").fill("Reviewer@2026x")
+    page.get_by_label("动态验证码").fill(recovery)
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("heading", name="待办", exact=True)).to_be_visible()
+
+
+def test_one_staff_sign_in_page_sends_each_to_their_console(page, web):
+    """/review/login and /admin/login are the same page; an admin lands in 管理控制台,
+    a reviewer in 待办 — also when they came by the console's address."""
+    staff = api(web).staff
+    page.goto("/review/login")
+    page.get_by_label("账号").fill("admin")
+    page.get_by_label("密码").fill("Rencai@2026")
+    page.get_by_label("动态验证码").fill(staff.code("admin", staff.secrets["admin"]))
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("heading", name="流程模型")).to_be_visible()
+    page.context.clear_cookies()
+    page.goto("/admin/processes")
+    expect(page.get_by_role("heading", name="工作人员登录")).to_be_visible()
+    check_page(page, "39-staff-sign-in")
+    page.get_by_label("账号").fill("kewei")
+    page.get_by_label("密码").fill("Rencai@2026")
+    page.get_by_label("动态验证码").fill(staff.code("kewei", staff.secrets["kewei"]))
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("heading", name="待办", exact=True)).to_be_visible()
+    expect(page.get_by_role("status").first).to_contain_text("不是管理员")
 
 
 def test_inbox_counts_refresh_without_a_reload_and_claiming_moves_them(page, web):

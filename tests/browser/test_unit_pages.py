@@ -170,3 +170,24 @@ def test_a_unit_applies_for_an_employees_work_permit(page, web):
     supervisor = gateway.login("kewei")
     assert gateway.eventually(lambda: supervisor.task_of(instance_id)), instance_id
     assert supervisor.complete(instance_id, {"decision": "reject", "comment": "测试结束"}).status == 200
+
+
+def test_the_unit_header_is_one_menu_on_a_phone(page, web):
+    """At 390 px the unit's header links fold into one 菜单 (a <details>, no script) instead
+    of wrapping over several lines; at 1280 px they are a row and the 菜单 is not shown."""
+    from .conftest import SCREENSHOTS
+
+    unit_sign_in(page, "zhizao")
+    menu = page.locator(".site-header summary", has_text="菜单")
+    expect(menu).to_be_hidden()
+    expect(page.locator(".site-header").get_by_role("link", name="员工管理")).to_be_visible()
+    page.set_viewport_size({"width": 390, "height": 844})
+    header = page.locator(".site-header .header-row")
+    assert header.bounding_box()["height"] < 100  # brand, 菜单 and 退出登录 on one line
+    expect(menu).to_be_visible()
+    menu.click()
+    page.screenshot(path=str(SCREENSHOTS / "50-unit-phone-menu-390.png"))
+    page.locator(".site-header").get_by_role("link", name="员工管理").click()
+    expect(page.get_by_role("heading", name="员工管理")).to_be_visible()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    check_page(page, "50-unit-employees-menu")

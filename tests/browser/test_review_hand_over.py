@@ -109,6 +109,9 @@ def test_delegate_hand_back_assign_saved_filters_and_inline_attachments(page, we
     expect(colleague.locator(".review-side")).to_contain_text("朝阳区初审员 委派您协办此任务")
     expect(colleague.get_by_role("button", name="提交审核意见")).to_have_count(0)
     check_page(colleague, "90-task-delegated-to-me")
+    colleague.get_by_label("添加备注（仅审核人员可见）").fill("已电话核实社保缴费记录")
+    colleague.get_by_role("button", name="添加备注").click()
+    expect(colleague.locator("#comments")).to_contain_text("已电话核实社保缴费记录")
     colleague.get_by_label("交回说明").fill("社保记录齐全")
     colleague.get_by_role("button", name="交回朝阳区初审员").click()
     expect(colleague.get_by_role("status").first).to_contain_text("已交回委派人")
@@ -116,6 +119,7 @@ def test_delegate_hand_back_assign_saved_filters_and_inline_attachments(page, we
     # Back with chaoyang: the decision form again; then 转交 to the colleague for good.
     page.reload()
     expect(page.get_by_role("button", name="提交审核意见")).to_be_visible()
+    expect(page.locator("#comments")).to_contain_text("已电话核实社保缴费记录")
     page.get_by_text("转交或委派同事").click()
     page.get_by_label("同事", exact=True).select_option(label="朝阳区复审员")
     page.get_by_label("转交（由同事办理）").check()
@@ -127,6 +131,7 @@ def test_delegate_hand_back_assign_saved_filters_and_inline_attachments(page, we
     colleague.goto("/review/")
     colleague.get_by_label("范围").select_option("mine")
     colleague.get_by_label("业务", exact=True).select_option(label="人才引进需求申报")
+    colleague.get_by_label("环节").select_option(label="区委人才办初审")
     colleague.get_by_label("申请人").fill("智能制造")  # the applicant is the declaring unit
     colleague.get_by_role("button", name="筛选").click()
     mine = colleague.locator("table.tasks tbody tr", has_text="卫协办")

@@ -148,7 +148,7 @@ def test_a_unit_completes_its_information_and_maintains_its_handler(page, web):
     expect(page.locator(".facts")).to_contain_text("13900004444")
 
 
-def test_a_unit_applies_for_an_employees_work_permit(page, web):
+def test_a_unit_applies_for_an_employees_work_permit(page, web, browser):
     unit_sign_in(page, "zhizao")
     page.get_by_role("link", name="进入 工作居住证").click()  # 人才服务列表
     check_page(page, "85-unit-work-permits")
@@ -165,11 +165,46 @@ def test_a_unit_applies_for_an_employees_work_permit(page, web):
     instance_id = page.url.rstrip("/").rsplit("/", 1)[-1]
     page.goto("/org/work-permits")
     expect(page.locator("table")).to_contain_text("审核中")
-    # Leave 张三 as found (one open 工作居住证 each): the supervising body ends this one.
+    # 归口单位 passes it; at 市局 the 有效期限 is required when (and only when) 通过 is chosen.
     gateway = api(web)
     supervisor = gateway.login("kewei")
     assert gateway.eventually(lambda: supervisor.task_of(instance_id)), instance_id
-    assert supervisor.complete(instance_id, {"decision": "reject", "comment": "测试结束"}).status == 200
+    assert supervisor.decide(instance_id, "approve", "同意").status == 200
+    from .test_review_hand_over import second_browser
+    from .test_review_workbench import staff_sign_in
+    bureau = second_browser(browser, web)
+    staff_sign_in(bureau, web, "shiju")
+    bureau.locator("table.tasks tr", has_text="工作居住证").filter(has_text="张三").first \
+        .get_by_role("link", name=re.compile("^办理")).click()
+    expect(bureau.locator("dl.facts")).to_contain_text("市局审核")
+    bureau.get_by_role("group", name="审核结果").get_by_label(re.compile("^通过")).check()
+    bureau.get_by_role("button", name="提交审核意见").click()
+    expect(bureau.locator("#f-valid_years-error")).to_be_visible()
+    check_page(bureau, "92-bureau-work-permit-valid-years")
+    # Leave 张三 as found (one open 工作居住证 each): 不通过 needs no 有效期限, only the reason.
+    bureau.get_by_role("group", name="审核结果").get_by_label(re.compile("^不通过")).check()
+    bureau.get_by_label("审核意见").fill("测试结束")
+    bureau.get_by_role("button", name="提交审核意见").click()
+    expect(bureau.get_by_role("status").first).to_contain_text("已办理")
+    bureau.context.close()
+
+    # 单位首页: the outcome as a 系统提示 (to the application), and 通知公告 with 查看更多.
+    notice = gateway.login("admin").post("/api/workflow/admin/notices", {
+        "title": "关于工作居住证办理的通知（单位版测试）", "body": "请各用人单位及时办理。"})
+    assert notice.status == 201, notice
+    page.goto("/org/")
+    prompts = page.locator("#prompts")
+    assert gateway.eventually(lambda: page.reload() or prompts.get_by_text("未通过审核").count())
+    expect(prompts.locator(".unread").first).to_be_visible()
+    check_page(page, "93-unit-home-prompts")
+    prompts.get_by_role("link", name=re.compile("未通过审核")).first.click()
+    expect(page.locator("h1")).to_contain_text("工作居住证")
+    page.goto("/org/")
+    page.get_by_role("link", name="关于工作居住证办理的通知（单位版测试）").click()
+    expect(page.get_by_role("heading", name="关于工作居住证办理的通知（单位版测试）")).to_be_visible()
+    page.goto("/org/")
+    page.get_by_role("link", name=re.compile("^查看更多")).click()
+    expect(page.get_by_role("heading", name="通知公告", exact=True)).to_be_visible()
 
 
 def test_the_unit_header_is_one_menu_on_a_phone(page, web):

@@ -226,3 +226,23 @@ def test_the_unit_header_is_one_menu_on_a_phone(page, web):
     expect(page.get_by_role("heading", name="员工管理")).to_be_visible()
     page.set_viewport_size({"width": 1280, "height": 900})
     check_page(page, "50-unit-employees-menu")
+
+
+def test_an_employee_with_a_business_in_progress_cannot_be_unlinked(page, web):
+    """员工列表 filtered by name; 解除关联 refused with the reason while the employee has a
+    business in progress (seed 002 图 20: 不满足解除关联的原因)."""
+    from .test_review_workbench import submitted_application
+
+    submitted_application(web)  # 张三 applies for a plan project: in progress
+    unit_sign_in(page, "zhizao")
+    page.goto("/org/employees?tab=active")
+    page.get_by_label("姓名").fill("张三")
+    page.get_by_role("button", name="查询").click()
+    rows = page.locator("table tbody tr")
+    expect(rows).to_have_count(1)
+    rows.get_by_role("link", name=re.compile("查看.*张三")).click()
+    page.get_by_role("link", name="解除关联", exact=True).click()
+    refusal = page.get_by_role("status").filter(has_text="暂不能解除关联")
+    expect(refusal).to_contain_text("正在办理的业务")
+    expect(page.get_by_role("button", name="确认解除关联")).to_have_count(0)
+    check_page(page, "94-unit-unlink-refused")

@@ -7,6 +7,8 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.support import PDF
+
 from .conftest import api, check_page, register_in_browser
 from .test_review_workbench import unit_sign_in
 
@@ -105,6 +107,16 @@ def test_unit_certification_and_talent_pages(page, web):
     page.get_by_role("link", name="附件管理").click()
     expect(page.locator("#slot-business_licence")).to_be_visible()
     check_page(page, "60-unit-attachments")
+    page.get_by_label("搜索附件").fill("营业执照")  # 模糊搜索
+    page.get_by_role("button", name="搜索").click()
+    slot = page.locator("#slot-business_licence")
+    slot.locator("input[type=file]").set_input_files(
+        {"name": "单位附件测试.pdf", "mimeType": "application/pdf", "buffer": PDF})
+    slot.get_by_role("button", name="上传", exact=True).click()
+    expect(page.get_by_role("status").first).to_contain_text("上传成功")
+    expect(slot.get_by_role("link", name="单位附件测试.pdf")).to_be_visible()
+    slot.get_by_role("button", name=re.compile("^删除.*单位附件测试")).click()
+    expect(page.get_by_role("status").first).to_contain_text("附件已删除")
     page.goto("/org/login/other")
     expect(page.get_by_role("status")).to_contain_text("暂未开通")
     check_page(page, "61-unit-login-other")

@@ -263,3 +263,34 @@ def test_inbox_counts_refresh_without_a_reload_and_claiming_moves_them(page, web
     page.locator("table.tasks tr", has_text="张三").first.get_by_role(
         "button", name="取消认领").click()
     expect(page.get_by_role("status").first).to_contain_text("已取消认领")
+
+
+def test_the_inbox_is_filtered_by_unit_name(page, web):
+    """单位: a name (or part of it) picks one unit; too vague or unknown is said beside it."""
+    instance, gateway = submitted_application(web)
+    assert gateway.login("zhizao").decide(instance["id"], "approve", "同意").status == 200
+    staff_sign_in(page, web, "kewei")
+    page.get_by_label("单位").fill("北京")  # 智能制造研究院 and 星河软件 both match
+    page.get_by_role("button", name="筛选").click()
+    expect(page.locator("#f-unit_name-error")).to_contain_text("有多个单位名称包含“北京”")
+    check_page(page, "40-inbox-unit-filter-vague")
+    page.get_by_label("单位").fill("星河")
+    page.get_by_role("button", name="筛选").click()
+    expect(page.locator("table.tasks")).not_to_contain_text("张三")
+    page.get_by_label("单位").fill("智能制造")
+    page.get_by_role("button", name="筛选").click()
+    expect(page.get_by_label("单位")).to_have_value("北京智能制造研究院")  # the unit it picked
+    expect(page.locator("table.tasks tr", has_text="张三").first).to_be_visible()
+    # Saved, the filter keeps the unit (by its id) and shows its name again.
+    page.get_by_text(re.compile(r"^保存的筛选条件")).click()
+    page.get_by_label("把当前条件保存为").fill("智能制造研究院的")
+    page.get_by_role("button", name="保存", exact=True).click()
+    page.get_by_role("link", name="清除条件").click()
+    expect(page.get_by_label("单位")).to_have_value("")
+    page.get_by_text(re.compile(r"^保存的筛选条件")).click()
+    page.get_by_role("link", name="智能制造研究院的").click()
+    expect(page.get_by_label("单位")).to_have_value("北京智能制造研究院")
+    expect(page.locator("table.tasks tr", has_text="张三").first).to_be_visible()
+    page.get_by_text(re.compile(r"^保存的筛选条件")).click()
+    page.get_by_role("button", name=re.compile("^删除.*智能制造研究院的")).click()
+    expect(page.get_by_role("status").first).to_contain_text("筛选条件已删除")

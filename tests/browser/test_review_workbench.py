@@ -281,6 +281,18 @@ def test_the_inbox_is_filtered_by_unit_name(page, web):
     page.get_by_role("button", name="筛选").click()
     expect(page.get_by_label("单位")).to_have_value("北京智能制造研究院")  # the unit it picked
     expect(page.locator("table.tasks tr", has_text="张三").first).to_be_visible()
+    # With 到达日期, 排序 by 时限 and 只看已超时 (this new task is not overdue).
+    from datetime import datetime, timedelta, timezone
+    yesterday = (datetime.now(timezone.utc) - timedelta(days=1)).date().isoformat()
+    page.get_by_label("到达日期起").fill(yesterday)
+    page.get_by_label("排序").select_option("due_at")
+    page.get_by_role("button", name="筛选").click()
+    expect(page.locator("table.tasks tr", has_text="张三").first).to_be_visible()
+    page.get_by_label("只看已超时").check()
+    page.get_by_role("button", name="筛选").click()
+    expect(page.locator("table.tasks")).not_to_contain_text("张三")
+    page.get_by_label("只看已超时").uncheck()
+    page.get_by_role("button", name="筛选").click()
     # Saved, the filter keeps the unit (by its id) and shows its name again.
     page.get_by_text(re.compile(r"^保存的筛选条件")).click()
     page.get_by_label("把当前条件保存为").fill("智能制造研究院的")

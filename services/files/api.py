@@ -1,7 +1,7 @@
 """files' HTTP API: parse with schemas, call the use case with who is asking, return. Every
 use case checks the caller itself (service/: catalogue.require_admin, access.viewable, the
 owner checks of attachments.py)."""
-from flask import current_app, send_file
+from flask import current_app, request, send_file
 from flask_smorest import Blueprint
 
 from services.common.app import kit
@@ -144,7 +144,11 @@ def signed_content(token):
     runtime = files()
     attachment = service.resolve_link(kit().db, runtime.link_secret,
                                       runtime.config.link_seconds, token)
-    return _content(attachment)
+    response = _content(attachment)
+    if request.args.get("inline") == "1":  # shown inside a page of this site (办理): framable
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"  # by this site only
+        response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
+    return response
 
 
 @blp.route("/attachments/<attachment_id>", methods=["DELETE"])

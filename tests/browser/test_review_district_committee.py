@@ -61,3 +61,7 @@ def test_the_committee_creates_edits_and_publishes_a_competition(page, web):
     row.get_by_role("link", name="报名列表").click()
     expect(page.get_by_role("heading", name="报名列表：2027年北京市焊工技能竞赛")).to_be_visible()
     check_page(page, "66-committee-registrations")
+    page.get_by_role("link", name="竞赛计划").click()
+    row = page.locator("tr", has_text="2027年北京市焊工技能竞赛")
+    row.get_by_role("button", name="结束报名").click()
+    expect(page.get_by_role("status").first).to_contain_text("已结束报名")

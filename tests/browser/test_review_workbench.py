@@ -76,6 +76,10 @@ def test_every_level_decides_in_the_browser_and_one_returns(browser, web):
     expect(page.get_by_role("link", name="查看 博士学位证书.pdf")).to_be_visible()
     expect(page.locator("dl.preview").first).to_contain_text(APPLICATION["project_name"])
     check_page(page, "41-task-unit")
+    # Each attachment is shown inside 办理 (the first one open); and in a tab of its own.
+    expect(page.get_by_title("附件：博士学位证书.pdf")).to_be_visible()
+    page.locator("summary", has_text="劳动合同.pdf").click()
+    expect(page.get_by_title("附件：劳动合同.pdf")).to_be_visible()
     with page.expect_popup() as popup:  # the signed link opens the file itself
         page.get_by_role("link", name="查看 劳动合同.pdf").click()
     opened = popup.value
@@ -205,8 +209,40 @@ def test_a_new_staff_account_enrols_its_authenticator_at_first_sign_in(page, web
     page.get_by_label("动态验证码").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_role("heading", name="待办", exact=True)).to_be_visible()
-    expect(page.get_by_role("status").first).to_contain_text("恢复码")
+    shown = page.get_by_role("status").first
+    expect(shown).to_contain_text("恢复码")
     check_page(page, "49-inbox-new-staff")
+    recovery = re.search(r"[a-z0-9]{5}-[a-z0-9]{5}", shown.inner_text()).group(0)
+    # A lost phone: one recovery code in the same box signs in (once).
+    page.get_by_role("button", name="退出登录").click()
+    page.goto("/review/login")
+    page.get_by_label("账号").fill(username)
+    page.get_by_label("密码").fill("Reviewer@2026x")
+    page.get_by_label("动态验证码").fill(recovery)
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("heading", name="待办", exact=True)).to_be_visible()
+
+
+def test_one_staff_sign_in_page_sends_each_to_their_console(page, web):
+    """/review/login and /admin/login are the same page; an admin lands in 管理控制台,
+    a reviewer in 待办 — also when they came by the console's address."""
+    staff = api(web).staff
+    page.goto("/review/login")
+    page.get_by_label("账号").fill("admin")
+    page.get_by_label("密码").fill("Rencai@2026")
+    page.get_by_label("动态验证码").fill(staff.code("admin", staff.secrets["admin"]))
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("heading", name="流程模型")).to_be_visible()
+    page.context.clear_cookies()
+    page.goto("/admin/processes")
+    expect(page.get_by_role("heading", name="工作人员登录")).to_be_visible()
+    check_page(page, "39-staff-sign-in")
+    page.get_by_label("账号").fill("kewei")
+    page.get_by_label("密码").fill("Rencai@2026")
+    page.get_by_label("动态验证码").fill(staff.code("kewei", staff.secrets["kewei"]))
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("heading", name="待办", exact=True)).to_be_visible()
+    expect(page.get_by_role("status").first).to_contain_text("不是管理员")
 
 
 def test_inbox_counts_refresh_without_a_reload_and_claiming_moves_them(page, web):
@@ -227,3 +263,46 @@ def test_inbox_counts_refresh_without_a_reload_and_claiming_moves_them(page, web
     page.locator("table.tasks tr", has_text="张三").first.get_by_role(
         "button", name="取消认领").click()
     expect(page.get_by_role("status").first).to_contain_text("已取消认领")
+
+
+def test_the_inbox_is_filtered_by_unit_name(page, web):
+    """单位: a name (or part of it) picks one unit; too vague or unknown is said beside it."""
+    instance, gateway = submitted_application(web)
+    assert gateway.login("zhizao").decide(instance["id"], "approve", "同意").status == 200
+    staff_sign_in(page, web, "kewei")
+    page.get_by_label("单位").fill("北京")  # 智能制造研究院 and 星河软件 both match
+    page.get_by_role("button", name="筛选").click()
+    expect(page.locator("#f-unit_name-error")).to_contain_text("有多个单位名称包含“北京”")
+    check_page(page, "40-inbox-unit-filter-vague")
+    page.get_by_label("单位").fill("星河")
+    page.get_by_role("button", name="筛选").click()
+    expect(page.locator("table.tasks")).not_to_contain_text("张三")
+    page.get_by_label("单位").fill("智能制造")
+    page.get_by_role("button", name="筛选").click()
+    expect(page.get_by_label("单位")).to_have_value("北京智能制造研究院")  # the unit it picked
+    expect(page.locator("table.tasks tr", has_text="张三").first).to_be_visible()
+    # With 到达日期, 排序 by 时限 and 只看已超时 (this new task is not overdue).
+    from datetime import datetime, timedelta, timezone
+    yesterday = (datetime.now(timezone.utc) - timedelta(days=1)).date().isoformat()
+    page.get_by_label("到达日期起").fill(yesterday)
+    page.get_by_label("排序").select_option("due_at")
+    page.get_by_role("button", name="筛选").click()
+    expect(page.locator("table.tasks tr", has_text="张三").first).to_be_visible()
+    page.get_by_label("只看已超时").check()
+    page.get_by_role("button", name="筛选").click()
+    expect(page.locator("table.tasks")).not_to_contain_text("张三")
+    page.get_by_label("只看已超时").uncheck()
+    page.get_by_role("button", name="筛选").click()
+    # Saved, the filter keeps the unit (by its id) and shows its name again.
+    page.get_by_text(re.compile(r"^保存的筛选条件")).click()
+    page.get_by_label("把当前条件保存为").fill("智能制造研究院的")
+    page.get_by_role("button", name="保存", exact=True).click()
+    page.get_by_role("link", name="清除条件").click()
+    expect(page.get_by_label("单位")).to_have_value("")
+    page.get_by_text(re.compile(r"^保存的筛选条件")).click()
+    page.get_by_role("link", name="智能制造研究院的").click()
+    expect(page.get_by_label("单位")).to_have_value("北京智能制造研究院")
+    expect(page.locator("table.tasks tr", has_text="张三").first).to_be_visible()
+    page.get_by_text(re.compile(r"^保存的筛选条件")).click()
+    page.get_by_role("button", name=re.compile("^删除.*智能制造研究院的")).click()
+    expect(page.get_by_role("status").first).to_contain_text("筛选条件已删除")

@@ -83,6 +83,17 @@ def test_a_unit_registered_by_phone_certifies_and_gets_its_permission(page, web,
     expect(page.get_by_role("link", name="新增申报")).to_be_visible()
     check_page(page, "75-unit-talent-open")
 
+    # 修改资料 after approval: the earlier data to correct, reviewed again, still usable.
+    page.get_by_role("link", name="修改资料").click()
+    expect(page.get_by_label("从事领域")).to_have_value("软件与信息服务")
+    page.get_by_label("从事领域").fill("工业软件")
+    page.get_by_label("联系方式").fill("13900001111")  # shown masked before: typed again
+    page.get_by_role("button", name="提交").click()
+    expect(page.get_by_role("status").first).to_contain_text("提交成功")
+    page.goto("/org/talent")
+    expect(page.locator("#perm-h + details + p .badge")).to_have_text("资料修改待审核（权限仍有效）")
+    expect(page.get_by_role("link", name="新增申报")).to_be_visible()
+
 
 def test_a_rejected_permission_is_reapplied_with_the_earlier_data(page, web):
     from tests.flows_talent_intro import PERMISSION

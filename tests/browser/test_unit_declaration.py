@@ -92,6 +92,8 @@ def test_a_declaration_fails_first_review_is_reapplied_and_completes(page, web, 
     # 初审 passes (the same reviewer may act again at the same level), 复审 by another.
     assert gateway.eventually(lambda: gateway.login("chaoyang").task_of(instance_id))
     assert gateway.login("chaoyang").decide(instance_id, "approve").status == 200
+    page.goto("/org/talent?status=待复审")
+    expect(page.locator("tr", has_text=person)).to_contain_text("待复审")
     staff.get_by_role("button", name="退出登录").click()
     staff_sign_in(staff, web, "chaoyang2")
     open_task(staff, person)

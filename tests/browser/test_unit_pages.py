@@ -7,6 +7,8 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.support import PDF
+
 from .conftest import api, check_page, register_in_browser
 from .test_review_workbench import unit_sign_in
 
@@ -105,6 +107,16 @@ def test_unit_certification_and_talent_pages(page, web):
     page.get_by_role("link", name="附件管理").click()
     expect(page.locator("#slot-business_licence")).to_be_visible()
     check_page(page, "60-unit-attachments")
+    page.get_by_label("搜索附件").fill("营业执照")  # 模糊搜索
+    page.get_by_role("button", name="搜索").click()
+    slot = page.locator("#slot-business_licence")
+    slot.locator("input[type=file]").set_input_files(
+        {"name": "单位附件测试.pdf", "mimeType": "application/pdf", "buffer": PDF})
+    slot.get_by_role("button", name="上传", exact=True).click()
+    expect(page.get_by_role("status").first).to_contain_text("上传成功")
+    expect(slot.get_by_role("link", name="单位附件测试.pdf")).to_be_visible()
+    slot.get_by_role("button", name=re.compile("^删除.*单位附件测试")).click()
+    expect(page.get_by_role("status").first).to_contain_text("附件已删除")
     page.goto("/org/login/other")
     expect(page.get_by_role("status")).to_contain_text("暂未开通")
     check_page(page, "61-unit-login-other")
@@ -148,7 +160,7 @@ def test_a_unit_completes_its_information_and_maintains_its_handler(page, web):
     expect(page.locator(".facts")).to_contain_text("13900004444")
 
 
-def test_a_unit_applies_for_an_employees_work_permit(page, web):
+def test_a_unit_applies_for_an_employees_work_permit(page, web, browser):
     unit_sign_in(page, "zhizao")
     page.get_by_role("link", name="进入 工作居住证").click()  # 人才服务列表
     check_page(page, "85-unit-work-permits")
@@ -165,8 +177,84 @@ def test_a_unit_applies_for_an_employees_work_permit(page, web):
     instance_id = page.url.rstrip("/").rsplit("/", 1)[-1]
     page.goto("/org/work-permits")
     expect(page.locator("table")).to_contain_text("审核中")
-    # Leave 张三 as found (one open 工作居住证 each): the supervising body ends this one.
+    # 归口单位 passes it; at 市局 the 有效期限 is required when (and only when) 通过 is chosen.
     gateway = api(web)
     supervisor = gateway.login("kewei")
     assert gateway.eventually(lambda: supervisor.task_of(instance_id)), instance_id
-    assert supervisor.complete(instance_id, {"decision": "reject", "comment": "测试结束"}).status == 200
+    assert supervisor.decide(instance_id, "approve", "同意").status == 200
+    from .test_review_hand_over import second_browser
+    from .test_review_workbench import staff_sign_in
+    bureau = second_browser(browser, web)
+    staff_sign_in(bureau, web, "shiju")
+    bureau.locator("table.tasks tr", has_text="工作居住证").filter(has_text="张三").first \
+        .get_by_role("link", name=re.compile("^办理")).click()
+    expect(bureau.locator("dl.facts")).to_contain_text("市局审核")
+    bureau.get_by_role("group", name="审核结果").get_by_label(re.compile("^通过")).check()
+    bureau.get_by_role("button", name="提交审核意见").click()
+    expect(bureau.locator("#f-valid_years-error")).to_be_visible()
+    check_page(bureau, "92-bureau-work-permit-valid-years")
+    # Leave 张三 as found (one open 工作居住证 each): 不通过 needs no 有效期限, only the reason.
+    bureau.get_by_role("group", name="审核结果").get_by_label(re.compile("^不通过")).check()
+    bureau.get_by_label("审核意见").fill("测试结束")
+    bureau.get_by_role("button", name="提交审核意见").click()
+    expect(bureau.get_by_role("status").first).to_contain_text("已办理")
+    bureau.context.close()
+
+    # 单位首页: the outcome as a 系统提示 (to the application), and 通知公告 with 查看更多.
+    notice = gateway.login("admin").post("/api/workflow/admin/notices", {
+        "title": "关于工作居住证办理的通知（单位版测试）", "body": "请各用人单位及时办理。"})
+    assert notice.status == 201, notice
+    page.goto("/org/")
+    prompts = page.locator("#prompts")
+    assert gateway.eventually(lambda: page.reload() or prompts.get_by_text("未通过审核").count())
+    expect(prompts.locator(".unread").first).to_be_visible()
+    check_page(page, "93-unit-home-prompts")
+    prompts.get_by_role("link", name=re.compile("未通过审核")).first.click()
+    expect(page.locator("h1")).to_contain_text("工作居住证")
+    page.goto("/org/")
+    page.get_by_role("link", name="关于工作居住证办理的通知（单位版测试）").click()
+    expect(page.get_by_role("heading", name="关于工作居住证办理的通知（单位版测试）")).to_be_visible()
+    page.goto("/org/")
+    page.get_by_role("link", name=re.compile("^查看更多")).click()
+    expect(page.get_by_role("heading", name="通知公告", exact=True)).to_be_visible()
+
+
+def test_the_unit_header_is_one_menu_on_a_phone(page, web):
+    """At 390 px the unit's header links fold into one 菜单 (a <details>, no script) instead
+    of wrapping over several lines; at 1280 px they are a row and the 菜单 is not shown."""
+    from .conftest import SCREENSHOTS
+
+    unit_sign_in(page, "zhizao")
+    menu = page.locator(".site-header summary", has_text="菜单")
+    expect(menu).to_be_hidden()
+    expect(page.locator(".site-header").get_by_role("link", name="员工管理")).to_be_visible()
+    page.set_viewport_size({"width": 390, "height": 844})
+    header = page.locator(".site-header .header-row")
+    assert header.bounding_box()["height"] < 100  # brand, 菜单 and 退出登录 on one line
+    expect(menu).to_be_visible()
+    menu.click()
+    page.screenshot(path=str(SCREENSHOTS / "50-unit-phone-menu-390.png"))
+    page.locator(".site-header").get_by_role("link", name="员工管理").click()
+    expect(page.get_by_role("heading", name="员工管理")).to_be_visible()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    check_page(page, "50-unit-employees-menu")
+
+
+def test_an_employee_with_a_business_in_progress_cannot_be_unlinked(page, web):
+    """员工列表 filtered by name; 解除关联 refused with the reason while the employee has a
+    business in progress (seed 002 图 20: 不满足解除关联的原因)."""
+    from .test_review_workbench import submitted_application
+
+    submitted_application(web)  # 张三 applies for a plan project: in progress
+    unit_sign_in(page, "zhizao")
+    page.goto("/org/employees?tab=active")
+    page.get_by_label("姓名").fill("张三")
+    page.get_by_role("button", name="查询").click()
+    rows = page.locator("table tbody tr")
+    expect(rows).to_have_count(1)
+    rows.get_by_role("link", name=re.compile("查看.*张三")).click()
+    page.get_by_role("link", name="解除关联", exact=True).click()
+    refusal = page.get_by_role("status").filter(has_text="暂不能解除关联")
+    expect(refusal).to_contain_text("正在办理的业务")
+    expect(page.get_by_role("button", name="确认解除关联")).to_have_count(0)
+    check_page(page, "94-unit-unlink-refused")

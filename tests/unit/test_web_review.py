@@ -12,7 +12,8 @@ def test_already_handled_is_said_plainly():
 def test_four_eyes_is_explained_with_what_to_do():
     detail = "您已在本申请的“归口单位审核”环节办理过，同一人不能在两个审核层级办理同一申请（四眼原则）"
     text = plain(ApiError(403, {"detail": detail}))
-    assert text.startswith("按照四眼原则") and detail in text and text.endswith("请由同组其他同事办理。")
+    assert text == ("按照四眼原则，您已在本申请的“归口单位审核”环节办理过，同一人不能在两个审核层级"
+                    "办理同一申请。请由同组其他同事办理。")
 
 
 def test_other_refusals_keep_the_api_words():

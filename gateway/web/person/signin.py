@@ -56,26 +56,38 @@ def login():
                            message=message, tab="password", providers=oidc_providers())
 
 
-@bp.route("/login/sms", methods=["GET", "POST"])
-def login_sms():
+def sms_sign_in(purpose: str, exchange):
+    """手机号 + 图形验证码 + 短信验证码, the step 个人短信登录 and the unit's 手机号登录/注册
+    share: action=send asks identity for a code (`purpose`: login, unit_register); otherwise
+    `exchange(values)` trades the code for a session and answers with the page to go to.
+    Returns that answer, or (values, errors, message, sent) for the form to show again."""
     values, errors, message, sent = {}, {}, None, None
     if request.method == "POST":
         values = {k: request.form.get(k, "").strip() for k in ("phone", "captcha_code", "sms_code")}
         try:
             if request.form.get("action") == "send":
                 sent = api().post("identity", "sms-codes", {
-                    "phone": values["phone"], "purpose": "login",
+                    "phone": values["phone"], "purpose": purpose,
                     "captcha_id": request.form.get("captcha_id"),
                     "captcha_code": values["captcha_code"]})
                 message = "短信验证码已发送，5 分钟内有效"
             else:
-                return _after_sign_in(api().post("identity", "tokens/sms", {
-                    "phone": values["phone"], "sms_code": values["sms_code"]}))
+                return exchange(values)
         except ApiError as error:
             if error.status >= 500:
                 raise
             message, errors = error.detail, error.errors
-        values["captcha_code"] = ""
+        values["captcha_code"] = ""  # a captcha answers once: a new one is shown
+    return values, errors, message, sent
+
+
+@bp.route("/login/sms", methods=["GET", "POST"])
+def login_sms():
+    step = sms_sign_in("login", lambda values: _after_sign_in(api().post(
+        "identity", "tokens/sms", {"phone": values["phone"], "sms_code": values["sms_code"]})))
+    if not isinstance(step, tuple):
+        return step
+    values, errors, message, sent = step
     return render_template("person/login_sms.html", values=values, errors=errors,
                            captcha=new_captcha(), message=message, sent=sent, tab="sms")
 

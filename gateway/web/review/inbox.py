@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
+from .. import auth
 from ..auth import api
 from ..client import ApiError
 from . import bp, reviewer_required
@@ -15,8 +16,8 @@ STAGES = [("unit_review", "用人单位审核"), ("supervisor_review", "归口�
           ("bureau_review", "市局审核"), ("expert_review", "专家评审"),
           ("initial_review", "区委人才办初审"), ("re_review", "区委人才办复审"),
           ("district_review", "业务权限审核"), ("committee_review", "组委会审核")]
-FILTER_KEYS = ("scope", "process_key", "stage", "applicant", "created_from", "created_to",
-               "overdue", "sort")
+FILTER_KEYS = ("scope", "process_key", "stage", "applicant", "unit_id", "created_from",
+               "created_to", "overdue", "sort")
 
 
 def _criteria(args) -> dict:
@@ -30,23 +31,53 @@ def _processes() -> list[tuple[str, str]]:
     return [(p["process_key"], p["name"]) for p in api().get("workflow", "processes")]
 
 
+def _unit_filter(criteria: dict, errors: dict) -> str:
+    """单位 (staff only: orgs lists units to staff): the name typed becomes the API's unit_id,
+    and a saved filter's unit_id shows its name again. Costs a call only when used."""
+    typed = request.args.get("unit_name", "").strip()
+    if typed:
+        criteria.pop("unit_id", None)
+        found = api().get("orgs", "orgs", kind="unit", name=typed, per_page=6)["items"]
+        exact = [u for u in found if u["name"] == typed]
+        if len(exact) == 1 or len(found) == 1:
+            unit = (exact or found)[0]
+            criteria["unit_id"] = unit["id"]
+            return unit["name"]
+        errors["unit_name"] = (f"没有名称包含“{typed}”的单位" if not found else
+                               f"有多个单位名称包含“{typed}”，请输入更完整的名称")
+        return typed
+    if criteria.get("unit_id"):
+        try:
+            return api().get("orgs", f"orgs/{criteria['unit_id']}")["name"]
+        except ApiError as error:
+            if error.status >= 500 or error.status == 401:
+                raise
+            criteria.pop("unit_id")
+    return ""
+
+
 @bp.route("/")
 @reviewer_required
 def inbox():
     criteria = _criteria(request.args)
     page_no = request.args.get("page", 1, type=int)
     errors, message = {}, None
-    try:
-        page = api().get("workflow", "tasks", page=page_no, per_page=10, **criteria)
-    except ApiError as error:
-        if error.status >= 500 or error.status == 401:
-            raise
-        message, errors = error.detail, error.errors
-        page = {"items": [], "total": 0, "page": 1, "per_page": 10}
+    unit_name = _unit_filter(criteria, errors) if auth.user().get("kind") == "staff" else ""
+    page = {"items": [], "total": 0, "page": 1, "per_page": 10}
+    if errors:
+        message = "请修改筛选条件"
+    else:
+        try:
+            page = api().get("workflow", "tasks", page=page_no, per_page=10, **criteria)
+        except ApiError as error:
+            if error.status >= 500 or error.status == 401:
+                raise
+            message, errors = error.detail, error.errors
     return render_template(
         "review/inbox.html", page=page, criteria=criteria, counts=api().get("workflow", "tasks/counts"),
         scopes=SCOPES, sorts=SORTS, stages=STAGES, processes=_processes(),
-        saved=api().get("workflow", "tasks/filters"), errors=errors, message=message)
+        saved=api().get("workflow", "tasks/filters"), errors=errors, message=message,
+        unit_name=unit_name)
 
 
 @bp.route("/counts")
@@ -105,8 +136,8 @@ def plain(error: ApiError) -> str:
     if error.status == 409:
         return f"已被他人处理：{error.detail}"
     if error.status == 403 and "四眼原则" in error.detail:
-        return ("按照四眼原则，同一人不能审核本人提交的申请，也不能在两个审核层级办理同一申请。"
-                f"{error.detail}。请由同组其他同事办理。")
+        why = error.detail.replace("（四眼原则）", "").rstrip("。")
+        return f"按照四眼原则，{why}。请由同组其他同事办理。"
     return error.detail
 
 

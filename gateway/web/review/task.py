@@ -55,6 +55,8 @@ def task(task_id):
         detail = client.get("workflow", f"tasks/{task_id}")
         instance = detail["instance"]
     me = auth.user()["id"]
+    # 委派: the colleague helping holds the task until they 交回; the owner waits meanwhile.
+    delegated_to_me = bool(detail.get("delegated_by")) and detail["assignee"] == me
     held_by_other = detail["assignee"] not in (None, me)
     if detail["status"] != "ready" and handled is None:
         handled = "已被他人处理：该任务已办理完毕，无需再办理。" if request.method == "POST" else None
@@ -66,7 +68,7 @@ def task(task_id):
             raise
         attachments = []
     colleagues = []
-    if detail["status"] == "ready" and detail["assignee"] in (None, me):
+    if detail["status"] == "ready" and detail["assignee"] in (None, me) and not delegated_to_me:
         try:
             colleagues = client.get("workflow", f"tasks/{task_id}/colleagues")
         except ApiError:
@@ -76,7 +78,8 @@ def task(task_id):
         "review/task.html", task=detail, instance=instance, application=application,
         attachments=attachments, decision=decision, errors=errors, message=message,
         unplaced=forms.unplaced_errors(decision, errors), handled=handled,
-        held_by_other=held_by_other, colleagues=colleagues, panel=panel_state(instance),
+        held_by_other=held_by_other, delegated_to_me=delegated_to_me, colleagues=colleagues,
+        panel=panel_state(instance),
         files_by_id={a["id"]: {"name": a.get("display_name") or a.get("original_name")}
                      for a in attachments})
 
@@ -84,9 +87,16 @@ def task(task_id):
 @bp.route("/tasks/<task_id>/files/<attachment_id>")
 @reviewer_required
 def attachment(task_id, attachment_id):
-    """查看附件: a short-lived signed link (files checks this reviewer may see it), opened in
-    the browser's own PDF or image viewer."""
+    """查看附件: a short-lived signed link (files checks this reviewer may see it), made only
+    when the file is opened. `inline=1`: shown inside 办理 (a PDF in an <iframe>, an image in
+    an <img>), so the link asks files to allow framing by this site."""
     link = api().post("files", f"attachments/{attachment_id}/links")
+    if request.args.get("inline") == "1":
+        response = redirect(link["url"] + "?inline=1")
+        # This redirect ends in a frame of 办理 (our own page): framing by ourselves only.
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+        response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
+        return response
     return redirect(link["url"])
 
 
@@ -112,7 +122,7 @@ def hand_over(task_id):
     comment = request.form.get("comment", "").strip() or None
     colleague = request.form.get("colleague", "")
     try:
-        if how == "resolve":
+        if how == "resolve":  # 交回: the colleague who was asked to help hands it back
             api().post("workflow", f"tasks/{task_id}/resolve", {"comment": comment})
             flash("已交回委派人", "success")
             return redirect(url_for("review.inbox"))
@@ -128,6 +138,7 @@ def hand_over(task_id):
     except ApiError as error:
         if error.status >= 500 or error.status == 401:
             raise
-        flash(plain(error) if error.status in (403, 409)
-              else next(iter(error.errors.values()), error.detail), "warning")
+        # The API's refusals here are already plain words (请先认领…, 正由…协办, 不是本部门…).
+        flash(next(iter(error.errors.values()), error.detail) if error.errors else error.detail,
+              "warning")
     return redirect(url_for("review.task", task_id=task_id))

@@ -1,5 +1,5 @@
 """单位首页 (seed 002 图 10–25): 单位信息, 关联代码 (show, copy, regenerate), 员工 counts,
-人才服务列表, 在办业务, 通知公告."""
+人才服务列表, 在办业务, 通知公告 (查看更多) and 系统提示 (the unit's own business prompts)."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
@@ -22,7 +22,8 @@ def home():
         catalogue=[e for e in client.get("workflow", "catalogue")
                    if not (e["reason"] or "").startswith("仅个人账号")],
         entries=ENTRIES, in_progress=client.get("workflow", "in-progress"),
-        notices=client.get("workflow", "notices", per_page=5))
+        notices=client.get("workflow", "notices", per_page=5),
+        prompts=client.get("workflow", "prompts", per_page=5))
 
 
 @bp.route("/association-code", methods=["POST"])

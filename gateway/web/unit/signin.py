@@ -7,7 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from .. import auth
 from ..auth import api
 from ..client import ApiError
-from ..person.signin import new_captcha
+from ..person.signin import new_captcha, sms_sign_in
 from . import bp
 
 
@@ -45,26 +45,17 @@ def login():
 
 @bp.route("/login/phone", methods=["GET", "POST"])
 def login_phone():
-    """手机号 + 图形验证码 + 短信验证码: signs a unit in, or registers it when the phone is new."""
-    values, errors, message, sent = {}, {}, None, None
-    if request.method == "POST":
-        values = {k: request.form.get(k, "").strip() for k in ("phone", "captcha_code", "sms_code")}
-        try:
-            if request.form.get("action") == "send":
-                sent = api().post("identity", "sms-codes", {
-                    "phone": values["phone"], "purpose": "unit_register",
-                    "captcha_id": request.form.get("captcha_id"),
-                    "captcha_code": values["captcha_code"]})
-                message = "短信验证码已发送，5 分钟内有效"
-            else:
-                result = api().post("identity", "units/phone-sessions", {
-                    "phone": values["phone"], "sms_code": values["sms_code"]})
-                return _signed_in(result["tokens"], registered=result["registered"])
-        except ApiError as error:
-            if error.status >= 500:
-                raise
-            message, errors = error.detail, error.errors
-        values["captcha_code"] = ""
+    """手机号 + 图形验证码 + 短信验证码: signs a unit in, or registers it when the phone is new
+    (the step itself is the person's SMS sign-in, with the unit's purpose and exchange)."""
+    def exchange(values):
+        result = api().post("identity", "units/phone-sessions", {
+            "phone": values["phone"], "sms_code": values["sms_code"]})
+        return _signed_in(result["tokens"], registered=result["registered"])
+
+    step = sms_sign_in("unit_register", exchange)
+    if not isinstance(step, tuple):
+        return step
+    values, errors, message, sent = step
     return render_template("unit/login_phone.html", values=values, errors=errors,
                            message=message, sent=sent, captcha=new_captcha(), tab="phone")
 

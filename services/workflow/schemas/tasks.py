@@ -87,6 +87,7 @@ class TaskSchema(Schema):
     candidate_group = fields.String()
     assignee = fields.String(allow_none=True)
     assignee_name = fields.String(allow_none=True)
+    delegated_by = fields.String(allow_none=True, metadata={"description": "委派人（协办中）"})
     due_at = fields.DateTime(allow_none=True)
     form = fields.Dict(metadata={"description": "本环节表单（JSON Schema）"})
     instance = fields.Nested(InstanceSchema)

@@ -212,7 +212,8 @@ def task_detail(db: Database, claims: Claims, task_id: str) -> dict:
     return {"id": task.id, "title": task.title, "task_key": task.task_key,
             "status": task.status, "version": task.version, "created_at": task.created_at,
             "candidate_group": task.candidate_group, "assignee": task.assignee,
-            "assignee_name": task.assignee_name, "due_at": task.due_at, "form": form,
+            "assignee_name": task.assignee_name, "delegated_by": task.owner_name,
+            "due_at": task.due_at, "form": form,
             "instance": detail, "attachments": attachments,
             "comments": [audit_view(c) for c in comments]}
 

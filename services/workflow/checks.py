@@ -17,6 +17,8 @@ from stdnum.exceptions import InvalidChecksum, InvalidComponent, ValidationError
 from services.common.errors import ValidationFailed
 from services.common.pii import blind_index, decrypt, encrypt, mask
 
+from . import hooks
+
 
 def id_number_problem(value: str) -> str | None:
     """GB 11643, checked by python-stdnum's cn.ric; None when `value` is a valid number."""
@@ -31,8 +33,6 @@ def id_number_problem(value: str) -> str | None:
         wrong_check = False
     return "身份证号码校验位不正确，请核对后重新输入" if wrong_check else \
         "身份证号码应为18位（最后一位可为X）"
-
-from . import hooks
 
 
 def protect(fields: tuple[str, ...], data: dict, previous: dict | None = None) -> dict:

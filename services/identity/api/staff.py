@@ -1,9 +1,9 @@
 """identity API, for admins: the list of staff accounts (the console's 工作人员 page)."""
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from services.common.app import kit
-from services.common.auth import login_required
-from services.common.schemas import PageQuerySchema, page_of
+from services.common.auth import current_claims, login_required
+from services.common.schemas import PageQuerySchema, Schema, page_of
 
 from ..service.staff_list import list_staff
 from .common import blp
@@ -31,8 +31,8 @@ class StaffSummarySchema(Schema):
 @blp.route("/staff-accounts", methods=["GET"])
 @blp.arguments(StaffQuerySchema, location="query")
 @blp.response(200, page_of(StaffSummarySchema))
-@login_required("admin")
+@login_required()
 def staff_accounts(query):
     """工作人员列表（管理员）：角色、手机号（脱敏）、是否已绑定身份验证器"""
-    return list_staff(kit().db, query.get("q"), query.get("role"), query["page"],
-                      query["per_page"])
+    return list_staff(kit().db, current_claims(), query.get("q"), query.get("role"),
+                      query["page"], query["per_page"])

@@ -1,20 +1,23 @@
 """工作人员列表 (admins): every staff account with its roles, the phone masked and whether its
 authenticator is enrolled, so the console's reset needs no id typed by hand. Kept apart from
-accounts.py: it reads only the account table and needs no use-case context."""
+accounts.py: it reads only the account table."""
 from __future__ import annotations
 
 from sqlalchemy import or_, select
 
+from services.common.auth import Claims
 from services.common.db import Database, paginate
 from services.common.pii import mask
 
 from ..model import Account
+from .base import require_admin
 
 
-def list_staff(db: Database, query: str | None, role: str | None, page: int,
+def list_staff(db: Database, claims: Claims, query: str | None, role: str | None, page: int,
                per_page: int) -> dict:
     """A page of staff accounts by username; `query` matches username or name (contains),
-    `role` one of the roles held. Closed accounts are left out."""
+    `role` one of the roles held. Closed accounts are left out. Admins only."""
+    require_admin(claims)
     statement = select(Account).where(Account.kind == "staff", Account.closed_at.is_(None)) \
         .order_by(Account.username)
     if query:

@@ -1,22 +1,21 @@
-"""People and units: the affiliation request (关联单位申请), the unit's review of it, the
-employee lists, position and labour contract, and unlinking (解除关联).
+"""People and units: the affiliation request (关联单位申请) and the unit's decision on it.
 
 One path: every affiliation comes to be in `open_request` (a pending request, published as
 orgs.affiliation.requested) and is decided in `approve_request` / `reject_request`. Its
 entries:
   - the BPMN process "affiliation" (bpmn/affiliation.bpmn) in the workflow service, what the
-    web pages start: `on_instance_started` opens the request (id = the instance's id), the
-    unit decides in its task, `on_instance_completed` records the decision. Such a request is
-    decided only there;
+    web pages start: `on_affiliation_started` opens the request (id = the instance's id), the
+    unit decides in its task, `on_affiliation_completed` records the decision (both handed
+    on by employees.on_instance_started / completed). Such a request is decided only there;
   - the direct endpoints (POST /me/affiliation-requests, .../approve, .../reject), kept for
     the API's clients: the same functions, without a process;
   - the demo seed (`approve_affiliation_directly`): open, then approve.
-This table stays the one source of truth for the state; unlinking (解除关联) is here only."""
+This table stays the one source of truth for the state; a unit's employees and unlinking
+(解除关联) are in employees.py."""
 from __future__ import annotations
 
 import logging
 import uuid
-from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -31,12 +30,9 @@ from services.common.pii import blind_index, mask
 
 from ..model import (AFFILIATION_TITLES, Affiliation, BusinessInProgress, Org, PersonIdentity,
                      PersonProfile, id_number_problem, normalise_association_code)
-from ..model import PERMISSION_PROCESSES
-from .permissions import on_permission_completed, on_permission_started
-from .access import changeable_unit, require_person, visible_unit
+from .access import changeable_unit, require_person
 
-CHINA = timezone(timedelta(hours=8))
-log = logging.getLogger(__name__)  # dates users pick are Beijing dates
+log = logging.getLogger(__name__)
 
 
 def _audited(affiliation: Affiliation) -> dict:
@@ -192,33 +188,6 @@ def employee_view(affiliation: Affiliation) -> dict:
     }
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, CHINA)
-
-
-def list_affiliations(db: Database, claims: Claims, unit_id: str, query: dict) -> dict:
-    """The pending list (status=pending, by request date) or the active list
-    (status=approved, by approval date), filtered by name, ID number and date range."""
-    status = query.get("status", "pending")
-    with db.reading() as session:
-        visible_unit(session, claims, unit_id)
-        when = Affiliation.requested_at if status == "pending" else Affiliation.decided_at
-        stmt = select(Affiliation).where(Affiliation.unit_id == unit_id,
-                                         Affiliation.status == status)
-        if query.get("name"):
-            stmt = stmt.where(Affiliation.person_name.contains(query["name"].strip()))
-        if query.get("id_number"):
-            stmt = stmt.where(Affiliation.id_number_index == blind_index(query["id_number"]))
-        if query.get("date_from"):
-            stmt = stmt.where(when >= _day_start(query["date_from"]))
-        if query.get("date_to"):
-            stmt = stmt.where(when < _day_start(query["date_to"] + timedelta(days=1)))
-        result = paginate(session, stmt.order_by(when.desc(), Affiliation.id),
-                          query["page"], query["per_page"])
-    result["items"] = [employee_view(a) for a in result["items"]]
-    return result
-
-
 def _unit_affiliation(session: Session, unit_id: str, affiliation_id: str,
                       status: str | None = None) -> Affiliation:
     affiliation = session.get(Affiliation, affiliation_id)
@@ -279,28 +248,6 @@ def decide(db: Database, outbox: Outbox, claims: Claims, unit_id: str, affiliati
         return employee_view(affiliation)
 
 
-def employee_detail(db: Database, claims: Claims, unit_id: str, affiliation_id: str) -> dict:
-    """An employee's details for the unit (and those above it): ID and phone numbers masked
-    for everyone (least privilege: the full number is the person's own, or a reviewer's whose
-    task needs it, in workflow); each view is on the audit log."""
-    with db.transaction() as session:
-        visible_unit(session, claims, unit_id)
-        affiliation = _unit_affiliation(session, unit_id, affiliation_id)
-        busy = _businesses_in_progress(session, affiliation)
-        profile = session.get(PersonProfile, affiliation.person_id)
-        audit.record(session, "employee.viewed", "affiliation", affiliation.id,
-                     subject_id=affiliation.person_id, claims=claims,
-                     detail={"unit_id": unit_id, "masked": True})
-    view = employee_view(affiliation)
-    view["businesses_in_progress"] = busy
-    # The tabs: general, education, study and work history, as the person last submitted.
-    view["profile"] = None if profile is None else {
-        "name": profile.name, "gender": profile.gender,
-        "education_level": profile.education_level, "education": profile.education,
-        "study_history": profile.study_history, "work_history": profile.work_history}
-    return view
-
-
 def _known_name(session: Session, person_id: str) -> str | None:
     """The person's name as identity last told orgs (the token's may predate verification)."""
     profile = session.get(PersonProfile, person_id)
@@ -333,84 +280,6 @@ def on_profile_submitted(session: Session, envelope: dict) -> None:
         study_history=data.get("study_history", []), work_history=data.get("work_history", [])))
 
 
-def update_employment(db: Database, claims: Claims, unit_id: str, affiliation_id: str,
-                      data: dict) -> dict:
-    """Current position and labour contract of an active employee."""
-    with db.transaction() as session:
-        changeable_unit(session, claims, unit_id)
-        affiliation = _unit_affiliation(session, unit_id, affiliation_id, "approved")
-        merged = {field: data.get(field, getattr(affiliation, field))
-                  for field in ("position", "contract_term", "contract_start", "contract_end",
-                                "contract_file_id")}
-        if merged["contract_term"] == "fixed" and merged["contract_start"] and \
-                not merged["contract_end"]:
-            raise ValidationFailed("固定期限劳动合同请填写合同终止日期",
-                                   {"contract_end": "请填写合同终止日期"})
-        if merged["contract_start"] and merged["contract_end"] and \
-                merged["contract_end"] <= merged["contract_start"]:
-            raise ValidationFailed("合同终止日期应晚于起始日期",
-                                   {"contract_end": "应晚于合同起始日期"})
-        before = {field: getattr(affiliation, field) for field in merged}
-        for field, value in merged.items():
-            setattr(affiliation, field, value)
-        audit.record(session, "employee.updated", "affiliation", affiliation.id,
-                     subject_id=affiliation.person_id, claims=claims, before=before,
-                     after=merged)
-        return employee_view(affiliation)
-
-
-def _businesses_in_progress(session: Session, affiliation: Affiliation) -> list[dict]:
-    rows = session.scalars(select(BusinessInProgress).where(
-        BusinessInProgress.applicant_id == affiliation.person_id,
-        BusinessInProgress.unit_id == affiliation.unit_id)
-        .order_by(BusinessInProgress.started_at)).all()
-    return [{"instance_id": r.instance_id, "process_key": r.process_key, "title": r.title,
-             "started_at": r.started_at} for r in rows]
-
-
-def _unlink_refusals(session: Session, affiliation: Affiliation) -> list[str]:
-    return [f"该员工有正在办理的业务“{b['title']}”，业务办结后才能解除关联"
-            for b in _businesses_in_progress(session, affiliation)]
-
-
-def unlink_check(db: Database, claims: Claims, unit_id: str, affiliation_id: str) -> dict:
-    """Whether the employee may be unlinked now, and if not, why (before the confirm box)."""
-    with db.reading() as session:
-        changeable_unit(session, claims, unit_id)
-        affiliation = _unit_affiliation(session, unit_id, affiliation_id, "approved")
-        reasons = _unlink_refusals(session, affiliation)
-    return {"allowed": not reasons, "reasons": reasons}
-
-
-def unlink_employee(session: Session, outbox: Outbox, affiliation: Affiliation,
-                    actor_id: str | None, reason: str) -> None:
-    if affiliation.status != "approved":
-        raise Conflict("该人员不是在职员工，不能解除关联")
-    reasons = _unlink_refusals(session, affiliation)
-    if reasons:
-        raise Conflict("不满足解除关联条件：" + "；".join(reasons), {"_schema": reasons[0]})
-    before = _audited(affiliation)
-    affiliation.status, affiliation.unlinked_at = "unlinked", utcnow()
-    affiliation.unlink_reason, affiliation.open_person_id = reason, None
-    audit.record(session, "affiliation.unlinked", "affiliation", affiliation.id,
-                 subject_id=affiliation.person_id, actor_id=actor_id,
-                 actor_kind=None if actor_id else "system", before=before,
-                 after=_audited(affiliation), reason=reason)
-    outbox.add(session, "orgs.affiliation.unlinked", affiliation.id,
-               _payload(affiliation, reason=reason))
-
-
-def unlink(db: Database, outbox: Outbox, claims: Claims, unit_id: str, affiliation_id: str,
-           reason: str) -> dict:
-    if not (reason or "").strip():
-        raise ValidationFailed("请填写解除关联原因", {"reason": "请填写解除关联原因"})
-    with db.transaction() as session:
-        changeable_unit(session, claims, unit_id)
-        affiliation = _unit_affiliation(session, unit_id, affiliation_id)
-        unlink_employee(session, outbox, affiliation, claims.sub, reason.strip())
-        return employee_view(affiliation)
-
-
 def approve_affiliation_directly(db: Database, outbox: Outbox, *, person_id: str,
                                  person_name: str, unit_id: str,
                                  id_number: str | None = None) -> Affiliation:
@@ -425,12 +294,12 @@ def approve_affiliation_directly(db: Database, outbox: Outbox, *, person_id: str
     return affiliation
 
 
-# --- the read model of workflow (businesses in progress) -----------------------------------
+# --- the BPMN process "affiliation" (handed on by employees.on_instance_started/completed) --
 
 AFFILIATION_PROCESS = "affiliation"
 
 
-def _on_affiliation_started(session: Session, outbox: Outbox, data: dict) -> None:
+def on_affiliation_started(session: Session, outbox: Outbox, data: dict) -> None:
     """The person submitted the BPMN affiliation request: a pending request for the unit
     (its id is the instance's, so the process's end finds it)."""
     if session.get(Affiliation, data["instance_id"]) is not None:
@@ -448,7 +317,7 @@ def _on_affiliation_started(session: Session, outbox: Outbox, data: dict) -> Non
                     data["instance_id"], person_id)
 
 
-def _on_affiliation_completed(session: Session, outbox: Outbox, data: dict) -> None:
+def on_affiliation_completed(session: Session, outbox: Outbox, data: dict) -> None:
     """The unit decided in the process: record it (publishing orgs.affiliation.approved or
     rejected like a direct decision)."""
     affiliation = session.get(Affiliation, data["instance_id"])
@@ -464,35 +333,3 @@ def _on_affiliation_completed(session: Session, outbox: Outbox, data: dict) -> N
         reason = data.get("comment") or ("申请人已撤回申请" if data.get("outcome") == "withdrawn"
                                           else "单位未通过关联申请")
         reject_request(session, outbox, affiliation, decider, reason)
-
-
-def on_instance_started(session: Session, outbox: Outbox, envelope: dict) -> None:
-    data = envelope["data"]
-    if data.get("process_key") == AFFILIATION_PROCESS:
-        _on_affiliation_started(session, outbox, data)
-    if data.get("process_key") in PERMISSION_PROCESSES:
-        on_permission_started(session, outbox, envelope)
-    # A unit applying for an employee: the business is the employee's (subject_id).
-    session.merge(BusinessInProgress(
-        instance_id=data["instance_id"],
-        applicant_id=data.get("subject_id") or data["applicant_id"],
-        unit_id=data.get("unit_id"), process_key=data.get("process_key", ""),
-        title=data.get("title") or data.get("process_key", ""),
-        started_at=datetime.fromisoformat(envelope["occurred_at"])
-        if envelope.get("occurred_at") else utcnow()))
-
-
-def on_instance_completed(session: Session, outbox: Outbox, envelope: dict) -> None:
-    data = envelope["data"]
-    row = session.get(BusinessInProgress, data["instance_id"])
-    if row is not None:
-        session.delete(row)
-        session.flush()
-    if data.get("process_key") == AFFILIATION_PROCESS:
-        if row is None and session.get(Affiliation, data["instance_id"]) is None:
-            # The end overtook the start (a redelivered start): fail so that the bus retries
-            # and, failing that, parks it for replay instead of losing the decision.
-            raise LookupError(f"affiliation {data['instance_id']} ended before it was recorded")
-        _on_affiliation_completed(session, outbox, data)
-    if data.get("process_key") in PERMISSION_PROCESSES:
-        on_permission_completed(session, outbox, envelope)

@@ -11,7 +11,7 @@ import uuid
 from sqlalchemy import func, select
 
 from services.common.db import Database
-from services.files import access
+from services.files.service import access
 from services.files.model import Base, InstanceReviewer
 
 

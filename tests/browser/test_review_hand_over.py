@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from tests.flows_talent_intro import declaration, ensure_permission
 
 from .conftest import api, check_page, jpeg
-from .test_review_workbench import open_task, staff_sign_in
+from .test_review_workbench import open_task, staff_sign_in, unit_sign_in
 
 
 def declared(web, name: str) -> dict:
@@ -62,8 +62,23 @@ def test_four_eyes_is_explained_in_plain_words_on_the_task_page(page, web):
     row = page.locator("table.tasks tr", has_text="冯四眼").first
     row.get_by_role("button", name=re.compile("^认领")).click()
     expect(page.get_by_role("status").first).to_contain_text("按照四眼原则")
-    # Left for chaoyang2 (复审 by another person): the declaration completes.
-    assert gateway.login("chaoyang2").decide(instance["id"], "approve").status == 200
+    # 复审 by another person (chaoyang2): 未通过 with the reason — back to the unit, whose
+    # 重新申请 goes to 初审 again (seed 003 (3)); the unit reads it in 查看.
+    page.get_by_role("button", name="退出登录").click()
+    staff_sign_in(page, web, "chaoyang2")
+    open_task(page, "冯四眼")
+    page.get_by_role("group", name="审核结果").get_by_label("未通过").check()
+    page.get_by_label("审核意见").fill("不符合引进条件中的专利条款")
+    page.get_by_role("button", name="提交审核意见").click()
+    expect(page.get_by_role("status").first).to_contain_text("已办理")
+    page.get_by_role("button", name="退出登录").click()
+    unit_sign_in(page, "zhizao")
+    page.goto("/org/talent?status=未通过")
+    row = page.locator("tr", has_text="冯四眼")
+    expect(row).to_contain_text("未通过")
+    row.get_by_role("link", name=re.compile("^查看")).click()
+    expect(page.get_by_role("status").first).to_contain_text("不符合引进条件中的专利条款")
+    expect(page.get_by_role("link", name="重新申请")).to_be_visible()
 
 
 def test_delegate_hand_back_assign_saved_filters_and_inline_attachments(page, web, browser):

@@ -225,6 +225,12 @@ def test_the_unit_header_is_one_menu_on_a_phone(page, web):
     from .conftest import SCREENSHOTS
 
     unit_sign_in(page, "zhizao")
+    # 复制 the association code (the button exists only where the clipboard works).
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="复制").click()
+    expect(page.get_by_role("button", name="已复制")).to_be_visible()
+    code = page.locator("#association-code").inner_text().strip()
+    assert page.evaluate("navigator.clipboard.readText()") == code
     menu = page.locator(".site-header summary", has_text="菜单")
     expect(menu).to_be_hidden()
     expect(page.locator(".site-header").get_by_role("link", name="员工管理")).to_be_visible()

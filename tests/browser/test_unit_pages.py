@@ -189,7 +189,10 @@ def test_a_unit_applies_for_an_employees_work_permit(page, web, browser):
     bureau.locator("table.tasks tr", has_text="工作居住证").filter(has_text="张三").first \
         .get_by_role("link", name=re.compile("^办理")).click()
     expect(bureau.locator("dl.facts")).to_contain_text("市局审核")
+    # 有效期限 appears only when it applies: with 通过.
+    expect(bureau.get_by_label(re.compile("^有效期限"))).to_be_hidden()
     bureau.get_by_role("group", name="审核结果").get_by_label(re.compile("^通过")).check()
+    expect(bureau.get_by_label(re.compile("^有效期限"))).to_be_visible()
     bureau.get_by_role("button", name="提交审核意见").click()
     expect(bureau.locator("#f-valid_years-error")).to_be_visible()
     check_page(bureau, "92-bureau-work-permit-valid-years")

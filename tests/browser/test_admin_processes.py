@@ -16,6 +16,7 @@ from tests.flows import upload_materials
 from tests.support import APPLICATION
 
 from .conftest import api, check_page, sign_in
+from .test_review_workbench import decide, unit_sign_in
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -123,7 +124,7 @@ def test_an_admin_models_validates_and_deploys_a_process_that_a_person_then_uses
     xml = open(download.value.path(), encoding="utf-8").read()
     assert 'rencai:onePerApplicant="true"' in xml and 'id="review"' in xml
 
-    # A person starts it, completes the applicant's task; the unit reviews (API).
+    # A person starts it and completes the applicant's task, all in the browser.
     person = page.context.browser.new_context(base_url=web[0], locale="zh-CN")
     applicant = person.new_page()
     sign_in(applicant, "zhangsan")
@@ -140,9 +141,16 @@ def test_an_admin_models_validates_and_deploys_a_process_that_a_person_then_uses
     applicant.get_by_role("button", name="提交").click()
     expect(applicant.get_by_role("status").first).to_contain_text("补充材料已提交")
     expect(applicant.locator(".facts")).to_contain_text("用人单位审核中")
+    # The unit's reviewer completes the review in the workbench (the form the admin gave).
     instance_id = applicant.url.rsplit("/", 1)[-1]
-    reviewer = api(web).login("zhizao")
-    assert reviewer.decide(instance_id, "approve", "同意").status == 200
+    task_id = api(web).login("zhizao").task_of(instance_id)
+    unit = page.context.browser.new_context(base_url=web[0], locale="zh-CN")
+    reviewer = unit.new_page()
+    unit_sign_in(reviewer, "zhizao")
+    reviewer.goto(f"/review/tasks/{task_id}")
+    decide(reviewer, "通过", "同意")
+    expect(reviewer.get_by_role("status").first).to_contain_text("已办理")
+    unit.close()
     applicant.reload()
     expect(applicant.locator("main")).to_contain_text("已办结")
     person.close()

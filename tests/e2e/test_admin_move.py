@@ -55,3 +55,18 @@ def test_a_move_into_a_review_with_time_limits_starts_its_timers(gateway, embedd
     trail = [e["action"] for e in admin.get(
         f"/api/workflow/instances/{instance['id']}/audit").body]
     assert trail == ["submit", "move", "move"]
+
+
+def test_a_failed_instance_is_moved_past_the_script_that_fails(gateway, embedded):
+    """An incident (a script that cannot run) is also got past by a move: the failed step is
+    dropped, the next task waits, the incident is cleared."""
+    _two_step(embedded, "two_step_past_incident", four_eyes="false", script="level = priority * 2")
+    instance = _start(gateway.login("zhangsan"), "two_step_past_incident")
+    unit, admin = gateway.login("zhizao"), gateway.login("admin")
+    assert unit.decide(instance["id"], "approve", "初审同意").body["status"] == "failed"
+    moved = _move(admin, instance["id"], "second", "等级已线下评定，跳过计算")
+    assert moved.status == 200, moved
+    assert moved.body["status"] == "running" and moved.body["incident"] is None
+    assert [s["task_key"] for s in moved.body["current_stage"]] == ["second"]
+    assert unit.decide(instance["id"], "approve", "复审同意").status == 200
+    assert admin.instance(instance["id"])["status"] == "completed"

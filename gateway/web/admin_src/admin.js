@@ -374,6 +374,12 @@ async function setupInstance(root) {
   JSON.parse(root.dataset.current || "[]").forEach((id) => {
     if (registry.get(id)) canvas.addMarker(id, "current-task");
   });
+  // A phone turned, a window narrowed: the whole diagram stays in view.
+  let pending = null;
+  window.addEventListener("resize", () => {
+    clearTimeout(pending);
+    pending = setTimeout(() => { canvas.resized(); canvas.zoom("fit-viewport", "auto"); }, 100);
+  });
   root.dataset.ready = "1";
 }
 

@@ -6,7 +6,8 @@ RabbitMQ) and in containers; only these values change.
 One loader for every service: a frozen dataclass mixing in `FromEnv` declares its settings,
 each `env("NAME", default)` field is read from RENCAI_NAME by its type. `Settings` below is
 what every service shares; a service's own settings live in its config.py the same way
-(services/identity/config.py, services/files/config.py). pydantic-settings would do the same
+(services/identity/config.py, services/files/config.py, and the gateway's gateway/config.py);
+`ProcessSettings` is what any process reads. pydantic-settings would do the same
 at the price of a dependency; these few lines are all we need of it.
 """
 from __future__ import annotations

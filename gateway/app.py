@@ -3,7 +3,6 @@ anything reaches them, propagates request ids, limits body sizes, and answers it
 as problem+json."""
 from __future__ import annotations
 
-import os
 import uuid
 
 from flask import Flask, g, request
@@ -14,6 +13,7 @@ from services.common.errors import NotAuthenticated, NotFound, problem, register
 from services.common.app import REQUEST_ID
 from services.common.headers import install_security_headers
 
+from .config import GatewayConfig
 from .personal import add_personal_data_routes
 from .docs import docs
 from .ratelimit import RateLimiter
@@ -47,22 +47,23 @@ def is_public(service: str, path: str, development: bool = False) -> bool:
         development and _listed(DEVELOPMENT_ONLY.get(service, ()), path))
 
 
-def is_development() -> bool:
-    return os.environ.get("RENCAI_ENV", "").strip().lower() == "development"
-
-
 def create_gateway(backends: dict, verifier: TokenVerifier,
-                   max_body_bytes: int = 20 * 1024 * 1024,
+                   max_body_bytes: int | None = None,
                    limiter: RateLimiter | None = None,
-                   development: bool | None = None) -> Flask:
-    """`limiter` defaults to RENCAI_RATE_LIMIT requests per second per client (burst 4x);
-    `development` to RENCAI_ENV=development (routes DEVELOPMENT_ONLY paths)."""
-    development = is_development() if development is None else development
+                   development: bool | None = None,
+                   config: GatewayConfig | None = None) -> Flask:
+    """What is not given comes from `config` (default: GatewayConfig.from_env()):
+    `max_body_bytes` from RENCAI_GATEWAY_MAX_BODY_MB, `limiter` from RENCAI_RATE_LIMIT
+    requests per second per client (burst 4x), `development` from RENCAI_ENV=development
+    (routes DEVELOPMENT_ONLY paths)."""
+    config = config or GatewayConfig.from_env()
+    development = config.development if development is None else development
+    max_body_bytes = config.max_body_bytes if max_body_bytes is None else max_body_bytes
     app = Flask("gateway", static_folder=None)  # /static is the web client's (gateway/web)
-    per_second = float(os.environ.get("RENCAI_RATE_LIMIT", "100"))
-    limiter = limiter or RateLimiter(per_second, int(per_second * 4))
+    limiter = limiter or RateLimiter(config.rate_limit, int(config.rate_limit * 4))
     app.json.ensure_ascii = False
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
+    app.extensions["rencai.gateway_config"] = config  # the web client's settings too
     app.extensions["rencai.backends"] = backends
     register_error_handlers(app)
     # Personal data may be on any page or API answer: only static assets may be cached.

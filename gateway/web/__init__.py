@@ -5,7 +5,6 @@ the JSON API stays the one contract and authorisation stays in the services."""
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -15,7 +14,6 @@ from flask import Flask, flash, redirect, render_template, request, send_from_di
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from services.common.config import PROJECT_ROOT
 from services.common.errors import HTTP_TITLES, problem
 
 from . import assets, auth, filters
@@ -34,13 +32,12 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 csrf = CSRFProtect()
 
 
-def _secret_key() -> str:
+def _secret_key(config) -> str:
     """RENCAI_WEB_SECRET_KEY (every gateway process of the stack must share it), else a key
     generated once and kept beside the other development keys under var/."""
-    configured = os.environ.get("RENCAI_WEB_SECRET_KEY")
-    if configured:
-        return configured
-    path = Path(os.environ.get("RENCAI_VAR_DIR", PROJECT_ROOT / "var")) / "web-secret.key"
+    if config.web_secret_key:
+        return config.web_secret_key
+    path = Path(config.var_dir) / "web-secret.key"
     path.parent.mkdir(parents=True, exist_ok=True)
     try:  # exclusive create: two workers starting together end up with the same key
         with open(path, "x") as created:
@@ -56,12 +53,13 @@ def _is_page(path: str) -> bool:
 
 
 def init_web(app: Flask) -> None:
-    app.secret_key = _secret_key()
+    config = app.extensions["rencai.gateway_config"]  # gateway/config.py
+    app.secret_key = _secret_key(config)
     app.session_interface = auth.SessionInterface()
     app.config.update(
         SESSION_COOKIE_NAME="rencai_session", SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=os.environ.get("RENCAI_WEB_SECURE_COOKIES") == "1",
+        SESSION_COOKIE_SECURE=config.web_secure_cookies,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         WTF_CSRF_TIME_LIMIT=None,  # bound to the session, which expires on its own
         WTF_CSRF_SSL_STRICT=True)

@@ -30,9 +30,10 @@ from sqlalchemy import (JSON, Column, Integer, MetaData, String, Table, and_, ev
                         or_, select, update)
 from sqlalchemy.orm import Session
 
-from .auth import Claims, login_required
+from .auth import Claims, current_claims, is_admin, login_required
 from .bus import trace_id_var
 from .db import Database, UtcDateTime, paginate, utcnow
+from .errors import Forbidden
 from .pii import mask
 from .schemas import PageQuerySchema, Schema, page_of
 
@@ -255,6 +256,23 @@ def search(db: Database, *, person: str | None = None, actor_id: str | None = No
 
 # --- the admins' query, mounted by every service at /api/<service>/audit-log ---------------
 
+def admin_search(db: Database, claims: Claims, query: dict) -> dict:
+    """GET /audit-log: `search` for platform administrators only."""
+    _require_admin(claims)
+    return search(db, **query)
+
+
+def admin_verify(db: Database, claims: Claims) -> dict:
+    """GET /audit-log/verify: `verify` for platform administrators only."""
+    _require_admin(claims)
+    return verify(db)
+
+
+def _require_admin(claims: Claims) -> None:
+    if not is_admin(claims):
+        raise Forbidden("仅管理员可以查看审计日志")
+
+
 class AuditLogQuerySchema(PageQuerySchema):
     person = fields.String(validate=validate.Length(max=36),
                            metadata={"description": "账号：其所做的操作或针对其个人信息的操作"})
@@ -308,20 +326,20 @@ def audit_blueprint(service: str) -> Blueprint:
     @blp.route("", methods=["GET"])
     @blp.arguments(AuditLogQuerySchema, location="query")
     @blp.response(200, AuditLogPageSchema)
-    @login_required("admin")
+    @login_required()
     def audit_log(query):
         """查询审计日志（管理员）：按人员、操作、对象、日期，分页"""
         from .app import kit
 
-        return search(kit().db, **query)
+        return admin_search(kit().db, current_claims(), query)
 
     @blp.route("/verify", methods=["GET"])
     @blp.response(200, AuditVerifySchema)
-    @login_required("admin")
+    @login_required()
     def audit_verify():
         """校验审计日志的哈希链（管理员）：任何改动、删除或插入都会使校验失败"""
         from .app import kit
 
-        return verify(kit().db)
+        return admin_verify(kit().db, current_claims())
 
     return blp

@@ -6,7 +6,8 @@ RabbitMQ) and in containers; only these values change.
 One loader for every service: a frozen dataclass mixing in `FromEnv` declares its settings,
 each `env("NAME", default)` field is read from RENCAI_NAME by its type. `Settings` below is
 what every service shares; a service's own settings live in its config.py the same way
-(services/identity/config.py, services/files/config.py). pydantic-settings would do the same
+(services/identity/config.py, services/files/config.py, and the gateway's gateway/config.py);
+`ProcessSettings` is what any process reads. pydantic-settings would do the same
 at the price of a dependency; these few lines are all we need of it.
 """
 from __future__ import annotations
@@ -43,9 +44,13 @@ def env(name: str, default: Any = MISSING, *, factory: Any = MISSING,
                  metadata={"env": (name, parse, secret)})
 
 
-def _read(name: str) -> str | None:
+def variable(name: str) -> str | None:
+    """RENCAI_<name>, empty counting as unset: for the few names computed at run time
+    (RENCAI_<SERVICE>_URL, RENCAI_<SERVICE>_DATABASE_URL) that no field can declare."""
     value = os.environ.get(PREFIX + name)
     return value if value not in (None, "") else None
+
+
 
 
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
@@ -55,6 +60,12 @@ def _bool(raw: str) -> bool:
     if raw.strip().lower() in _TRUE + _FALSE:
         return raw.strip().lower() in _TRUE
     raise ValueError(f"not one of {'/'.join(_TRUE + _FALSE)}")
+
+
+def development(raw: str) -> bool:
+    """RENCAI_ENV: development only when asked for by name (make run, the embedded system,
+    the tests); anything else, "dev" included, is a deployment."""
+    return raw.strip().lower() == "development"
 
 
 _PARSERS: dict[type, Callable[[str], Any]] = {
@@ -80,7 +91,7 @@ class FromEnv:
             if setting.name in overrides or "env" not in setting.metadata:
                 continue
             name, parse, secret = setting.metadata["env"]
-            raw = configured(name) if secret else _read(name)
+            raw = configured(name) if secret else variable(name)
             if raw is None:
                 continue
             try:
@@ -145,7 +156,17 @@ class Settings(FromEnv):
         return self.keys_dir if self.database_url.startswith("sqlite") else None
 
 
+@dataclass(frozen=True)
+class ProcessSettings(FromEnv):
+    """What any process of the kit reads, whichever service it runs."""
+    log_level: str = env("LOG_LEVEL", "INFO")
+    # the migration command provisions each service's own role with this one (migrate.py)
+    database_admin_url: str | None = env("DATABASE_ADMIN_URL", None)
+    # the performance tests count SQL statements per engine into files there (db.py)
+    sql_count_dir: str | None = env("SQL_COUNT_DIR", None)
+
+
 def service_urls() -> dict[str, str]:
     """Base URLs of the services for the gateway in the stack (RENCAI_<SERVICE>_URL)."""
-    return {name: _read(f"{name.upper()}_URL") or f"http://127.0.0.1:{8101 + i}"
+    return {name: variable(f"{name.upper()}_URL") or f"http://127.0.0.1:{8101 + i}"
             for i, name in enumerate(SERVICES)}

@@ -12,6 +12,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from .config import ProcessSettings
+
 
 # Tables a service may only append to and read: in PostgreSQL its role is granted INSERT and
 # SELECT on them, never UPDATE, DELETE or TRUNCATE (services.common.migrate grants after every
@@ -90,7 +92,7 @@ os.register_at_fork(after_in_child=_forget_parent_connections)
 def make_engine(url: str) -> Engine:
     engine = _make_engine(url)
     _ENGINES.add(engine)
-    if directory := os.environ.get("RENCAI_SQL_COUNT_DIR"):
+    if directory := ProcessSettings.from_env().sql_count_dir:
         _count_statements(engine, directory)
     return engine
 

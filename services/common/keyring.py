@@ -66,6 +66,9 @@ def _decode(name: str, value: str) -> bytes:
 
 def configured(name: str) -> str | None:
     """`RENCAI_<name>` or the content of the file `RENCAI_<name>_FILE` (not both)."""
+    # Read from os.environ, not through the kit's loader: this *is* the loader's way of
+    # reading a secret (config.py's env(secret=True) calls it, so importing config here would
+    # be a circle), and the variable's name is computed from the caller's key name.
     value, path = os.environ.get(f"RENCAI_{name}"), os.environ.get(f"RENCAI_{name}_FILE")
     if value and path:
         raise KeyConfigError(f"set RENCAI_{name} or RENCAI_{name}_FILE, not both")

@@ -9,10 +9,10 @@ would print SQL parameters or message bodies at DEBUG stay at WARNING.
 from __future__ import annotations
 
 import logging
-import os
 import re
 
 from .bus import trace_id_var
+from .config import ProcessSettings
 
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{3})\d{11}(\d{3}[\dXx])(?![0-9A-Za-z])")
 _PHONE = re.compile(r"(?<![0-9A-Za-z])(1[3-9]\d)\d{4}(\d{4})(?![0-9A-Za-z])")
@@ -64,7 +64,7 @@ def configure_logging() -> None:
     handler.setFormatter(RedactingFormatter(
         "%(asctime)s %(levelname)s [%(trace_id)s] %(name)s: %(message)s"))
     root.addHandler(handler)
-    root.setLevel(os.environ.get("RENCAI_LOG_LEVEL", "INFO"))
+    root.setLevel(ProcessSettings.from_env().log_level)
     for name in QUIET_LOGGERS:  # spiff logs every state change; the rest leak data at DEBUG
         logging.getLogger(name).setLevel(logging.WARNING)
     root._rencai_configured = True

@@ -14,13 +14,12 @@ tables, only SELECT/INSERT on insert-only ones (services.common.db.is_insert_onl
 """
 from __future__ import annotations
 
-import os
 import sys
 
 from alembic import command
 from alembic.config import Config
 
-from .config import PROJECT_ROOT, SERVICES, Settings
+from .config import PROJECT_ROOT, SERVICES, ProcessSettings, Settings
 
 
 def alembic_config(service: str, database_url: str) -> Config:
@@ -178,7 +177,7 @@ if __name__ == "__main__":
         command.revision(alembic_config(name, Settings.from_env(name).database_url),
                          message=message, autogenerate=True)
         sys.exit(0)
-    admin_url = os.environ.get("RENCAI_DATABASE_ADMIN_URL")
+    admin_url = ProcessSettings.from_env().database_admin_url
     for name in sys.argv[1:] or SERVICES:
         migrate(name, Settings.from_env(name).database_url, admin_url)
         print(f"migrated {name}" + (" (its role provisioned)" if admin_url else ""))

@@ -20,7 +20,6 @@ import hashlib
 import hmac
 import importlib
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -158,16 +157,23 @@ def _reseal(document, keyring: Keyring) -> bool:
     return changed
 
 
+def _tool_settings(service: str):
+    """A service's settings for the command, which may run for several services at once: its
+    database is RENCAI_<SERVICE>_DATABASE_URL, else RENCAI_DATABASE_URL. The per-service name
+    is computed, so the kit's loader reads it by name (config.variable), not as a field."""
+    from .config import Settings, variable
+
+    url = variable(f"{service.upper()}_DATABASE_URL")
+    return Settings.from_env(service, **({"database_url": url} if url else {}))
+
+
 def rotate_service(service: str) -> int:
     """The command's work for one service: its database (RENCAI_<SERVICE>_DATABASE_URL or
     RENCAI_DATABASE_URL), its tables, then the service's own after_pii_rotation(db) if it has
     one (identity re-announces the blind indexes other services keep)."""
-    from .config import Settings
     from .db import Database
 
-    settings = Settings.from_env(service)
-    url = os.environ.get(f"RENCAI_{service.upper()}_DATABASE_URL") or settings.database_url
-    db = Database(url)
+    db = Database(_tool_settings(service).database_url)
     try:
         changed = rotate(db, importlib.import_module(f"services.{service}.model").Base.metadata)
         hook = getattr(importlib.import_module(f"services.{service}.service"),
@@ -193,9 +199,7 @@ if __name__ == "__main__":
         sys.exit(__doc__)
     # As `python -m`, this file is __main__: the models use the imported module's key and type.
     from services.common import pii
-    from services.common.config import Settings
 
     for name in sys.argv[2:]:
-        pii.configure_for(Settings.from_env(name, database_url=os.environ.get(
-            f"RENCAI_{name.upper()}_DATABASE_URL") or Settings.from_env(name).database_url))
+        pii.configure_for(pii._tool_settings(name))
         print(f"{name}: {pii.rotate_service(name)} rows re-sealed under key {pii._keyring.kid}")

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.common.config import FromEnv, env
-
-
-def _development(value: str) -> bool:
-    return value.strip().lower() == "development"
+from services.common.config import FromEnv, development, env
 
 
 @dataclass(frozen=True)
@@ -19,7 +15,7 @@ class IdentityConfig(FromEnv):
     sms_url: str | None = env("SMS_URL", None)
     # RENCAI_ENV=development (make run, the embedded system, the tests): the development SMS
     # sender and the check-digit-only name check are allowed. Anything else is a deployment.
-    development: bool = env("ENV", False, parse=_development)
+    development: bool = env("ENV", False, parse=development)
     # The authoritative name ↔ ID-number check (e.g. the public-security identity service),
     # RENCAI_NAME_CHECK_URL: POST {name, id_number} -> {"match": true|false}. Unset: only in
     # development, where GB 11643's check digit alone passes; a deployment refuses to start.

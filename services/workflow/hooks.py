@@ -23,6 +23,10 @@ A business module calls `register(Business(...))`. What it can register:
                   start comes from
   permissions     {业务权限 name: its title}: the words of rencai:permission's refusals
                   (e.g. talent_intro: 人才引进)
+  permission_refusals
+                  {state of the 业务权限 (None, "pending", "rejected", ...): words}: the
+                  business's own refusal of its processes' start in that state, over the
+                  core's (service/rules.py); {title} and {reason} are filled in
   blueprints      flask-smorest blueprints of the business's own pages (api/ adds them)
   personal_data   (session, person_id) -> {section: [records]}: what the business holds of the
                   person, for their export (PIPL art. 45)
@@ -58,6 +62,7 @@ class Business:
     checks: dict[str, Callable] = field(default_factory=dict)
     unit_sources: dict[str, UnitSource] = field(default_factory=dict)
     permissions: dict[str, str] = field(default_factory=dict)
+    permission_refusals: dict[str | None, str] = field(default_factory=dict)
     blueprints: tuple = ()
     personal_data: Callable | None = None
     forget: Callable | None = None

@@ -55,3 +55,19 @@ def test_a_secret_comes_from_its_variable_or_its_file(monkeypatch, tmp_path):
     monkeypatch.delenv("RENCAI_FILES_LINK_SECRET", raising=False)
     monkeypatch.setenv("RENCAI_FILES_LINK_SECRET_FILE", str(tmp_path / "link"))
     assert FilesConfig.from_env().link_secret == "from-a-mounted-secret"
+
+
+def test_the_gateway_declares_its_settings_the_same_way(monkeypatch, tmp_path):
+    from gateway.config import GatewayConfig
+
+    monkeypatch.setenv("RENCAI_RATE_LIMIT", "2.5")
+    monkeypatch.setenv("RENCAI_GATEWAY_MAX_BODY_MB", "3")
+    monkeypatch.setenv("RENCAI_WEB_SECURE_COOKIES", "1")
+    monkeypatch.setenv("RENCAI_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("RENCAI_ENV", "dev")  # development only when asked for by name
+    config = GatewayConfig.from_env()
+    assert (config.rate_limit, config.max_body_bytes) == (2.5, 3 * 1024 * 1024)
+    assert (config.web_secure_cookies, config.var_dir, config.development) == \
+        (True, tmp_path, False)
+    monkeypatch.delenv("RENCAI_WEB_SECURE_COOKIES")
+    assert GatewayConfig.from_env().web_secure_cookies is False

@@ -141,6 +141,12 @@ def _record_change(session: Session, claims: Claims, unit: Org, action: str,
                      after={key: after[key] for key in changed})
 
 
+def _require_complete(unit: Org, profile: UnitProfile) -> None:
+    missing = missing_fields(unit, profile)
+    if missing:
+        raise ValidationFailed("单位信息不完整：" + "；".join(missing.values()), missing)
+
+
 def save_profile(db: Database, outbox: Outbox, claims: Claims, unit_id: str,
                  data: dict) -> dict:
     """Fills in (first login) or modifies the unit's information. Before submission partial
@@ -153,9 +159,7 @@ def save_profile(db: Database, outbox: Outbox, claims: Claims, unit_id: str,
         session.flush()
         _record_change(session, claims, unit, "unit.profile_saved", before, profile)
         if profile.status == "complete":
-            missing = missing_fields(unit, profile)
-            if missing:
-                raise ValidationFailed("单位信息不完整：" + "；".join(missing.values()), missing)
+            _require_complete(unit, profile)
         return profile_view(claims, unit, profile)
 
 
@@ -163,9 +167,7 @@ def submit_profile(db: Database, outbox: Outbox, claims: Claims, unit_id: str) -
     with db.transaction() as session:
         unit = changeable_unit(session, claims, unit_id)
         profile = _profile(session, unit)
-        missing = missing_fields(unit, profile)
-        if missing:
-            raise ValidationFailed("单位信息不完整：" + "；".join(missing.values()), missing)
+        _require_complete(unit, profile)
         first = profile.status != "complete"
         profile.status, profile.submitted_at = "complete", utcnow()
         audit.record(session, "unit.profile_submitted", "unit", unit.id, claims=claims,

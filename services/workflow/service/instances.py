@@ -79,21 +79,23 @@ def start_instance(db: Database, outbox: Outbox, claims: Claims, process_key: st
                    application: dict, business_key: str | None = None) -> Instance:
     """提交业务申请 over the API."""
     with db.transaction() as session:
-        definition = current_definition(session, process_key)
-        if definition is None:
-            raise NotFound("业务不存在或未开放")
-        return start_in(session, outbox, claims, definition, application, business_key)
+        return _start(session, outbox, claims, process_key, application, business_key)
 
 
 def start_instance_view(db: Database, outbox: Outbox, claims: Claims, process_key: str,
                         application: dict, business_key: str | None = None) -> dict:
     """`start_instance` and the new instance as its applicant sees it, in one transaction."""
     with db.transaction() as session:
-        definition = current_definition(session, process_key)
-        if definition is None:
-            raise NotFound("业务不存在或未开放")
-        instance = start_in(session, outbox, claims, definition, application, business_key)
-        return _actor_view(session, claims, instance)
+        return _actor_view(session, claims, _start(session, outbox, claims, process_key,
+                                                   application, business_key))
+
+
+def _start(session: Session, outbox: Outbox, claims: Claims, process_key: str,
+           application: dict, business_key: str | None) -> Instance:
+    definition = current_definition(session, process_key)
+    if definition is None:
+        raise NotFound("业务不存在或未开放")
+    return start_in(session, outbox, claims, definition, application, business_key)
 
 
 def _actor_view(session: Session, claims: Claims, instance: Instance) -> dict:

@@ -24,10 +24,11 @@ from ..settings import ProcessSettings
 from .base import ACTIVE, check_four_eyes
 
 # {title}: the permission's title, as its business registers it (hooks.permission_title).
+# A business may say it in its own words (Business.permission_refusals).
 NO_PERMISSION = "尚未开通{title}业务权限，请先在“业务权限开通”中申请开通"
 PERMISSION_REFUSALS = {
     None: NO_PERMISSION, "withdrawn": NO_PERMISSION,
-    "pending": "业务权限正在审核中，审核通过后方可进入个人信息填报",
+    "pending": "{title}业务权限正在审核中，审核通过后方可办理",
     "rejected": "业务权限审核不通过：{reason}。请点击“重新申请”修改后再次提交",
 }
 USABLE = ("approved", "re_review")  # 修改资料 under re-review: the permission stays usable
@@ -54,7 +55,9 @@ def eligibility_problem(session: Session, claims: Claims, settings: ProcessSetti
         row = permission_of(session, unit.org_id, settings.permission)
         state = row.state if row else None
         if state not in USABLE:
-            return PERMISSION_REFUSALS.get(state, NO_PERMISSION).format(
+            business = hooks.business_of(settings, process_key)
+            refusals = {**PERMISSION_REFUSALS, **(business.permission_refusals if business else {})}
+            return refusals.get(state, NO_PERMISSION).format(
                 reason=(row.reason if row else None) or "请查看审核意见",
                 title=hooks.permission_title(settings.permission))
     if settings.grants_permission:

@@ -48,4 +48,7 @@ def talent_demand(data: dict, context: dict) -> dict:
 
 
 register(Business(name="talent_demand", checks={"talent_demand": talent_demand},
-                  permissions={"talent_intro": "人才引进"}, blueprints=(pages,)))
+                  permissions={"talent_intro": "人才引进"}, blueprints=(pages,),
+                  # what the unit goes on to once 人才引进 is granted: 个人信息填报
+                  permission_refusals={
+                      "pending": "业务权限正在审核中，审核通过后方可进入个人信息填报"}))

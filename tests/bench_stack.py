@@ -166,7 +166,8 @@ class System:
     def bus_latency(self, since: datetime, until: datetime) -> str:
         """Outbox row written (its commit follows within the use case) → the consumer's
         processed mark (committed with its effect), over every event written in the window
-        and every service that consumes it: p50 / p99 in ms."""
+        and every service that consumes it: p50 / p99 in ms, and the two legs' p50 / p99
+        (row → published by the relay, published → handled)."""
         if not self.databases:
             return "n/a"
         written, handled = {}, []
@@ -174,20 +175,28 @@ class System:
             engine = create_engine(f"{PG_ADMIN_URL}/{database}")
             try:
                 with engine.connect() as connection:
-                    written.update(connection.execute(text(
-                        "SELECT id, created_at FROM outbox WHERE created_at BETWEEN :a AND :b"),
-                        {"a": since, "b": until}).all())
+                    written.update((row.id, row) for row in connection.execute(text(
+                        "SELECT id, created_at, sent_at FROM outbox"
+                        " WHERE created_at BETWEEN :a AND :b"), {"a": since, "b": until}))
                     handled += connection.execute(text(
                         "SELECT id, processed_at FROM processed_messages WHERE processed_at >= :a"),
                         {"a": since}).all()
             finally:
                 engine.dispose()
-        ms = sorted((at - written[id_]).total_seconds() * 1000 for id_, at in handled
-                    if id_ in written)
-        if not ms:
+        legs = [((at - written[id_].created_at).total_seconds() * 1000,
+                 (written[id_].sent_at - written[id_].created_at).total_seconds() * 1000,
+                 (at - written[id_].sent_at).total_seconds() * 1000)
+                for id_, at in handled if id_ in written and written[id_].sent_at]
+        if not legs:
             return "n/a"
-        return (f"{statistics.median(ms):.0f} / {ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))]:.0f}"
-                f" ms (n={len(ms)})")
+
+        def p50_p99(values):
+            values = sorted(values)
+            return f"{statistics.median(values):.0f} / {values[round(0.99 * (len(values) - 1))]:.0f}"
+
+        whole, relay, consumer = zip(*legs)
+        return (f"{p50_p99(whole)} ms (n={len(legs)}; relay {p50_p99(relay)}, "
+                f"published → handled {p50_p99(consumer)})")
 
     def memory_by_label(self) -> str:
         parts = []

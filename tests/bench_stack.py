@@ -163,7 +163,8 @@ class System:
             engine.dispose()
         return f"{p50:.0f} / {p99:.0f} ms (n={count})" if count else "n/a"
 
-    def bus_latency(self, since: datetime, until: datetime) -> str:
+    def bus_latency(self, since: datetime, until: datetime,
+                    responses: list[tuple[datetime, datetime]] | None = None) -> str:
         """Outbox row written (its commit follows within the use case) → the consumer's
         processed mark (committed with its effect), over every event written in the window
         and every service that consumes it: p50 / p99 in ms, and the two legs' p50 / p99
@@ -195,8 +196,18 @@ class System:
             return f"{statistics.median(values):.0f} / {values[round(0.99 * (len(values) - 1))]:.0f}"
 
         whole, relay, consumer = zip(*legs)
-        return (f"{p50_p99(whole)} ms (n={len(legs)}; relay {p50_p99(relay)}, "
-                f"published → handled {p50_p99(consumer)})")
+        found = (f"{p50_p99(whole)} ms (n={len(legs)}; relay {p50_p99(relay)}, "
+                 f"published → handled {p50_p99(consumer)})")
+        if responses:  # the commit came before the response: from it, a lower bound
+            answered = [next((end for start, end in responses
+                              if start <= written[id_].created_at <= end), None)
+                        for id_, _ in handled if id_ in written]
+            after = [(at - end).total_seconds() * 1000
+                     for (id_, at), end in zip([h for h in handled if h[0] in written], answered)
+                     if end is not None]
+            if after:
+                found += f"; from the response that committed it: {p50_p99(after)} ms"
+        return found
 
     def memory_by_label(self) -> str:
         parts = []
@@ -373,16 +384,19 @@ class Bench:
                 "p95": ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))] if ms else 0,
                 "cpu": per_instance, "n": len(ms), "window": window}
 
-    def idle_bus(self, events: int = 30) -> tuple[datetime, datetime]:
+    def idle_bus(self, events: int = 30) -> tuple:
         """Instances started one at a time, 0.2 s apart (their events cross the bus while
-        nothing else runs); the window for `System.bus_latency`."""
+        nothing else runs); the window and each request's (sent, answered) for
+        `System.bus_latency`."""
         applicant = self.user(self.applicant)
-        since = datetime.now(timezone.utc)
+        since, responses = datetime.now(timezone.utc), []
         for _ in range(events):
+            sent = datetime.now(timezone.utc)
             self.create(self.keys[0], applicant)
+            responses.append((sent, datetime.now(timezone.utc)))
             time.sleep(0.2)
         time.sleep(1)  # the last events' consumers
-        return since, datetime.now(timezone.utc)
+        return since, datetime.now(timezone.utc), responses
 
     def idle_cpu(self, seconds: float = 5) -> float:
         """CPU-seconds per second of the whole system at rest (bus relays polling, ...)."""

@@ -15,6 +15,7 @@ A benchmark, not a test: nothing here fails on a number.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import statistics
@@ -163,10 +164,12 @@ class System:
             engine.dispose()
         return f"{p50:.0f} / {p99:.0f} ms (n={count})" if count else "n/a"
 
-    def bus_latency(self, since: datetime, until: datetime) -> str:
+    def bus_latency(self, since: datetime, until: datetime,
+                    responses: list[tuple[datetime, datetime]] | None = None) -> str:
         """Outbox row written (its commit follows within the use case) → the consumer's
         processed mark (committed with its effect), over every event written in the window
-        and every service that consumes it: p50 / p99 in ms."""
+        and every service that consumes it: p50 / p99 in ms, and the two legs' p50 / p99
+        (row → published by the relay, published → handled)."""
         if not self.databases:
             return "n/a"
         written, handled = {}, []
@@ -174,20 +177,80 @@ class System:
             engine = create_engine(f"{PG_ADMIN_URL}/{database}")
             try:
                 with engine.connect() as connection:
-                    written.update(connection.execute(text(
-                        "SELECT id, created_at FROM outbox WHERE created_at BETWEEN :a AND :b"),
-                        {"a": since, "b": until}).all())
+                    written.update((row.id, row) for row in connection.execute(text(
+                        "SELECT id, created_at, sent_at FROM outbox"
+                        " WHERE created_at BETWEEN :a AND :b"), {"a": since, "b": until}))
                     handled += connection.execute(text(
                         "SELECT id, processed_at FROM processed_messages WHERE processed_at >= :a"),
                         {"a": since}).all()
             finally:
                 engine.dispose()
-        ms = sorted((at - written[id_]).total_seconds() * 1000 for id_, at in handled
-                    if id_ in written)
-        if not ms:
+        legs = [((at - written[id_].created_at).total_seconds() * 1000,
+                 (written[id_].sent_at - written[id_].created_at).total_seconds() * 1000,
+                 (at - written[id_].sent_at).total_seconds() * 1000)
+                for id_, at in handled if id_ in written and written[id_].sent_at]
+        if not legs:
             return "n/a"
-        return (f"{statistics.median(ms):.0f} / {ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))]:.0f}"
-                f" ms (n={len(ms)})")
+
+        def p50_p99(values):
+            values = sorted(values)
+            return f"{statistics.median(values):.0f} / {values[round(0.99 * (len(values) - 1))]:.0f}"
+
+        whole, relay, consumer = zip(*legs)
+        found = (f"{p50_p99(whole)} ms (n={len(legs)}; relay {p50_p99(relay)}, "
+                 f"published → handled {p50_p99(consumer)})")
+        if responses:  # the commit came before the response: from it, a lower bound
+            answered = [next((end for start, end in responses
+                              if start <= written[id_].created_at <= end), None)
+                        for id_, _ in handled if id_ in written]
+            after = [(at - end).total_seconds() * 1000
+                     for (id_, at), end in zip([h for h in handled if h[0] in written], answered)
+                     if end is not None]
+            if after:
+                found += f"; from the response that committed it: {p50_p99(after)} ms"
+        return found
+
+    def bus_probe(self, stop: threading.Event, every: float = 0.2) -> list[float]:
+        """The bus from a commit: writes an event row into workflow's outbox (with the
+        NOTIFY a use case sends) every `every` s until `stop`, notes when each COMMIT
+        returned, then reads when the consumer (workflow's own, of workflow.task.reminded;
+        no assignee, so no prompt) committed its processed mark: ms per event."""
+        database = next((d for d in self.databases if "workflow" in d), None)
+        if database is None:
+            return []
+        engine = create_engine(f"{PG_ADMIN_URL}/{database}")
+        committed = {}
+        try:
+            while not stop.is_set():
+                envelope = {"id": str(uuid.uuid4()), "type": "workflow.task.reminded",
+                            "occurred_at": datetime.now(timezone.utc).isoformat(),
+                            "producer": "workflow", "subject": "bench-probe",
+                            "data": {"task_id": "bench-probe", "instance_id": "bench-probe",
+                                     "title": "探针", "candidate_group": "bench:probe",
+                                     "assignee": None, "due_at": None},
+                            "trace_id": str(uuid.uuid4())}
+                with engine.begin() as connection:
+                    connection.execute(text(
+                        "INSERT INTO outbox (id, type, envelope, created_at)"
+                        " VALUES (:id, :type, :envelope, now())"),
+                        {"id": envelope["id"], "type": envelope["type"],
+                         "envelope": json.dumps(envelope, ensure_ascii=False)})
+                    connection.execute(text("NOTIFY rencai_outbox"))
+                committed[envelope["id"]] = datetime.now(timezone.utc)
+                stop.wait(every)
+            deadline = time.monotonic() + 10
+            while True:
+                with engine.connect() as connection:
+                    handled = dict(connection.execute(text(
+                        "SELECT id, processed_at FROM processed_messages WHERE id = ANY(:ids)"),
+                        {"ids": list(committed)}).all())
+                if len(handled) == len(committed) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+        finally:
+            engine.dispose()
+        return sorted((handled[i] - at).total_seconds() * 1000 for i, at in committed.items()
+                      if i in handled) + [float("inf")] * (len(committed) - len(handled))
 
     def memory_by_label(self) -> str:
         parts = []
@@ -344,6 +407,9 @@ class Bench:
                 with lock:
                     samples.append(time.perf_counter() - began)
 
+        probe_stop, probed = threading.Event(), []
+        probe = threading.Thread(target=lambda: probed.extend(self.system.bus_probe(probe_stop)))
+        probe.start()
         cpu_before = self.system.cpu()
         window = [datetime.now(timezone.utc)]
         threads = [threading.Thread(target=client, args=(key,)) for key in self.keys[:clients]]
@@ -356,24 +422,29 @@ class Bench:
             thread.join()
         elapsed = time.perf_counter() - started
         window.append(datetime.now(timezone.utc))
+        probe_stop.set()
+        probe.join()
         cpu_after = self.system.cpu()
         ms = sorted(s * 1000 for s in samples)
         per_instance = {label: (cpu_after[label] - cpu_before.get(label, 0)) / (len(ms) / STEPS)
                         for label in cpu_after} if ms else {}
         return {"completions/s": len(ms) / elapsed, "p50": statistics.median(ms) if ms else 0,
                 "p95": ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))] if ms else 0,
-                "cpu": per_instance, "n": len(ms), "window": window}
+                "cpu": per_instance, "n": len(ms), "window": window, "probe": probed}
 
-    def idle_bus(self, events: int = 30) -> tuple[datetime, datetime]:
+    def idle_bus(self, events: int = 30) -> tuple:
         """Instances started one at a time, 0.2 s apart (their events cross the bus while
-        nothing else runs); the window for `System.bus_latency`."""
+        nothing else runs); the window and each request's (sent, answered) for
+        `System.bus_latency`."""
         applicant = self.user(self.applicant)
-        since = datetime.now(timezone.utc)
+        since, responses = datetime.now(timezone.utc), []
         for _ in range(events):
+            sent = datetime.now(timezone.utc)
             self.create(self.keys[0], applicant)
+            responses.append((sent, datetime.now(timezone.utc)))
             time.sleep(0.2)
         time.sleep(1)  # the last events' consumers
-        return since, datetime.now(timezone.utc)
+        return since, datetime.now(timezone.utc), responses
 
     def idle_cpu(self, seconds: float = 5) -> float:
         """CPU-seconds per second of the whole system at rest (bus relays polling, ...)."""
@@ -412,6 +483,14 @@ def load() -> str:
     return " ".join(open("/proc/loadavg").read().split()[:3])
 
 
+def probe_figures(ms: list[float]) -> str:
+    if not ms:
+        return "n/a"
+    lost = sum(1 for m in ms if m == float("inf"))
+    return (f"p50 {statistics.median(ms):.0f} / p99 {ms[round(0.99 * (len(ms) - 1))]:.0f} ms "
+            f"(n={len(ms)}{f', {lost} not handled in 10 s' if lost else ''})")
+
+
 def report(label: str, system: System, bench: Bench, pgbench: PgBench) -> list[str]:
     rows = []
     statements = bench.statements()
@@ -420,6 +499,10 @@ def report(label: str, system: System, bench: Bench, pgbench: PgBench) -> list[s
     print(system.memory_by_label(), flush=True)
     print(f"{label}: bus, outbox row → consumer's effect committed, idle p50 / p99: "
           f"{system.bus_latency(*bench.idle_bus())}", flush=True)
+    stop = threading.Event()
+    threading.Timer(6, stop.set).start()
+    print(f"{label}: bus, outbox COMMIT → consumer's effect committed (probe), idle "
+          f"{probe_figures(system.bus_probe(stop))}", flush=True)
     for clients in (1, 4):
         tps = pgbench.run(PGBENCH_SECONDS)
         result = bench.run(clients, SECONDS)
@@ -432,6 +515,8 @@ def report(label: str, system: System, bench: Bench, pgbench: PgBench) -> list[s
                     f"{statements['create']:.1f} | {count} proc, {rss} / {pss} | {idle:.3f} | "
                     f"{tps:.0f} | {100 * result['completions/s'] / tps:.2f}% | {load()} |")
         print(rows[-1], flush=True)
+        print(f"{label}: bus, outbox COMMIT → consumer's effect committed (probe), {clients} "
+              f"client(s) {probe_figures(result['probe'])}", flush=True)
         time.sleep(2)  # the phase's last events reach their consumers
         print(f"{label}: bus, outbox row → consumer's effect committed, {clients} client(s) "
               f"p50 / p99: {system.bus_latency(*result['window'])}", flush=True)

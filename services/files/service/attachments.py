@@ -117,14 +117,15 @@ def check_image(path: Path) -> tuple[int, int]:
 def receive(storage: Storage, stream: BinaryIO, type_: AttachmentType) -> Checked:
     """Streams the upload to a temp file and checks it against its type; the caller owns
     the temp file (and removes it on failure)."""
-    if isinstance(stream, UploadSpool) and stream.path.parent == Path(storage.tmp_dir):
+    spooled = isinstance(stream, UploadSpool) and stream.path.parent == Path(storage.tmp_dir)
+    if spooled:
         # Already written and hashed where it should be, as the parser received it (spool.py).
         path, size, sha256, head, tail = stream.take()
     else:
         fd, tmp_name = tempfile.mkstemp(dir=storage.tmp_dir, suffix=".part")
         path = Path(tmp_name)
     try:
-        if not isinstance(stream, UploadSpool):
+        if not spooled:
             with os.fdopen(fd, "wb") as out:
                 size, sha256, head, tail = _copy_checked(stream, out, type_.max_bytes)
                 out.flush()

@@ -27,11 +27,13 @@ def crop_photo(page, name: str) -> None:
     check_page(page, name)
     # The box sent is cropperjs's own (after the screenshots' resizes it lays out again).
     # (polled from here: wait_for_function's string would be an eval the page's CSP forbids)
-    for _ in range(100):
+    # A loaded machine may take seconds to lay it out: wait for a real box (up to 30 s).
+    for _ in range(300):
         box = page.evaluate("document.querySelector('img[data-crop]').cropper.getData(true)")
-        if box["width"] >= 20:
+        if box["width"] >= 20 and box["height"] >= 20:
             break
         page.wait_for_timeout(100)
+    assert box["width"] >= 20 and box["height"] >= 20, f"cropperjs never laid out a box: {box}"
     page.get_by_role("button", name="裁切照片").click()
     expect(page.get_by_role("status").first).to_contain_text("保存成功")
     assert box["width"] / box["height"] == pytest.approx(295 / 413, rel=0.02)

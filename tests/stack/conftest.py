@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pika
@@ -241,12 +242,13 @@ def _reachable() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory):
+def running_stack(make: Callable[[], Stack]):
+    """Makes a stack once PostgreSQL and RabbitMQ answer, starts it with a tap on its bus,
+    yields it, and stops it whatever happens (the session's stack, and a test's own)."""
     reason = _reachable()
     if reason:
         _unavailable(reason)
-    running = Stack(tmp_path_factory.mktemp("stack"))
+    running = make()
     tap = None
     try:
         tap = Tap(running.bus_url)
@@ -260,6 +262,11 @@ def stack(tmp_path_factory):
                 tap.close()
         finally:  # whatever became of the tap, the processes and databases must go
             running.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    yield from running_stack(lambda: Stack(tmp_path_factory.mktemp("stack")))
 
 
 @pytest.fixture

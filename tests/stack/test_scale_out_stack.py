@@ -21,8 +21,7 @@ from sqlalchemy import create_engine, text
 from services.common.config import PROJECT_ROOT, SERVICES
 from services.common.topology import pika_parameters, queue_depths, subscriptions
 from services.workflow import forms
-from tests.stack.conftest import (BIN, PG_ADMIN_URL, Stack, Tap, _free_port, _reachable,
-                                  _unavailable)
+from tests.stack.conftest import (BIN, PG_ADMIN_URL, Stack, _free_port, running_stack)
 from tests.support import APPLICATION, Gateway, User
 
 REPLICAS = 2
@@ -69,23 +68,7 @@ class TwinStack(Stack):
 
 @pytest.fixture(scope="module")
 def twin(tmp_path_factory):
-    reason = _reachable()
-    if reason:
-        _unavailable(reason)
-    running = TwinStack(tmp_path_factory.mktemp("twin"))
-    tap = None
-    try:
-        tap = Tap(running.bus_url)
-        running.start()
-        running.tap = tap
-        running.wait_for_read_model()
-        yield running
-    finally:
-        try:
-            if tap:
-                tap.close()
-        finally:
-            running.stop()
+    yield from running_stack(lambda: TwinStack(tmp_path_factory.mktemp("twin")))
 
 
 def _query(stack: Stack, service: str, sql: str, **params) -> list:

@@ -14,9 +14,13 @@ from .model import (LANE_TITLES, AttachmentEntry, Instance, OrgEntry, PersonReco
 
 
 def unit_of(session: Session, person_id: str) -> str | None:
-    """The unit the person is affiliated with (approved), or None."""
-    return session.scalar(select(PersonUnit.unit_id).where(PersonUnit.person_id == person_id,
-                                                           PersonUnit.status == "approved"))
+    """The unit the person is affiliated with (approved), or None. Asked by several checks
+    of one start: read once per use case."""
+    known = session.info.setdefault("rencai.workflow.unit_of", {})
+    if person_id not in known:
+        known[person_id] = session.scalar(select(PersonUnit.unit_id).where(
+            PersonUnit.person_id == person_id, PersonUnit.status == "approved"))
+    return known[person_id]
 
 
 def pending_unit_of(session: Session, person_id: str) -> str | None:

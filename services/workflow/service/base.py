@@ -2,10 +2,13 @@
 rows and instance status after each step, four eyes, and what people see of an instance."""
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect, select, update
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from services.common import audit as audit_log
@@ -16,7 +19,7 @@ from services.common.errors import Conflict, Forbidden, NotFound
 
 from .. import engine
 from ..model import (DECISION_TITLES, LANE_TITLES, PUBLIC_ACTIONS, STAGE_TITLES, STATUS_TITLES,
-                     AuditEntry, Definition, Instance, StaffMember, Task)
+                     AuditEntry, Definition, Instance, OrgEntry, StaffMember, Task)
 from ..routing import candidate_group, holder_title, org_name, shown_name
 
 NOT_YOUR_TASK = "待办任务不存在或不属于您"
@@ -38,12 +41,23 @@ def audit(session: Session, instance: Instance, claims: Claims | None, stage: st
                      actor_kind=None if claims else SYSTEM,
                      detail={"process_key": instance.process_key, "stage": stage,
                              "task_id": task_id, "role": role})
-    session.add(AuditEntry(
+    entry = AuditEntry(
         instance_id=instance.id, at=utcnow(), actor_id=claims.sub if claims else SYSTEM,
         actor_name=shown_name(session, claims) if claims else "系统",
         actor_org=org_name(session, claims.org) if claims else None,
         actor_role=role if claims else SYSTEM, stage=stage, action=action, comment=comment,
-        task_id=task_id, detail=detail))
+        task_id=task_id, detail=detail)
+    session.add(entry)
+    session.info.setdefault(_ENTRIES, []).append(entry)
+
+
+_ENTRIES = "rencai.workflow.entries"  # session.info: the AuditEntry rows this use case added
+_CREATED = "rencai.workflow.created"  # session.info: the instances this use case created
+
+
+def created(session: Session, instance: Instance) -> None:
+    """Marks an instance as made by this use case (its timeline is in memory)."""
+    session.info.setdefault(_CREATED, []).append(instance)
 
 
 def open_instance(session: Session, process_key: str, applicant_id: str,
@@ -57,8 +71,71 @@ def open_instance(session: Session, process_key: str, applicant_id: str,
     return session.scalars(query.order_by(Instance.started_at)).first()
 
 
-def definition_of(session: Session, instance: Instance) -> Definition:
-    return session.get(Definition, instance.definition_id)
+@dataclass(frozen=True)
+class DefinitionSpec:
+    """What a step needs of a definition version; a version's BPMN and forms never change
+    once uploaded (model.Definition), so one copy per process serves every step."""
+
+    id: str
+    process_key: str
+    name: str
+    version: int
+    bpmn_xml: bytes
+    forms: dict
+
+
+_SPECS: "OrderedDict[str, DefinitionSpec]" = OrderedDict()
+_SPECS_LOCK = threading.Lock()
+SPECS_KEPT = 128  # versions kept in memory (least recently used dropped)
+
+
+def definition_of(session: Session, instance: Instance) -> DefinitionSpec:
+    """The instance's definition version, read from the database once per process."""
+    with _SPECS_LOCK:
+        spec = _SPECS.get(instance.definition_id)
+        if spec is not None:
+            _SPECS.move_to_end(instance.definition_id)
+            return spec
+    row = session.get(Definition, instance.definition_id)
+    spec = DefinitionSpec(row.id, row.process_key, row.name, row.version, row.bpmn_xml,
+                          row.forms)
+    with _SPECS_LOCK:
+        _SPECS[row.id] = spec
+        while len(_SPECS) > SPECS_KEPT:
+            _SPECS.popitem(last=False)
+    return spec
+
+
+_TASKS = "rencai.workflow.tasks"  # session.info: instance id -> all its task rows
+
+
+def instance_tasks(session: Session, instance: Instance) -> list[Task]:
+    """Every task row of the instance, read once per use case (four eyes, the step's sync,
+    the current stage and withdrawable of the response all look at them); tasks the use
+    case adds are appended by `sync`. A new instance has none."""
+    known = session.info.setdefault(_TASKS, {})
+    if instance.id not in known:
+        known[instance.id] = [] if inspect(instance).pending else list(session.scalars(
+            select(Task).where(Task.instance_id == instance.id)))
+    return known[instance.id]
+
+
+def step_rows(session: Session, claims: Claims, task_id: str) -> tuple[Task, Instance]:
+    """A task the caller may act on, its instance and all the instance's tasks, in one
+    statement (and the caller's org row, for the audit entry's name and org)."""
+    target = aliased(Task)
+    query = (select(Task, Instance).join(Instance, Instance.id == Task.instance_id)
+             .where(Task.instance_id == select(target.instance_id)
+                    .where(target.id == task_id).scalar_subquery()))
+    if claims.org:  # the actor's org row joins every row (one row, kept in the session)
+        query = query.add_columns(OrgEntry).outerjoin(OrgEntry, OrgEntry.org_id == claims.org)
+    rows = session.execute(query).all()
+    task = next((row[0] for row in rows if row[0].id == task_id), None)
+    if task is None or not (task.candidate_group in claims.groups or task.assignee == claims.sub):
+        raise NotFound(NOT_YOUR_TASK)
+    instance = rows[0][1]
+    session.info.setdefault(_TASKS, {})[instance.id] = [row[0] for row in rows]
+    return task, instance
 
 
 def visible_task(session: Session, claims: Claims, task_id: str) -> Task:
@@ -82,9 +159,9 @@ def check_four_eyes(session: Session, instance: Instance, task: Task, person_id:
         return
     if person_id == instance.applicant_id:
         raise Forbidden(f"{who}不能审核本人提交的申请（四眼原则）")
-    earlier = session.scalars(select(Task).where(
-        Task.instance_id == instance.id, Task.completed_by == person_id,
-        Task.task_key != task.task_key, Task.lane != "applicant")).first()
+    earlier = next((t for t in instance_tasks(session, instance)
+                    if t.completed_by == person_id and t.task_key != task.task_key
+                    and t.lane != "applicant"), None)
     if earlier is not None:
         raise Forbidden(f"{who}已在本申请的“{earlier.title}”环节办理过，同一人不能在两个审核层级"
                         "办理同一申请（四眼原则）")
@@ -127,7 +204,8 @@ def sync(session: Session, outbox: Outbox, instance: Instance, workflow, now: da
     engine dropped marked cancelled, and the instance's status, stage and next timer.
     `definition`: the version the workflow now runs on, when it is not yet the instance's
     (a migration). Returns the column changes for the instance's compare-and-swap update."""
-    rows = {t.id: t for t in session.scalars(select(Task).where(Task.instance_id == instance.id))}
+    known = instance_tasks(session, instance)
+    rows = {t.id: t for t in known}
     ready = {str(t.id): t for t in engine.ready_user_tasks(workflow)}
     for task_id, row in rows.items():
         if row.status == "ready" and task_id not in ready:
@@ -155,11 +233,12 @@ def sync(session: Session, outbox: Outbox, instance: Instance, workflow, now: da
                     claimed_at=now if member else None, due_at=due, remind_at=remind)
         session.add(task)
         rows[task_id] = task
+        known.append(task)
         outbox.add(session, "workflow.task.created", task_id,
                    {"task_id": task_id, "instance_id": instance.id, "task_key": task.task_key,
                     "title": task.title, "candidate_group": group, "assignee": task.assignee,
                     "due_at": due.isoformat() if due else None})
-    session.flush()
+    # No flush here: the rows go with the instance's update (its autoflush) or the commit.
 
     changes: dict = {"next_timer_at": engine.next_timer_at(workflow)}
     data = engine.workflow_data(workflow)
@@ -230,7 +309,13 @@ def issue_certificate(instance: Instance, result: dict, now: datetime) -> dict:
 
 
 def swap(session: Session, instance: Instance, changes: dict) -> None:
-    """Compare-and-swap on the instance's version: of two concurrent steps one wins."""
+    """Compare-and-swap on the instance's version: of two concurrent steps one wins. An
+    instance this use case created is not in the database yet: its one INSERT (at the
+    flush) carries the changes."""
+    if inspect(instance).pending:
+        for key, value in changes.items():
+            setattr(instance, key, value)
+        return
     written = {**changes, "version": instance.version + 1}
     swapped = session.execute(update(Instance).where(
         Instance.id == instance.id, Instance.version == instance.version).values(**written))
@@ -295,9 +380,8 @@ def is_staff(claims: Claims) -> bool:
 
 
 def current_stage(session: Session, instance: Instance) -> list[dict]:
-    waiting = session.scalars(select(Task).where(Task.instance_id == instance.id,
-                                                 Task.status == "ready")
-                              .order_by(Task.created_at, Task.id)).all()
+    waiting = sorted((t for t in instance_tasks(session, instance) if t.status == "ready"),
+                     key=lambda t: (t.created_at, t.id))
     return [{"task_id": t.id, "title": t.title, "task_key": t.task_key,
              "holder": holder_title(session, t.candidate_group),
              "assignee_name": t.assignee_name, "due_at": t.due_at} for t in waiting]
@@ -340,9 +424,14 @@ def instance_summary(session: Session, instance: Instance, staff: bool = True,
 
 
 def instance_view(session: Session, instance: Instance, staff: bool = True) -> dict:
-    timeline = session.scalars(select(AuditEntry).where(
-        AuditEntry.instance_id == instance.id, AuditEntry.action.in_(PUBLIC_ACTIONS))
-        .order_by(AuditEntry.id)).all()
+    if inspect(instance).pending or instance in session.info.get(_CREATED, ()):
+        # Created by this use case: its timeline is what the use case wrote, no SELECT.
+        timeline = [e for e in session.info.get(_ENTRIES, ()) if e.instance_id == instance.id
+                    and e.action in PUBLIC_ACTIONS]
+    else:
+        timeline = session.scalars(select(AuditEntry).where(
+            AuditEntry.instance_id == instance.id, AuditEntry.action.in_(PUBLIC_ACTIONS))
+            .order_by(AuditEntry.id)).all()
     view = {**instance_summary(session, instance, staff, timeline),
             "application": public_application(instance.application),
             "result": instance.result,
@@ -367,11 +456,9 @@ def withdrawable(session: Session, instance: Instance) -> bool:
     """Before the first review starts: nobody but the applicant has claimed or done a task."""
     if instance.status != "running":
         return False
-    touched = session.scalars(select(Task.id).where(
-        Task.instance_id == instance.id, Task.lane != "applicant",
-        (Task.completed_by.is_not(None)) | ((Task.assignee.is_not(None)) & (Task.lane != "expert")))
-    ).first()
-    return touched is None
+    return not any(t.lane != "applicant" and (t.completed_by is not None or
+                                              (t.assignee is not None and t.lane != "expert"))
+                   for t in instance_tasks(session, instance))
 
 
 def load_instance(session: Session, instance_id: str) -> Instance:

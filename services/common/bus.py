@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from kombu import Connection, Exchange, Producer, Queue, binding
-from sqlalchemy import (Column, Integer, MetaData, String, Table, Text, event, insert, select,
-                        text, update)
+from sqlalchemy import (Column, Integer, MetaData, String, Table, Text, event, func, insert,
+                        select, update)
 from sqlalchemy.orm import Session
 
 from . import contracts
@@ -167,10 +167,16 @@ def _write_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement: the INSERTs as data-modifying WITHs (run whether or not read) of
+        # the relay's wake-up, which PostgreSQL delivers at commit.
+        wake = select(func.pg_notify(NOTIFY_CHANNEL, ""))
+        for n, (table, rows) in enumerate(pending.items()):
+            wake = wake.add_cte(insert(table).values(rows).cte(f"events_{n}"))
+        session.execute(wake)
+        return
     for table, rows in pending.items():
         session.execute(insert(table), rows)
-    if session.get_bind().dialect.name == "postgresql":  # delivered at commit
-        session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
 
 
 @event.listens_for(Session, "after_soft_rollback")

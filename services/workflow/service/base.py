@@ -2,13 +2,10 @@
 rows and instance status after each step, four eyes, and what people see of an instance."""
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import inspect, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from services.common import audit as audit_log
@@ -19,10 +16,11 @@ from services.common.errors import Conflict, Forbidden, NotFound
 
 from .. import engine
 from ..model import (DECISION_TITLES, LANE_TITLES, PUBLIC_ACTIONS, STAGE_TITLES, STATUS_TITLES,
-                     AuditEntry, Definition, Instance, OrgEntry, StaffMember, Task)
+                     AuditEntry, Definition, Instance, StaffMember, Task)
 from ..routing import candidate_group, holder_title, org_name, shown_name
+from .reads import (NOT_YOUR_TASK, DefinitionSpec, definition_of,  # noqa: F401 - shared here
+                    instance_tasks, step_rows, visible_task)
 
-NOT_YOUR_TASK = "待办任务不存在或不属于您"
 SYSTEM = "system"
 ACTIVE = ("running", "returned")  # statuses in which the engine still moves
 PANEL_SIZE = 3  # experts per panel
@@ -69,80 +67,6 @@ def open_instance(session: Session, process_key: str, applicant_id: str,
     query = query.where(Instance.subject_id == subject_id) if subject_id else \
         query.where(Instance.applicant_id == applicant_id)
     return session.scalars(query.order_by(Instance.started_at)).first()
-
-
-@dataclass(frozen=True)
-class DefinitionSpec:
-    """What a step needs of a definition version; a version's BPMN and forms never change
-    once uploaded (model.Definition), so one copy per process serves every step."""
-
-    id: str
-    process_key: str
-    name: str
-    version: int
-    bpmn_xml: bytes
-    forms: dict
-
-
-_SPECS: "OrderedDict[str, DefinitionSpec]" = OrderedDict()
-_SPECS_LOCK = threading.Lock()
-SPECS_KEPT = 128  # versions kept in memory (least recently used dropped)
-
-
-def definition_of(session: Session, instance: Instance) -> DefinitionSpec:
-    """The instance's definition version, read from the database once per process."""
-    with _SPECS_LOCK:
-        spec = _SPECS.get(instance.definition_id)
-        if spec is not None:
-            _SPECS.move_to_end(instance.definition_id)
-            return spec
-    row = session.get(Definition, instance.definition_id)
-    spec = DefinitionSpec(row.id, row.process_key, row.name, row.version, row.bpmn_xml,
-                          row.forms)
-    with _SPECS_LOCK:
-        _SPECS[row.id] = spec
-        while len(_SPECS) > SPECS_KEPT:
-            _SPECS.popitem(last=False)
-    return spec
-
-
-_TASKS = "rencai.workflow.tasks"  # session.info: instance id -> all its task rows
-
-
-def instance_tasks(session: Session, instance: Instance) -> list[Task]:
-    """Every task row of the instance, read once per use case (four eyes, the step's sync,
-    the current stage and withdrawable of the response all look at them); tasks the use
-    case adds are appended by `sync`. A new instance has none."""
-    known = session.info.setdefault(_TASKS, {})
-    if instance.id not in known:
-        known[instance.id] = [] if inspect(instance).pending else list(session.scalars(
-            select(Task).where(Task.instance_id == instance.id)))
-    return known[instance.id]
-
-
-def step_rows(session: Session, claims: Claims, task_id: str) -> tuple[Task, Instance]:
-    """A task the caller may act on, its instance and all the instance's tasks, in one
-    statement (and the caller's org row, for the audit entry's name and org)."""
-    target = aliased(Task)
-    query = (select(Task, Instance).join(Instance, Instance.id == Task.instance_id)
-             .where(Task.instance_id == select(target.instance_id)
-                    .where(target.id == task_id).scalar_subquery()))
-    if claims.org:  # the actor's org row joins every row (one row, kept in the session)
-        query = query.add_columns(OrgEntry).outerjoin(OrgEntry, OrgEntry.org_id == claims.org)
-    rows = session.execute(query).all()
-    task = next((row[0] for row in rows if row[0].id == task_id), None)
-    if task is None or not (task.candidate_group in claims.groups or task.assignee == claims.sub):
-        raise NotFound(NOT_YOUR_TASK)
-    instance = rows[0][1]
-    session.info.setdefault(_TASKS, {})[instance.id] = [row[0] for row in rows]
-    return task, instance
-
-
-def visible_task(session: Session, claims: Claims, task_id: str) -> Task:
-    task = session.get(Task, task_id)
-    if task is None or not (task.candidate_group in claims.groups or task.assignee == claims.sub):
-        raise NotFound(NOT_YOUR_TASK)
-    return task
 
 
 # --- four eyes ------------------------------------------------------------------------------

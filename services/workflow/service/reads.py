@@ -6,7 +6,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from sqlalchemy import inspect, select
+from sqlalchemy import and_, inspect, select
 from sqlalchemy.orm import Session, aliased
 
 from services.common.auth import Claims
@@ -68,18 +68,24 @@ def instance_tasks(session: Session, instance: Instance) -> list[Task]:
 
 def step_rows(session: Session, claims: Claims, task_id: str) -> tuple[Task, Instance]:
     """A task the caller may act on, its instance and all the instance's tasks, in one
-    statement (and the caller's org row, for the audit entry's name and org)."""
+    statement (and the caller's org row, for the audit entry's name and org). The instance
+    (its serialized state is the largest value) and the org come on the task's own row
+    only, the other rows carry NULLs there."""
     target = aliased(Task)
-    query = (select(Task, Instance).join(Instance, Instance.id == Task.instance_id)
+    mine = Task.id == task_id
+    query = (select(Task, Instance)
+             .outerjoin(Instance, and_(Instance.id == Task.instance_id, mine))
              .where(Task.instance_id == select(target.instance_id)
                     .where(target.id == task_id).scalar_subquery()))
-    if claims.org:  # the actor's org row joins every row (one row, kept in the session)
-        query = query.add_columns(OrgEntry).outerjoin(OrgEntry, OrgEntry.org_id == claims.org)
+    if claims.org:
+        query = query.add_columns(OrgEntry).outerjoin(
+            OrgEntry, and_(OrgEntry.org_id == claims.org, mine))
     rows = session.execute(query).all()
-    task = next((row[0] for row in rows if row[0].id == task_id), None)
+    found = next((row for row in rows if row[0].id == task_id), None)
+    task = found[0] if found else None
     if task is None or not (task.candidate_group in claims.groups or task.assignee == claims.sub):
         raise NotFound(NOT_YOUR_TASK)
-    instance = rows[0][1]
+    instance = found[1]
     session.info.setdefault(_TASKS, {})[instance.id] = [row[0] for row in rows]
     return task, instance
 

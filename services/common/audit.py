@@ -178,8 +178,16 @@ def _chain_pending(session: Session) -> None:
         seq += 1
         entry["seq"], entry["prev_hash"] = seq, prev
         entry["hash"] = prev = chain_hash(prev, entry)
-        session.execute(insert(LOG).values(**entry))
-    session.execute(update(CHAIN).where(CHAIN.c.id == CHAIN_ID).values(seq=seq, hash=prev))
+    # The entries in one multi-row INSERT and the new head; PostgreSQL takes both in one
+    # statement (the INSERT as a data-modifying WITH of the head's UPDATE, which runs it
+    # whether or not the UPDATE reads it), SQLite in two.
+    head_update = update(CHAIN).where(CHAIN.c.id == CHAIN_ID).values(seq=seq, hash=prev)
+    if session.get_bind().dialect.name == "postgresql":
+        logged = insert(LOG).values(pending).returning(LOG.c.seq).cte("logged")
+        session.execute(head_update.add_cte(logged))
+    else:
+        session.execute(insert(LOG), pending)
+        session.execute(head_update)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from kombu import Connection, Exchange, Producer, Queue, binding
-from sqlalchemy import (Column, Integer, MetaData, String, Table, Text, insert, select, text,
-                        update)
+from sqlalchemy import (Column, Integer, MetaData, String, Table, Text, event, func, insert,
+                        select, update)
 from sqlalchemy.orm import Session
 
 from . import contracts
@@ -133,9 +133,10 @@ class Outbox:
             raise ValueError(f"{self.producer} cannot publish {type_}")
         contracts.check(self.contracts, type_, data)
         envelope = make_envelope(type_, self.producer, subject, data)
-        session.execute(insert(self.table).values(
-            id=envelope["id"], type=type_, envelope=json.dumps(envelope, ensure_ascii=False),
-            created_at=utcnow()))
+        # Written at commit, all of a transaction's events in one INSERT (_write_pending).
+        session.info.setdefault(_PENDING, {}).setdefault(self.table, []).append(
+            {"id": envelope["id"], "type": type_,
+             "envelope": json.dumps(envelope, ensure_ascii=False), "created_at": utcnow()})
         _wake_relay(session)
         targets = contracts.at_once(self.producer).get(type_) if self.internal else None
         if targets:
@@ -150,12 +151,37 @@ def _wake_relay(session: Session) -> None:
     if session.info.get(_NOTIFIED) is transaction:
         return
     session.info[_NOTIFIED] = transaction
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
-    wake = _RELAY_WAKE.get(bind)
+    wake = _RELAY_WAKE.get(session.get_bind())
     if wake is not None:  # a relay of this process waits on this database (embedded)
         after_commit(session, wake.set)
+
+
+_PENDING = "rencai.outbox.pending"  # session.info: {outbox table: [rows]} until the commit
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    """A transaction's events, one INSERT per outbox (executemany: SQLAlchemy sends it as one
+    multi-row INSERT), then the relay's wake-up. Registered before the audit log's listener
+    (services.common.audit imports this module), so the chain's lock is still taken last."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement: the INSERTs as data-modifying WITHs (run whether or not read) of
+        # the relay's wake-up, which PostgreSQL delivers at commit.
+        wake = select(func.pg_notify(NOTIFY_CHANNEL, ""))
+        for n, (table, rows) in enumerate(pending.items()):
+            wake = wake.add_cte(insert(table).values(rows).cte(f"events_{n}"))
+        session.execute(wake)
+        return
+    for table, rows in pending.items():
+        session.execute(insert(table), rows)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, _transaction) -> None:
+    session.info.pop(_PENDING, None)
 
 
 class OutboxRelay:

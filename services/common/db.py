@@ -63,7 +63,9 @@ def _count_statements(engine: Engine, directory: str) -> None:
     base = os.path.join(directory, (engine.url.database or "db").rsplit("/", 1)[-1])
     opened: dict[int, int] = {}
 
-    def _count(*_args):
+    def _count(connection, *_args):
+        if not _args and autocommitting(connection):
+            return  # BEGIN/COMMIT/ROLLBACK of an autocommit connection send nothing
         pid = os.getpid()  # a fork (gunicorn --preload) counts into its own file
         if pid not in opened:
             opened[pid] = os.open(f"{base}.{pid}",
@@ -73,6 +75,12 @@ def _count_statements(engine: Engine, directory: str) -> None:
     # BEGIN, COMMIT and ROLLBACK are round trips too (psycopg sends each on its own).
     for name in ("before_cursor_execute", "begin", "commit", "rollback"):
         event.listen(engine, name, _count)
+
+
+def autocommitting(connection) -> bool:
+    """Whether the connection runs each statement on its own (Database.reading): then
+    SQLAlchemy's begin/commit/rollback events reach no server."""
+    return connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
 
 
 # Every engine of this process. gunicorn --preload builds the apps (and may connect, e.g. to
@@ -139,6 +147,13 @@ class Database:
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         event.listen(self._sessions, "loaded_as_persistent", _keep_loaded)
+        # A read needs no transaction of its own: PostgreSQL's READ COMMITTED (and SQLite in
+        # WAL) give each statement its own snapshot anyway, so BEGIN and ROLLBACK were two
+        # round trips for nothing (an inbox page: 4 -> 2). Nothing flushes there: an object
+        # changed for display is never written.
+        self._readers = sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                                     expire_on_commit=False, autoflush=False)
+        event.listen(self._readers, "loaded_as_persistent", _keep_loaded)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -153,7 +168,9 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        with self._sessions() as session:
+        """A use case that only reads: each statement commits on its own, nothing is
+        flushed (see __init__)."""
+        with self._readers() as session:
             yield session
 
     def dispose(self) -> None:

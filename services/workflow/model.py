@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text,
                         UniqueConstraint)
 from sqlalchemy import false, text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.common.audit import audit_tables
 from services.common.bus import bus_tables
@@ -140,6 +140,9 @@ class Task(Base):
     owner_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
     remind_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Never loaded (lazy="raise"): it only orders a flush, so a new instance's one INSERT
+    # goes before its tasks' and timeline's (service/base.py swap).
+    instance: Mapped[Instance] = relationship(lazy="raise")
 
 
 class AuditEntry(Base):
@@ -159,6 +162,7 @@ class AuditEntry(Base):
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     task_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     detail: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    instance: Mapped[Instance] = relationship(lazy="raise")  # flush order only, as Task's
 
 
 class OrgEntry(Base):

@@ -14,15 +14,16 @@ from .model import (LANE_TITLES, AttachmentEntry, Instance, OrgEntry, PersonReco
 
 
 def unit_of(session: Session, person_id: str) -> str | None:
-    """The unit the person is affiliated with (approved), or None."""
-    return session.scalar(select(PersonUnit.unit_id).where(PersonUnit.person_id == person_id,
-                                                           PersonUnit.status == "approved"))
+    """The unit the person is affiliated with (approved), or None. (One row per person:
+    `session.get` reads it once per use case, however many checks ask.)"""
+    row = session.get(PersonUnit, person_id)
+    return row.unit_id if row is not None and row.status == "approved" else None
 
 
 def pending_unit_of(session: Session, person_id: str) -> str | None:
     """The unit the person has asked to join and that has not decided yet, or None."""
-    return session.scalar(select(PersonUnit.unit_id).where(PersonUnit.person_id == person_id,
-                                                           PersonUnit.status == "pending"))
+    row = session.get(PersonUnit, person_id)
+    return row.unit_id if row is not None and row.status == "pending" else None
 
 
 def unit_by_association_code(session: Session, code: str) -> OrgEntry | None:

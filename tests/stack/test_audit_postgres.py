@@ -74,3 +74,43 @@ def test_the_chain_holds_under_concurrent_writers_and_shows_tampering(databases)
         other = Database(databases[service])
         assert audit.verify(other)["ok"] is True
         other.dispose()
+
+
+def test_a_transactions_events_and_audit_entries_cost_three_statements(databases):
+    """Issue 16: on PostgreSQL the events go in one INSERT that also wakes the relay (NOTIFY),
+    and the audit entries with the chain's new head in one statement after the head's lock."""
+    import psycopg
+    from marshmallow import Schema, fields
+    from sqlalchemy import event, select
+
+    from services.common.bus import NOTIFY_CHANNEL, Outbox
+    from services.workflow.model import Base
+
+    upgrade("workflow", databases["workflow"])
+    db = Database(databases["workflow"])
+    table = Base.metadata.tables["outbox"]
+
+    class Payload(Schema):
+        n = fields.Integer(required=True)
+
+    outbox = Outbox(table, "workflow", contracts={"workflow.t.one": Payload,
+                                                  "workflow.t.two": Payload})
+    url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    listener = psycopg.connect(url, autocommit=True)
+    listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
+    seen: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda *a: seen.append(a[2].split()[0]))
+    staff = Claims(sub="s-1", kind="staff", roles=("district",))
+    with db.transaction() as session:
+        outbox.add(session, "workflow.t.one", "a", {"n": 1})
+        outbox.add(session, "workflow.t.two", "b", {"n": 2})
+        audit.record(session, "employee.viewed", "affiliation", "1", claims=staff)
+        audit.record(session, "employee.viewed", "affiliation", "2", claims=staff)
+    assert seen == ["WITH", "UPDATE", "WITH"]  # events + NOTIFY; the head's lock; entries + head
+    assert [n.channel for n in listener.notifies(timeout=5, stop_after=1)] == [NOTIFY_CHANNEL]
+    listener.close()
+    with db.reading() as session:
+        assert session.scalars(select(table.c.type).order_by(table.c.seq)).all() == \
+            ["workflow.t.one", "workflow.t.two"]
+    assert audit.verify(db) == {"ok": True, "entries": 2, "broken_at": None, "problem": None}
+    db.dispose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -18,8 +18,9 @@ from .. import engine
 from ..model import (DECISION_TITLES, LANE_TITLES, PUBLIC_ACTIONS, STAGE_TITLES, STATUS_TITLES,
                      AuditEntry, Definition, Instance, StaffMember, Task)
 from ..routing import candidate_group, holder_title, org_name, shown_name
+from .reads import (NOT_YOUR_TASK, DefinitionSpec, definition_of,  # noqa: F401 - shared here
+                    instance_tasks, step_rows, visible_task)
 
-NOT_YOUR_TASK = "待办任务不存在或不属于您"
 SYSTEM = "system"
 ACTIVE = ("running", "returned")  # statuses in which the engine still moves
 PANEL_SIZE = 3  # experts per panel
@@ -38,12 +39,23 @@ def audit(session: Session, instance: Instance, claims: Claims | None, stage: st
                      actor_kind=None if claims else SYSTEM,
                      detail={"process_key": instance.process_key, "stage": stage,
                              "task_id": task_id, "role": role})
-    session.add(AuditEntry(
+    entry = AuditEntry(
         instance_id=instance.id, at=utcnow(), actor_id=claims.sub if claims else SYSTEM,
         actor_name=shown_name(session, claims) if claims else "系统",
         actor_org=org_name(session, claims.org) if claims else None,
         actor_role=role if claims else SYSTEM, stage=stage, action=action, comment=comment,
-        task_id=task_id, detail=detail))
+        task_id=task_id, detail=detail)
+    session.add(entry)
+    session.info.setdefault(_ENTRIES, []).append(entry)
+
+
+_ENTRIES = "rencai.workflow.entries"  # session.info: the AuditEntry rows this use case added
+_CREATED = "rencai.workflow.created"  # session.info: the instances this use case created
+
+
+def created(session: Session, instance: Instance) -> None:
+    """Marks an instance as made by this use case (its timeline is in memory)."""
+    session.info.setdefault(_CREATED, []).append(instance)
 
 
 def open_instance(session: Session, process_key: str, applicant_id: str,
@@ -55,17 +67,6 @@ def open_instance(session: Session, process_key: str, applicant_id: str,
     query = query.where(Instance.subject_id == subject_id) if subject_id else \
         query.where(Instance.applicant_id == applicant_id)
     return session.scalars(query.order_by(Instance.started_at)).first()
-
-
-def definition_of(session: Session, instance: Instance) -> Definition:
-    return session.get(Definition, instance.definition_id)
-
-
-def visible_task(session: Session, claims: Claims, task_id: str) -> Task:
-    task = session.get(Task, task_id)
-    if task is None or not (task.candidate_group in claims.groups or task.assignee == claims.sub):
-        raise NotFound(NOT_YOUR_TASK)
-    return task
 
 
 # --- four eyes ------------------------------------------------------------------------------
@@ -82,9 +83,9 @@ def check_four_eyes(session: Session, instance: Instance, task: Task, person_id:
         return
     if person_id == instance.applicant_id:
         raise Forbidden(f"{who}不能审核本人提交的申请（四眼原则）")
-    earlier = session.scalars(select(Task).where(
-        Task.instance_id == instance.id, Task.completed_by == person_id,
-        Task.task_key != task.task_key, Task.lane != "applicant")).first()
+    earlier = next((t for t in instance_tasks(session, instance)
+                    if t.completed_by == person_id and t.task_key != task.task_key
+                    and t.lane != "applicant"), None)
     if earlier is not None:
         raise Forbidden(f"{who}已在本申请的“{earlier.title}”环节办理过，同一人不能在两个审核层级"
                         "办理同一申请（四眼原则）")
@@ -127,7 +128,8 @@ def sync(session: Session, outbox: Outbox, instance: Instance, workflow, now: da
     engine dropped marked cancelled, and the instance's status, stage and next timer.
     `definition`: the version the workflow now runs on, when it is not yet the instance's
     (a migration). Returns the column changes for the instance's compare-and-swap update."""
-    rows = {t.id: t for t in session.scalars(select(Task).where(Task.instance_id == instance.id))}
+    known = instance_tasks(session, instance)
+    rows = {t.id: t for t in known}
     ready = {str(t.id): t for t in engine.ready_user_tasks(workflow)}
     for task_id, row in rows.items():
         if row.status == "ready" and task_id not in ready:
@@ -155,11 +157,12 @@ def sync(session: Session, outbox: Outbox, instance: Instance, workflow, now: da
                     claimed_at=now if member else None, due_at=due, remind_at=remind)
         session.add(task)
         rows[task_id] = task
+        known.append(task)
         outbox.add(session, "workflow.task.created", task_id,
                    {"task_id": task_id, "instance_id": instance.id, "task_key": task.task_key,
                     "title": task.title, "candidate_group": group, "assignee": task.assignee,
                     "due_at": due.isoformat() if due else None})
-    session.flush()
+    # No flush here: the rows go with the instance's update (its autoflush) or the commit.
 
     changes: dict = {"next_timer_at": engine.next_timer_at(workflow)}
     data = engine.workflow_data(workflow)
@@ -230,7 +233,13 @@ def issue_certificate(instance: Instance, result: dict, now: datetime) -> dict:
 
 
 def swap(session: Session, instance: Instance, changes: dict) -> None:
-    """Compare-and-swap on the instance's version: of two concurrent steps one wins."""
+    """Compare-and-swap on the instance's version: of two concurrent steps one wins. An
+    instance this use case created is not in the database yet: its one INSERT (at the
+    flush) carries the changes."""
+    if inspect(instance).pending:
+        for key, value in changes.items():
+            setattr(instance, key, value)
+        return
     written = {**changes, "version": instance.version + 1}
     swapped = session.execute(update(Instance).where(
         Instance.id == instance.id, Instance.version == instance.version).values(**written))
@@ -295,9 +304,8 @@ def is_staff(claims: Claims) -> bool:
 
 
 def current_stage(session: Session, instance: Instance) -> list[dict]:
-    waiting = session.scalars(select(Task).where(Task.instance_id == instance.id,
-                                                 Task.status == "ready")
-                              .order_by(Task.created_at, Task.id)).all()
+    waiting = sorted((t for t in instance_tasks(session, instance) if t.status == "ready"),
+                     key=lambda t: (t.created_at, t.id))
     return [{"task_id": t.id, "title": t.title, "task_key": t.task_key,
              "holder": holder_title(session, t.candidate_group),
              "assignee_name": t.assignee_name, "due_at": t.due_at} for t in waiting]
@@ -340,9 +348,14 @@ def instance_summary(session: Session, instance: Instance, staff: bool = True,
 
 
 def instance_view(session: Session, instance: Instance, staff: bool = True) -> dict:
-    timeline = session.scalars(select(AuditEntry).where(
-        AuditEntry.instance_id == instance.id, AuditEntry.action.in_(PUBLIC_ACTIONS))
-        .order_by(AuditEntry.id)).all()
+    if inspect(instance).pending or instance in session.info.get(_CREATED, ()):
+        # Created by this use case: its timeline is what the use case wrote, no SELECT.
+        timeline = [e for e in session.info.get(_ENTRIES, ()) if e.instance_id == instance.id
+                    and e.action in PUBLIC_ACTIONS]
+    else:
+        timeline = session.scalars(select(AuditEntry).where(
+            AuditEntry.instance_id == instance.id, AuditEntry.action.in_(PUBLIC_ACTIONS))
+            .order_by(AuditEntry.id)).all()
     view = {**instance_summary(session, instance, staff, timeline),
             "application": public_application(instance.application),
             "result": instance.result,
@@ -367,11 +380,9 @@ def withdrawable(session: Session, instance: Instance) -> bool:
     """Before the first review starts: nobody but the applicant has claimed or done a task."""
     if instance.status != "running":
         return False
-    touched = session.scalars(select(Task.id).where(
-        Task.instance_id == instance.id, Task.lane != "applicant",
-        (Task.completed_by.is_not(None)) | ((Task.assignee.is_not(None)) & (Task.lane != "expert")))
-    ).first()
-    return touched is None
+    return not any(t.lane != "applicant" and (t.completed_by is not None or
+                                              (t.assignee is not None and t.lane != "expert"))
+                   for t in instance_tasks(session, instance))
 
 
 def load_instance(session: Session, instance_id: str) -> Instance:

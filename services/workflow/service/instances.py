@@ -18,9 +18,10 @@ from .. import engine, forms, hooks
 from ..model import STATUS_TITLES, AuditEntry, Definition, Instance, OrgEntry, Task
 from ..routing import org_name, shown_name, unit_by_association_code, unit_of
 from ..settings import ProcessSettings
-from .base import (ACTIVE, audit, audit_view, check_four_eyes, definition_of, engine_context,
-                   fail, instance_summary, instance_view, is_admin, is_staff, load_instance,
-                   open_instance, publish_end, swap, sync, visible_task, withdrawable)
+from .base import (ACTIVE, audit, audit_view, check_four_eyes, created, definition_of,
+                   engine_context, fail, instance_summary, instance_view, is_admin, is_staff,
+                   load_instance, open_instance, publish_end, step_rows, swap, sync,
+                   withdrawable)
 from . import rules
 from .catalogue import NO_AFFILIATION, start_refusal
 from .definitions import current_definition
@@ -155,8 +156,9 @@ def create_instance(session: Session, outbox: Outbox, definition: Definition, ap
                         unit_id=unit_id, applicant_kind=applicant.kind, subject_id=subject_id,
                         status="running", stage="", application=application,
                         serialized="", version=1, started_at=now, updated_at=now)
+    # Inserted once, at the flush, with the engine's state (swap fills in a new instance).
     session.add(instance)
-    session.flush()
+    created(session, instance)
     audit(session, instance, applicant, "提交申请", "submit", role="applicant")
     outbox.add(session, "workflow.instance.started", instance.id,
                {"instance_id": instance.id, "process_key": definition.process_key,
@@ -196,14 +198,13 @@ def complete_task_view(db: Database, outbox: Outbox, claims: Claims, task_id: st
 
 def _complete(session: Session, outbox: Outbox, claims: Claims, task_id: str,
               data: dict) -> Instance:
-    task = visible_task(session, claims, task_id)
+    task, instance = step_rows(session, claims, task_id)
     if task.status != "ready":
         raise Conflict("该任务已被处理，请刷新待办列表")
     if task.assignee and task.assignee != claims.sub:
         raise Forbidden(f"该任务已由{task.assignee_name or '他人'}认领，您不能办理")
     if task.owner is not None:
         raise Forbidden(f"委派的任务请处理后交回{task.owner_name or '委派人'}，由其办理")
-    instance = session.get(Instance, task.instance_id)
     if instance.status not in ACTIVE:
         raise Conflict(f"申请当前状态为“{STATUS_TITLES.get(instance.status)}”，不能办理")
     check_four_eyes(session, instance, task, claims.sub)

@@ -1,0 +1,97 @@
+"""What a use case reads once: a definition version (kept in memory, it never changes), and
+a step's task, instance and the instance's tasks (one statement, kept for the use case)."""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from sqlalchemy import and_, inspect, select
+from sqlalchemy.orm import Session, aliased
+
+from services.common.auth import Claims
+from services.common.errors import NotFound
+
+from ..model import Definition, Instance, OrgEntry, Task
+
+NOT_YOUR_TASK = "待办任务不存在或不属于您"
+
+
+@dataclass(frozen=True)
+class DefinitionSpec:
+    """What a step needs of a definition version; a version's BPMN and forms never change
+    once uploaded (model.Definition), so one copy per process serves every step."""
+
+    id: str
+    process_key: str
+    name: str
+    version: int
+    bpmn_xml: bytes
+    forms: dict
+
+
+_SPECS: "OrderedDict[str, DefinitionSpec]" = OrderedDict()
+_SPECS_LOCK = threading.Lock()
+SPECS_KEPT = 128  # versions kept in memory (least recently used dropped)
+
+
+def definition_of(session: Session, instance: Instance) -> DefinitionSpec:
+    """The instance's definition version, read from the database once per process."""
+    with _SPECS_LOCK:
+        spec = _SPECS.get(instance.definition_id)
+        if spec is not None:
+            _SPECS.move_to_end(instance.definition_id)
+            return spec
+    row = session.get(Definition, instance.definition_id)
+    spec = DefinitionSpec(row.id, row.process_key, row.name, row.version, row.bpmn_xml,
+                          row.forms)
+    with _SPECS_LOCK:
+        _SPECS[row.id] = spec
+        while len(_SPECS) > SPECS_KEPT:
+            _SPECS.popitem(last=False)
+    return spec
+
+
+_TASKS = "rencai.workflow.tasks"  # session.info: instance id -> all its task rows
+
+
+def instance_tasks(session: Session, instance: Instance) -> list[Task]:
+    """Every task row of the instance, read once per use case (four eyes, the step's sync,
+    the current stage and withdrawable of the response all look at them); tasks the use
+    case adds are appended by `sync`. A new instance has none."""
+    known = session.info.setdefault(_TASKS, {})
+    if instance.id not in known:
+        known[instance.id] = [] if inspect(instance).pending else list(session.scalars(
+            select(Task).where(Task.instance_id == instance.id)))
+    return known[instance.id]
+
+
+def step_rows(session: Session, claims: Claims, task_id: str) -> tuple[Task, Instance]:
+    """A task the caller may act on, its instance and all the instance's tasks, in one
+    statement (and the caller's org row, for the audit entry's name and org). The instance
+    (its serialized state is the largest value) and the org come on the task's own row
+    only, the other rows carry NULLs there."""
+    target = aliased(Task)
+    mine = Task.id == task_id
+    query = (select(Task, Instance)
+             .outerjoin(Instance, and_(Instance.id == Task.instance_id, mine))
+             .where(Task.instance_id == select(target.instance_id)
+                    .where(target.id == task_id).scalar_subquery()))
+    if claims.org:
+        query = query.add_columns(OrgEntry).outerjoin(
+            OrgEntry, and_(OrgEntry.org_id == claims.org, mine))
+    rows = session.execute(query).all()
+    found = next((row for row in rows if row[0].id == task_id), None)
+    task = found[0] if found else None
+    if task is None or not (task.candidate_group in claims.groups or task.assignee == claims.sub):
+        raise NotFound(NOT_YOUR_TASK)
+    instance = found[1]
+    session.info.setdefault(_TASKS, {})[instance.id] = [row[0] for row in rows]
+    return task, instance
+
+
+def visible_task(session: Session, claims: Claims, task_id: str) -> Task:
+    task = session.get(Task, task_id)
+    if task is None or not (task.candidate_group in claims.groups or task.assignee == claims.sub):
+        raise NotFound(NOT_YOUR_TASK)
+    return task

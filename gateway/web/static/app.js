@@ -133,6 +133,17 @@
       aspectRatio: ratio, viewMode: 1, autoCropArea: 0.9, movable: false, zoomable: false,
       ready: function () { img.setAttribute("data-crop-ready", "true"); }
     });
+    // cropperjs restores the box after a window resize in proportion to the old one; a resize
+    // through a moment of zero size (a phone turning, a screenshot) would leave it empty for
+    // good, so an empty box is laid out afresh once the resize has settled.
+    window.addEventListener("resize", function () {
+      window.setTimeout(function () {
+        var d = cropper.getData(true);
+        if (img.getAttribute("data-crop-ready") && !(d.width >= 20 && d.height >= 20)) {
+          cropper.reset();
+        }
+      }, 200);
+    });
     form.addEventListener("submit", function () {
       var d = cropper.getData(true);
       // Mid-layout (a resize) the box can read as empty: then the server's centred box stays.

@@ -51,8 +51,6 @@ def variable(name: str) -> str | None:
     return value if value not in (None, "") else None
 
 
-
-
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 

@@ -28,6 +28,35 @@ def test_a_reused_refresh_token_ends_the_familys_access_tokens(gateway, direct):
     flows_rights.reused_refresh_token_ends_the_family_access_tokens(gateway, direct)
 
 
+def test_an_authenticated_request_asks_identity_nothing(gateway, embedded):
+    """Revocation is checked by the service in its own database: the gateway verifies the
+    signature only and calls nobody, so identity sees no request for another service's call."""
+    from flask import request_started
+
+    token = gateway.login("lisi").token
+    asked = []
+
+    def count(app, **_):
+        from flask import request
+
+        asked.append(request.path)
+
+    request_started.connect(count, embedded.apps["identity"])
+    try:
+        for service, path in flows_rights.EACH_SERVICE.items():
+            if service != "identity":
+                reply = gateway.send("GET", f"/api/{service}{path}",
+                                     headers={"Authorization": f"Bearer {token}"})
+                assert reply.status == 200, (service, reply)
+        assert asked == []
+        # (what is counted: a request that does reach identity)
+        assert gateway.send("GET", "/api/identity/me",
+                            headers={"Authorization": f"Bearer {token}"}).status == 200
+        assert asked == ["/me"]
+    finally:
+        request_started.disconnect(count, embedded.apps["identity"])
+
+
 def test_security_headers_on_every_answer(gateway):
     flows_rights.security_headers_on_every_answer(gateway)
 

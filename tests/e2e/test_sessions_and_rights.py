@@ -6,6 +6,7 @@ import requests
 from werkzeug.serving import make_server
 
 from services.common.headers import QuietRequestHandler
+from demo.data import DEMO_PASSWORD
 from tests import flows_rights
 from tests.e2e import test_title_appeal
 
@@ -55,6 +56,29 @@ def test_an_authenticated_request_asks_identity_nothing(gateway, embedded):
         assert asked == ["/me"]
     finally:
         request_started.disconnect(count, embedded.apps["identity"])
+
+
+def test_a_service_the_logout_could_not_reach_learns_it_from_the_bus(gateway, embedded,
+                                                                    direct):
+    """The documented window (services/common/denylist.py): when the at-once call fails
+    (here: orgs unreachable from identity), orgs accepts the token until its consumer applies
+    identity.tokens.revoked from the bus; the others refuse it at once."""
+    pair = gateway.send("POST", "/api/identity/tokens",
+                        json={"username": "lisi", "password": DEMO_PASSWORD}).body
+    token = pair["access_token"]
+    local = embedded.kit("identity").internal.local
+    orgs = local.pop("orgs")
+    try:
+        reply = gateway.send("POST", "/api/identity/tokens/revoke",
+                             json={"refresh_token": pair["refresh_token"]},
+                             headers={"Authorization": f"Bearer {token}"})
+        assert reply.status == 204, reply
+    finally:
+        local["orgs"] = orgs
+    assert direct("workflow", "GET", "/catalogue", token) == 401
+    assert direct("orgs", "GET", "/me/affiliation", token) == 200  # not told yet
+    embedded.settle()  # the bus delivers
+    assert direct("orgs", "GET", "/me/affiliation", token) == 401
 
 
 def test_security_headers_on_every_answer(gateway):

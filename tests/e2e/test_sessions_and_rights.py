@@ -3,6 +3,7 @@ import threading
 
 import pytest
 import requests
+from flask import request, request_started
 from werkzeug.serving import make_server
 
 from services.common.headers import QuietRequestHandler
@@ -32,14 +33,10 @@ def test_a_reused_refresh_token_ends_the_familys_access_tokens(gateway, direct):
 def test_an_authenticated_request_asks_identity_nothing(gateway, embedded):
     """Revocation is checked by the service in its own database: the gateway verifies the
     signature only and calls nobody, so identity sees no request for another service's call."""
-    from flask import request_started
-
     token = gateway.login("lisi").token
     asked = []
 
     def count(app, **_):
-        from flask import request
-
         asked.append(request.path)
 
     request_started.connect(count, embedded.apps["identity"])

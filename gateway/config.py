@@ -19,10 +19,8 @@ class GatewayConfig(FromEnv):
     rate_limit: float = env("RATE_LIMIT", 100.0)
     # The largest request body passed on (uploads stream through); files has its own limit.
     max_body_mb: int = env("GATEWAY_MAX_BODY_MB", 20)
-    # Stack only (gateway/wsgi.py): identity's public keys and its revoked-token list;
-    # default: at RENCAI_IDENTITY_URL.
+    # Stack only (gateway/wsgi.py): identity's public keys; default: at RENCAI_IDENTITY_URL.
     jwks_url: str | None = env("JWKS_URL", None)
-    denylist_url: str | None = env("DENYLIST_URL", None)
     # Signs the session cookie; every gateway process of the stack must share it. Unset: a
     # key generated once into <var_dir>/web-secret.key (gateway/web).
     web_secret_key: str | None = env("WEB_SECRET_KEY", None)

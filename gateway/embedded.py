@@ -42,11 +42,11 @@ class EmbeddedSystem:
             self.settings["identity"])}
         identity_db = self.kit("identity").db
         # In-process, the others read identity's keys through its use case, not over HTTP.
-        # ... and its denylist the same way: a logged-out token is refused at once.
+        # Revoked tokens as in the stack: each service refuses them from its own copy of the
+        # denylist (create_service_app adds it), filled by identity.tokens.revoked before
+        # identity answers; the gateway checks the signature only.
         self.verifier = TokenVerifier(lambda: identity_service.jwks(identity_db),
-                                      self.settings["identity"].token_issuer,
-                                      is_revoked=lambda jti: identity_service.is_revoked(
-                                          identity_db, jti))
+                                      self.settings["identity"].token_issuer)
         for name in SERVICES[1:]:
             module = importlib.import_module(f"services.{name}")
             self.apps[name] = module.create_app(self.settings[name], verifier=self.verifier)

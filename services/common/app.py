@@ -11,10 +11,11 @@ from sqlalchemy import text
 
 from . import pii
 from .audit import audit_blueprint
-from .auth import RevocationFeed, TokenVerifier, revocations_url
+from .auth import TokenVerifier
 from .bus import BusTables, BusWorker, EventConsumer, Handler, Outbox, OutboxRelay, trace_id_var
 from .config import Settings, service_urls
 from .db import Database
+from .denylist import Denylist
 from .errors import register_error_handlers
 from .headers import install_security_headers
 from .internal import InternalClient, install_receiver, service_key
@@ -70,11 +71,10 @@ def create_service_app(settings: Settings, *, title: str, tables: BusTables,
                                         settings.bus_retry_backoff)
     app.extensions["rencai.kit"] = service_kit
     if verifier is None and settings.jwks_url:
-        denylist = settings.denylist_url or revocations_url(settings.jwks_url)
-        verifier = TokenVerifier.from_url(
-            settings.jwks_url, settings.token_issuer,
-            is_revoked=RevocationFeed(denylist, settings.denylist_refresh_seconds)
-            if denylist else None)
+        verifier = TokenVerifier.from_url(settings.jwks_url, settings.token_issuer)
+    if verifier is not None and tables.denylist is not None:
+        # Revoked tokens are refused from the service's own copy of the denylist.
+        verifier = verifier.with_denylist(Denylist(db, tables.denylist))
     app.extensions["rencai.verifier"] = verifier
     install_receiver(app, settings.service, key)
 

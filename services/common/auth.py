@@ -7,8 +7,8 @@ Nobody trusts an identity header a client could set: the claims come from the to
 """
 from __future__ import annotations
 
+import copy
 import logging
-import threading
 import time
 from dataclasses import dataclass, field
 from functools import wraps
@@ -70,69 +70,6 @@ class IdentityUnavailable(DomainError):
     status, code, title = 503, "identity-unavailable", "服务暂不可用"
 
 
-class RevocationCheck:
-    """The gateway's denylist in the stack: asks identity about each token's `jti` at once,
-    so a token is refused the moment its holder logs out (one indexed lookup per request).
-    Fails closed: when identity cannot answer, nobody is let in."""
-
-    def __init__(self, url: str):
-        import requests
-
-        self._url = url.rstrip("/")
-        self._session = requests.Session()
-
-    def __call__(self, jti: str) -> bool:
-        import requests
-
-        try:
-            response = self._session.get(f"{self._url}/{jti}", timeout=3)
-            response.raise_for_status()
-            return bool(response.json()["revoked"])
-        except (requests.RequestException, ValueError, KeyError):
-            raise IdentityUnavailable("身份服务暂不可用，请稍后再试") from None
-
-
-class RevocationFeed:
-    """A service's denylist in the stack: identity's list of revoked, unexpired `jti`s, kept
-    in memory and fetched again when older than `refresh_seconds` (one small request per
-    second per process at most). A service learns of a logout within that time; users reach
-    services only through the gateway, which asks at once (RevocationCheck). When identity
-    cannot answer, the last list stays in force."""
-
-    def __init__(self, url: str, refresh_seconds: float = 1.0):
-        import requests
-
-        self._url = url
-        self._refresh = refresh_seconds
-        self._session = requests.Session()
-        self._revoked: dict[str, int] = {}
-        self._fetched_at = float("-inf")
-        self._lock = threading.Lock()
-
-    def __call__(self, jti: str) -> bool:
-        import requests
-
-        with self._lock:
-            if time.monotonic() - self._fetched_at >= self._refresh:
-                try:
-                    response = self._session.get(self._url, timeout=3)
-                    response.raise_for_status()
-                    self._revoked = {entry["jti"]: entry["exp"]
-                                     for entry in response.json()["revoked"]}
-                except (requests.RequestException, ValueError, KeyError):
-                    log.warning("revoked tokens could not be fetched from %s", self._url)
-                self._fetched_at = time.monotonic()
-            return jti in self._revoked
-
-
-def revocations_url(jwks_url: str | None) -> str | None:
-    """identity's denylist beside its JWKS: .../.well-known/jwks.json -> .../tokens/revocations."""
-    suffix = "/.well-known/jwks.json"
-    if jwks_url and jwks_url.endswith(suffix):
-        return jwks_url[: -len(suffix)] + "/tokens/revocations"
-    return None
-
-
 class InProcessJWKClient(jwt.PyJWKClient):
     """PyJWKClient whose key set comes from a function, not a URL: identity verifying its own
     tokens, and the embedded system (every service in one process), read identity's keys
@@ -162,8 +99,9 @@ class TokenVerifier:
     `KEYS_LIFESPAN` seconds, so a retired key stops being trusted.
 
     `is_revoked(jti)` is the denylist: tokens ended by logout or a revoked refresh family
-    are refused before they expire (identity's table in-process; RevocationCheck or
-    RevocationFeed over HTTP in the stack)."""
+    are refused before they expire. identity looks in its own table; every other service in
+    its own copy of it (services/common/denylist.py, `with_denylist`). The gateway checks the
+    signature only, to stop strangers early: whatever it forwards, the service checks."""
 
     KEYS_LIFESPAN = 300.0
 
@@ -179,6 +117,12 @@ class TokenVerifier:
                  is_revoked: Callable[[str], bool] | None = None) -> "TokenVerifier":
         return cls(jwt.PyJWKClient(url, lifespan=cls.KEYS_LIFESPAN, cooldown_duration=5.0,
                                    timeout=5), issuer, is_revoked=is_revoked)
+
+    def with_denylist(self, is_revoked: Callable[[str], bool]) -> "TokenVerifier":
+        """The same keys (and their cache), refusing what `is_revoked` names."""
+        checking = copy.copy(self)
+        checking.is_revoked = is_revoked
+        return checking
 
     def _key(self, kid: str):
         try:

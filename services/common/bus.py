@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from . import contracts
 from .db import Database, UtcDateTime, after_commit, utcnow
+from .denylist import denylist_table
 
 log = logging.getLogger("rencai.bus")
 
@@ -74,10 +75,13 @@ def dead_letter_queue(service: str) -> Queue:
 class BusTables:
     outbox: Table
     processed: Table
+    # The service's copy of identity's denylist (services/common/denylist.py), if it keeps one.
+    denylist: Table | None = None
 
 
-def bus_tables(metadata: MetaData) -> BusTables:
-    """Adds `outbox` and `processed_messages` to a service's metadata (and so its migrations)."""
+def bus_tables(metadata: MetaData, denylist: bool = False) -> BusTables:
+    """Adds `outbox` and `processed_messages` to a service's metadata (and so its migrations);
+    `denylist`: also `token_denylist`, which the kit's verifier then checks."""
     outbox = Table(
         "outbox", metadata,
         Column("seq", Integer, primary_key=True, autoincrement=True),
@@ -93,7 +97,7 @@ def bus_tables(metadata: MetaData) -> BusTables:
         Column("type", String(120), nullable=False),
         Column("processed_at", UtcDateTime, nullable=False, default=utcnow),
     )
-    return BusTables(outbox, processed)
+    return BusTables(outbox, processed, denylist_table(metadata) if denylist else None)
 
 
 def make_envelope(type_: str, producer: str, subject: str, data: dict) -> dict:

@@ -126,11 +126,6 @@ class Settings(FromEnv):
     refresh_token_seconds: int = 7 * 24 * 3600
     bus_max_attempts: int = 3
     bus_retry_backoff: float = 0.05
-    # identity's list of revoked access tokens (default: beside RENCAI_JWKS_URL) and how old
-    # a service's copy of it may grow (RENCAI_DENYLIST_REFRESH_SECONDS); the gateway asks
-    # identity at every request instead.
-    denylist_url: str | None = env("DENYLIST_URL", None)
-    denylist_refresh_seconds: float = env("DENYLIST_REFRESH_SECONDS", 1.0)
 
     def __post_init__(self):
         # The defaults that hang on var_dir (whether it came from RENCAI_VAR_DIR or an

@@ -20,12 +20,16 @@ Consumes (identity's):
   identity.account.closed      {account_id}  -> 注销: unlocked files deleted (published as
                                                 files.attachment.deleted), locked ones kept
                                                 as evidence of the applications holding them
+  identity.tokens.revoked      {tokens}      -> token_denylist: the verifier refuses those
+                                                tokens from now on (services/common/denylist.py)
 """
 from marshmallow import fields
 
 from services.common.app import ServiceKit
 from services.common.contracts import Id, Payload, Text, required
+from services.common.denylist import TOKENS_REVOKED, record_revoked
 
+from .model import BUS
 from .service import access, rights
 
 
@@ -67,4 +71,5 @@ def handlers(kit: ServiceKit) -> dict:
         "orgs.org.updated": access.on_org_registered,
         "orgs.affiliation.approved": access.on_affiliation_approved,
         "orgs.affiliation.unlinked": access.on_affiliation_unlinked,
+        TOKENS_REVOKED: record_revoked(BUS.denylist),
     }

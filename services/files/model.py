@@ -44,7 +44,7 @@ class Base(DeclarativeBase):
     pass
 
 
-BUS = bus_tables(Base.metadata)
+BUS = bus_tables(Base.metadata, denylist=True)  # + token_denylist (revoked tokens)
 AUDIT = audit_tables(Base.metadata)  # audit_log + its chain head (services.common.audit)
 IDEMPOTENCY = idempotency_table(Base.metadata)  # Idempotency-Key records
 

@@ -37,6 +37,13 @@ Publishes (routing key = type; subject = the account, appeal):
                                                                  (seed 003): orgs creates its
                                                                  unit under the id reserved
                                                                  here (already in the token)
+  identity.tokens.revoked      {tokens: [{jti, exp}]}            access tokens ended before
+                                                                 their expiry (logout, a reused
+                                                                 refresh token, 换绑, 注销, a
+                                                                 staff reset); every other
+                                                                 service keeps them in its
+                                                                 token_denylist
+                                                                 (services/common/denylist.py)
 No ID numbers or phone numbers travel in events (only masked ones).
 
 Consumes:
@@ -48,9 +55,11 @@ Consumes:
                                  digital certificate)
 """
 from marshmallow import fields
+from marshmallow.validate import Length
 
 from services.common.app import ServiceKit
 from services.common.contracts import Id, Payload, Text, optional, required
+from services.common.denylist import TOKENS_REVOKED
 from services.common.effects import Effects
 
 from .model import EFFECTS
@@ -125,6 +134,15 @@ class AccountClosed(Payload):
     kind = required(Text())
 
 
+class RevokedAccessToken(Payload):
+    jti = required(Text())
+    exp = required(fields.Integer())  # seconds since the epoch, the token's own `exp`
+
+
+class TokensRevoked(Payload):
+    tokens = required(fields.List(fields.Nested(RevokedAccessToken), validate=Length(min=1)))
+
+
 class UnitRegistered(Payload):
     account_id = required(Id())
     unit_id = required(Id())
@@ -143,6 +161,7 @@ PUBLISHES = {
     "identity.unit.registered": UnitRegistered,
     "identity.account.notified": AccountNotified,
     "identity.account.closed": AccountClosed,
+    TOKENS_REVOKED: TokensRevoked,
 }
 # Applied by these consumers before the use case answers (services/common/internal.py): the
 # unit of a phone registration exists when its tokens are handed out; names shown to units
@@ -151,6 +170,9 @@ AT_ONCE = {
     "identity.unit.registered": ("orgs",),
     "identity.person.verified": ("workflow", "orgs"),
     "identity.person.rebound": ("workflow",),
+    # Fail closed: a revoked token is refused by every service the moment the holder is told
+    # (each checks its own copy of the denylist; the gateway checks signatures only).
+    TOKENS_REVOKED: ("orgs", "files", "workflow"),
 }
 
 

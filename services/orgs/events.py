@@ -32,6 +32,8 @@ Consumes (its read model of businesses in progress, for 解除关联):
                                   and phone erased, an open link ended; profile deleted
   identity.unit.registered     -> the unit of an account that signed up by phone (seed 003)
   identity.person.verified     -> also the verified real name on the person's requests and rows
+  identity.tokens.revoked      -> token_denylist: the verifier refuses those tokens from now on
+                                  (services/common/denylist.py)
 
 The payload schemas below are the contracts (checked at Outbox.add); AT_ONCE names the
 consumers that apply an event before the use case answers (services/common/internal.py).
@@ -39,8 +41,10 @@ consumers that apply an event before the use case answers (services/common/inter
 
 from services.common.app import ServiceKit
 from services.common.contracts import Id, Payload, Text, optional, required
+from services.common.denylist import TOKENS_REVOKED, record_revoked
 
 from . import service
+from .model import BUS
 from .service import rights
 from .service.affiliation import on_person_verified
 from .service.units import on_unit_registered
@@ -139,4 +143,5 @@ def handlers(kit: ServiceKit) -> dict:
         "identity.person.verified": on_person_verified,
         "identity.person.rebound": service.on_person_rebound,
         "identity.account.closed": rights.on_account_closed,
+        TOKENS_REVOKED: record_revoked(BUS.denylist),
     }

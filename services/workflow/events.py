@@ -38,6 +38,8 @@ Consumes:
   identity.account.closed                          注销: applications kept as records with
                                                    the name masked; what is only about the
                                                    person deleted (docs/personal-data.md)
+  identity.tokens.revoked                          token_denylist: the verifier refuses
+                                                   those tokens (services/common/denylist.py)
   workflow.task.created, workflow.instance.completed, workflow.task.reminded
                                                    per-user prompts
 
@@ -51,10 +53,11 @@ from sqlalchemy.orm import Session
 from services.common.app import ServiceKit
 from services.common.contracts import Id, Payload, Text, optional, required
 from services.common.db import utcnow
+from services.common.denylist import TOKENS_REVOKED, record_revoked
 
 from . import engine
-from .model import (AttachmentEntry, AuditEntry, Instance, OrgEntry, PersonRecord, PersonUnit,
-                    Prompt, StaffMember, UnitPermission)
+from .model import (BUS, AttachmentEntry, AuditEntry, Instance, OrgEntry, PersonRecord,
+                    PersonUnit, Prompt, StaffMember, UnitPermission)
 from .routing import PROFILE_FIELDS
 from .service import rights, triggers
 
@@ -371,4 +374,5 @@ def handlers(kit: ServiceKit) -> dict:
         "workflow.task.created": on_task_created,
         "workflow.instance.completed": on_instance_completed,
         "workflow.task.reminded": on_task_reminded,
+        TOKENS_REVOKED: record_revoked(BUS.denylist),
     }

@@ -3,9 +3,11 @@ import threading
 
 import pytest
 import requests
+from flask import request, request_started
 from werkzeug.serving import make_server
 
 from services.common.headers import QuietRequestHandler
+from demo.data import DEMO_PASSWORD
 from tests import flows_rights
 from tests.e2e import test_title_appeal
 
@@ -26,6 +28,54 @@ def test_logout_ends_the_access_token_at_the_gateway_and_at_each_service(gateway
 
 def test_a_reused_refresh_token_ends_the_familys_access_tokens(gateway, direct):
     flows_rights.reused_refresh_token_ends_the_family_access_tokens(gateway, direct)
+
+
+def test_an_authenticated_request_asks_identity_nothing(gateway, embedded):
+    """Revocation is checked by the service in its own database: the gateway verifies the
+    signature only and calls nobody, so identity sees no request for another service's call."""
+    token = gateway.login("lisi").token
+    asked = []
+
+    def count(app, **_):
+        asked.append(request.path)
+
+    request_started.connect(count, embedded.apps["identity"])
+    try:
+        for service, path in flows_rights.EACH_SERVICE.items():
+            if service != "identity":
+                reply = gateway.send("GET", f"/api/{service}{path}",
+                                     headers={"Authorization": f"Bearer {token}"})
+                assert reply.status == 200, (service, reply)
+        assert asked == []
+        # (what is counted: a request that does reach identity)
+        assert gateway.send("GET", "/api/identity/me",
+                            headers={"Authorization": f"Bearer {token}"}).status == 200
+        assert asked == ["/me"]
+    finally:
+        request_started.disconnect(count, embedded.apps["identity"])
+
+
+def test_a_service_the_logout_could_not_reach_learns_it_from_the_bus(gateway, embedded,
+                                                                    direct):
+    """The documented window (services/common/denylist.py): when the at-once call fails
+    (here: orgs unreachable from identity), orgs accepts the token until its consumer applies
+    identity.tokens.revoked from the bus; the others refuse it at once."""
+    pair = gateway.send("POST", "/api/identity/tokens",
+                        json={"username": "lisi", "password": DEMO_PASSWORD}).body
+    token = pair["access_token"]
+    local = embedded.kit("identity").internal.local
+    orgs = local.pop("orgs")
+    try:
+        reply = gateway.send("POST", "/api/identity/tokens/revoke",
+                             json={"refresh_token": pair["refresh_token"]},
+                             headers={"Authorization": f"Bearer {token}"})
+        assert reply.status == 204, reply
+    finally:
+        local["orgs"] = orgs
+    assert direct("workflow", "GET", "/catalogue", token) == 401
+    assert direct("orgs", "GET", "/me/affiliation", token) == 200  # not told yet
+    embedded.settle()  # the bus delivers
+    assert direct("orgs", "GET", "/me/affiliation", token) == 401
 
 
 def test_security_headers_on_every_answer(gateway):

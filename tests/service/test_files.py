@@ -93,7 +93,7 @@ def token(signing_key):
         now = int(time.time())
         claims = {"iss": "rencai-identity", "aud": "rencai", "sub": sub or str(uuid.uuid4()),
                   "typ": "access", "kind": kind, "name": name, "org": org, "roles": list(roles),
-                  "iat": now, "exp": now + 600}
+                  "iat": now, "exp": now + 600, "jti": uuid.uuid4().hex}  # as identity's
         encoded = jwt.encode(claims, signing_key, algorithm="RS256", headers={"kid": KID})
         return {"Authorization": f"Bearer {encoded}"}
 

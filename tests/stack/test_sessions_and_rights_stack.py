@@ -1,5 +1,7 @@
 """Sessions and the person's rights against the real stack: each service its own gunicorn
-process, the gateway asking identity about every token, services keeping its denylist."""
+process and PostgreSQL database, each refusing a revoked token from its own copy of the
+denylist (identity.tokens.revoked, applied before the logout answers); the gateway checks
+signatures only."""
 import pytest
 import requests
 

@@ -116,53 +116,53 @@ def test_a_revoked_token_is_refused_before_it_expires():
         verifier.verify(_token())
 
 
-class _Answer:
-    def __init__(self, body=None, fail=False):
-        self.body, self.fail = body, fail
+def _service_denylist(tmp_path):
+    from sqlalchemy import MetaData
 
-    def raise_for_status(self):
-        if self.fail:
-            import requests
+    from services.common.db import Database
+    from services.common.denylist import Denylist, denylist_table, record_revoked
 
-            raise requests.HTTPError("503")
-
-    def json(self):
-        return self.body
+    table = denylist_table(MetaData())
+    db = Database(f"sqlite:///{tmp_path / 'service.db'}")
+    table.metadata.create_all(db.engine)
+    return db, table, Denylist(db, table), record_revoked(table)
 
 
-def test_a_services_copy_of_the_denylist_is_fetched_at_most_every_refresh(monkeypatch):
-    from services.common.auth import RevocationFeed
-
-    answers = [_Answer({"revoked": [{"jti": "a", "exp": 1}]}),
-               _Answer(fail=True),
-               _Answer({"revoked": [{"jti": "b", "exp": 1}]})]
-    asked = []
-    feed = RevocationFeed("http://identity/tokens/revocations", refresh_seconds=60)
-    monkeypatch.setattr(feed._session, "get", lambda url, timeout: asked.append(url) or answers.pop(0))
-    assert feed("a") and not feed("b") and len(asked) == 1  # one fetch within the window
-    feed._fetched_at -= 61
-    assert feed("a") and len(asked) == 2  # identity failed to answer: the last list holds
-    feed._fetched_at -= 61
-    assert feed("b") and not feed("a") and len(asked) == 3
+def _revoked_event(*entries):
+    return {"type": "identity.tokens.revoked",
+            "data": {"tokens": [{"jti": jti, "exp": exp} for jti, exp in entries]}}
 
 
-def test_the_gateways_question_fails_closed(monkeypatch):
-    import requests
+def test_a_services_copy_of_the_denylist_refuses_what_identity_revoked(tmp_path):
+    """The kit's piece every service uses: identity.tokens.revoked into token_denylist, and
+    the verifier's lookup there (no call to identity)."""
+    db, table, denylist, on_revoked = _service_denylist(tmp_path)
+    verifier = TokenVerifier(lambda: _jwks(KEY), ISSUER).with_denylist(denylist)
+    token = _token(jti="j-1")
+    assert verifier.verify(token).jti == "j-1"
+    later = int((datetime.now(timezone.utc) + timedelta(minutes=5)).timestamp())
+    with db.transaction() as session:
+        on_revoked(session, _revoked_event(("j-1", later)))
+    with pytest.raises(NotAuthenticated) as refused:
+        verifier.verify(token)
+    assert refused.value.detail == "登录已退出或凭证已作废，请重新登录"
+    assert verifier.verify(_token(jti="j-2")).jti == "j-2"  # another session stays
 
-    from services.common.auth import IdentityUnavailable, RevocationCheck
 
-    check = RevocationCheck("http://identity/tokens/revocations")
-    monkeypatch.setattr(check._session, "get",
-                        lambda url, timeout: _Answer({"jti": url.rsplit("/", 1)[1],
-                                                      "revoked": url.endswith("/x")}))
-    assert check("x") is True and check("y") is False
+def test_the_copy_takes_a_revocation_twice_and_forgets_expired_tokens(tmp_path):
+    from sqlalchemy import insert, select
 
-    def down(url, timeout):
-        raise requests.ConnectionError("refused")
-
-    monkeypatch.setattr(check._session, "get", down)
-    with pytest.raises(IdentityUnavailable):
-        check("y")
+    db, table, denylist, on_revoked = _service_denylist(tmp_path)
+    now = int(datetime.now(timezone.utc).timestamp())
+    with db.transaction() as session:  # a row whose token has expired since it came
+        session.execute(insert(table).values(jti="old", exp=now - 1))
+    with db.transaction() as session:
+        on_revoked(session, _revoked_event(("a", now + 300), ("gone", now - 5)))
+    with db.transaction() as session:  # the same tokens again (another family, a replay)
+        on_revoked(session, _revoked_event(("a", now + 300), ("b", now + 60)))
+    with db.reading() as session:
+        assert set(session.scalars(select(table.c.jti))) == {"a", "b"}
+    assert denylist("a") and denylist("b") and not denylist("old")
 
 
 def test_unreachable_keys_answer_503_not_an_invalid_token():

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.config import GatewayConfig
 from services.common.config import Settings, SettingsError
 from services.files.config import FilesConfig
 from services.identity.config import IdentityConfig
@@ -14,12 +15,12 @@ def test_each_variable_is_read_by_its_setting_s_type(monkeypatch):
     monkeypatch.setenv("RENCAI_OIDC_PROVIDERS", '{"wechat": {"title": "微信"}}')
     monkeypatch.setenv("RENCAI_ENV", " Development ")
     monkeypatch.setenv("RENCAI_FILES_MAX_BODY_MB", "3")
-    monkeypatch.setenv("RENCAI_DENYLIST_REFRESH_SECONDS", "2.5")
+    monkeypatch.setenv("RENCAI_RATE_LIMIT", "2.5")
     identity = IdentityConfig.from_env()
     assert (identity.account_lock_failures, identity.development) == (7, True)
     assert identity.oidc_providers == {"wechat": {"title": "微信"}}
     assert FilesConfig.from_env().max_body_bytes == 3 * 1024 * 1024
-    assert Settings.from_env("orgs").denylist_refresh_seconds == 2.5
+    assert GatewayConfig.from_env().rate_limit == 2.5
 
 
 def test_an_empty_variable_is_unset_and_overrides_win(monkeypatch):

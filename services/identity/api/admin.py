@@ -44,7 +44,7 @@ def create_staff(body):
 @login_required()
 def reset_totp(account_id):
     """重置工作人员的身份验证器（管理员；如手机丢失）：恢复码作废、登录全部退出，下次登录重新绑定"""
-    return second_factor.reset(kit().db, current_claims(), account_id)
+    return second_factor.reset(kit().db, kit().outbox, current_claims(), account_id)
 
 
 @blp.route("/accounts/<account_id>", methods=["GET"])

@@ -37,7 +37,8 @@ def sms_login(body):
 @blp.response(201, schemas.TokenPairSchema)
 def refresh(body):
     """用刷新令牌换取新令牌（刷新令牌每次使用后轮换）"""
-    return pair(tokens.refresh_tokens(kit().db, kit().settings, body["refresh_token"]))
+    return pair(tokens.refresh_tokens(kit().db, kit().outbox, kit().settings,
+                                      body["refresh_token"]))
 
 
 @blp.route("/tokens/revoke", methods=["POST"])
@@ -46,7 +47,7 @@ def refresh(body):
 @login_required()
 def logout(body):
     """退出登录：这次登录的刷新令牌（整个轮换链）及其访问令牌立即作废"""
-    logins.logout(kit().db, current_claims(), body["refresh_token"])
+    logins.logout(kit().db, kit().outbox, current_claims(), body["refresh_token"])
 
 
 @blp.route("/qr-logins", methods=["POST"])
@@ -136,20 +137,6 @@ def oidc_link(provider):
 def oidc_callback(body, provider):
     """第三方授权回调：已关联则登录；从个人中心发起则完成关联"""
     return oidc.callback(kit().db, kit().settings, identity().config, provider, body)
-
-
-@blp.route("/tokens/revocations", methods=["GET"])
-@blp.response(200, schemas.RevocationsSchema)
-def revocations():
-    """已作废但未到期的访问令牌编号（各服务的校验器定时读取；仅内部网络可达）"""
-    return {"revoked": tokens.revocations(kit().db)}
-
-
-@blp.route("/tokens/revocations/<jti>", methods=["GET"])
-@blp.response(200, schemas.RevocationStateSchema)
-def revocation(jti):
-    """某个访问令牌是否已作废（网关每个请求都询问）"""
-    return {"jti": jti, "revoked": tokens.is_revoked(kit().db, jti)}
 
 
 @blp.route("/.well-known/jwks.json", methods=["GET"])

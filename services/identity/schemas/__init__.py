@@ -4,8 +4,7 @@ check each rule themselves, so that every broken rule gets its own message."""
 
 from .signin import (  # noqa: F401
     PasswordLoginSchema, RefreshSchema, TokenPairSchema, SmsLoginSchema, JwkSchema, JwksSchema,
-    LogoutSchema, RevokedTokenSchema, RevocationsSchema, RevocationStateSchema,
-    QrCreatedSchema, QrPollSchema, QrConfirmSchema, QrStateSchema, UnitPhoneSessionSchema,
+    LogoutSchema, QrCreatedSchema, QrPollSchema, QrConfirmSchema, QrStateSchema, UnitPhoneSessionSchema,
     UnitPhoneSessionResultSchema, CertChallengeSchema, CertificateLoginSchema,
     OidcProviderSchema, OidcAuthorizeSchema, OidcCallbackSchema, OidcResultSchema)
 from .registration import (  # noqa: F401

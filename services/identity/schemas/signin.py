@@ -56,20 +56,6 @@ class LogoutSchema(Schema):
     refresh_token = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
-class RevokedTokenSchema(Schema):
-    jti = fields.String()
-    exp = fields.Integer(metadata={"description": "令牌本应到期的时间（Unix 秒）"})
-
-
-class RevocationsSchema(Schema):
-    revoked = fields.List(fields.Nested(RevokedTokenSchema))
-
-
-class RevocationStateSchema(Schema):
-    jti = fields.String()
-    revoked = fields.Boolean()
-
-
 class QrCreatedSchema(Schema):
     qr_id = fields.String()
     qr_content = fields.String()

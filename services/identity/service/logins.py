@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.common.bus import Outbox
 from services.common.config import Settings
 from services.common.db import Database, utcnow
 from services.common.errors import DomainError, NotAuthenticated, ValidationFailed
@@ -192,11 +193,10 @@ def login_with_sms(db: Database, settings: Settings, config: IdentityConfig, ip:
     return _succeed(db, settings, account, "sms")
 
 
-def logout(db: Database, claims, refresh_token: str) -> None:
+def logout(db: Database, outbox: Outbox, claims, refresh_token: str) -> None:
     """The refresh family ends, and with it every access token it issued and the one
     presented here: they are refused from now on, not only when they expire."""
     with db.transaction() as session:
-        if not tokens.revoke_family(session, claims.sub, refresh_token):
+        if not tokens.revoke_family(session, outbox, claims, refresh_token):
             raise ValidationFailed("刷新令牌无效", {"refresh_token": "不是本账号的有效刷新令牌"})
-        tokens.deny_claims(session, claims)
         audit(session, "logout", claims.sub)

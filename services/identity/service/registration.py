@@ -196,7 +196,7 @@ def rebind(db: Database, outbox: Outbox, config: IdentityConfig, sender: SmsSend
             raise Conflict("该身份证号的认证状态已变化，请重新获取验证码")
         set_identity(old, None, None)
         old.display_name = old.username
-        tokens.revoke_all(session, old.id)
+        tokens.revoke_all(session, outbox, old.id)
         session.flush()
         account = session.get(Account, claims.sub)
         _verified(session, outbox, account, name, id_number, "rebind")
@@ -324,7 +324,7 @@ def on_appeal_reviewed(session, outbox: Outbox, sender: SmsSender, effects: Effe
             released = holder.id
             set_identity(holder, None, None)
             holder.display_name = holder.username
-            tokens.revoke_all(session, holder.id)
+            tokens.revoke_all(session, outbox, holder.id)
             audit(session, "person.binding_released", holder.id, actor_id=decided_by,
                   appeal_id=appeal.id, taken_by=appellant.id, proof="appeal")
             tell(session, outbox, sender, holder,

@@ -81,17 +81,17 @@ def close(db: Database, outbox: Outbox, claims: Claims, body: dict) -> dict:
         raise ValidationFailed("密码错误", {"password": "密码错误"}) from None
     with db.transaction() as session:
         account = session.get(Account, claims.sub)
-        _anonymise(session, account)
-        tokens.deny_claims(session, claims)
+        _anonymise(session, outbox, account, claims)
         audit(session, "account.closed", account.id)
         outbox.add(session, "identity.account.closed", account.id,
                        {"account_id": account.id, "kind": account.kind})
     return {"closed": True, "message": "账号已注销"}
 
 
-def _anonymise(session, account: Account) -> None:
+def _anonymise(session, outbox: Outbox, account: Account, claims) -> None:
     phone_index, me = account.phone_index, account.id
-    tokens.revoke_all(session, me)  # every session ends, access tokens onto the denylist
+    # every session ends, their access tokens and the caller's onto the denylist
+    tokens.revoke_all(session, outbox, me, presented=claims)
     session.execute(delete(RefreshToken).where(RefreshToken.account_id == me))
     session.execute(delete(Profile).where(Profile.account_id == me))
     session.execute(delete(ExternalIdentity).where(ExternalIdentity.account_id == me))

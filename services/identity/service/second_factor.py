@@ -13,6 +13,7 @@ import segno
 from sqlalchemy import or_, select, update
 
 from services.common.auth import Claims
+from services.common.bus import Outbox
 from services.common.db import Database, utcnow
 from services.common.errors import (DomainError, Forbidden, NotAuthenticated, NotFound,
                                     ValidationFailed)
@@ -145,7 +146,7 @@ def _enrol(db: Database, account: Account, totp_code: str, fail, succeed) -> dic
     return {**pair.__dict__, "recovery_codes": codes}
 
 
-def reset(db: Database, claims: Claims, account_id: str) -> dict:
+def reset(db: Database, outbox: Outbox, claims: Claims, account_id: str) -> dict:
     """An admin's reset (a lost phone): the authenticator and recovery codes are forgotten,
     every sign-in of the account ends, and it enrols again at its next sign-in."""
     require_admin(claims)
@@ -159,7 +160,7 @@ def reset(db: Database, claims: Claims, account_id: str) -> dict:
         account.totp_secret = account.totp_confirmed_at = account.totp_last_step = None
         session.execute(RecoveryCode.__table__.delete().where(
             RecoveryCode.account_id == account.id))
-        tokens.revoke_all(session, account.id)
+        tokens.revoke_all(session, outbox, account.id)
         audit(session, "staff.totp_reset", account.id, claims.sub)
     return {"account_id": account_id, "totp_enabled": False,
             "message": "已重置。该工作人员下次登录时需重新绑定身份验证器"}

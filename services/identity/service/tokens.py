@@ -1,5 +1,6 @@
 """Signing keys (rotation, JWKS), access + refresh token issue, rotation, logout, and the
-denylist of access tokens ended before their expiry (the kit's verifiers consult it)."""
+denylist of access tokens ended before their expiry: identity's verifier reads it here; every
+other service keeps its own copy from identity.tokens.revoked (services/common/denylist.py)."""
 from __future__ import annotations
 
 import hashlib
@@ -17,8 +18,10 @@ from sqlalchemy.orm import Session
 
 from services.common import audit
 from services.common.auth import ALGORITHM, AUDIENCE
+from services.common.bus import Outbox
 from services.common.config import Settings
 from services.common.db import Database, utcnow
+from services.common.denylist import TOKENS_REVOKED
 from services.common.errors import NotAuthenticated
 from services.common.keyring import Keyring
 
@@ -140,7 +143,8 @@ def issue(session: Session, settings: Settings, account: Account,
     return TokenPair(access, refresh, settings.access_token_seconds)
 
 
-def refresh_tokens(db: Database, settings: Settings, refresh_token: str) -> TokenPair:
+def refresh_tokens(db: Database, outbox: Outbox, settings: Settings,
+                   refresh_token: str) -> TokenPair:
     """Rotates a refresh token. A token used twice means it leaked: its family is revoked."""
     with db.transaction() as session:
         token = session.scalars(select(RefreshToken).where(
@@ -157,59 +161,74 @@ def refresh_tokens(db: Database, settings: Settings, refresh_token: str) -> Toke
         audit.record(session, "token.reuse_detected", "account", token.account_id,
                      subject_id=token.account_id, actor_kind="anonymous",
                      detail={"family_id": token.family_id, "family_revoked": True})
-        _deny_issued(session, RefreshToken.family_id == token.family_id)
+        deny(session, outbox, token.account_id,
+             _issued(session, RefreshToken.family_id == token.family_id))
     # Raised after the commit, so the family's revocation sticks.
     raise NotAuthenticated("登录凭证已失效，请重新登录")
 
 
-def revoke_family(session: Session, account_id: str, refresh_token: str) -> bool:
-    """Logout: the refresh token's whole family ends. Someone else's token is left alone."""
+def revoke_family(session: Session, outbox: Outbox, claims, refresh_token: str) -> bool:
+    """Logout: the refresh token's whole family ends, and the access token presented with it.
+    Someone else's refresh token is left alone."""
     token = session.scalars(select(RefreshToken).where(
         RefreshToken.token_hash == hash_token(refresh_token))).first()
-    if token is None or token.account_id != account_id:
+    if token is None or token.account_id != claims.sub:
         return False
     session.execute(update(RefreshToken).where(RefreshToken.family_id == token.family_id,
                                                RefreshToken.revoked_at.is_(None))
                     .values(revoked_at=utcnow()))
-    _deny_issued(session, RefreshToken.family_id == token.family_id)
+    deny(session, outbox, claims.sub,
+         _issued(session, RefreshToken.family_id == token.family_id) + _presented(claims))
     return True
 
 
-def revoke_all(session: Session, account_id: str) -> None:
-    """Every session of the account ends (换绑, 注销): refresh tokens and live access tokens."""
+def revoke_all(session: Session, outbox: Outbox, account_id: str, presented=None) -> None:
+    """Every session of the account ends (换绑, 注销, an admin's reset): refresh tokens and
+    live access tokens (`presented`: the claims of the one making this request, too)."""
     session.execute(update(RefreshToken).where(RefreshToken.account_id == account_id,
                                                RefreshToken.revoked_at.is_(None))
                     .values(revoked_at=utcnow()))
-    _deny_issued(session, RefreshToken.account_id == account_id)
+    deny(session, outbox, account_id,
+         _issued(session, RefreshToken.account_id == account_id) + _presented(presented))
 
 
 # --- the denylist -------------------------------------------------------------------------
 
-def deny(session: Session, jti: str | None, expires_at: datetime | None,
-         account_id: str | None = None) -> None:
-    """Puts an access token on the denylist until it would have expired anyway."""
-    if not jti or expires_at is None or expires_at <= utcnow():
+def deny(session: Session, outbox: Outbox, account_id: str,
+         entries: list[tuple[str, datetime]]) -> None:
+    """Puts access tokens (jti, expiry) on the denylist until they would have expired anyway,
+    and publishes them in the same transaction (identity.tokens.revoked, applied by every
+    other service before the response: services/common/denylist.py)."""
+    now, fresh = utcnow(), {}
+    for jti, expires_at in entries:
+        if jti and expires_at is not None and expires_at > now:
+            fresh[jti] = expires_at
+    if not fresh:
         return
-    if session.get(RevokedToken, jti) is None:
-        session.add(RevokedToken(jti=jti, account_id=account_id, expires_at=expires_at,
-                                 revoked_at=utcnow()))
-        session.flush()
+    known = set(session.scalars(select(RevokedToken.jti)
+                                .where(RevokedToken.jti.in_(list(fresh)))))
+    session.add_all(RevokedToken(jti=jti, account_id=account_id, expires_at=expires_at,
+                                 revoked_at=now)
+                    for jti, expires_at in fresh.items() if jti not in known)
+    session.flush()
+    outbox.add(session, TOKENS_REVOKED, account_id,
+               {"tokens": [{"jti": jti, "exp": int(expires_at.timestamp())}
+                           for jti, expires_at in fresh.items()]})
 
 
-def deny_claims(session: Session, claims) -> None:
-    """The caller's own access token (logout with it)."""
-    if claims.exp:
-        deny(session, claims.jti, datetime.fromtimestamp(claims.exp, timezone.utc), claims.sub)
+def _presented(claims) -> list[tuple[str, datetime]]:
+    """The access token of the request at hand (logout, closure with it)."""
+    if claims is None or not claims.exp:
+        return []
+    return [(claims.jti, datetime.fromtimestamp(claims.exp, timezone.utc))]
 
 
-def _deny_issued(session: Session, which) -> None:
+def _issued(session: Session, which) -> list[tuple[str, datetime]]:
     """The access tokens issued with the refresh tokens `which` selects, still alive."""
-    rows = session.execute(select(RefreshToken.access_jti, RefreshToken.access_expires_at,
-                                  RefreshToken.account_id)
-                           .where(which, RefreshToken.access_jti.is_not(None),
-                                  RefreshToken.access_expires_at > utcnow())).all()
-    for row in rows:
-        deny(session, row.access_jti, row.access_expires_at, row.account_id)
+    return [(row.access_jti, row.access_expires_at) for row in session.execute(
+        select(RefreshToken.access_jti, RefreshToken.access_expires_at)
+        .where(which, RefreshToken.access_jti.is_not(None),
+               RefreshToken.access_expires_at > utcnow()))]
 
 
 def is_revoked(db: Database, jti: str) -> bool:
@@ -217,9 +236,3 @@ def is_revoked(db: Database, jti: str) -> bool:
         return session.get(RevokedToken, jti) is not None
 
 
-def revocations(db: Database) -> list[dict]:
-    """The unexpired denylist, for the services' verifiers in the stack."""
-    with db.reading() as session:
-        rows = session.execute(select(RevokedToken.jti, RevokedToken.expires_at)
-                               .where(RevokedToken.expires_at > utcnow())).all()
-    return [{"jti": row.jti, "exp": int(row.expires_at.timestamp())} for row in rows]

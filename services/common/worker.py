@@ -15,6 +15,7 @@ spawns takes its slot.
 from __future__ import annotations
 
 import ctypes
+import importlib
 import logging
 import os
 import sys
@@ -59,13 +60,21 @@ def assign_bus_slot(server, worker) -> None:
     worker.bus_slot = running < bus_workers(server)
 
 
+# What every worker imports after the fork otherwise: gthread's thread pool, requests' .netrc
+# lookup (on its first call), the bus's AMQP transport (on connecting).
+IMPORTED_AFTER_FORK = ("concurrent.futures.thread", "netrc", "kombu.transport.pyamqp")
+
+
 def warm(app) -> None:
     """Builds in the master what each worker would build lazily on its first request, so that
-    it is shared: the URL map's matcher and SQLAlchemy's mapper configuration."""
+    it is shared: the URL map's matcher, SQLAlchemy's mapper configuration, the modules above."""
     app.url_map.update()
     orm = sys.modules.get("sqlalchemy.orm")
     if orm is not None:
         orm.configure_mappers()
+    for module in IMPORTED_AFTER_FORK:
+        if module.split(".")[0] != "kombu" or "kombu" in sys.modules:
+            importlib.import_module(module)
 
 
 def _name_process(name: str) -> None:

@@ -1,5 +1,5 @@
-# Rencai: one image for every process of the stack (the four services, their bus workers,
-# the gateway and the one-shot init). compose.yaml picks the process with `command:`;
+# Rencai: one image for every process of the stack (the four services, each forking its bus
+# worker, the gateway and the one-shot init). compose.yaml picks the process with `command:`;
 # by default the image runs the gateway.
 FROM python:3.11-slim
 

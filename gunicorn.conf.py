@@ -1,6 +1,7 @@
 """Settings every Rencai gunicorn shares (gunicorn reads ./gunicorn.conf.py by itself: the
 stack, compose and the tests all start it from the project root): its access and error logs
 are redacted like every other log line (services/common/logging.py), and no banner."""
+import gc
 import os
 import sys
 
@@ -17,17 +18,38 @@ logger_class = "services.common.logging.GunicornLogger"
 # per worker, and workflow deploys its BPMN directory once, not once per worker. Pooled
 # database connections are forgotten in each child (services/common/db.py).
 preload_app = True
-# On 2 cores: 2 worker processes per service so a hot service can use both cores despite the
-# GIL, each with 2 threads so one request's PostgreSQL round trips overlap another's Python.
-# More threads only queue on the GIL (p95 grows); more processes only add memory.
-worker_class = "gthread"
-threads = int(os.environ.get("RENCAI_GUNICORN_THREADS", "2"))
+# On 2 cores: one web worker per gunicorn (-w 1) with 4 threads, and a service's bus worker
+# beside it (services/common/worker.py). Five gunicorns share the two cores, so a second web
+# worker per service buys little throughput (docs/performance.md, "Memory (helper memory)")
+# and costs 15-35 MiB: the pages its requests write are copied, whatever --preload shares.
+# Python runs one thread of a process at a time; 4 threads overlap the requests' waiting on
+# PostgreSQL and on peers, more only queue on the GIL.
+worker_class = "services.common.worker.ServiceWorker"
+threads = int(os.environ.get("RENCAI_GUNICORN_THREADS", "4"))
+
+
+def on_starting(server):
+    """A service's gunicorn runs its bus worker too: one more worker slot than -w
+    (services/common/worker.py). What every worker would build on its first request is built
+    here, once, and shared."""
+    from services.common.worker import add_bus_slots, warm
+
+    add_bus_slots(server)
+    warm(server.app.wsgi())
+
+
+def on_reload(server):
+    from services.common.worker import add_bus_slots, retire_workers
+
+    add_bus_slots(server)
+    retire_workers(server)
 
 
 def pre_fork(server, worker):
     """Move everything the preloaded app allocated out of the collector's reach before each
     fork: a collection in a worker would otherwise write to (and so copy) every shared page
-    holding an object header."""
-    import gc
+    holding an object header. Then say whether this worker runs the bus."""
+    from services.common.worker import assign_bus_slot
 
     gc.freeze()
+    assign_bus_slot(server, worker)

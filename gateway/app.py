@@ -10,8 +10,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from services.common.auth import TokenVerifier, bearer_token
 from services.common.errors import NotAuthenticated, NotFound, problem, register_error_handlers
-from services.common.app import REQUEST_ID
-from services.common.headers import install_security_headers
+from services.common.headers import REQUEST_ID, install_security_headers
 
 from .config import GatewayConfig
 from .personal import add_personal_data_routes

@@ -8,11 +8,11 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from datetime import datetime, timezone
 
 from flask import Flask, g, request, send_file
 
 from services.common.auth import TokenVerifier, bearer_token
-from services.common.db import utcnow
 from services.common.errors import DomainError, NotAuthenticated
 
 README = ("本压缩包是人才业务办理平台中与您有关的全部个人信息（依《个人信息保护法》第四十五条导出），"
@@ -42,7 +42,7 @@ def add_personal_data_routes(app: Flask, backends: dict, verifier: TokenVerifier
             if status != 200:
                 raise ExportIncomplete(f"{name} 服务暂时无法导出您的数据，请稍后再试")
             parts[name] = json.loads(body)
-        now = utcnow()
+        now = datetime.now(timezone.utc)
         manifest = {"account_id": claims.sub, "exported_at": now.isoformat(),
                     "services": sorted(parts), "request_id": g.request_id}
         buffer = io.BytesIO()

@@ -3,7 +3,7 @@
     .venv/bin/python -m tests.bench_stack            # BENCH_SECONDS=20 BENCH_PGBENCH_SECONDS=30
 
 Starts what it needs: the real stack as the stack tests start it (PostgreSQL databases and a
-RabbitMQ vhost of its own, gunicorn processes, bus workers, the fake SMS gateway), the embedded
+RabbitMQ vhost of its own, gunicorn processes with their bus workers, the fake SMS gateway), the embedded
 system (`python -m gateway.embedded`) on a free port, and a scratch pgbench database. An admin
 signs in (password + TOTP) and deploys a chain of five user tasks through the admin API; then,
 alternating with `pgbench -N -c 4` so a drift of the machine shows, 1 and 4 clients each loop
@@ -32,6 +32,7 @@ import requests
 from sqlalchemy import create_engine, text
 
 from services.common.config import PROJECT_ROOT, SERVICES
+from services.common.worker import BUS_PROCESS_PREFIX
 from tests.stack.conftest import PG_ADMIN_URL, Stack, _free_port, _reachable
 from tests.support import Gateway, User
 
@@ -85,6 +86,14 @@ def children(pid: int) -> list[int]:
     return found + [g for c in found for g in children(c)]
 
 
+def process_name(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm") as handle:
+            return handle.read().strip()
+    except OSError:
+        return ""
+
+
 def cpu_seconds(pid: int) -> float:
     try:
         with open(f"/proc/{pid}/stat") as handle:
@@ -117,7 +126,14 @@ class System:
         self.databases, self.count_dir = databases, count_dir
 
     def processes(self) -> dict[str, list[int]]:
-        return {label: [root, *children(root)] for label, root in self.roots.items()}
+        """Processes by label; a service's bus worker (a child of its gunicorn,
+        services/common/worker.py) as `<service>_worker`."""
+        found: dict[str, list[int]] = {}
+        for label, root in self.roots.items():
+            for pid in [root, *children(root)]:
+                bus = process_name(pid).startswith(BUS_PROCESS_PREFIX)
+                found.setdefault(f"{label}_worker" if bus else label, []).append(pid)
+        return found
 
     def cpu(self) -> dict[str, float]:
         found = {label: sum(cpu_seconds(p) for p in pids) for label, pids in self.processes().items()}

@@ -1,7 +1,6 @@
 """The part of every service's app factory that is the same everywhere."""
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from typing import Callable
@@ -17,14 +16,11 @@ from .config import Settings, service_urls
 from .db import Database
 from .denylist import Denylist
 from .errors import register_error_handlers
-from .headers import install_security_headers
+from .headers import REQUEST_ID, install_security_headers
 from .internal import InternalClient, install_receiver, service_key
 from .logging import configure_logging
 from .openapi import make_api
 from .schemas import BoundedIntConverter, bounded_int_openapi
-
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-
 
 @dataclass
 class ServiceKit:

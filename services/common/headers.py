@@ -2,12 +2,15 @@
 banner from the HTTP servers that run them (werkzeug embedded, gunicorn in the stack)."""
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from flask import Flask, Request, request
 from werkzeug.serving import WSGIRequestHandler
 
 HSTS = "max-age=31536000; includeSubDomains"
+# An X-Request-Id a client may send (else a new one is made): the gateway's and every service's.
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def served_over_https(req: Request) -> bool:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 
-from .bus import trace_id_var
 from .config import ProcessSettings
 
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{3})\d{11}(\d{3}[\dXx])(?![0-9A-Za-z])")
@@ -44,7 +44,10 @@ def redact(text: str) -> str:
 
 class _TraceIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.trace_id = trace_id_var.get() or "-"
+        # The bus keeps the trace id; a process that never loaded it (the gateway: no kombu,
+        # no SQLAlchemy there) has none to show.
+        bus = sys.modules.get("services.common.bus")
+        record.trace_id = (bus.trace_id_var.get() if bus else None) or "-"
         return True
 
 

@@ -16,7 +16,6 @@ from .idempotency import IdempotencyDocPlugin
 from .schemas import Schema
 
 PROBLEM_JSON = "application/problem+json"
-BEARER = [{"bearer": []}]
 
 
 class ProblemSchema(Schema):
@@ -44,13 +43,6 @@ class RencaiApi(Api):
         response = {"description": "错误（problem+json）", "schema": self.ERROR_SCHEMA}
         prepare_response(response, self.spec, PROBLEM_JSON)
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
-
-
-def declare_bearer(view) -> None:
-    """Marks a view as needing a token in its OpenAPI operation (used by login_required)."""
-    apidoc = dict(getattr(view, "_apidoc", {}))
-    apidoc["manual_doc"] = {**apidoc.get("manual_doc", {}), "security": BEARER}
-    view._apidoc = apidoc
 
 
 def make_api(app: Flask, service: str, title: str) -> Api:

@@ -1,5 +1,6 @@
 """The real stack for the tests: PostgreSQL (a fresh database per service), RabbitMQ, every
-service under gunicorn, a bus worker per service and the gateway, each its own process.
+service under gunicorn (its web workers and its bus worker: services/common/worker.py) and the
+gateway, each its own process.
 
 Skips with the reason when PostgreSQL or RabbitMQ is unreachable — except under CI=true,
 where the stack tier must run.
@@ -25,6 +26,7 @@ from sqlalchemy.engine import make_url
 from services.common.config import PROJECT_ROOT, SERVICES
 from services.common.keyring import write_new_key
 from services.common.topology import pika_parameters, subscriptions
+from services.common.worker import BUS_PROCESS_PREFIX
 
 PG_ADMIN_URL = os.environ.get("RENCAI_TEST_PG_URL", "postgresql+psycopg://root@127.0.0.1:5432")
 BUS_URL = os.environ.get("RENCAI_TEST_BUS_URL", "amqp://guest:guest@127.0.0.1:5672//")
@@ -149,7 +151,7 @@ class Stack:
         self.processes.append((label, process))
 
     def gunicorn(self, label: str, module: str, port: int, **extra):
-        self.spawn(label, [str(BIN / "gunicorn"), "-w", "2", "-b",
+        self.spawn(label, [str(BIN / "gunicorn"), "-w", "1", "-b",
                            f"127.0.0.1:{port}", "--graceful-timeout", "2", module], **extra)
 
     def start(self):
@@ -164,8 +166,6 @@ class Stack:
         for name in SERVICES:
             self.gunicorn(name, f"services.{name}.wsgi:app", self.ports[name],
                           RENCAI_DATABASE_URL=self.service_urls[name])
-            self.spawn(f"{name}_worker", [str(BIN / "python"), "-m", "services.common.worker",
-                                          name], RENCAI_DATABASE_URL=self.service_urls[name])
         self.gunicorn("gateway", "gateway.wsgi:app", self.ports["gateway"])
         self.base_url = f"http://127.0.0.1:{self.ports['gateway']}"
         self._wait_healthy()
@@ -193,6 +193,23 @@ class Stack:
         raise RuntimeError("the stack did not become healthy:\n" +
                            "\n".join(self.log(label) for label, _ in self.processes))
 
+    def bus_worker(self, label: str) -> int | None:
+        """The pid of the bus worker that gunicorn `label` forked (services/common/worker.py)."""
+        master = dict(self.processes)[label].pid
+        try:
+            with open(f"/proc/{master}/task/{master}/children") as handle:
+                workers = [int(pid) for pid in handle.read().split()]
+        except OSError:
+            return None
+        for pid in workers:
+            try:
+                with open(f"/proc/{pid}/comm") as handle:
+                    if handle.read().startswith(BUS_PROCESS_PREFIX):
+                        return pid
+            except OSError:
+                continue
+        return None
+
     def log(self, label: str) -> str:
         return f"--- {label} ---\n" + (self.tmp / f"{label}.log").read_text(errors="replace")[-3000:]
 
@@ -209,7 +226,7 @@ class Stack:
         finally:
             engine.dispose()
         raise RuntimeError("workflow never received the seeded affiliations:\n" +
-                           self.log("orgs_worker") + self.log("workflow_worker"))
+                           self.log("orgs") + self.log("workflow"))
 
     def stop(self):
         for _, process in self.processes:

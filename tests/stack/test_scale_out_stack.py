@@ -1,5 +1,6 @@
-"""Scale out, correctly: two replicas of every service (gunicorn) and two bus workers per
-service on one PostgreSQL and one RabbitMQ, as compose.yaml's `deploy.replicas: 2` runs them.
+"""Scale out, correctly: two replicas of every service (gunicorn, each with its bus worker:
+two bus workers per service) on one PostgreSQL and one RabbitMQ, as compose.yaml's
+`deploy.replicas: 2` runs them.
 
 Replica k of every process calls replica k of its peers and sits behind gateway k; the
 client alternates between the two gateways, so every request and every event may land on
@@ -30,8 +31,8 @@ APPROVED = 4  # plan_project instances approved by the unit
 
 
 class TwinStack(Stack):
-    """Per service two gunicorn replicas (one worker each: two processes per service, like
-    the single stack's -w 2) and two bus workers; two gateways."""
+    """Per service two gunicorn replicas, each with its web worker and its bus worker; two
+    gateways."""
 
     def start(self):
         self.run("-m", "services.common.topology")
@@ -53,9 +54,6 @@ class TwinStack(Stack):
                 self.spawn(f"{name}_{replica}", [str(BIN / "gunicorn"), "-w", "1", "-b",
                                                  f"127.0.0.1:{ports[name]}", "--graceful-timeout",
                                                  "2", f"services.{name}.wsgi:app"], **peers, **url)
-                self.spawn(f"{name}_worker_{replica}", [str(BIN / "python"), "-m",
-                                                        "services.common.worker", name],
-                           **peers, **url)
             self.spawn(f"gateway_{replica}", [str(BIN / "gunicorn"), "-w", "1", "-b",
                                               f"127.0.0.1:{ports['gateway']}", "--graceful-timeout",
                                               "2", "gateway.wsgi:app"], **peers)

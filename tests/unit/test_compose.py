@@ -16,6 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PORTS = {"identity": 8101, "orgs": 8102, "files": 8103, "workflow": 8104}
 SERVICES = tuple(PORTS)
 GATEWAY_PORT = 8000
+# Web workers per gunicorn (gunicorn.conf.py says why); each service's gunicorn adds its bus
+# worker (services/common/worker.py).
+WEB_WORKERS = "1"
 ENV_ASSIGNMENT = re.compile(r"^[A-Z_][A-Z0-9_]*=")
 
 
@@ -116,7 +119,8 @@ def assert_gunicorn(where: str, argv: list[str], app: str, bind: str) -> None:
     assert Path(argv[0]).name == "gunicorn", f"{where} should run gunicorn, runs {argv[0]!r}"
     assert gunicorn_app(argv) == app, f"{where} should serve {app}, argv is {argv!r}"
     assert option(argv, "-b", "--bind") == bind, f"{where} should bind {bind}, argv is {argv!r}"
-    assert option(argv, "-w", "--workers") == "2", f"{where} should run 2 workers"
+    assert option(argv, "-w", "--workers") == WEB_WORKERS, \
+        f"{where} should run {WEB_WORKERS} web worker(s)"
 
 
 def assert_service_env(where: str, env: dict[str, str], name: str, *,
@@ -157,29 +161,26 @@ def test_compose_service_healthcheck_hits_healthz(name):
 
 @pytest.mark.parametrize("name", SERVICES)
 def test_compose_service_waits_for_init(name):
-    for process in (name, f"{name}-worker"):
-        assert compose_depends(process).get("init") == "service_completed_successfully", \
-            f"compose {process} should start only after init completed"
+    assert compose_depends(name).get("init") == "service_completed_successfully", \
+        f"compose {name} should start only after init completed"
 
 
-@pytest.mark.parametrize("name", SERVICES)
-def test_compose_worker_relays_for_its_service(name):
-    worker = f"{name}-worker"
-    argv = compose_argv(worker)
-    assert argv == ["python", "-m", "services.common.worker", name], \
-        f"compose {worker} runs {argv!r}"
-    env, service_env = compose_env(worker), compose_env(name)
-    for key in ("RENCAI_DATABASE_URL", "RENCAI_BUS_URL", "RENCAI_FILES_DIR"):
-        assert env.get(key) == service_env.get(key), \
-            f"compose {worker} and {name} disagree on {key}"
+def test_every_bus_worker_runs_inside_its_services_gunicorn():
+    """No separate worker containers or processes: each service's gunicorn forks its bus
+    worker from its preloaded app (services/common/worker.py), in compose and on this
+    machine alike, and nothing turns it off."""
+    assert not [name for name in COMPOSE["services"] if name.endswith("-worker")]
+    assert not [name for name in PROCFILE if name.endswith("_worker")]
+    for name in SERVICES:
+        assert "RENCAI_BUS_WORKERS" not in compose_env(name), f"compose {name}"
+        assert "RENCAI_BUS_WORKERS" not in procfile_command(name)[0], f"Procfile {name}"
 
 
-def test_compose_files_volume_is_shared_by_files_and_its_worker():
+def test_compose_files_volume_is_mounted_by_files():
     files_dir = compose_env("files")["RENCAI_FILES_DIR"]
-    for process in ("files", "files-worker"):
-        volumes = compose_service(process).get("volumes") or []
-        assert f"files:{files_dir}" in volumes, \
-            f"compose {process} should mount the files volume at {files_dir}"
+    volumes = compose_service("files").get("volumes") or []
+    assert f"files:{files_dir}" in volumes, \
+        f"compose files should mount the files volume at {files_dir}"
     assert "files" in COMPOSE.get("volumes", {}), "the files volume is not declared"
 
 
@@ -194,14 +195,12 @@ def test_compose_files_keeps_attachments_in_minio():
     assert env.get("RENCAI_S3_ENDPOINT_URL") == "http://minio:9000"
     assert env.get("RENCAI_S3_BUCKET"), "files needs a bucket name"
     for key in S3_SETTINGS:
-        assert compose_env("files-worker").get(key) == env.get(key), \
-            f"compose files-worker and files disagree on {key}"
+        assert env.get(key), f"compose files has no {key}"
     minio_env = compose_env("minio")
     assert minio_env.get("MINIO_ROOT_USER") == env["RENCAI_S3_ACCESS_KEY"]
     assert minio_env.get("MINIO_ROOT_PASSWORD") == env["RENCAI_S3_SECRET_KEY"]
-    for process in ("files", "files-worker"):
-        assert compose_depends(process).get("minio") == "service_healthy", \
-            f"compose {process} should wait for MinIO to be healthy"
+    assert compose_depends("files").get("minio") == "service_healthy", \
+        "compose files should wait for MinIO to be healthy"
 
 
 # --- compose.yaml: init, gateway, backing services -------------------------------------------
@@ -271,8 +270,8 @@ def test_compose_rabbitmq_publishes_amqp_and_management():
 
 # --- Procfile.stack ------------------------------------------------------------------------
 
-def test_procfile_has_the_ten_processes():
-    expected = set(SERVICES) | {f"{name}_worker" for name in SERVICES} | {"gateway", "sms"}
+def test_procfile_has_the_six_processes():
+    expected = set(SERVICES) | {"gateway", "sms"}
     assert set(PROCFILE) == expected
 
 
@@ -282,16 +281,14 @@ def test_identity_has_an_sms_gateway_and_name_check_and_is_not_development():
     sms_env, _ = procfile_command("sms")
     assert procfile_command("sms")[1] == [".venv/bin/python", "-m", "demo.fake_gateways",
                                           "--host", "127.0.0.1", "--port", "8109"]
-    for process in ("identity", "identity_worker"):
-        env, _ = procfile_command(process)
-        assert env.get("RENCAI_SMS_URL") == "http://127.0.0.1:8109/sms", process
-        assert env.get("RENCAI_NAME_CHECK_URL") == "http://127.0.0.1:8109/name-check", process
-    for process in ("identity", "identity-worker"):
-        env = compose_env(process)
-        assert env.get("RENCAI_SMS_URL") == "${RENCAI_SMS_URL:-http://fake-gateways:8109/sms}"
-        assert env.get("RENCAI_NAME_CHECK_URL") == \
-            "${RENCAI_NAME_CHECK_URL:-http://fake-gateways:8109/name-check}"
-        assert compose_depends(process).get("fake-gateways") == "service_healthy"
+    env, _ = procfile_command("identity")
+    assert env.get("RENCAI_SMS_URL") == "http://127.0.0.1:8109/sms"
+    assert env.get("RENCAI_NAME_CHECK_URL") == "http://127.0.0.1:8109/name-check"
+    env = compose_env("identity")
+    assert env.get("RENCAI_SMS_URL") == "${RENCAI_SMS_URL:-http://fake-gateways:8109/sms}"
+    assert env.get("RENCAI_NAME_CHECK_URL") == \
+        "${RENCAI_NAME_CHECK_URL:-http://fake-gateways:8109/name-check}"
+    assert compose_depends("identity").get("fake-gateways") == "service_healthy"
     assert compose_argv("fake-gateways") == ["python", "-m", "demo.fake_gateways", "--host",
                                              "0.0.0.0", "--port", "8109"]
     assert not compose_service("fake-gateways").get("ports"), "the fake stays internal"
@@ -311,15 +308,6 @@ def test_procfile_service(name):
                        postgres="127.0.0.1", rabbitmq="127.0.0.1", identity="127.0.0.1")
     # its own role, never the superuser
     assert env["RENCAI_DATABASE_URL"].startswith(f"postgresql+psycopg://rencai_{name}@127.0.0.1:5432/")
-
-
-@pytest.mark.parametrize("name", SERVICES)
-def test_procfile_worker(name):
-    env, argv = procfile_command(f"{name}_worker")
-    assert argv == [".venv/bin/python", "-m", "services.common.worker", name], \
-        f"Procfile {name}_worker runs {argv!r}"
-    service_env, _ = procfile_command(name)
-    assert env == service_env, f"Procfile {name}_worker and {name} should share their env"
 
 
 def test_procfile_gateway():
@@ -366,11 +354,9 @@ KEY_SECRETS = {"pii_key": "RENCAI_PII_KEY_FILE", "signing_kek": "RENCAI_SIGNING_
 
 @pytest.mark.parametrize("process, secrets", [
     ("identity", {"pii_key", "signing_kek", "service_key"}),
-    ("identity-worker", {"pii_key", "signing_kek", "service_key"}),
-    ("orgs", {"pii_key", "service_key"}), ("orgs-worker", {"pii_key", "service_key"}),
-    ("workflow", {"pii_key", "service_key"}), ("workflow-worker", {"pii_key", "service_key"}),
+    ("orgs", {"pii_key", "service_key"}), ("workflow", {"pii_key", "service_key"}),
     ("init", {"pii_key"}), ("files", {"pii_key", "files_link_secret", "service_key"}),
-    ("files-worker", {"pii_key", "files_link_secret", "service_key"}), ("gateway", set())])
+    ("gateway", set())])
 def test_compose_keys_come_only_from_mounted_secrets(process, secrets):
     service, env = compose_service(process), compose_env(process)
     assert set(service.get("secrets") or []) == secrets, f"compose {process} secrets"
@@ -405,15 +391,23 @@ def test_compose_services_connect_as_their_own_role(name):
 
 def test_gunicorn_shares_the_app_between_workers():
     """Every gunicorn (Procfile, compose, the stack tests) reads gunicorn.conf.py: the app is
-    loaded once and forked (--preload), workers are threaded (2 cores: see the file)."""
-    settings: dict = {"__file__": str(ROOT / "gunicorn.conf.py")}
-    exec(compile((ROOT / "gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"), settings)
-    assert settings["preload_app"] is True
-    assert settings["worker_class"] == "gthread" and settings["threads"] == 2
+    loaded once and forked (--preload), web workers are threaded (2 cores: see the file) and
+    the bus worker is forked from the same app (services/common/worker.py)."""
     import gc
+    from types import SimpleNamespace
 
+    settings: dict = {"__file__": str(ROOT / "gunicorn.conf.py")}
     try:
-        settings["pre_fork"](None, None)  # the preloaded objects stay shared after the fork
+        exec(compile((ROOT / "gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"),
+             settings)
+        assert settings["preload_app"] is True
+        assert settings["worker_class"] == "services.common.worker.ServiceWorker"
+        assert settings["threads"] == 4
+        service = SimpleNamespace(app=SimpleNamespace(
+            wsgi=lambda: SimpleNamespace(extensions={"rencai.kit": object()})), WORKERS={})
+        worker = SimpleNamespace()
+        settings["pre_fork"](service, worker)  # the preloaded objects stay shared after the fork
         assert gc.get_freeze_count() > 0
+        assert worker.bus_slot is True
     finally:
         gc.unfreeze()

@@ -28,3 +28,19 @@ def test_the_pinyin_search_still_finds_by_initials():
 
     assert name_matches("身份证", "sfz") and name_matches("身份证", "shenfen")
     assert not name_matches("身份证", "hz")
+
+
+def test_the_gateway_loads_no_database_bus_or_image_library():
+    """The stack's gateway only proxies and renders pages: SQLAlchemy, kombu, flask-smorest
+    (the services' OpenAPI), Pillow (the crop page) and lxml (an admin page) would cost its
+    processes ≈ 30 MiB (docs/performance.md, "Memory (helper memory)")."""
+    unused = ("sqlalchemy", "kombu", "amqp", "psycopg", "flask_smorest", "apispec", "PIL", "lxml")
+    probe = ("import sys\n"
+             "import gateway.wsgi\n"
+             f"print(' '.join(sorted({{m.split('.')[0] for m in sys.modules}} & set({unused!r}))))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True,
+                          text=True, timeout=300, env={"PYTHONPATH": str(PROJECT_ROOT),
+                                                       "PATH": "/usr/bin",
+                                                       "RENCAI_GATEWAY_MODE": "proxy"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""

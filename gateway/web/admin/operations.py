@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 from flask import flash, redirect, render_template, request, url_for
-from lxml import etree
 
 from ..auth import api
 from ..client import ApiError
@@ -16,14 +15,17 @@ STATUSES = {"active": "在办（含异常）", "running": "办理中", "returned
             "completed": "已办结", "rejected": "未通过", "withdrawn": "已撤回", "failed": "办理异常"}
 FILTERS = ("process_key", "status", "applicant", "unit_id", "started_from", "started_to")
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
-# The version's XML comes from workflow (checked at deploy); read without entities or network.
-PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
 def user_tasks(xml: str, process_key: str) -> list[dict]:
     """The user tasks of the process, in the file's order, with their lane: where an admin
     may move an instance (back, forward or sideways)."""
-    root = etree.fromstring(xml.encode(), PARSER)
+    from lxml import etree  # admins only: not loaded in every gateway process
+
+    # The version's XML comes from workflow (checked at deploy); read without entities or
+    # network.
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    root = etree.fromstring(xml.encode(), parser)
     process = next((p for p in root.iter(f"{BPMN}process") if p.get("id") == process_key), None)
     if process is None:
         return []

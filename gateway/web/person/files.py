@@ -8,7 +8,6 @@ import io
 import json
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from PIL import Image
 
 from ..auth import api, login_required
 from ..client import ApiError
@@ -148,6 +147,8 @@ def crop(purpose, attachment_id):
     status, body, _ = client.raw("GET", "files", f"attachments/{attachment_id}/content")
     if status != 200:
         abort(404)
+    from PIL import Image  # the crop page only: not loaded in every gateway process
+
     width, height = Image.open(io.BytesIO(body)).size
     box = _centred_box(width, height)
     return render_template("person/crop.html", title=title, back=back, link=link, box=box,

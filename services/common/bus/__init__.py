@@ -29,8 +29,8 @@ from sqlalchemy import (Column, Integer, MetaData, String, Table, Text, event, f
                         select, update)
 from sqlalchemy.orm import Session
 
-from . import contracts
-from .db import Database, UtcDateTime, after_commit, utcnow
+from .. import contracts
+from ..db import Database, UtcDateTime, after_commit, utcnow
 
 log = logging.getLogger("rencai.bus")
 
@@ -472,17 +472,3 @@ def settle(workers: list[BusWorker], rounds: int = 50) -> None:
         if sum(worker.pump() for worker in workers) == 0:
             return
     raise RuntimeError("bus did not settle")
-
-
-if __name__ == "__main__":  # python -m services.common.bus SERVICE [--replay]
-    import sys
-
-    from .config import Settings
-
-    service_name = sys.argv[1]
-    with connect(Settings.from_env(service_name).bus_url) as bus:
-        if "--replay" in sys.argv:
-            print(f"replayed {replay_dead_letters(bus, service_name)} message(s)")
-        else:
-            for parked in dead_letters(bus, service_name):
-                print(json.dumps(parked, ensure_ascii=False))

@@ -2,10 +2,12 @@
 and marks them sent."""
 from __future__ import annotations
 
-import json
 import threading
 
+from amqp import spec
+from amqp.exceptions import MessageNacked
 from kombu import Connection
+from kombu.common import maybe_declare
 from sqlalchemy import Table, select, update
 
 from ..db import Database, utcnow
@@ -13,6 +15,9 @@ from .broker import EVENTS_EXCHANGE
 from .outbox import NOTIFY_CHANNEL, relay_wake
 
 SAFETY_POLL = 5.0  # seconds: a missed wake-up is caught this late at worst
+CONFIRM_TIMEOUT = 30.0  # seconds the broker may take to confirm a round's events
+JSON = "application/json"
+RELAY_ROUND = 200  # rows published per transaction at most
 
 
 class OutboxRelay:
@@ -40,29 +45,105 @@ class OutboxRelay:
             listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
             self._listener = listener
             return  # listening from now on: relay once for what committed before
-        for _ in listener.notifies(timeout=timeout, stop_after=1):
-            pass
+        if list(listener.notifies(timeout=timeout, stop_after=1)):
+            # One round publishes every commit so far: the wake-ups already queued behind
+            # this one would each cost an empty round (3 round trips) after it.
+            list(listener.notifies(timeout=0))
 
     def close(self) -> None:
         listener = getattr(self, "_listener", None)
         if listener is not None:
             listener.close()
 
-    def run_once(self, connection: Connection, limit: int = 200) -> int:
+    def run_once(self, connection: Connection, limit: int = RELAY_ROUND) -> int:
+        """Publishes up to `limit` unsent rows, in order, and marks them sent once the broker
+        confirmed them all; returns how many. A failure leaves them unsent (the transaction
+        rolls back): they go again next round, which idempotent consumers absorb."""
         table = self.outbox
-        with self.db.transaction() as session:
-            rows = session.execute(
-                select(table.c.seq, table.c.type, table.c.envelope)
+        # Core, not an ORM session: nothing here is an object, and a session's set-up and
+        # commit hooks were work for nothing on every round.
+        with self.db.engine.begin() as database:
+            rows = database.execute(
+                select(table.c.seq, table.c.id, table.c.type, table.c.envelope)
                 .where(table.c.sent_at.is_(None)).order_by(table.c.seq).limit(limit)
                 .with_for_update(skip_locked=True)).all()
             if not rows:
                 return 0
-            producer = connection.Producer(exchange=EVENTS_EXCHANGE, serializer="json")
-            for row in rows:
-                envelope = json.loads(row.envelope)
-                producer.publish(envelope, routing_key=row.type, delivery_mode=2,
-                                 message_id=envelope["id"], declare=[EVENTS_EXCHANGE],
-                                 retry=True, retry_policy={"max_retries": 3})
-            session.execute(update(table).where(table.c.seq.in_([r.seq for r in rows]))
-                            .values(sent_at=utcnow()))
+            self._publisher(connection).publish(rows)
+            database.execute(update(table).where(table.c.seq.in_([r.seq for r in rows]))
+                             .values(sent_at=utcnow()))
         return len(rows)
+
+    def _publisher(self, connection: Connection):
+        publisher = getattr(self, "_current", None)
+        if publisher is None or publisher.connection is not connection:
+            publisher = (BatchConfirms if confirms_publishes(connection) else
+                         OneByOne)(connection)
+            self._current = publisher
+        return publisher
+
+
+def confirms_publishes(connection: Connection) -> bool:
+    """RabbitMQ over py-amqp with publisher confirms (bus.connect asks for them)."""
+    return bool(connection.transport_options.get("confirm_publish")) and \
+        hasattr(connection.default_channel, "confirm_select")
+
+
+class OneByOne:
+    """Any kombu transport (the memory one, embedded): kombu's producer, the envelope sent as
+    stored (already JSON: no parse and dump again)."""
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self.producer = connection.Producer(exchange=EVENTS_EXCHANGE)
+        maybe_declare(EVENTS_EXCHANGE, self.producer.channel)
+
+    def publish(self, rows) -> None:
+        for row in rows:
+            self.producer.publish(row.envelope, routing_key=row.type, delivery_mode=2,
+                                  message_id=row.id, content_type=JSON,
+                                  content_encoding="utf-8", retry=True,
+                                  retry_policy={"max_retries": 3})
+
+
+class BatchConfirms:
+    """RabbitMQ: a round's rows are all published, then their confirms awaited together,
+    on a channel of the relay's own in confirm mode (kombu's producer waits for each
+    message's confirm before sending the next)."""
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self.channel = connection.channel()
+        self.channel.confirm_select()
+        self.channel.events["basic_ack"].add(self._acked)
+        self.channel.events["basic_nack"].add(self._nacked)
+        EVENTS_EXCHANGE(self.channel).declare()
+        self.sent = 0                   # delivery tags run 1, 2, ... on a confirm channel
+        self.waiting: set[int] = set()  # tags not confirmed yet
+        self.refused = 0               # nacked in this round
+
+    def _settle(self, tag: int, multiple: bool) -> int:
+        done = {t for t in self.waiting if t <= tag} if multiple else {tag} & self.waiting
+        self.waiting -= done
+        return len(done)
+
+    def _acked(self, tag: int, multiple: bool) -> None:
+        self._settle(tag, multiple)
+
+    def _nacked(self, tag: int, multiple: bool) -> None:
+        self.refused += self._settle(tag, multiple)
+
+    def publish(self, rows) -> None:
+        for row in rows:
+            message = self.channel.prepare_message(
+                row.envelope.encode("utf-8"), content_type=JSON, content_encoding="utf-8",
+                properties={"delivery_mode": 2, "message_id": row.id})
+            self.channel._basic_publish(message, exchange=EVENTS_EXCHANGE.name,
+                                        routing_key=row.type)
+            self.sent += 1
+            self.waiting.add(self.sent)
+        while self.waiting:
+            self.channel.wait([spec.Basic.Ack, spec.Basic.Nack], timeout=CONFIRM_TIMEOUT)
+        if self.refused:
+            refused, self.refused = self.refused, 0
+            raise MessageNacked(f"the broker refused {refused} of {len(rows)} event(s)")

@@ -12,7 +12,7 @@ from kombu import Connection
 
 from .broker import connect
 from .consumer import EventConsumer
-from .relay import OutboxRelay
+from .relay import RELAY_ROUND, OutboxRelay
 
 log = logging.getLogger("rencai.bus")
 
@@ -99,7 +99,10 @@ class BusWorker:
                 if connection is None:
                     connection = connect(self.bus_url)
                     connection.ensure_connection(max_retries=5)
-                while self.relay.run_once(connection) and not self._stop.is_set():
+                # A short round took everything committed before it; what commits later
+                # wakes us again.
+                while self.relay.run_once(connection) >= RELAY_ROUND and \
+                        not self._stop.is_set():
                     pass
             except Exception:  # noqa: BLE001 - reconnect (bus or database) next round
                 log.exception("%s relay error; reconnecting", self.service)

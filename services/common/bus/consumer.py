@@ -10,7 +10,7 @@ import time
 from typing import Callable
 
 from kombu import Connection, Producer
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from ..db import Database, utcnow
@@ -35,6 +35,10 @@ class EventConsumer:
         self.backoff = backoff
         self.queue = service_queue(service, sorted(handlers))
         self.dead_queue = dead_letter_queue(service)
+        # Built once: SQLAlchemy keeps a statement's cache key on it (a new statement per
+        # message had it worked out again every time).
+        self._seen = select(processed.c.id).where(processed.c.id == bindparam("id"))
+        self._mark_processed = insert(processed)
 
     def apply(self, envelope: dict) -> bool:
         """Runs the handler in one transaction with the processed mark; False if seen before."""
@@ -44,13 +48,11 @@ class EventConsumer:
         token = trace_id_var.set(envelope.get("trace_id"))
         try:
             with self.db.transaction() as session:
-                seen = session.execute(select(self.processed.c.id)
-                                       .where(self.processed.c.id == envelope["id"])).first()
-                if seen:
+                if session.execute(self._seen, {"id": envelope["id"]}).first():
                     return False
                 handler(session, envelope)
-                session.execute(insert(self.processed).values(
-                    id=envelope["id"], type=envelope["type"], processed_at=utcnow()))
+                session.execute(self._mark_processed, {
+                    "id": envelope["id"], "type": envelope["type"], "processed_at": utcnow()})
             return True
         finally:
             trace_id_var.reset(token)

@@ -3,12 +3,13 @@ and marks them sent."""
 from __future__ import annotations
 
 import threading
+from functools import cached_property
 
 from amqp import spec
 from amqp.exceptions import MessageNacked
 from kombu import Connection
 from kombu.common import maybe_declare
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 
 from ..db import Database, utcnow
 from .broker import EVENTS_EXCHANGE
@@ -59,20 +60,34 @@ class OutboxRelay:
         """Publishes up to `limit` unsent rows, in order, and marks them sent once the broker
         confirmed them all; returns how many. A failure leaves them unsent (the transaction
         rolls back): they go again next round, which idempotent consumers absorb."""
-        table = self.outbox
         # Core, not an ORM session: nothing here is an object, and a session's set-up and
         # commit hooks were work for nothing on every round.
         with self.db.engine.begin() as database:
-            rows = database.execute(
-                select(table.c.seq, table.c.id, table.c.type, table.c.envelope)
-                .where(table.c.sent_at.is_(None)).order_by(table.c.seq).limit(limit)
-                .with_for_update(skip_locked=True)).all()
+            rows = database.execute(self._unsent(limit)).all()
             if not rows:
                 return 0
             self._publisher(connection).publish(rows)
-            database.execute(update(table).where(table.c.seq.in_([r.seq for r in rows]))
-                             .values(sent_at=utcnow()))
+            database.execute(self._mark_sent, {"seqs": [r.seq for r in rows],
+                                               "sent_at": utcnow()})
         return len(rows)
+
+    @cached_property
+    def _mark_sent(self):
+        table = self.outbox
+        return (update(table).where(table.c.seq.in_(bindparam("seqs", expanding=True)))
+                .values(sent_at=bindparam("sent_at")))
+
+    def _unsent(self, limit: int):
+        """The round's query, built once per bound: SQLAlchemy keeps a statement's cache key
+        on it, instead of working it out again for a new one every round."""
+        cached = getattr(self, "_unsent_query", None)
+        if cached is None or cached[0] != limit:
+            table = self.outbox
+            cached = (limit, select(table.c.seq, table.c.id, table.c.type, table.c.envelope)
+                      .where(table.c.sent_at.is_(None)).order_by(table.c.seq).limit(limit)
+                      .with_for_update(skip_locked=True))
+            self._unsent_query = cached
+        return cached[1]
 
     def _publisher(self, connection: Connection):
         publisher = getattr(self, "_current", None)

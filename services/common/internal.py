@@ -17,10 +17,12 @@ routes /internal/ paths.
 """
 from __future__ import annotations
 
+import json
 import logging
 import time
 
 import jwt
+import urllib3
 from flask import Flask, current_app, jsonify, request
 
 from .errors import NotAuthenticated, problem
@@ -84,15 +86,17 @@ class InternalClient:
                 response = client.post(path, json=body, headers=headers)
                 return response.status_code, response.get_json(silent=True) or {}
         if self._http is None:
-            import requests
-
-            self._http = requests.Session()
-        response = self._http.post(self.urls[target].rstrip("/") + path, json=body,
-                                   headers=headers, timeout=(2, timeout))
+            # urllib3's pool, not requests: a call here is on the user's request path, and
+            # requests read the proxy settings from the whole environment on every call.
+            self._http = urllib3.PoolManager(retries=False)
+        response = self._http.request(
+            "POST", self.urls[target].rstrip("/") + path, body=json.dumps(body).encode(),
+            headers={**headers, "Content-Type": "application/json"},
+            timeout=urllib3.Timeout(connect=2, read=timeout))
         try:
-            return response.status_code, response.json()
+            return response.status, json.loads(response.data)
         except ValueError:
-            return response.status_code, {}
+            return response.status, {}
 
     def deliver(self, envelope: dict, targets: tuple[str, ...]) -> dict[str, bool]:
         """Applies `envelope` at each target now; what each answered (False: left to the

@@ -1,6 +1,6 @@
 """What orgs publishes and what it consumes.
 
-Publishes (routing key = type; envelope per services/common/bus.py):
+Publishes (routing key = type; envelope per services/common/bus/outbox.py):
   orgs.org.registered          {org_id, kind, name, parent_id, district_id, association_code}
   orgs.org.updated             (same shape; also when a unit regenerates its association code:
                                a consumer can apply both with one upsert)

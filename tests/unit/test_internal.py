@@ -87,6 +87,27 @@ def test_the_client_delivers_in_process_and_leaves_failures_to_the_bus(target, t
     assert InternalClient("files", KEY).deliver(envelope("四"), ("orgs",)) == {}
 
 
+def test_the_client_delivers_over_http(target):
+    """The stack's way: a pooled connection, the answer read as JSON, a refusal reported."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, target, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = InternalClient("files", KEY, {"orgs": f"http://127.0.0.1:{server.port}"})
+        sent = envelope("五")
+        assert client.post("orgs", EVENTS_PATH, sent) == (200, {"applied": True})
+        assert client.post("orgs", EVENTS_PATH, sent) == (200, {"applied": False})
+        assert client.deliver(envelope("六"), ("orgs",)) == {"orgs": True}
+        status, answer = client.post("orgs", EVENTS_PATH, {**sent, "type": "files.thing.ignored"})
+        assert status == 404 and answer["detail"] == "本服务不处理该事件"
+    finally:
+        server.shutdown()
+    assert target.effects() == ["五", "六"]
+
+
 def test_at_once_events_go_out_after_the_commit_and_never_after_a_rollback(target, tmp_path,
                                                                           monkeypatch):
     from services.common import contracts

@@ -1,0 +1,151 @@
+"""The transactional outbox: a use case's events are checked against their contracts and
+written in its own transaction (one INSERT per transaction, at commit), and the relay of that
+database is woken when the transaction commits."""
+from __future__ import annotations
+
+import contextvars
+import json
+import threading
+import uuid
+import weakref
+from dataclasses import dataclass
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, event, func, insert, select
+from sqlalchemy.orm import Session
+
+from .. import contracts
+from ..db import UtcDateTime, after_commit, utcnow
+from ..denylist import denylist_table
+
+# The trace id of whatever is being handled (an HTTP request or a consumed envelope).
+trace_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("trace_id", default=None)
+
+# The relay publishes right after a commit, not on a poll: a transaction that adds events
+# sends `NOTIFY rencai_outbox` (PostgreSQL delivers it at commit, to the service's bus worker
+# process listening on its database), and in one process (embedded) sets the relay's event
+# after the commit. A slow poll (relay.SAFETY_POLL seconds) still catches anything missed.
+NOTIFY_CHANNEL = "rencai_outbox"
+_RELAY_WAKE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # engine -> Event
+_NOTIFIED = "rencai.outbox_notified"
+
+
+def relay_wake(engine) -> threading.Event:
+    """The event a relay of this process waits on for `engine`'s commits (embedded)."""
+    return _RELAY_WAKE.setdefault(engine, threading.Event())
+
+
+@dataclass(frozen=True)
+class BusTables:
+    outbox: Table
+    processed: Table
+    # The service's copy of identity's denylist (services/common/denylist.py), if it keeps one.
+    denylist: Table | None = None
+
+
+def bus_tables(metadata: MetaData, denylist: bool = False) -> BusTables:
+    """Adds `outbox` and `processed_messages` to a service's metadata (and so its migrations);
+    `denylist`: also `token_denylist`, which the kit's verifier then checks."""
+    outbox = Table(
+        "outbox", metadata,
+        Column("seq", Integer, primary_key=True, autoincrement=True),
+        Column("id", String(36), nullable=False, unique=True),
+        Column("type", String(120), nullable=False),
+        Column("envelope", Text, nullable=False),
+        Column("created_at", UtcDateTime, nullable=False, default=utcnow),
+        Column("sent_at", UtcDateTime, nullable=True, index=True),
+    )
+    processed = Table(
+        "processed_messages", metadata,
+        Column("id", String(36), primary_key=True),
+        Column("type", String(120), nullable=False),
+        Column("processed_at", UtcDateTime, nullable=False, default=utcnow),
+    )
+    return BusTables(outbox, processed, denylist_table(metadata) if denylist else None)
+
+
+def make_envelope(type_: str, producer: str, subject: str, data: dict) -> dict:
+    return {
+        "id": str(uuid.uuid4()),
+        "type": type_,
+        "occurred_at": utcnow().isoformat(),
+        "producer": producer,
+        "subject": subject,
+        "data": data,
+        "trace_id": trace_id_var.get() or str(uuid.uuid4()),
+    }
+
+
+class Outbox:
+    """Where a service's use cases put the events they raise (same transaction as the data).
+
+    Every payload is checked against its contract (services/common/contracts.py): by default
+    the producer's `events.PUBLISHES`. `internal`, when the service's kit sets it, hands the
+    producer's AT_ONCE events to their consumers right after the commit."""
+
+    def __init__(self, table: Table, producer: str, contracts: dict | None = None,
+                 internal=None):
+        self.table = table
+        self.producer = producer
+        self._contracts = contracts
+        self.internal = internal
+
+    @property
+    def contracts(self) -> dict:
+        if self._contracts is None:
+            self._contracts = contracts.published_by(self.producer)
+        return self._contracts
+
+    def add(self, session: Session, type_: str, subject: str, data: dict) -> dict:
+        if not type_.startswith(self.producer + "."):
+            raise ValueError(f"{self.producer} cannot publish {type_}")
+        contracts.check(self.contracts, type_, data)
+        envelope = make_envelope(type_, self.producer, subject, data)
+        # Written at commit, all of a transaction's events in one INSERT (_write_pending).
+        session.info.setdefault(_PENDING, {}).setdefault(self.table, []).append(
+            {"id": envelope["id"], "type": type_,
+             "envelope": json.dumps(envelope, ensure_ascii=False), "created_at": utcnow()})
+        _wake_relay(session)
+        targets = contracts.at_once(self.producer).get(type_) if self.internal else None
+        if targets:
+            internal = self.internal
+            after_commit(session, lambda: internal.deliver(envelope, targets))
+        return envelope
+
+
+def _wake_relay(session: Session) -> None:
+    """Once per transaction: wake this database's relay when the transaction commits."""
+    transaction = session.get_transaction()
+    if session.info.get(_NOTIFIED) is transaction:
+        return
+    session.info[_NOTIFIED] = transaction
+    wake = _RELAY_WAKE.get(session.get_bind())
+    if wake is not None:  # a relay of this process waits on this database (embedded)
+        after_commit(session, wake.set)
+
+
+_PENDING = "rencai.outbox.pending"  # session.info: {outbox table: [rows]} until the commit
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    """A transaction's events, one INSERT per outbox (executemany: SQLAlchemy sends it as one
+    multi-row INSERT), then the relay's wake-up. Registered before the audit log's listener
+    (services.common.audit imports this module), so the chain's lock is still taken last."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement: the INSERTs as data-modifying WITHs (run whether or not read) of
+        # the relay's wake-up, which PostgreSQL delivers at commit.
+        wake = select(func.pg_notify(NOTIFY_CHANNEL, ""))
+        for n, (table, rows) in enumerate(pending.items()):
+            wake = wake.add_cte(insert(table).values(rows).cte(f"events_{n}"))
+        session.execute(wake)
+        return
+    for table, rows in pending.items():
+        session.execute(insert(table), rows)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, _transaction) -> None:
+    session.info.pop(_PENDING, None)

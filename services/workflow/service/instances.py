@@ -25,7 +25,7 @@ from .base import (ACTIVE, UNSYNCHRONIZED, audit, audit_view, check_four_eyes, c
                    swap, sync, withdrawable)
 from . import rules
 from .catalogue import NO_AFFILIATION, start_refusal
-from .definitions import current_definition
+from .reads import current_spec
 
 ENGINE_ERRORS = engine.ENGINE_ERRORS  # a process's own faults become incidents; our bugs do not
 
@@ -94,7 +94,7 @@ def start_instance_view(db: Database, outbox: Outbox, claims: Claims, process_ke
 
 def _start(session: Session, outbox: Outbox, claims: Claims, process_key: str,
            application: dict, business_key: str | None) -> Instance:
-    definition = current_definition(session, process_key)
+    definition = current_spec(session, process_key)
     if definition is None:
         raise NotFound("业务不存在或未开放")
     return start_in(session, outbox, claims, definition, application, business_key)

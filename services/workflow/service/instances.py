@@ -25,7 +25,7 @@ from .base import (ACTIVE, UNSYNCHRONIZED, audit, audit_view, check_four_eyes, c
                    swap, sync, withdrawable)
 from . import rules
 from .catalogue import NO_AFFILIATION, start_refusal
-from .reads import current_spec
+from .reads import DefinitionSpec, current_spec
 
 ENGINE_ERRORS = engine.ENGINE_ERRORS  # a process's own faults become incidents; our bugs do not
 
@@ -108,9 +108,9 @@ def _actor_view(session: Session, claims: Claims, instance: Instance) -> dict:
                          staff=is_staff(claims) and instance.applicant_id != claims.sub)
 
 
-def start_in(session: Session, outbox: Outbox, claims: Claims, definition: Definition,
-             application: dict, business_key: str | None = None,
-             entry: str | None = None) -> Instance:
+def start_in(session: Session, outbox: Outbox, claims: Claims,
+             definition: Definition | DefinitionSpec, application: dict,
+             business_key: str | None = None, entry: str | None = None) -> Instance:
     """Starts an instance in the caller's transaction. `entry` names the page a process with
     its own entry is started from: the name of the business whose page it is (hooks.Business
     .entry, e.g. 技能竞赛's 提交审核); the API's start has none."""
@@ -142,9 +142,10 @@ def start_in(session: Session, outbox: Outbox, claims: Claims, definition: Defin
                            variables={"unit_name": context["unit_name"]})
 
 
-def create_instance(session: Session, outbox: Outbox, definition: Definition, applicant: Claims,
-                    application: dict, *, suffix: str, unit_id: str, subject_id: str | None,
-                    business_key: str | None, variables: dict) -> Instance:
+def create_instance(session: Session, outbox: Outbox, definition: Definition | DefinitionSpec,
+                    applicant: Claims, application: dict, *, suffix: str, unit_id: str,
+                    subject_id: str | None, business_key: str | None,
+                    variables: dict) -> Instance:
     """The instance of a start that passed its checks (over the API, or from an event): its
     row, the 提交申请 audit entry, workflow.instance.started, and the engine run up to its
     first waiting task; a failing script makes it an incident."""

@@ -183,7 +183,10 @@ def _chain_pending(session: Session) -> None:
     # whether or not the UPDATE reads it), SQLite in two.
     head_update = update(CHAIN).where(CHAIN.c.id == CHAIN_ID).values(seq=seq, hash=prev)
     if session.get_bind().dialect.name == "postgresql":
-        logged = insert(LOG).values(pending).returning(LOG.c.seq).cte("logged")
+        # One entry (most use cases) as single-row VALUES: SQLAlchemy caches that statement's
+        # compiled form, never a multi-row VALUES one (compiling it took a step's 4 % CPU).
+        logged = (insert(LOG).values(**pending[0]) if len(pending) == 1 else
+                  insert(LOG).values(pending)).returning(LOG.c.seq).cte("logged")
         session.execute(head_update.add_cte(logged))
     else:
         session.execute(insert(LOG), pending)

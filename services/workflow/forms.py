@@ -4,6 +4,8 @@ server-side before the engine sees any data. A form may `$ref` a sibling file
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
@@ -23,7 +25,32 @@ def load_forms(forms_dir: Path) -> dict[str, dict]:
             for path in sorted(forms_dir.glob("*.schema.json"))}
 
 
+_VALIDATORS: "OrderedDict[tuple, tuple[dict, Draft202012Validator]]" = OrderedDict()
+_VALIDATORS_LOCK = threading.Lock()
+VALIDATORS_KEPT = 256
+
+
 def _validator(process_key: str, forms: dict[str, dict], form_name: str) -> Draft202012Validator:
+    """The form's validator, built once per forms dict: a definition version's forms are one
+    dict kept in memory (service/reads.py), and building the registry and resolving its
+    $refs anew took more time than validating. Keyed by the dict's identity, holding the
+    dict so that the identity stays its own."""
+    key = (id(forms), process_key, form_name)
+    with _VALIDATORS_LOCK:
+        kept = _VALIDATORS.get(key)
+        if kept is not None and kept[0] is forms:
+            _VALIDATORS.move_to_end(key)
+            return kept[1]
+    validator = _new_validator(process_key, forms, form_name)
+    with _VALIDATORS_LOCK:
+        _VALIDATORS[key] = (forms, validator)
+        while len(_VALIDATORS) > VALIDATORS_KEPT:
+            _VALIDATORS.popitem(last=False)
+    return validator
+
+
+def _new_validator(process_key: str, forms: dict[str, dict],
+                   form_name: str) -> Draft202012Validator:
     base = f"{BASE_URI}{process_key}/"
     registry = Registry().with_resources(
         (f"{base}{name}.schema.json", Resource.from_contents(schema, DRAFT202012))
@@ -106,7 +133,7 @@ def schema_problem(process_key: str, forms: dict[str, dict], form_name: str) -> 
         return "表单应为 JSON 对象"
     try:
         Draft202012Validator.check_schema(schema)
-        for _ in _validator(process_key, forms, form_name).iter_errors({}):
+        for _ in _new_validator(process_key, forms, form_name).iter_errors({}):
             pass
     except SchemaError as error:
         return f"表单不是有效的 JSON Schema：{error.message}"

@@ -142,3 +142,21 @@ def test_the_gateway_never_routes_internal_paths():
             "Authorization": f"Service {issue_credential(KEY, 'files', 'orgs')}"})
         assert reply.status_code == 404, path
     assert called == []
+
+
+def test_a_credential_is_signed_once_per_third_of_its_lifetime(monkeypatch):
+    from services.common import internal
+
+    signed = []
+    monkeypatch.setattr(internal, "issue_credential",
+                        lambda *args: signed.append(args) or issue_credential(*args))
+    client = InternalClient("files", KEY)
+    first = client.credential("orgs")
+    assert client.credential("orgs") == first and len(signed) == 1
+    assert internal.verify_credential(KEY, f"Service {first}", "orgs") == "files"
+    client.credential("workflow")  # another audience, its own credential
+    assert [args[2] for args in signed] == ["orgs", "workflow"]
+    later = internal.time.monotonic() + internal.LIFETIME / 3 + 1
+    monkeypatch.setattr(internal.time, "monotonic", lambda: later)
+    client.credential("orgs")
+    assert [args[2] for args in signed] == ["orgs", "workflow", "orgs"]

@@ -14,7 +14,7 @@ def list_definitions():
 
 
 @admin.route("/definitions/<process_key>/validate", methods=["POST"])
-@admin.arguments(schemas.DefinitionUploadSchema)
+@admin.arguments(schemas.DefinitionUploadSchema())
 @admin.response(200, schemas.ValidSchema)
 @login_required()
 def validate_definition(body, process_key):
@@ -23,7 +23,7 @@ def validate_definition(body, process_key):
 
 
 @admin.route("/definitions/<process_key>/versions", methods=["POST"])
-@admin.arguments(schemas.DefinitionUploadSchema)
+@admin.arguments(schemas.DefinitionUploadSchema())
 @admin.response(201, schemas.DefinitionSchema)
 @login_required()
 def upload_definition(body, process_key):
@@ -65,7 +65,7 @@ def deploy_version(process_key, version):
 
 
 @admin.route("/definitions/<process_key>/migrations", methods=["POST"])
-@admin.arguments(schemas.MigrateSchema)
+@admin.arguments(schemas.MigrateSchema())
 @admin.response(200, schemas.MigrationReportSchema)
 @login_required()
 def migrate(body, process_key):

@@ -25,7 +25,7 @@ def prefill(process_key):
 
 @blp.route("/instances", methods=["POST"])
 @idempotent(IDEMPOTENCY)
-@blp.arguments(schemas.StartInstanceSchema)
+@blp.arguments(schemas.StartInstanceSchema())
 @blp.response(201, schemas.InstanceSchema)
 @login_required()
 def start_instance(body):
@@ -35,7 +35,7 @@ def start_instance(body):
 
 
 @blp.route("/instances", methods=["GET"])
-@blp.arguments(schemas.InstanceQuerySchema, location="query")
+@blp.arguments(schemas.InstanceQuerySchema(), location="query")
 @blp.response(200, schemas.InstancePageSchema)
 @login_required()
 def my_instances(query):
@@ -53,7 +53,7 @@ def get_instance(instance_id):
 
 
 @blp.route("/instances/<instance_id>/withdraw", methods=["POST"])
-@blp.arguments(schemas.WithdrawSchema)
+@blp.arguments(schemas.WithdrawSchema())
 @blp.response(200, schemas.InstanceSchema)
 @login_required()
 def withdraw(body, instance_id):
@@ -71,7 +71,7 @@ def audit_trail(instance_id):
 
 
 @blp.route("/instances/<instance_id>/personal-data", methods=["GET"])
-@blp.arguments(schemas.PersonalDataQuerySchema, location="query")
+@blp.arguments(schemas.PersonalDataQuerySchema(), location="query")
 @blp.response(200, schemas.PersonalFieldSchema)
 @login_required()
 def personal_data(query, instance_id):

@@ -9,7 +9,7 @@ from .blueprints import admin, kit as _k
 
 
 @admin.route("/instances", methods=["GET"])
-@admin.arguments(schemas.AdminInstanceQuerySchema, location="query")
+@admin.arguments(schemas.AdminInstanceQuerySchema(), location="query")
 @admin.response(200, schemas.AdminInstancePageSchema)
 @login_required()
 def search_instances(query):
@@ -26,7 +26,7 @@ def instance_trace(instance_id):
 
 
 @admin.route("/instances/<instance_id>/move", methods=["POST"])
-@admin.arguments(schemas.MoveSchema)
+@admin.arguments(schemas.MoveSchema())
 @admin.response(200, schemas.InstanceSchema)
 @login_required()
 def move_instance(body, instance_id):
@@ -37,7 +37,7 @@ def move_instance(body, instance_id):
 
 
 @admin.route("/incidents", methods=["GET"])
-@admin.arguments(PageQuerySchema, location="query")
+@admin.arguments(PageQuerySchema(), location="query")
 @admin.response(200, schemas.InstancePageSchema)
 @login_required()
 def incidents(query):
@@ -46,7 +46,7 @@ def incidents(query):
 
 
 @admin.route("/incidents/<instance_id>/retry", methods=["POST"])
-@admin.arguments(schemas.RetrySchema)
+@admin.arguments(schemas.RetrySchema())
 @admin.response(200, schemas.InstanceSchema)
 @login_required()
 def retry(body, instance_id):
@@ -65,7 +65,7 @@ def list_restrictions():
 
 @admin.route("/restrictions", methods=["POST"])
 @idempotent(IDEMPOTENCY)
-@admin.arguments(schemas.RestrictionInSchema)
+@admin.arguments(schemas.RestrictionInSchema())
 @admin.response(201, schemas.RestrictionSchema)
 @login_required()
 def restrict(body):
@@ -84,7 +84,7 @@ def lift(restriction_id):
 
 @admin.route("/notices", methods=["POST"])
 @idempotent(IDEMPOTENCY)
-@admin.arguments(schemas.NoticeInSchema)
+@admin.arguments(schemas.NoticeInSchema())
 @admin.response(201, schemas.NoticeSchema)
 @login_required()
 def publish_notice(body):

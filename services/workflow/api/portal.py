@@ -32,7 +32,7 @@ def certificates():
 
 
 @portal.route("/notices", methods=["GET"])
-@portal.arguments(PageQuerySchema, location="query")
+@portal.arguments(PageQuerySchema(), location="query")
 @portal.response(200, schemas.NoticePageSchema)
 @login_required()
 def notices(query):
@@ -41,7 +41,7 @@ def notices(query):
 
 
 @portal.route("/prompts", methods=["GET"])
-@portal.arguments(PageQuerySchema, location="query")
+@portal.arguments(PageQuerySchema(), location="query")
 @portal.response(200, schemas.PromptListSchema)
 @login_required()
 def prompts(query):

@@ -8,7 +8,7 @@ from .blueprints import blp, kit as _k
 
 
 @blp.route("/tasks", methods=["GET"])
-@blp.arguments(schemas.TaskQuerySchema, location="query")
+@blp.arguments(schemas.TaskQuerySchema(), location="query")
 @blp.response(200, schemas.TaskPageSchema)
 @login_required()
 def inbox(query):
@@ -34,7 +34,7 @@ def saved_filters():
 
 @blp.route("/tasks/filters", methods=["POST"])
 @idempotent(IDEMPOTENCY)
-@blp.arguments(schemas.SavedFilterInSchema)
+@blp.arguments(schemas.SavedFilterInSchema())
 @blp.response(201, schemas.SavedFilterSchema)
 @login_required()
 def save_filter(body):
@@ -61,7 +61,7 @@ def get_task(task_id):
 
 
 @blp.route("/tasks/<task_id>/complete", methods=["POST"])
-@blp.arguments(schemas.CompleteTaskSchema)
+@blp.arguments(schemas.CompleteTaskSchema())
 @blp.response(200, schemas.InstanceSchema)
 @login_required()
 def complete_task(body, task_id):
@@ -87,7 +87,7 @@ def unclaim(task_id):
 
 
 @blp.route("/tasks/<task_id>/assign", methods=["POST"])
-@blp.arguments(schemas.AssignSchema)
+@blp.arguments(schemas.AssignSchema())
 @blp.response(200, schemas.TaskSummarySchema)
 @login_required()
 def assign(body, task_id):
@@ -97,7 +97,7 @@ def assign(body, task_id):
 
 
 @blp.route("/tasks/<task_id>/delegate", methods=["POST"])
-@blp.arguments(schemas.DelegateSchema)
+@blp.arguments(schemas.DelegateSchema())
 @blp.response(200, schemas.TaskSummarySchema)
 @login_required()
 def delegate(body, task_id):
@@ -107,7 +107,7 @@ def delegate(body, task_id):
 
 
 @blp.route("/tasks/<task_id>/resolve", methods=["POST"])
-@blp.arguments(schemas.ResolveSchema)
+@blp.arguments(schemas.ResolveSchema())
 @blp.response(200, schemas.TaskSummarySchema)
 @login_required()
 def resolve(body, task_id):
@@ -124,7 +124,7 @@ def colleagues(task_id):
 
 
 @blp.route("/tasks/<task_id>/comments", methods=["POST"])
-@blp.arguments(schemas.CommentSchema)
+@blp.arguments(schemas.CommentSchema())
 @blp.response(201, schemas.AuditSchema)
 @login_required()
 def comment(body, task_id):

@@ -22,6 +22,7 @@ from services.common.errors import Conflict, Forbidden, NotFound, ValidationFail
 from .. import engine, forms
 from ..model import LANE_TITLES, Definition, Instance, Task
 from .base import ACTIVE, audit, is_admin, swap, sync
+from .reads import remember
 
 
 def _checksum(xml: bytes, process_forms: dict) -> str:
@@ -125,6 +126,7 @@ def deploy(db: Database, process_key: str, xml: bytes, process_forms: dict,
             session.flush()
             if state == "deployed":
                 _make_current(session, definition)
+        remember(definition)
         return definition
     except IntegrityError:
         # Another process deployed the same files at the same moment: use theirs.

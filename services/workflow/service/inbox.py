@@ -8,9 +8,9 @@ import json
 import uuid
 from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import func, or_, select, tuple_, union_all, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session
 
 from services.common.auth import Claims
 from services.common.db import Database, utcnow
@@ -21,98 +21,39 @@ from ..model import AuditEntry, Instance, SavedFilter, StaffMember, Task
 from ..routing import holder_title
 from .base import (audit, audit_view, check_four_eyes, definition_of, instance_view,
                    visible_task)
-
-# The sort key of each `sort`, and whether it runs backwards. Ties break on the task id in the
-# same direction, so (key, id) is one index range, scanned forwards or backwards.
-SORTS = {"created_at": (Task.created_at, False), "-created_at": (Task.created_at, True),
-         "due_at": (Task.due_at, False), "-due_at": (Task.due_at, True)}
-# What a page of the inbox shows of an instance (not its serialized state or application).
-LISTED = load_only(Instance.id, Instance.title, Instance.status, Instance.stage,
-                   Instance.process_key, Instance.applicant_name, raiseload=True)
-
-
-def _parts(claims: Claims, scope: str) -> list[list]:
-    """The open inbox as disjoint parts, each one range of an open-task index (migration
-    c3f1a9e5d7b2): assigned to me, and per group of mine its unclaimed (or all) tasks. An OR
-    over them would be a bitmap scan of every open task of the group, sorted to find a page."""
-    groups = sorted(claims.groups)
-    mine = [Task.assignee == claims.sub]
-    if scope == "mine":
-        return [mine]
-    if scope == "group":
-        return [[Task.candidate_group == g, Task.assignee.is_(None)] for g in groups]
-    if scope == "team":  # everything of my groups, whoever holds it, and mine elsewhere
-        return [[Task.candidate_group == g] for g in groups] + \
-            [[*mine, Task.candidate_group.not_in(groups)]]
-    return [mine, *([Task.candidate_group == g, Task.assignee.is_(None)] for g in groups)]
-
-
-def _ordered(column, descending: bool):
-    return column.desc() if descending else column.asc()
+from .inbox_query import ON_INSTANCE, ON_TASK, Shape, parameters, statements
 
 
 def inbox(db: Database, claims: Claims, query: dict) -> dict:
-    """A page of tasks: each part of the inbox gives its first rows in order (an index range,
-    instance filters joined in), the page is cut from their union, and only its rows are
-    joined to their tasks and instances. Without instance filters the total is counted on
-    `task` alone (index-only), not over the join."""
-    status = query.get("status", "ready")
-    on_task, on_instance = [], []
-    if status == "completed":
-        parts = [[Task.status == "completed", or_(
-            Task.completed_by == claims.sub, Task.candidate_group.in_(sorted(claims.groups)))]]
-    else:
-        parts = [[Task.status == "ready", *part]
-                 for part in _parts(claims, query.get("scope", "all"))]
-    if query.get("group"):
-        on_task.append(Task.candidate_group == query["group"])
-    if query.get("stage"):
-        on_task.append(Task.task_key == query["stage"])
-    if query.get("created_from"):
-        on_task.append(Task.created_at >= _day(query["created_from"]))
-    if query.get("created_to"):
-        on_task.append(Task.created_at < _day(query["created_to"]) + timedelta(days=1))
-    now = utcnow()
-    if query.get("overdue") is True:
-        on_task += [Task.due_at.is_not(None), Task.due_at < now]
-    elif query.get("overdue") is False:
-        on_task.append(or_(Task.due_at.is_(None), Task.due_at >= now))
-    if query.get("process_key"):
-        on_instance.append(Instance.process_key == query["process_key"])
-    if query.get("applicant"):
-        on_instance.append(Instance.applicant_name.contains(query["applicant"], autoescape=True))
-    if query.get("unit_id"):
-        on_instance.append(Instance.unit_id == query["unit_id"])
+    """A page of tasks (inbox_query.statements: the statement of each shape is built once).
+    Without instance filters the total is counted on `task` alone (index-only), not over the
+    join; a short first or last page knows its total without counting."""
     sort = query.get("sort", "-created_at")
-    key, descending = SORTS[sort]
-    per_page = query.get("per_page", 20)
     cursor = query.get("cursor")
+    after = _after_cursor(sort, cursor) if cursor is not None else None
+    overdue = query.get("overdue")
+    shape = Shape(status="completed" if query.get("status") == "completed" else "ready",
+                  scope=query.get("scope", "all"), groups=len(claims.groups),
+                  on_task=tuple(name for name in ON_TASK if query.get(name)),
+                  overdue=overdue if isinstance(overdue, bool) else None,
+                  on_instance=tuple(name for name in ON_INSTANCE if query.get(name)),
+                  sort=sort, after=after is not None)
+    per_page = query.get("per_page", 20)
     if cursor is not None:
-        on_task += _after_cursor(sort, cursor)
         page, offset, wanted = None, 0, per_page + 1  # one more: is there a next page?
     else:
         page = query.get("page", 1)
         offset, wanted = (page - 1) * per_page, per_page
-
-    # Instance filters as a set of instances the tasks must be in: PostgreSQL finds it by
-    # index (a trigram one for the applicant), SQLite builds it once per statement.
-    chosen = [Task.instance_id.in_(select(Instance.id).where(*on_instance))] if on_instance else []
-
-    def part_query(conditions, *columns):
-        return select(*columns).where(*conditions, *on_task, *chosen)
-
-    heads = [part_query(p, Task.id.label("id"), key.label("key"))
-             .order_by(_ordered(key, descending), _ordered(Task.id, descending))
-             .limit(offset + wanted).subquery() for p in parts]
-    union = heads[0] if len(heads) == 1 else union_all(*(select(h) for h in heads)).subquery()
-    window = (select(union).order_by(_ordered(union.c.key, descending),
-                                     _ordered(union.c.id, descending))
-              .offset(offset).limit(wanted).subquery())
-    rows_query = (select(Task, Instance).join(window, window.c.id == Task.id)
-                  .join(Instance, Instance.id == Task.instance_id).options(LISTED)
-                  .order_by(_ordered(window.c.key, descending), _ordered(window.c.id, descending)))
+    now = utcnow()
+    days = {name: _day(query[name]) + timedelta(days=1 if name == "created_to" else 0)
+            for name in ("created_from", "created_to") if query.get(name)}
+    params = parameters(shape, claims.sub, sorted(claims.groups), {**query, **days}, now=now,
+                        head=offset + wanted, offset=offset, wanted=wanted,
+                        after_at=after[0] if after else None,
+                        after_id=after[1] if after else None)
+    rows_query, total_query = statements(shape)
     with db.reading() as session:
-        rows = session.execute(rows_query).all()
+        rows = session.execute(rows_query, params).all()
         if cursor is not None:
             more = len(rows) > per_page
             rows = rows[:per_page]
@@ -122,9 +63,7 @@ def inbox(db: Database, claims: Claims, query: dict) -> dict:
             if len(rows) < per_page and (rows or page == 1):  # the last page: total known
                 total = offset + len(rows)
             else:  # one statement: a count per part, each from its index alone
-                total = sum(session.execute(select(*(
-                    select(func.count()).select_from(part_query(p, Task.id).subquery())
-                    .scalar_subquery() for p in parts))).one())
+                total = sum(session.execute(total_query, params).one())
             full = len(rows) == per_page and page * per_page < total
             result = {"total": total, "page": page, "per_page": per_page,
                       "next_cursor": _cursor(rows[-1][0])
@@ -138,13 +77,13 @@ def _cursor(task: Task) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _after_cursor(sort: str, cursor: str) -> list:
+def _after_cursor(sort: str, cursor: str) -> tuple[datetime, str] | None:
     """Cursor pagination (newest or oldest first): stable while tasks arrive, no OFFSET; the
-    (created_at, id) row comparison is one index range."""
+    (created_at, id) row comparison is one index range. None: an empty cursor (page one)."""
     if not sort.endswith("created_at"):
         raise ValidationFailed("按时限排序时请使用页码翻页", {"cursor": "按时限排序时不能使用翻页标记"})
     if not cursor:
-        return []
+        return None
     try:
         at, task_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         at = datetime.fromisoformat(at)
@@ -152,8 +91,7 @@ def _after_cursor(sort: str, cursor: str) -> list:
             raise ValueError
     except (ValueError, TypeError, binascii.Error):
         raise ValidationFailed("翻页标记无效，请从第一页开始", {"cursor": "翻页标记无效"})
-    mark = tuple_(Task.created_at, Task.id)
-    return [mark < (at, task_id) if sort.startswith("-") else mark > (at, task_id)]
+    return at, task_id
 
 
 def _day(value) -> datetime:

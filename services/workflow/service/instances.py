@@ -7,6 +7,7 @@ import uuid
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from services.common import audit as audit_log
 from services.common.auth import Claims
@@ -18,13 +19,13 @@ from .. import engine, forms, hooks
 from ..model import STATUS_TITLES, AuditEntry, Definition, Instance, OrgEntry, Task
 from ..routing import org_name, shown_name, unit_by_association_code, unit_of
 from ..settings import ProcessSettings
-from .base import (ACTIVE, audit, audit_view, check_four_eyes, created, definition_of,
-                   engine_context, fail, instance_summary, instance_view, is_admin, is_staff,
-                   load_instance, open_instance, publish_end, step_rows, swap, sync,
-                   withdrawable)
+from .base import (ACTIVE, UNSYNCHRONIZED, audit, audit_view, check_four_eyes, created,
+                   definition_of, engine_context, fail, instance_summary, instance_view,
+                   is_admin, is_staff, load_instance, open_instance, publish_end, step_rows,
+                   swap, sync, withdrawable)
 from . import rules
 from .catalogue import NO_AFFILIATION, start_refusal
-from .definitions import current_definition
+from .reads import DefinitionSpec, current_spec
 
 ENGINE_ERRORS = engine.ENGINE_ERRORS  # a process's own faults become incidents; our bugs do not
 
@@ -93,7 +94,7 @@ def start_instance_view(db: Database, outbox: Outbox, claims: Claims, process_ke
 
 def _start(session: Session, outbox: Outbox, claims: Claims, process_key: str,
            application: dict, business_key: str | None) -> Instance:
-    definition = current_definition(session, process_key)
+    definition = current_spec(session, process_key)
     if definition is None:
         raise NotFound("业务不存在或未开放")
     return start_in(session, outbox, claims, definition, application, business_key)
@@ -107,9 +108,9 @@ def _actor_view(session: Session, claims: Claims, instance: Instance) -> dict:
                          staff=is_staff(claims) and instance.applicant_id != claims.sub)
 
 
-def start_in(session: Session, outbox: Outbox, claims: Claims, definition: Definition,
-             application: dict, business_key: str | None = None,
-             entry: str | None = None) -> Instance:
+def start_in(session: Session, outbox: Outbox, claims: Claims,
+             definition: Definition | DefinitionSpec, application: dict,
+             business_key: str | None = None, entry: str | None = None) -> Instance:
     """Starts an instance in the caller's transaction. `entry` names the page a process with
     its own entry is started from: the name of the business whose page it is (hooks.Business
     .entry, e.g. 技能竞赛's 提交审核); the API's start has none."""
@@ -141,9 +142,10 @@ def start_in(session: Session, outbox: Outbox, claims: Claims, definition: Defin
                            variables={"unit_name": context["unit_name"]})
 
 
-def create_instance(session: Session, outbox: Outbox, definition: Definition, applicant: Claims,
-                    application: dict, *, suffix: str, unit_id: str, subject_id: str | None,
-                    business_key: str | None, variables: dict) -> Instance:
+def create_instance(session: Session, outbox: Outbox, definition: Definition | DefinitionSpec,
+                    applicant: Claims, application: dict, *, suffix: str, unit_id: str,
+                    subject_id: str | None, business_key: str | None,
+                    variables: dict) -> Instance:
     """The instance of a start that passed its checks (over the API, or from an event): its
     row, the 提交申请 audit entry, workflow.instance.started, and the engine run up to its
     first waiting task; a failing script makes it an incident."""
@@ -224,12 +226,15 @@ def _complete(session: Session, outbox: Outbox, claims: Claims, task_id: str,
               not engine.is_declaration(task.task_key) else "submit") \
         if applicant_task else data.get("decision", "approve")
     now = utcnow()
+    done = {"status": "completed", "version": task.version + 1, "completed_at": now,
+            "completed_by": claims.sub, "completed_by_name": claims.name, "decision": action}
     claimed = session.execute(update(Task).where(
         Task.id == task.id, Task.version == task.version, Task.status == "ready",
-    ).values(status="completed", version=task.version + 1, completed_at=now,
-             completed_by=claims.sub, completed_by_name=claims.name, decision=action))
+    ).values(**done), execution_options=UNSYNCHRONIZED)
     if claimed.rowcount != 1:
         raise Conflict("该任务已被处理，请刷新待办列表")
+    for key, value in done.items():  # what the row now holds (the step's sync reads it)
+        set_committed_value(task, key, value)
 
     audit(session, instance, claims, task.title, action, data.get("comment"),
           role=task.lane, task_id=task.id,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import and_, inspect, select
+from sqlalchemy import and_, bindparam, inspect, select
 from sqlalchemy.orm import Session, aliased
 
 from services.common.auth import Claims
@@ -37,19 +38,40 @@ SPECS_KEPT = 128  # versions kept in memory (least recently used dropped)
 
 def definition_of(session: Session, instance: Instance) -> DefinitionSpec:
     """The instance's definition version, read from the database once per process."""
+    return definition_by_id(session, instance.definition_id)
+
+
+def definition_by_id(session: Session, definition_id: str) -> DefinitionSpec:
     with _SPECS_LOCK:
-        spec = _SPECS.get(instance.definition_id)
+        spec = _SPECS.get(definition_id)
         if spec is not None:
-            _SPECS.move_to_end(instance.definition_id)
+            _SPECS.move_to_end(definition_id)
             return spec
-    row = session.get(Definition, instance.definition_id)
+    return remember(session.get(Definition, definition_id))
+
+
+def remember(row: Definition) -> DefinitionSpec:
+    """Keeps a stored version in memory (its upload primes it: the first start needs no
+    second read in the process that stored it)."""
     spec = DefinitionSpec(row.id, row.process_key, row.name, row.version, row.bpmn_xml,
                           row.forms)
     with _SPECS_LOCK:
         _SPECS[row.id] = spec
+        _SPECS.move_to_end(row.id)
         while len(_SPECS) > SPECS_KEPT:
             _SPECS.popitem(last=False)
     return spec
+
+
+def current_spec(session: Session, process_key: str) -> DefinitionSpec | None:
+    """The version new instances start on: its id read, its BPMN and forms from memory (the
+    row itself only the first time in a process). Reading the whole row on every start was
+    a tenth of a start's CPU, and its forms a new dict each time (no validator reuse)."""
+    definition_id = session.scalar(
+        select(Definition.id).where(Definition.process_key == process_key,
+                                    Definition.state == "deployed")
+        .order_by(Definition.version.desc()).limit(1))
+    return definition_by_id(session, definition_id) if definition_id else None
 
 
 _TASKS = "rencai.workflow.tasks"  # session.info: instance id -> all its task rows
@@ -71,16 +93,8 @@ def step_rows(session: Session, claims: Claims, task_id: str) -> tuple[Task, Ins
     statement (and the caller's org row, for the audit entry's name and org). The instance
     (its serialized state is the largest value) and the org come on the task's own row
     only, the other rows carry NULLs there."""
-    target = aliased(Task)
-    mine = Task.id == task_id
-    query = (select(Task, Instance)
-             .outerjoin(Instance, and_(Instance.id == Task.instance_id, mine))
-             .where(Task.instance_id == select(target.instance_id)
-                    .where(target.id == task_id).scalar_subquery()))
-    if claims.org:
-        query = query.add_columns(OrgEntry).outerjoin(
-            OrgEntry, and_(OrgEntry.org_id == claims.org, mine))
-    rows = session.execute(query).all()
+    params = {"task_id": task_id, "org": claims.org} if claims.org else {"task_id": task_id}
+    rows = session.execute(_step_query(bool(claims.org)), params).all()
     found = next((row for row in rows if row[0].id == task_id), None)
     task = found[0] if found else None
     if task is None or not (task.candidate_group in claims.groups or task.assignee == claims.sub):
@@ -88,6 +102,22 @@ def step_rows(session: Session, claims: Claims, task_id: str) -> tuple[Task, Ins
     instance = found[1]
     session.info.setdefault(_TASKS, {})[instance.id] = [row[0] for row in rows]
     return task, instance
+
+
+@lru_cache(maxsize=2)
+def _step_query(with_org: bool):
+    """`step_rows`'s statement, built once per process with bound parameters: building it
+    and its cache key anew cost more CPU than PostgreSQL spends running it."""
+    target = aliased(Task)
+    mine = Task.id == bindparam("task_id")
+    query = (select(Task, Instance)
+             .outerjoin(Instance, and_(Instance.id == Task.instance_id, mine))
+             .where(Task.instance_id == select(target.instance_id)
+                    .where(target.id == bindparam("task_id")).scalar_subquery()))
+    if with_org:
+        query = query.add_columns(OrgEntry).outerjoin(
+            OrgEntry, and_(OrgEntry.org_id == bindparam("org"), mine))
+    return query
 
 
 def visible_task(session: Session, claims: Claims, task_id: str) -> Task:

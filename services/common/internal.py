@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import jwt
 import urllib3
@@ -75,6 +76,7 @@ class InternalClient:
         self.urls = urls or {}          # stack: base URLs
         self.local: dict[str, Flask] = {}  # embedded: the apps of this process
         self._http = None
+        self._parallel = None  # threads for several HTTP targets at once (deliver)
         self._credentials: dict[str, tuple[str, float]] = {}  # target -> (token, reuse until)
 
     def credential(self, target: str) -> str:
@@ -110,23 +112,34 @@ class InternalClient:
 
     def deliver(self, envelope: dict, targets: tuple[str, ...]) -> dict[str, bool]:
         """Applies `envelope` at each target now; what each answered (False: left to the
-        bus). Never raises: the event is committed and the bus will carry it anyway."""
-        done = {}
-        for target in targets:
-            if target == self.service or not self.reachable(target):
-                continue
-            try:
-                status, answer = self.post(target, EVENTS_PATH, envelope)
-                done[target] = status == 200
-                if status != 200:
-                    log.warning("%s -> %s: %s not applied at once (%s %s); the bus carries it",
-                                self.service, target, envelope["type"], status,
-                                answer.get("detail"))
-            except Exception as error:  # noqa: BLE001 - the bus carries it
-                done[target] = False
-                log.warning("%s -> %s: %s not delivered at once (%s); the bus carries it",
-                            self.service, target, envelope["type"], error)
-        return done
+        bus). Never raises: the event is committed and the bus will carry it anyway. Several
+        targets over HTTP are called at once (a logout's revocation goes to three services:
+        the user waits for the slowest, not for the sum)."""
+        targets = [target for target in targets
+                   if target != self.service and self.reachable(target)]
+        over_http = [target for target in targets if target not in self.local]
+        if len(over_http) > 1:
+            if self._parallel is None:
+                self._parallel = ThreadPoolExecutor(max_workers=4,
+                                                    thread_name_prefix="at-once")
+            answers = dict(zip(over_http, self._parallel.map(
+                lambda target: self._deliver_one(envelope, target), over_http)))
+        else:
+            answers = {}
+        return {target: answers[target] if target in answers
+                else self._deliver_one(envelope, target) for target in targets}
+
+    def _deliver_one(self, envelope: dict, target: str) -> bool:
+        try:
+            status, answer = self.post(target, EVENTS_PATH, envelope)
+        except Exception as error:  # noqa: BLE001 - the bus carries it
+            log.warning("%s -> %s: %s not delivered at once (%s); the bus carries it",
+                        self.service, target, envelope["type"], error)
+            return False
+        if status != 200:
+            log.warning("%s -> %s: %s not applied at once (%s %s); the bus carries it",
+                        self.service, target, envelope["type"], status, answer.get("detail"))
+        return status == 200
 
 
 def install_receiver(app: Flask, service: str, key: bytes) -> None:

@@ -160,3 +160,35 @@ def test_a_credential_is_signed_once_per_third_of_its_lifetime(monkeypatch):
     monkeypatch.setattr(internal.time, "monotonic", lambda: later)
     client.credential("orgs")
     assert [args[2] for args in signed] == ["orgs", "workflow", "orgs"]
+
+
+def test_several_targets_over_http_are_called_at_once():
+    """A logout's revocation goes to three services: the caller waits for the slowest answer,
+    not the sum; an unreachable one is still False, left to the bus."""
+    import threading
+    import time
+
+    from werkzeug.serving import make_server
+    from werkzeug.wrappers import Response
+
+    def slow(environ, start_response):
+        time.sleep(0.4)
+        return Response('{"applied": true}', content_type="application/json")(
+            environ, start_response)
+
+    servers = [make_server("127.0.0.1", 0, slow, threaded=True) for _ in range(2)]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = InternalClient("identity", KEY, {
+            "orgs": f"http://127.0.0.1:{servers[0].port}",
+            "files": f"http://127.0.0.1:{servers[1].port}",
+            "workflow": "http://127.0.0.1:9"})
+        began = time.monotonic()
+        answers = client.deliver(envelope(), ("orgs", "files", "workflow"))
+        took = time.monotonic() - began
+    finally:
+        for server in servers:
+            server.shutdown()
+    assert answers == {"orgs": True, "files": True, "workflow": False}
+    assert took < 0.75, took

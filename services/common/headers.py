@@ -30,7 +30,7 @@ def install_security_headers(app: Flask,
     def _security_headers(response):
         headers = response.headers
         # One pass over the names: werkzeug's setdefault and `in` each walk and lower-case
-        # every header, which (×7) was a tenth of the gateway's own CPU per request.
+        # every header: seven walks were ≈ 5 % of a proxied request's CPU at the gateway.
         present = {name.lower() for name in headers.keys()}
         if "x-content-type-options" not in present:
             headers.add("X-Content-Type-Options", "nosniff")

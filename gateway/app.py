@@ -16,6 +16,7 @@ from .config import GatewayConfig
 from .personal import add_personal_data_routes
 from .docs import docs
 from .ratelimit import RateLimiter
+from .tokens import VerifiedTokens
 
 # Reachable without a token (besides every service's openapi.json): signing in,
 # registering, the public keys. Entries ending in "/" are prefixes.
@@ -62,6 +63,8 @@ def create_gateway(backends: dict, verifier: TokenVerifier,
     app.extensions["rencai.gateway_config"] = config  # the web client's settings too
     app.extensions["rencai.backends"] = backends
     register_error_handlers(app)
+    # A token already checked is not checked again until it expires (gateway/tokens.py).
+    tokens = VerifiedTokens(verifier) if verifier is not None else None
     # Personal data may be on any page or API answer: only static assets may be cached.
     install_security_headers(app, no_store=lambda req: not req.path.startswith("/static/"))
 
@@ -113,7 +116,7 @@ def create_gateway(backends: dict, verifier: TokenVerifier,
                 raise NotAuthenticated("请先登录")
             # The signature only, to stop strangers early: the service verifies again and
             # refuses a revoked token from its own denylist (services/common/denylist.py).
-            verifier.verify(token)
+            tokens.verify(token)
         return backend.forward(request, path, {"X-Request-Id": g.request_id,
                                                "X-Forwarded-For": request.remote_addr or ""})
 

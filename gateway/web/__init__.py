@@ -48,10 +48,6 @@ def _secret_key(config) -> str:
     return path.read_text().strip()
 
 
-def _is_page(path: str) -> bool:
-    return not (path.startswith("/api/") or path == "/healthz")
-
-
 def init_web(app: Flask) -> None:
     config = app.extensions["rencai.gateway_config"]  # gateway/config.py
     app.secret_key = _secret_key(config)
@@ -98,7 +94,7 @@ def init_web(app: Flask) -> None:
 
     @app.after_request
     def _security_headers(response):
-        if _is_page(request.path):
+        if auth.is_page(request.path):
             response.headers.setdefault("Content-Security-Policy", CSP)
             response.headers.setdefault("X-Frame-Options", "DENY")
             response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -141,7 +137,7 @@ def init_web(app: Flask) -> None:
 
     def _page_or_problem(error: HTTPException):
         status = error.code or 500
-        if not _is_page(request.path):
+        if not auth.is_page(request.path):
             if api_handler:
                 return api_handler(error)
             return problem(status, HTTP_TITLES.get(status, error.name))

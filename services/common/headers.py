@@ -29,17 +29,24 @@ def install_security_headers(app: Flask,
     @app.after_request
     def _security_headers(response):
         headers = response.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        if "Content-Security-Policy" not in headers:
-            headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+        # One pass over the names: werkzeug's setdefault and `in` each walk and lower-case
+        # every header: seven walks were ≈ 5 % of a proxied request's CPU at the gateway.
+        present = {name.lower() for name in headers.keys()}
+        if "x-content-type-options" not in present:
+            headers.add("X-Content-Type-Options", "nosniff")
+        if "x-frame-options" not in present:
+            headers.add("X-Frame-Options", "DENY")
+        if "content-security-policy" not in present:
+            headers.add("Content-Security-Policy", "frame-ancestors 'none'")
         # same-origin, not no-referrer: CSRF checks on https compare our own Referer.
-        headers.setdefault("Referrer-Policy", "same-origin")
-        if served_over_https(request):
-            headers.setdefault("Strict-Transport-Security", HSTS)
-        if "Cache-Control" not in headers and no_store(request):
-            headers["Cache-Control"] = "no-store"
-        headers.pop("Server", None)  # an upstream's banner passed through the gateway
+        if "referrer-policy" not in present:
+            headers.add("Referrer-Policy", "same-origin")
+        if "strict-transport-security" not in present and served_over_https(request):
+            headers.add("Strict-Transport-Security", HSTS)
+        if "cache-control" not in present and no_store(request):
+            headers.add("Cache-Control", "no-store")
+        if "server" in present:
+            headers.remove("Server")  # an upstream's banner passed through the gateway
         return response
 
 

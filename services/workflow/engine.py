@@ -120,7 +120,7 @@ def run(workflow: BpmnWorkflow) -> None:
 
 def restore(serialized: str) -> BpmnWorkflow:
     """SERIALIZER.deserialize_json, the process specs taken from a cache: every instance of a
-    version carries the same specs, and rebuilding them was half of a restore. The registry
+    version carries the same specs, and rebuilding them was ~40 % of a restore. The registry
     passes objects it does not know through, so the cached specs go in the dict's place."""
     dct = json.loads(serialized)
     SERIALIZER.migrate(dct)

@@ -167,3 +167,20 @@ def test_the_relay_publishes_right_after_a_commit_not_on_a_poll(service, monkeyp
         service.worker.stop()
         thread.join(timeout=5)
     assert not thread.is_alive()
+
+
+def test_the_postgresql_outbox_insert_has_one_shape_whatever_the_number_of_events():
+    """A multi-row VALUES statement is compiled anew on every commit (SQLAlchemy does not cache
+    it); the INSERT … SELECT unnest(arrays) with the wake-up is one cacheable statement."""
+    from sqlalchemy.dialects import postgresql
+
+    from services.common.bus.outbox import _column_arrays, _notify_insert
+
+    tables = (bus_tables(MetaData()).outbox,)
+    statement = _notify_insert(tables)
+    assert _notify_insert(tables) is statement
+    assert statement._generate_cache_key() is not None
+    sql = str(statement.compile(dialect=postgresql.dialect()))
+    assert "unnest(" in sql and "pg_notify(" in sql and "INSERT INTO outbox" in sql
+    rows = [{"id": str(n), "type": "t", "envelope": "{}", "created_at": None} for n in range(3)]
+    assert _column_arrays(tables, {tables[0]: rows})["id_0"] == ["0", "1", "2"]

@@ -9,8 +9,11 @@ import threading
 import uuid
 import weakref
 from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, event, func, insert, select
+from sqlalchemy import (Column, Integer, MetaData, String, Table, Text, bindparam, cast, event,
+                        func, insert, select)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from .. import contracts
@@ -128,22 +131,43 @@ _PENDING = "rencai.outbox.pending"  # session.info: {outbox table: [rows]} until
 
 @event.listens_for(Session, "before_commit")
 def _write_pending(session: Session) -> None:
-    """A transaction's events, one INSERT per outbox (executemany: SQLAlchemy sends it as one
-    multi-row INSERT), then the relay's wake-up. Registered before the audit log's listener
-    (services.common.audit imports this module), so the chain's lock is still taken last."""
+    """A transaction's events, one INSERT per outbox, then the relay's wake-up. Registered
+    before the audit log's listener (services.common.audit imports this module), so the
+    chain's lock is still taken last. Both shapes are fixed whatever the number of events,
+    so SQLAlchemy compiles them once (it never caches a multi-row VALUES statement)."""
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
     if session.get_bind().dialect.name == "postgresql":
-        # One statement: the INSERTs as data-modifying WITHs (run whether or not read) of
-        # the relay's wake-up, which PostgreSQL delivers at commit.
-        wake = select(func.pg_notify(NOTIFY_CHANNEL, ""))
-        for n, (table, rows) in enumerate(pending.items()):
-            wake = wake.add_cte(insert(table).values(rows).cte(f"events_{n}"))
-        session.execute(wake)
+        tables = tuple(pending)
+        session.execute(_notify_insert(tables), _column_arrays(tables, pending))
         return
     for table, rows in pending.items():
-        session.execute(insert(table), rows)
+        session.execute(insert(table), rows)  # executemany of one single-row INSERT
+
+
+_OUTBOX_COLUMNS = ("id", "type", "envelope", "created_at")
+
+
+@lru_cache(maxsize=16)
+def _notify_insert(tables: tuple[Table, ...]):
+    """PostgreSQL, one statement: each outbox's rows as one INSERT … SELECT unnest(arrays), a
+    data-modifying WITH (run whether or not read) of the relay's wake-up, which PostgreSQL
+    delivers at commit."""
+    wake = select(func.pg_notify(NOTIFY_CHANNEL, ""))
+    for n, table in enumerate(tables):
+        arrays = [cast(bindparam(f"{name}_{n}"), ARRAY(table.c[name].type))
+                  for name in _OUTBOX_COLUMNS]
+        rows = select(func.unnest(*arrays).table_valued(*_OUTBOX_COLUMNS)
+                      .render_derived(f"rows_{n}"))
+        columns = [table.c[name] for name in _OUTBOX_COLUMNS]
+        wake = wake.add_cte(insert(table).from_select(columns, rows).cte(f"events_{n}"))
+    return wake
+
+
+def _column_arrays(tables: tuple[Table, ...], pending: dict) -> dict:
+    return {f"{name}_{n}": [row[name] for row in pending[table]]
+            for n, table in enumerate(tables) for name in _OUTBOX_COLUMNS}
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -68,7 +68,12 @@ def inbox(db: Database, claims: Claims, query: dict) -> dict:
             result = {"total": total, "page": page, "per_page": per_page,
                       "next_cursor": _cursor(rows[-1][0])
                       if full and sort.endswith("created_at") else None}
-        result["items"] = [_summary(session, task, instance, now) for task, instance in rows]
+        # A page's tasks share a few groups: each group's title once (session.get, even
+        # when the org is already in the identity map, cost a tenth of a list).
+        titles = {group: holder_title(session, group)
+                  for group in dict.fromkeys(task.candidate_group for task, _ in rows)}
+        result["items"] = [_summary(task, instance, now, titles[task.candidate_group])
+                           for task, instance in rows]
     return result
 
 
@@ -98,11 +103,11 @@ def _day(value) -> datetime:
     return datetime.combine(value, time.min, tzinfo=timezone.utc)
 
 
-def _summary(session: Session, task: Task, instance: Instance, now: datetime) -> dict:
+def _summary(task: Task, instance: Instance, now: datetime, group_title: str) -> dict:
     return {"id": task.id, "title": task.title, "task_key": task.task_key, "status": task.status,
             "created_at": task.created_at, "completed_at": task.completed_at,
             "decision": task.decision, "candidate_group": task.candidate_group,
-            "group_title": holder_title(session, task.candidate_group),
+            "group_title": group_title,
             "assignee": task.assignee, "assignee_name": task.assignee_name,
             "delegated_by": task.owner_name,
             "due_at": task.due_at, "overdue": bool(task.due_at and task.due_at < now
@@ -296,7 +301,7 @@ def comment(db: Database, claims: Claims, task_id: str, body: str) -> dict:
 
 def _task_row(session: Session, task: Task) -> dict:
     instance = session.get(Instance, task.instance_id)
-    return _summary(session, task, instance, utcnow())
+    return _summary(task, instance, utcnow(), holder_title(session, task.candidate_group))
 
 
 # --- saved filters --------------------------------------------------------------------------

@@ -31,11 +31,12 @@ threads = int(os.environ.get("RENCAI_GUNICORN_THREADS", "4"))
 def on_starting(server):
     """A service's gunicorn runs its bus worker too: one more worker slot than -w
     (services/common/worker.py). What every worker would build on its first request is built
-    here, once, and shared."""
-    from services.common.worker import add_bus_slots, warm
+    here, once, and shared; the heap it freed goes back to the kernel."""
+    from services.common.worker import add_bus_slots, release_free_heap, warm
 
     add_bus_slots(server)
     warm(server.app.wsgi())
+    release_free_heap()
 
 
 def on_reload(server):

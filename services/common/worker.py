@@ -77,6 +77,16 @@ def warm(app) -> None:
             importlib.import_module(module)
 
 
+def release_free_heap() -> None:
+    """Hands the C heap's free pages back to the kernel before the fork (glibc `malloc_trim`):
+    what loading the app allocated and freed would otherwise stay resident in the master and
+    in every child it forks (docs/performance.md, "Second round (helper memsq)")."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 def _name_process(name: str) -> None:
     try:  # Linux: the name ps and top show (threads started later inherit it)
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_NAME, name.encode()[:15], 0, 0, 0)

@@ -41,6 +41,8 @@ SYSTEMS = os.environ.get("BENCH_SYSTEMS", "stack,embedded")  # BENCH_SYSTEMS=sta
 PGBENCH_SECONDS = int(os.environ.get("BENCH_PGBENCH_SECONDS", "30"))
 TICK = os.sysconf("SC_CLK_TCK")
 KEY = "bench_chain"
+# The demo's fake SMS gateway and name check: outside providers in a deployment, not Rencai.
+STAND_INS = {"fake_gateways"}
 STEPS = 5
 CHAIN = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -276,7 +278,10 @@ class System:
         return "PSS MiB by process: " + ", ".join(parts)
 
     def memory(self) -> tuple[int, int, int]:
-        pids = [p for pids in self.processes().values() for p in pids]
+        """Rencai's own processes: the stand-ins for outside providers (STAND_INS) are
+        listed by memory_by_label but not counted, as the issue's 19 processes were not."""
+        pids = [p for label, pids in self.processes().items() if label not in STAND_INS
+                for p in pids]
         totals = [memory_kib(p) for p in pids]
         return len(pids), sum(r for r, _ in totals) // 1024, sum(p for _, p in totals) // 1024
 
@@ -541,7 +546,7 @@ def report(label: str, system: System, bench: Bench, pgbench: PgBench) -> list[s
 
 
 HEADER = ("| system | clients | completions/s | p50 ms | p95 ms | CPU-s per instance (by process) | "
-          "statements per complete / list / create | memory: processes, RSS / PSS MiB | "
+          "statements per complete / list / create | memory of Rencai's processes (no stand-ins): count, RSS / PSS MiB | "
           "idle CPU-s/s | pgbench -N tps | ratio | load avg |\n"
           "|---|---|---|---|---|---|---|---|---|---|---|---|")
 

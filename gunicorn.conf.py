@@ -26,6 +26,10 @@ preload_app = True
 # PostgreSQL and on peers, more only queue on the GIL.
 worker_class = "services.common.worker.ServiceWorker"
 threads = int(os.environ.get("RENCAI_GUNICORN_THREADS", "4"))
+# Each worker touches a heartbeat file on every turn of its loop: in memory, not on the disk
+# (where /tmp is), when the system has /dev/shm (Linux and containers do).
+if os.path.isdir("/dev/shm"):
+    worker_tmp_dir = "/dev/shm"
 
 
 def on_starting(server):

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from typing import Callable
+
+from cachetools import TLRUCache
 
 from services.common.auth import Claims, TokenVerifier
 
@@ -26,30 +27,26 @@ class VerifiedTokens:
     def __init__(self, verifier: TokenVerifier, max_entries: int = 4096,
                  clock: Callable[[], float] = time.time):
         self._verifier = verifier
-        self._max_entries = max_entries
-        self._clock = clock
-        self._entries: OrderedDict[str, tuple[float, Claims]] = OrderedDict()  # until, claims
-        self._lock = threading.Lock()
+        # cachetools' time-aware LRU; `clock` is the epoch, as a token's `exp` is.
+        self._entries = TLRUCache(max_entries, self._remembered_until, timer=clock)
+        self._lock = threading.Lock()  # cachetools' caches are not thread-safe
+
+    @staticmethod
+    def _remembered_until(_token: str, claims: Claims, now: float) -> float:
+        until = now + TokenVerifier.KEYS_LIFESPAN
+        return until if claims.exp is None else min(until, claims.exp)
 
     def __len__(self) -> int:
-        return len(self._entries)
+        with self._lock:
+            self._entries.expire()
+            return len(self._entries)
 
     def verify(self, token: str) -> Claims:
-        now = self._clock()
         with self._lock:
-            entry = self._entries.get(token)
-            if entry is not None:
-                if now < entry[0]:
-                    self._entries.move_to_end(token)
-                    return entry[1]
-                del self._entries[token]  # expired: checked again below, and refused
+            claims = self._entries.get(token)
+        if claims is not None:
+            return claims
         claims = self._verifier.verify(token)  # raises NotAuthenticated for a bad one
-        until = now + TokenVerifier.KEYS_LIFESPAN
-        if claims.exp is not None:
-            until = min(until, claims.exp)
         with self._lock:
-            self._entries[token] = (until, claims)
-            self._entries.move_to_end(token)
-            while len(self._entries) > self._max_entries:
-                self._entries.popitem(last=False)
+            self._entries[token] = claims
         return claims

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import OrderedDict
 from pathlib import Path
 
+from cachetools import LRUCache
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -25,9 +25,9 @@ def load_forms(forms_dir: Path) -> dict[str, dict]:
             for path in sorted(forms_dir.glob("*.schema.json"))}
 
 
-_VALIDATORS: "OrderedDict[tuple, tuple[dict, Draft202012Validator]]" = OrderedDict()
-_VALIDATORS_LOCK = threading.Lock()
 VALIDATORS_KEPT = 256
+_VALIDATORS: "LRUCache[tuple, tuple[dict, Draft202012Validator]]" = LRUCache(VALIDATORS_KEPT)
+_VALIDATORS_LOCK = threading.Lock()  # cachetools' caches are not thread-safe
 
 
 def _validator(process_key: str, forms: dict[str, dict], form_name: str) -> Draft202012Validator:
@@ -38,14 +38,11 @@ def _validator(process_key: str, forms: dict[str, dict], form_name: str) -> Draf
     key = (id(forms), process_key, form_name)
     with _VALIDATORS_LOCK:
         kept = _VALIDATORS.get(key)
-        if kept is not None and kept[0] is forms:
-            _VALIDATORS.move_to_end(key)
-            return kept[1]
+    if kept is not None and kept[0] is forms:
+        return kept[1]
     validator = _new_validator(process_key, forms, form_name)
     with _VALIDATORS_LOCK:
         _VALIDATORS[key] = (forms, validator)
-        while len(_VALIDATORS) > VALIDATORS_KEPT:
-            _VALIDATORS.popitem(last=False)
     return validator
 
 

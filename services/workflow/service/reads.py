@@ -3,10 +3,10 @@ a step's task, instance and the instance's tasks (one statement, kept for the us
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
+from cachetools import LRUCache
 from sqlalchemy import and_, bindparam, inspect, select
 from sqlalchemy.orm import Session, aliased
 
@@ -31,9 +31,9 @@ class DefinitionSpec:
     forms: dict
 
 
-_SPECS: "OrderedDict[str, DefinitionSpec]" = OrderedDict()
-_SPECS_LOCK = threading.Lock()
 SPECS_KEPT = 128  # versions kept in memory (least recently used dropped)
+_SPECS: "LRUCache[str, DefinitionSpec]" = LRUCache(SPECS_KEPT)
+_SPECS_LOCK = threading.Lock()  # cachetools' caches are not thread-safe
 
 
 def definition_of(session: Session, instance: Instance) -> DefinitionSpec:
@@ -44,9 +44,8 @@ def definition_of(session: Session, instance: Instance) -> DefinitionSpec:
 def definition_by_id(session: Session, definition_id: str) -> DefinitionSpec:
     with _SPECS_LOCK:
         spec = _SPECS.get(definition_id)
-        if spec is not None:
-            _SPECS.move_to_end(definition_id)
-            return spec
+    if spec is not None:
+        return spec
     return remember(session.get(Definition, definition_id))
 
 
@@ -57,9 +56,6 @@ def remember(row: Definition) -> DefinitionSpec:
                           row.forms)
     with _SPECS_LOCK:
         _SPECS[row.id] = spec
-        _SPECS.move_to_end(row.id)
-        while len(_SPECS) > SPECS_KEPT:
-            _SPECS.popitem(last=False)
     return spec
 
 

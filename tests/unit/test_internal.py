@@ -172,7 +172,7 @@ def test_several_targets_over_http_are_called_at_once():
     from werkzeug.wrappers import Response
 
     def slow(environ, start_response):
-        time.sleep(0.4)
+        time.sleep(1.0)
         return Response('{"applied": true}', content_type="application/json")(
             environ, start_response)
 
@@ -191,4 +191,4 @@ def test_several_targets_over_http_are_called_at_once():
         for server in servers:
             server.shutdown()
     assert answers == {"orgs": True, "files": True, "workflow": False}
-    assert took < 0.75, took
+    assert took < 1.8, took  # one after the other: 2 s at least

@@ -1,14 +1,18 @@
 """Heavy libraries are loaded where and when used, not in every process at start: the OCR
 model runtime (orgs' licence check), openpyxl (exports), boto3 (S3 storage), pypinyin's
 dictionaries (the catalogue's pinyin search). Each would cost every gunicorn worker and bus
-worker tens of MiB."""
+worker tens of MiB. Lighter ones used on rare paths only are loaded there too: Pillow (the
+captcha, an image's upload, the photo crop), segno (TOTP enrolment's and the sign-in page's
+QR codes), Authlib's OAuth client with joserfc (third-party sign-in): together ≈ 5 MiB of
+each identity master's heap (docs/performance.md, "Lazy imports (helper memtrim, sixth
+session)")."""
 import subprocess
 import sys
 
 from services.common.config import PROJECT_ROOT
 
 HEAVY = ("rapidocr_onnxruntime", "onnxruntime", "openpyxl", "boto3", "botocore", "pypinyin",
-         "moto", "numpy")
+         "moto", "numpy", "PIL", "segno", "joserfc")
 
 
 def test_no_service_loads_a_heavy_library_at_start():

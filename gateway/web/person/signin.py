@@ -1,7 +1,6 @@
 """登录 (账号 / 短信 / 扫码), 退出登录, and 注册 → 实名认证 → 完成 (seed 000 图 3–9)."""
 from __future__ import annotations
 
-import segno
 from flask import flash, redirect, render_template, request, session, url_for
 
 from .. import auth
@@ -93,6 +92,8 @@ def login_sms():
 
 
 def _qr_svg(content: str) -> str:
+    import segno  # the QR sign-in tab only: not loaded in every gateway process
+
     return segno.make(content, error="m").svg_inline(scale=5, dark="#1b1b1b", light="#ffffff",
                                                        title="扫码登录二维码")
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from PIL import Image
 from sqlalchemy import select
 
 from services.common import audit
@@ -96,6 +95,8 @@ def _copy_checked(stream: BinaryIO, out: BinaryIO, max_bytes: int) -> tuple[int,
 
 def check_image(path: Path) -> tuple[int, int]:
     """Pillow must open it as the format it claims, within the pixel limit."""
+    from PIL import Image  # on an image's upload only: not in the bus worker
+
     too_big = f"图片像素过大（不能超过 {MAX_IMAGE_PIXELS // 10000} 万像素），请缩小后重新上传"
     try:
         with warnings.catch_warnings():

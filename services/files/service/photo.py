@@ -9,8 +9,7 @@ import io
 import os
 import tempfile
 from pathlib import Path
-
-from PIL import Image, ImageOps
+from typing import TYPE_CHECKING
 
 from services.common.auth import Claims
 from services.common.bus import Outbox
@@ -20,6 +19,9 @@ from services.common.errors import ValidationFailed
 from ..model import MAX_IMAGE_PIXELS, AttachmentType, Attachment, describe_limit
 from .attachments import Checked, Owner, own, owner_of, store
 from ..storage import Storage
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 QUALITIES = (92, 85, 78, 70, 60, 50, 40)
 
@@ -49,6 +51,10 @@ def crop(db: Database, outbox: Outbox, storage: Storage, claims: Claims, attachm
     stream, _size = storage.open(source.stored_path)
     with stream:
         data = stream.read()  # photos are small: their type limits them to a few MB
+    # Pillow once a photo is cropped or an image uploaded (attachments.check_image): not in
+    # the bus worker (docs/performance.md, "Lazy imports (helper memtrim, sixth session)").
+    from PIL import Image, ImageOps
+
     with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as image:
         if image.width * image.height > MAX_IMAGE_PIXELS:
             raise _invalid("file", "图片像素过大")

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import jwt
 import requests
 from authlib.common.security import generate_token
-from authlib.integrations.base_client.errors import OAuthError
-from authlib.integrations.requests_client import OAuth2Session
 from sqlalchemy import select, update
 
 from services.common.auth import Claims
@@ -23,6 +22,9 @@ from ..config import IdentityConfig
 from ..model import Account, ExternalIdentity, OidcState
 from .base import audit
 from .logins import _succeed
+
+if TYPE_CHECKING:
+    from authlib.integrations.requests_client import OAuth2Session
 
 
 class ProviderUnavailable(DomainError):
@@ -51,6 +53,10 @@ def _metadata(provider: dict) -> dict:
 
 
 def _client(provider: dict) -> OAuth2Session:
+    # Authlib's client (≈ 160 modules, 2.3 MiB) only when a provider is used: not in every
+    # identity process (docs/performance.md, "Lazy imports (helper memtrim, sixth session)").
+    from authlib.integrations.requests_client import OAuth2Session
+
     return OAuth2Session(provider["client_id"], provider["client_secret"],
                          scope="openid profile", redirect_uri=provider["redirect_uri"],
                          code_challenge_method="S256")
@@ -80,6 +86,8 @@ def authorize(db: Database, config: IdentityConfig, name: str,
 
 
 def _subject(provider: dict, metadata: dict, state: OidcState, code: str) -> str:
+    from authlib.integrations.base_client.errors import OAuthError
+
     try:
         token = _client(provider).fetch_token(metadata["token_endpoint"], code=code,
                                               code_verifier=state.code_verifier)

@@ -9,7 +9,6 @@ import secrets
 import uuid
 
 import pyotp
-import segno
 from sqlalchemy import or_, select, update
 
 from services.common.auth import Claims
@@ -47,6 +46,8 @@ def needs_second_factor(account: Account) -> bool:
 
 
 def enrolment(account: Account, secret: str) -> dict:
+    import segno  # the QR code only at enrolment: not loaded in every identity process
+
     uri = pyotp.TOTP(secret).provisioning_uri(name=account.username, issuer_name=ISSUER)
     return {"secret": secret, "otpauth_uri": uri,
             "qr_svg": segno.make(uri, error="m").svg_data_uri(scale=4)}

@@ -13,7 +13,6 @@ import uuid
 from datetime import timedelta
 
 import requests
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -41,6 +40,10 @@ class TooManyRequests(DomainError):
 # --- graphic captcha ----------------------------------------------------------------------
 
 def _draw(text: str) -> bytes:
+    # Pillow only once a captcha is drawn: not in the processes that never draw one (the bus
+    # worker; docs/performance.md, "Lazy imports (helper memtrim, sixth session)").
+    from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
     rng = random.Random(secrets.randbits(64))
     image = Image.new("RGB", (120, 44), (240, 244, 248))
     draw = ImageDraw.Draw(image)

@@ -10,7 +10,8 @@ alternating with `pgbench -N -c 4` so a drift of the machine shows, 1 and 4 clie
 "list my tasks + complete one" through the gateway. One table: completions/s, p50/p95,
 CPU-seconds per instance (5 completions) per process from /proc (PostgreSQL backends of the
 run's databases included), SQL statements per call (RENCAI_SQL_COUNT_DIR: every statement,
-BEGIN and COMMIT the services send), RSS/PSS of every process, the ratio to pgbench.
+BEGIN and COMMIT the services send), WAL KiB per instance, RSS/PSS of every process, the
+ratio to pgbench. The stack's databases are ANALYZEd after each fill, as autovacuum would.
 A benchmark, not a test: nothing here fails on a number.
 """
 from __future__ import annotations
@@ -164,6 +165,41 @@ class System:
                 service = next((s for s in SERVICES if s in database), database)
                 counts[service] = counts.get(service, 0) + entry.stat().st_size
         return counts
+
+    def analyze(self) -> None:
+        """ANALYZE the run's databases, as autovacuum would after the fill. The test server
+        runs with autovacuum off, and a phase is too short for autovacuum's first round
+        anyway: without statistics the planner took the inbox's process filter for a row or
+        two and answered each list with a nested loop over every instance of the process (1.5 k
+        buffers a list, a third of PostgreSQL's CPU per instance)."""
+        for database in self.databases:
+            engine = create_engine(f"{PG_ADMIN_URL}/{database}", isolation_level="AUTOCOMMIT")
+            try:
+                with engine.connect() as connection:
+                    connection.exec_driver_sql("ANALYZE")
+            finally:
+                engine.dispose()
+
+    def wal(self) -> tuple[int, str] | None:
+        """WAL written so far: by the run's databases' statements if the server loads
+        pg_stat_statements (commit records not included), else the whole cluster's insert
+        position (anything else running on the server counts too); and which one it is."""
+        if not self.databases:
+            return None
+        engine = create_engine(f"{PG_ADMIN_URL}/postgres")
+        try:
+            with engine.connect() as connection:
+                loaded = connection.execute(text(
+                    "SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'")).first()
+                if loaded:
+                    return int(connection.execute(text(
+                        "SELECT coalesce(sum(s.wal_bytes), 0) FROM pg_stat_statements s"
+                        " JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = ANY(:names)"),
+                        {"names": self.databases}).scalar()), "statements"
+                return int(connection.execute(text(
+                    "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")).scalar()), "cluster"
+        finally:
+            engine.dispose()
 
     def relay_latency(self) -> str:
         """Outbox row written → published (sent_at - created_at), workflow's, in ms."""
@@ -413,6 +449,7 @@ class Bench:
     def run(self, clients: int, seconds: float) -> dict:
         """`clients` reviewers, each looping list + complete on its own chain for `seconds`."""
         self.fill(max(4, int(seconds * 40 / STEPS / len(self.keys))))  # generous: 40 steps/s each
+        self.system.analyze()
         samples: list[float] = []
         lock = threading.Lock()
         stop = threading.Event()
@@ -431,7 +468,7 @@ class Bench:
         probe_stop, probed = threading.Event(), []
         probe = threading.Thread(target=lambda: probed.extend(self.system.bus_probe(probe_stop)))
         probe.start()
-        cpu_before = self.system.cpu()
+        cpu_before, wal_before = self.system.cpu(), self.system.wal()
         window = [datetime.now(timezone.utc)]
         threads = [threading.Thread(target=client, args=(key,)) for key in self.keys[:clients]]
         started = time.perf_counter()
@@ -445,13 +482,16 @@ class Bench:
         window.append(datetime.now(timezone.utc))
         probe_stop.set()
         probe.join()
-        cpu_after = self.system.cpu()
+        cpu_after, wal_after = self.system.cpu(), self.system.wal()
         ms = sorted(s * 1000 for s in samples)
         per_instance = {label: (cpu_after[label] - cpu_before.get(label, 0)) / (len(ms) / STEPS)
                         for label in cpu_after} if ms else {}
+        wal = (f"{(wal_after[0] - wal_before[0]) / (len(ms) / STEPS) / 1024:.1f} ({wal_after[1]})"
+               if ms and wal_before and wal_after and wal_before[1] == wal_after[1] else "n/a")
         return {"completions/s": len(ms) / elapsed, "p50": statistics.median(ms) if ms else 0,
                 "p95": ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))] if ms else 0,
-                "cpu": per_instance, "n": len(ms), "window": window, "probe": probed}
+                "cpu": per_instance, "wal": wal, "n": len(ms), "window": window,
+                "probe": probed}
 
     def idle_bus(self, events: int = 30) -> tuple:
         """Instances started one at a time, 0.2 s apart (their events cross the bus while
@@ -533,7 +573,8 @@ def report(label: str, system: System, bench: Bench, pgbench: PgBench) -> list[s
                     f"{result['p95']:.0f} | {sum(result['cpu'].values()):.3f} ({cpu}) | "
                     f"{statements['complete']:.1f} ({statements['complete in workflow']:.1f} in "
                     f"workflow) / {statements['list']:.1f} / "
-                    f"{statements['create']:.1f} | {count} proc, {rss} / {pss} | {idle:.3f} | "
+                    f"{statements['create']:.1f} | {result['wal']} | "
+                    f"{count} proc, {rss} / {pss} | {idle:.3f} | "
                     f"{tps:.0f} | {100 * result['completions/s'] / tps:.2f}% | {load()} |")
         print(rows[-1], flush=True)
         print(f"{label}: bus, outbox COMMIT → consumer's effect committed (probe), {clients} "
@@ -546,9 +587,10 @@ def report(label: str, system: System, bench: Bench, pgbench: PgBench) -> list[s
 
 
 HEADER = ("| system | clients | completions/s | p50 ms | p95 ms | CPU-s per instance (by process) | "
-          "statements per complete / list / create | memory of Rencai's processes (no stand-ins): count, RSS / PSS MiB | "
+          "statements per complete / list / create | WAL KiB per instance | "
+          "memory of Rencai's processes (no stand-ins): count, RSS / PSS MiB | "
           "idle CPU-s/s | pgbench -N tps | ratio | load avg |\n"
-          "|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 def main() -> None:

@@ -11,8 +11,8 @@ import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import (Column, Integer, MetaData, String, Table, Text, bindparam, cast, event,
-                        func, insert, select)
+from sqlalchemy import (Column, Index, Integer, MetaData, String, Table, Text, bindparam, cast,
+                        event, func, insert, select, text)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -55,7 +55,13 @@ def bus_tables(metadata: MetaData, denylist: bool = False) -> BusTables:
         Column("type", String(120), nullable=False),
         Column("envelope", Text, nullable=False),
         Column("created_at", UtcDateTime, nullable=False, default=utcnow),
-        Column("sent_at", UtcDateTime, nullable=True, index=True),
+        Column("sent_at", UtcDateTime, nullable=True),
+        # The relay's round (unsent rows in order) is a range of this index, whose entries
+        # leave it when a row is marked sent. An index on sent_at kept every row, and each
+        # row's first version (sent_at NULL) until a vacuum: the round read them all and
+        # sorted what was left (migrations "outbox index of unsent rows").
+        Index("ix_outbox_unsent", "seq", postgresql_where=text("sent_at IS NULL"),
+              sqlite_where=text("sent_at IS NULL")),
     )
     processed = Table(
         "processed_messages", metadata,

@@ -1,14 +1,18 @@
 """The write path's storage on PostgreSQL after workflow's migrations: the instance's engine
 state is lz4-compressed, the outbox keeps an index of its unsent rows that the relay's round
-reads in order without a sort however many rows were sent, and a step down and up again
-gives the same."""
+reads in order without a sort however many rows were sent, a step down and up again
+gives the same, and a consumer applies two copies of an envelope arriving together once."""
 import json
+import threading
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
 
+from services.common.bus.consumer import EventConsumer
 from services.common.bus.relay import RELAY_ROUND, OutboxRelay
 from services.common.db import Database, utcnow
 from services.common.migrate import alembic_config, upgrade
@@ -94,3 +98,32 @@ def test_the_relay_round_reads_unsent_rows_in_order_from_their_index(workflow_ur
     db.engine.dispose()
     assert [json.loads(row.envelope)["n"] for row in rows] == list(range(4900, 5000))
     assert "ix_outbox_unsent" in plan and "Sort" not in plan, plan
+
+
+def test_two_copies_of_an_envelope_applied_at_once_have_one_effect(workflow_url):
+    """The at-once delivery and the queue may hand a consumer the same envelope at the same
+    moment: the processed mark is written first, so the second copy waits on it and is
+    skipped (no second effect, no error)."""
+    upgrade("workflow", workflow_url)
+    db = Database(workflow_url)
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE effect (envelope_id text)")
+    started = threading.Barrier(2)
+
+    def record(session, envelope):
+        session.execute(text("INSERT INTO effect VALUES (:id)"), {"id": envelope["id"]})
+        time.sleep(0.3)  # the other copy arrives while this one's transaction is open
+
+    consumer = EventConsumer("workflow", db, BUS.processed, {"orgs.thing.happened": record})
+    envelope = {"id": str(uuid.uuid4()), "type": "orgs.thing.happened", "data": {}}
+
+    def apply_copy():
+        started.wait()
+        return consumer.apply(envelope)
+
+    with ThreadPoolExecutor(2) as pool:
+        applied = sorted(pool.map(lambda _: apply_copy(), range(2)))
+    with db.engine.connect() as connection:
+        effects = connection.exec_driver_sql("SELECT count(*) FROM effect").scalar()
+    db.engine.dispose()
+    assert applied == [False, True] and effects == 1

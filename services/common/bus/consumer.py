@@ -10,7 +10,8 @@ import time
 from typing import Callable
 
 from kombu import Connection, Producer
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..db import Database, utcnow
@@ -20,6 +21,14 @@ from .outbox import trace_id_var
 log = logging.getLogger("rencai.bus")
 
 Handler = Callable[[Session, dict], None]
+
+
+def _claim_statement(dialect: str, processed: Table):
+    """INSERT of the processed mark that returns the id only when the envelope is new
+    (ON CONFLICT DO NOTHING: Rencai runs on PostgreSQL or SQLite)."""
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (dialect_insert(processed).on_conflict_do_nothing(index_elements=["id"])
+            .returning(processed.c.id))
 
 
 class EventConsumer:
@@ -37,8 +46,7 @@ class EventConsumer:
         self.dead_queue = dead_letter_queue(service)
         # Built once: SQLAlchemy keeps a statement's cache key on it (a new statement per
         # message had it worked out again every time).
-        self._seen = select(processed.c.id).where(processed.c.id == bindparam("id"))
-        self._mark_processed = insert(processed)
+        self._claim = _claim_statement(db.engine.dialect.name, processed)
 
     def apply(self, envelope: dict) -> bool:
         """Runs the handler in one transaction with the processed mark; False if seen before."""
@@ -47,12 +55,13 @@ class EventConsumer:
             return False
         token = trace_id_var.set(envelope.get("trace_id"))
         try:
+            mark = {"id": envelope["id"], "type": envelope["type"], "processed_at": utcnow()}
             with self.db.transaction() as session:
-                if session.execute(self._seen, {"id": envelope["id"]}).first():
+                # The mark first, in one round trip: a copy applied at the same time (the
+                # at-once delivery and the queue's) waits on it, then finds it taken.
+                if session.execute(self._claim, mark).first() is None:
                     return False
                 handler(session, envelope)
-                session.execute(self._mark_processed, {
-                    "id": envelope["id"], "type": envelope["type"], "processed_at": utcnow()})
             return True
         finally:
             trace_id_var.reset(token)

@@ -376,7 +376,10 @@ def instance_view(session: Session, instance: Instance, staff: bool = True) -> d
         timeline = [e for e in session.info.get(_ENTRIES, ()) if e.instance_id == instance.id
                     and e.action in PUBLIC_ACTIONS]
     else:
-        timeline = session.execute(_timeline_query(), {"instance_id": instance.id}).all()
+        if session.autoflush:  # what an ORM query would flush first (the step's entry)
+            session.flush()
+        timeline = session.connection().execute(
+            _timeline_query(), {"instance_id": instance.id}).all()
     view = {**instance_summary(session, instance, staff, timeline),
             "application": public_application(instance.application),
             "result": instance.result,
@@ -390,14 +393,15 @@ def instance_view(session: Session, instance: Instance, staff: bool = True) -> d
 
 @lru_cache(maxsize=1)
 def _timeline_query():
-    """The instance's public entries, as rows of what `audit_view` shows: built once (with
-    a bound parameter) and no AuditEntry objects made, which cost more than the query."""
+    """The instance's public entries, as rows of what `audit_view` shows: Core, built once
+    (with a bound parameter), no AuditEntry objects made (they cost more than the query)."""
+    table = AuditEntry.__table__
     shown = ("at", "stage", "action", "actor_name", "actor_org", "actor_role", "comment",
              "task_id", "detail")
-    return (select(*(getattr(AuditEntry, name) for name in shown))
-            .where(AuditEntry.instance_id == bindparam("instance_id"),
-                   AuditEntry.action.in_(sorted(PUBLIC_ACTIONS)))
-            .order_by(AuditEntry.id))
+    return (select(*(table.c[name] for name in shown))
+            .where(table.c.instance_id == bindparam("instance_id"),
+                   table.c.action.in_(sorted(PUBLIC_ACTIONS)))
+            .order_by(table.c.id))
 
 
 def public_application(application: dict | None) -> dict | None:

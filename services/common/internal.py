@@ -17,13 +17,15 @@ routes /internal/ paths.
 """
 from __future__ import annotations
 
+import http.client
 import json
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 
 import jwt
-import urllib3
 from flask import Flask, current_app, jsonify, request
 
 from .errors import NotAuthenticated, problem
@@ -75,7 +77,7 @@ class InternalClient:
         self.key = key
         self.urls = urls or {}          # stack: base URLs
         self.local: dict[str, Flask] = {}  # embedded: the apps of this process
-        self._http = None
+        self._kept = threading.local()  # stack: each thread's kept-alive connections
         self._parallel = None  # threads for several HTTP targets at once (deliver)
         self._credentials: dict[str, tuple[str, float]] = {}  # target -> (token, reuse until)
 
@@ -97,18 +99,29 @@ class InternalClient:
             with self.local[target].test_client() as client:
                 response = client.post(path, json=body, headers=headers)
                 return response.status_code, response.get_json(silent=True) or {}
-        if self._http is None:
-            # urllib3's pool, not requests: a call here is on the user's request path, and
-            # requests read the proxy settings from the whole environment on every call.
-            self._http = urllib3.PoolManager(retries=False)
-        response = self._http.request(
-            "POST", self.urls[target].rstrip("/") + path, body=json.dumps(body).encode(),
-            headers={**headers, "Content-Type": "application/json"},
-            timeout=urllib3.Timeout(connect=2, read=timeout))
+        status, data = self._post_http(target, path, json.dumps(body).encode(),
+                                       {**headers, "Content-Type": "application/json"}, timeout)
         try:
-            return response.status, json.loads(response.data)
+            return status, json.loads(data)
         except ValueError:
-            return response.status, {}
+            return status, {}
+
+    def _post_http(self, target: str, path: str, body: bytes, headers: dict,
+                   timeout: float) -> tuple[int, bytes]:
+        """One POST on this thread's kept-alive connection to `target` (http.client: urllib3's
+        pool and response objects cost as much CPU again as the call itself, on the user's
+        request path). A kept connection the target closed meanwhile fails on first use: the
+        call is made once more on a new one (the receiver applies an envelope once however
+        often it arrives)."""
+        kept = self._kept.__dict__  # this thread's: target -> connection
+        connection = kept.get(target)
+        if connection is not None and connection.sock is not None:
+            try:
+                return _exchange(connection, path, body, headers, timeout)
+            except ConnectionError:  # (not a timeout: the target is slow, not gone)
+                pass  # closed by the target meanwhile: once more on a new connection
+        connection = kept[target] = _connection(self.urls[target])
+        return _exchange(connection, path, body, headers, timeout)
 
     def deliver(self, envelope: dict, targets: tuple[str, ...]) -> dict[str, bool]:
         """Applies `envelope` at each target now; what each answered (False: left to the
@@ -140,6 +153,32 @@ class InternalClient:
             log.warning("%s -> %s: %s not applied at once (%s %s); the bus carries it",
                         self.service, target, envelope["type"], status, answer.get("detail"))
         return status == 200
+
+
+CONNECT_TIMEOUT = 2
+
+
+def _connection(base_url: str) -> http.client.HTTPConnection:
+    """A connection to a service's base URL (http or https, an optional path prefix)."""
+    url = urlsplit(base_url)
+    kind = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
+    connection = kind(url.hostname, url.port, timeout=CONNECT_TIMEOUT)
+    connection.base_path = url.path.rstrip("/")
+    return connection
+
+
+def _exchange(connection: http.client.HTTPConnection, path: str, body: bytes, headers: dict,
+              timeout: float) -> tuple[int, bytes]:
+    try:
+        if connection.sock is None:
+            connection.connect()  # within CONNECT_TIMEOUT, then reads within `timeout`
+            connection.sock.settimeout(timeout)
+        connection.request("POST", connection.base_path + path, body, headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    except BaseException:
+        connection.close()
+        raise
 
 
 def install_receiver(app: Flask, service: str, key: bytes) -> None:

@@ -108,6 +108,49 @@ def test_the_client_delivers_over_http(target):
     assert target.effects() == ["五", "六"]
 
 
+def test_the_client_keeps_its_connection_and_calls_again_when_the_target_closed_it(target):
+    """A thread's connection is kept alive between calls (as gunicorn keeps it); one the
+    target closed while it was idle is replaced and the call made once more."""
+    import socket
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    opened = []
+
+    class KeepAlive(BaseHTTPRequestHandler):  # werkzeug's server closes after every answer
+        protocol_version = "HTTP/1.1"
+
+        def setup(self):
+            super().setup()
+            opened.append(self.connection)
+
+        def do_POST(self):  # noqa: N802 - http.server's name
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            answer = target.test_client().post(self.path, data=body, headers=dict(self.headers))
+            self.send_response(answer.status_code)
+            self.send_header("Content-Length", str(len(answer.data)))
+            self.end_headers()
+            self.wfile.write(answer.data)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), KeepAlive)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = InternalClient("files", KEY,
+                                {"orgs": f"http://127.0.0.1:{server.server_address[1]}/"})
+        assert client.deliver(envelope("七"), ("orgs",)) == {"orgs": True}
+        assert client.deliver(envelope("八"), ("orgs",)) == {"orgs": True}
+        assert len(opened) == 1  # kept alive
+        opened[0].shutdown(socket.SHUT_RDWR)  # the target drops the idle connection
+        assert client.deliver(envelope("九"), ("orgs",)) == {"orgs": True}
+        assert len(opened) == 2
+    finally:
+        server.shutdown()
+    assert target.effects() == ["七", "八", "九"]
+
+
 def test_at_once_events_go_out_after_the_commit_and_never_after_a_rollback(target, tmp_path,
                                                                           monkeypatch):
     from services.common import contracts

@@ -3,6 +3,8 @@ from marshmallow import fields, validate
 
 from services.common.schemas import PageQuerySchema, Schema, page_of
 
+from .direct import DirectDump
+
 
 STATUSES = ["running", "returned", "completed", "rejected", "withdrawn", "failed"]
 
@@ -38,7 +40,7 @@ class InstanceQuerySchema(PageQuerySchema):
                            metadata={"description": "按状态筛选；active 为在办"})
 
 
-class AuditSchema(Schema):
+class AuditSchema(DirectDump, Schema):
     at = fields.DateTime()
     stage = fields.String()
     action = fields.String()
@@ -51,7 +53,7 @@ class AuditSchema(Schema):
     detail = fields.Dict(allow_none=True)
 
 
-class StageSchema(Schema):
+class StageSchema(DirectDump, Schema):
     task_id = fields.String()
     title = fields.String()
     task_key = fields.String()
@@ -60,7 +62,7 @@ class StageSchema(Schema):
     due_at = fields.DateTime(allow_none=True, metadata={"description": "规定时限"})
 
 
-class InstanceSummarySchema(Schema):
+class InstanceSummarySchema(DirectDump, Schema):
     """Every item of a list of instances has every field (required: the document promises
     them, and the property-based test holds the answers to it); incident only for staff."""
     id = fields.String(required=True)

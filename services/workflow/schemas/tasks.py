@@ -3,6 +3,7 @@ from marshmallow import fields, validate
 
 from services.common.schemas import PageQuerySchema, Schema
 
+from .direct import DirectDump
 from .instances import AuditSchema, InstanceSchema
 
 
@@ -49,7 +50,7 @@ class SavedFilterSchema(Schema):
     created_at = fields.DateTime()
 
 
-class TaskSummarySchema(Schema):
+class TaskSummarySchema(DirectDump, Schema):
     id = fields.String()
     title = fields.String()
     task_key = fields.String()
@@ -135,7 +136,7 @@ class ColleagueSchema(Schema):
     name = fields.String()
 
 
-class TaskPageSchema(Schema):
+class TaskPageSchema(DirectDump, Schema):
     items = fields.List(fields.Nested(TaskSummarySchema))
     total = fields.Integer(allow_none=True, metadata={"description": "总数（翻页标记方式为空）"})
     page = fields.Integer(allow_none=True)

@@ -7,7 +7,6 @@ import uuid
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from services.common import audit as audit_log
 from services.common.auth import Claims
@@ -19,7 +18,7 @@ from .. import engine, forms, hooks
 from ..model import STATUS_TITLES, AuditEntry, Definition, Instance, OrgEntry, Task
 from ..routing import org_name, shown_name, unit_by_association_code, unit_of
 from ..settings import ProcessSettings
-from .base import (ACTIVE, UNSYNCHRONIZED, audit, audit_view, check_four_eyes, created,
+from .base import (ACTIVE, audit, audit_view, check_four_eyes, compare_and_swap, created,
                    definition_of, engine_context, fail, instance_summary, instance_view,
                    is_admin, is_staff, load_instance, open_instance, publish_end, step_rows,
                    swap, sync, withdrawable)
@@ -228,13 +227,8 @@ def _complete(session: Session, outbox: Outbox, claims: Claims, task_id: str,
     now = utcnow()
     done = {"status": "completed", "version": task.version + 1, "completed_at": now,
             "completed_by": claims.sub, "completed_by_name": claims.name, "decision": action}
-    claimed = session.execute(update(Task).where(
-        Task.id == task.id, Task.version == task.version, Task.status == "ready",
-    ).values(**done), execution_options=UNSYNCHRONIZED)
-    if claimed.rowcount != 1:
+    if not compare_and_swap(session, task, done, only_ready=True):  # (the step's sync reads it)
         raise Conflict("该任务已被处理，请刷新待办列表")
-    for key, value in done.items():  # what the row now holds (the step's sync reads it)
-        set_committed_value(task, key, value)
 
     audit(session, instance, claims, task.title, action, data.get("comment"),
           role=task.lane, task_id=task.id,

@@ -3,8 +3,6 @@ from marshmallow import fields, validate
 
 from services.common.schemas import PageQuerySchema, Schema, page_of
 
-from .direct import DirectDump
-
 
 STATUSES = ["running", "returned", "completed", "rejected", "withdrawn", "failed"]
 
@@ -40,7 +38,7 @@ class InstanceQuerySchema(PageQuerySchema):
                            metadata={"description": "按状态筛选；active 为在办"})
 
 
-class AuditSchema(DirectDump, Schema):
+class AuditSchema(Schema):
     at = fields.DateTime()
     stage = fields.String()
     action = fields.String()
@@ -53,7 +51,7 @@ class AuditSchema(DirectDump, Schema):
     detail = fields.Dict(allow_none=True)
 
 
-class StageSchema(DirectDump, Schema):
+class StageSchema(Schema):
     task_id = fields.String()
     title = fields.String()
     task_key = fields.String()
@@ -62,7 +60,7 @@ class StageSchema(DirectDump, Schema):
     due_at = fields.DateTime(allow_none=True, metadata={"description": "规定时限"})
 
 
-class InstanceSummarySchema(DirectDump, Schema):
+class InstanceSummarySchema(Schema):
     """Every item of a list of instances has every field (required: the document promises
     them, and the property-based test holds the answers to it); incident only for staff."""
     id = fields.String(required=True)

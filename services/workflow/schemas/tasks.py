@@ -3,7 +3,6 @@ from marshmallow import fields, validate
 
 from services.common.schemas import PageQuerySchema, Schema
 
-from .direct import DirectDump
 from .instances import AuditSchema, InstanceSchema
 
 
@@ -50,7 +49,7 @@ class SavedFilterSchema(Schema):
     created_at = fields.DateTime()
 
 
-class TaskSummarySchema(DirectDump, Schema):
+class TaskSummarySchema(Schema):
     id = fields.String()
     title = fields.String()
     task_key = fields.String()
@@ -136,7 +135,7 @@ class ColleagueSchema(Schema):
     name = fields.String()
 
 
-class TaskPageSchema(DirectDump, Schema):
+class TaskPageSchema(Schema):
     items = fields.List(fields.Nested(TaskSummarySchema))
     total = fields.Integer(allow_none=True, metadata={"description": "总数（翻页标记方式为空）"})
     page = fields.Integer(allow_none=True)

@@ -5,7 +5,11 @@ refused."""
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from services.files import spool
 from tests.service.test_files import PDF, assert_problem, post_file, stored_files
@@ -46,3 +50,31 @@ def _recording(take, spooled):
         spooled.append(taken[1])
         return taken
     return wrapper
+
+
+class _CountedInput:
+    """The server's wsgi.input (read only, as gunicorn's), counting the reads made of it."""
+
+    def __init__(self, data: bytes):
+        self.source, self.reads = io.BytesIO(data), []
+        self.tell, self.seek = self.source.tell, self.source.seek  # for the test client
+
+    def read(self, size=-1):
+        self.reads.append(size)
+        return self.source.read(size)
+
+
+def test_the_server_input_is_read_in_large_pieces(client, token):
+    # gunicorn's wsgi.input reads ahead up to 1 MiB and copies what it keeps on every read:
+    # read 64 KiB at a time (werkzeug's parser), each MiB was copied about 16 times.
+    alice = token()
+    body = PDF[:-6] + os.urandom(5 * 1024 * 1024 + 123) + PDF[-6:]
+    boundary, data = encode_multipart({"category": "degree",
+                                       "file": FileStorage(io.BytesIO(body), "学位.pdf")})
+    server_input = _CountedInput(data)
+    uploaded = client.post("/attachments", headers=alice, input_stream=server_input,
+                           content_length=len(data),
+                           content_type=f"multipart/form-data; boundary={boundary}")
+    assert uploaded.status_code == 201, uploaded.get_data(as_text=True)
+    assert uploaded.get_json()["sha256"] == hashlib.sha256(body).hexdigest()
+    assert len(server_input.reads) <= len(data) // spool.READ_BUFFER + 2

@@ -4,14 +4,17 @@ sha256 is the one computed on the way, and no temp file outlives the request —
 refused."""
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
 
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from services.files import spool
+from services.files.model import Attachment
 from tests.service.test_files import PDF, assert_problem, post_file, stored_files
 # the shared fixtures
 from tests.service.test_files import app, client, files_config, settings, signing_key, token  # noqa: F401
@@ -78,3 +81,26 @@ def test_the_server_input_is_read_in_large_pieces(client, token):
     assert uploaded.status_code == 201, uploaded.get_data(as_text=True)
     assert uploaded.get_json()["sha256"] == hashlib.sha256(body).hexdigest()
     assert len(server_input.reads) <= len(data) // spool.READ_BUFFER + 2
+
+
+def test_a_failed_write_fails_the_upload_and_leaves_nothing(client, app, settings, token,
+                                                            monkeypatch):
+    absorb = spool.UploadSpool._absorb
+    blocks = []
+
+    def disk_full_at_the_second_block(self, block):
+        blocks.append(len(block))
+        if len(blocks) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        absorb(self, block)
+
+    monkeypatch.setattr(spool.UploadSpool, "_absorb", disk_full_at_the_second_block)
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: the error handler answers
+    alice = token()
+    body = PDF[:-6] + os.urandom(4 * 1024 * 1024) + PDF[-6:]
+    failed = post_file(client, alice, body, "学位.pdf", "degree")
+    assert failed.status_code == 500
+    assert len(blocks) == 2  # it stopped at the error, not at the end of the body
+    assert stored_files(settings) == []
+    with app.extensions["rencai.kit"].db.reading() as session:
+        assert session.scalars(select(Attachment)).all() == []

@@ -14,7 +14,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from services.files import spool
-from services.files.model import Attachment
+from services.files.model import Attachment, stored_path_for
 from tests.service.test_files import PDF, assert_problem, post_file, stored_files
 # the shared fixtures
 from tests.service.test_files import app, client, files_config, settings, signing_key, token  # noqa: F401
@@ -104,3 +104,26 @@ def test_a_failed_write_fails_the_upload_and_leaves_nothing(client, app, setting
     assert stored_files(settings) == []
     with app.extensions["rencai.kit"].db.reading() as session:
         assert session.scalars(select(Attachment)).all() == []
+
+
+def test_the_file_and_its_name_are_on_disk_before_the_row_is_written(client, app, token,
+                                                                    monkeypatch):
+    synced, fsync = [], os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(os.fstat(fd).st_ino), fsync(fd)))
+    db = app.extensions["rencai.kit"].db
+    transaction = db.transaction
+
+    def recording_transaction():
+        synced.append("transaction")
+        return transaction()
+
+    monkeypatch.setattr(db, "transaction", recording_transaction)
+    alice = token()
+    body = PDF[:-6] + os.urandom(2 * 1024 * 1024) + PDF[-6:]
+    uploaded = post_file(client, alice, body, "学位.pdf", "degree")
+    assert uploaded.status_code == 201, uploaded.get_data(as_text=True)
+    stored = app.extensions["rencai.files"].storage.path(
+        stored_path_for(uploaded.get_json()["id"]))
+    before_the_row = synced[:synced.index("transaction")]
+    assert stored.stat().st_ino in before_the_row  # the bytes
+    assert stored.parent.stat().st_ino in before_the_row  # the name

@@ -142,12 +142,19 @@ class _ServerInput(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:
-        data = self.stream.read(min(len(buffer), self.left))
-        if not data and self.left > 0:
+        view = memoryview(buffer)[:min(len(buffer), self.left)]
+        if not view:
+            return 0
+        if hasattr(self.stream, "readinto"):  # werkzeug's (embedded), not gunicorn's
+            count = self.stream.readinto(view)
+        else:
+            data = self.stream.read(len(view))
+            count = len(data)
+            view[:count] = data
+        if not count:
             raise ClientDisconnected()
-        self.left -= len(data)
-        buffer[:len(data)] = data
-        return len(data)
+        self.left -= count
+        return count
 
 
 class UploadRequest(Request):

@@ -1,6 +1,6 @@
 """Where the multipart parser writes an uploaded file: straight into storage's temp
 directory, checked as it arrives (size, sha256, the head and tail the magic-byte sniff
-reads), in 1 MiB blocks hashed and written on a thread beside the request's, the disk's
+reads), in 4 MiB blocks hashed and written on a thread beside the request's, the disk's
 writeback started as they go, and one fsync at the end. Werkzeug's default would spool it
 to /tmp first and `receive` would copy it again: two writes of every byte, no fsync.
 
@@ -27,7 +27,9 @@ SMALL = 500 * 1024  # below this werkzeug's in-memory spool is cheaper
 # The parser's pieces (64 KiB) are gathered into blocks of BLOCK; a writer thread hashes and
 # writes one block while the request's thread receives and parses the next. Both sha256 (about
 # 0.3 s per 100 MiB on this machine) and write(2) release the GIL, so they run beside it.
-BLOCK = 1024 * 1024
+# 4 MiB: at 1 MiB, handing the GIL back and forth four times as often cost a third of the
+# throughput (120 against 200 MiB/s through the stack); two blocks held per upload at most.
+BLOCK = 4 * 1024 * 1024
 _WRITERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="upload-spool")
 # The kernel is asked to start writing back every WRITEBACK bytes, so the disk works while the
 # upload still arrives and the fsync at the end waits only for the last few MiB.

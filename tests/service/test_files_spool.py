@@ -24,7 +24,8 @@ def test_a_large_upload_is_spooled_hashed_and_stored_as_sent(client, settings, t
     spooled = []
     monkeypatch.setattr(spool.UploadSpool, "take", _recording(spool.UploadSpool.take, spooled))
     alice = token()
-    body = PDF[:-6] + os.urandom(3 * 1024 * 1024) + PDF[-6:]  # over werkzeug's 500 KB spool
+    # over werkzeug's 500 KB spool: a block of the writer thread and a rest
+    body = PDF[:-6] + os.urandom(spool.BLOCK + 3 * 1024 * 1024 + 5) + PDF[-6:]
     uploaded = post_file(client, alice, body, "学位.pdf", "degree")
     assert uploaded.status_code == 201, uploaded.get_data(as_text=True)
     attachment = uploaded.get_json()
@@ -97,7 +98,7 @@ def test_a_failed_write_fails_the_upload_and_leaves_nothing(client, app, setting
     monkeypatch.setattr(spool.UploadSpool, "_absorb", disk_full_at_the_second_block)
     app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: the error handler answers
     alice = token()
-    body = PDF[:-6] + os.urandom(4 * 1024 * 1024) + PDF[-6:]
+    body = PDF[:-6] + os.urandom(2 * spool.BLOCK + 1024) + PDF[-6:]
     failed = post_file(client, alice, body, "学位.pdf", "degree")
     assert failed.status_code == 500
     assert len(blocks) == 2  # it stopped at the error, not at the end of the body

@@ -29,7 +29,7 @@ def _files(stack) -> set:
 def test_a_large_upload_is_stored_as_sent(stack, gateway):
     person = gateway.login("zhangsan")
     auth = {"Authorization": f"Bearer {person.token}"}
-    body = PDF[:-6] + os.urandom(6 * MB + 7) + PDF[-6:]  # blocks of the spool and a rest
+    body = PDF[:-6] + os.urandom(9 * MB + 7) + PDF[-6:]  # blocks of the spool and a rest
     reply = requests.post(f"{stack.base_url}/api/files/attachments", headers=auth,
                           data={"category": "degree"},
                           files={"file": ("学位证书.pdf", body, "application/pdf")}, timeout=60)

@@ -6,6 +6,7 @@ from urllib.parse import quote, urlsplit
 from flask import Flask, Request, Response
 from urllib3 import Retry, Timeout, connection_from_url
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, MaxRetryError, ReadTimeoutError
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.test import run_wsgi_app
 
 from services.common.errors import problem
@@ -103,7 +104,7 @@ class HttpBackend:
         headers.update(extra_headers)
         body = None
         if request.content_length:
-            body = request.stream  # streamed, never whole in memory
+            body = _RequestBody(request.environ["wsgi.input"], request.content_length)
             headers["Content-Length"] = str(request.content_length)
         try:
             upstream = self._open(request.method, self._target(path, request.query_string),
@@ -145,6 +146,25 @@ class HttpBackend:
             return upstream.status, upstream.read()
         except (HTTPError, OSError):
             return 502, b""
+
+
+class _RequestBody:
+    """The client's body as urllib3 sends it on: streamed, never whole in memory, read
+    straight from the server's wsgi.input (werkzeug's request.stream copied each block twice
+    more) and never past its Content-Length. A client that stops short fails the request
+    here, so urllib3 closes the service's connection: gunicorn marks its input terminated,
+    so request.stream just ended, and the service's worker waited for the rest until the
+    read timeout (60 s), its upload's temp file with it."""
+
+    def __init__(self, stream, length: int):
+        self.stream, self.left = stream, length
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(self.left if size < 0 else min(size, self.left))
+        self.left -= len(data)
+        if not data and self.left > 0:
+            raise ClientDisconnected()
+        return data
 
 
 def _relay(upstream):

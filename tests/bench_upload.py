@@ -10,6 +10,7 @@ unreachable. A benchmark, not a test: nothing here fails on a number.
 from __future__ import annotations
 
 import os
+import random
 import re
 import statistics
 import subprocess
@@ -27,6 +28,10 @@ from tests.support import Gateway
 
 MB = int(os.environ.get("BENCH_UPLOAD_MB", "100"))
 ROUNDS = int(os.environ.get("BENCH_UPLOAD_ROUNDS", "3"))
+# What the PDF holds: "random" (default) is like its compressed streams; "zeros" (ASCII "0"s,
+# as before) makes the multipart parser's boundary search (bytes.find) slow or fast by the luck
+# of the random boundary: 0.01-0.2 s per 100 MiB, the spread of earlier runs.
+FILL = os.environ.get("BENCH_UPLOAD_FILL", "random")
 CHUNK = 1024 * 1024
 
 
@@ -43,7 +48,7 @@ class MultipartPdf:
                       f"\ntrailer<<>>\n%%EOF\n\r\n--{self.boundary}--\r\n".encode()]
         self.filler = size - 9 - len(b"\ntrailer<<>>\n%%EOF\n")
         self.length = len(self.parts[0]) + self.filler + len(self.parts[2])
-        self.block = b"0" * CHUNK
+        self.block = b"0" * CHUNK if FILL == "zeros" else random.Random(16).randbytes(CHUNK)
 
     def __len__(self):
         return self.length
@@ -148,7 +153,8 @@ def main() -> None:
         finally:
             stack.stop()
     load = " ".join(open("/proc/loadavg").read().split()[:3])
-    print(f"\n{MB} MB upload through the stack's gateway, {ROUNDS} rounds, load {load}")
+    print(f"\n{MB} MB upload ({FILL} content) through the stack's gateway, {ROUNDS} rounds, "
+          f"load {load}")
     print("| figure | median | best |\n|---|---|---|")
     print(f"| upload MiB/s | {statistics.median(speeds):.0f} | {max(speeds):.0f} |")
     print(f"| dd bs=1M conv=fdatasync MiB/s, same disk | {statistics.median(disk):.0f} | "

@@ -46,8 +46,13 @@ class LocalStorage:
 
     def put(self, key: str, source: Path) -> None:
         target = self._path(key)
+        made = [d for d in (target.parent.parent, target.parent) if not d.is_dir()]
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(source, target)
+        # The bytes were fsynced before (spool.py, receive); the rename and any directory it
+        # needed are only durable once their directories are: before the row says "stored".
+        for directory in {target.parent, *(d.parent for d in made)}:
+            _fsync_directory(directory)
 
     def open(self, key: str) -> tuple[BinaryIO, int]:
         path = self._path(key)
@@ -66,6 +71,14 @@ class LocalStorage:
             if path.is_file() and self.tmp_dir not in path.parents \
                     and path.stat().st_mtime < cutoff:
                 yield path.relative_to(self.root).as_posix()
+
+
+def _fsync_directory(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class S3Storage:

@@ -5,7 +5,9 @@ large ones streamed, redirects passed on rather than followed), and that every p
 connection is put back."""
 from __future__ import annotations
 
+import io
 import threading
+import time
 
 import pytest
 from flask import Flask, request
@@ -100,3 +102,18 @@ def test_every_connection_goes_back_to_the_pool(proxied):
     assert backend.pool.pool.qsize() == idle - 1  # still reading
     assert len(streamed.get_data()) == BIG
     assert backend.pool.pool.qsize() == idle
+
+
+def test_a_body_cut_short_fails_and_closes_the_services_connection(proxied):
+    # gunicorn's wsgi.input just ends when the client goes away: the service must not be left
+    # waiting for the rest of the Content-Length (its worker and its upload's temp file).
+    client, seen, backend = proxied
+    idle = backend.pool.pool.qsize()
+    started = time.monotonic()
+    reply = client.put("/api/files/signed/cut", input_stream=io.BytesIO(b"a" * 1000),
+                       environ_overrides={"CONTENT_LENGTH": str(5 * 1024 * 1024),
+                                          "wsgi.input_terminated": True})  # as gunicorn
+    assert reply.status_code == 400
+    assert time.monotonic() - started < 10  # not the read timeout (60 s)
+    assert backend.pool.pool.qsize() == idle  # its connection was closed, not pooled
+    assert [s for s in seen if s["path"] == "/signed/cut"] == []

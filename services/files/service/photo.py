@@ -77,6 +77,8 @@ def crop(db: Database, outbox: Outbox, storage: Storage, claims: Claims, attachm
     fd, tmp_name = tempfile.mkstemp(dir=storage.tmp_dir, suffix=".part")
     with os.fdopen(fd, "wb") as out:
         out.write(encoded)
+        out.flush()
+        os.fsync(out.fileno())  # durable before the row says it is stored, as an upload
     checked = Checked(Path(tmp_name), len(encoded), hashlib.sha256(encoded).hexdigest(),
                       "image/jpeg")
     stem = source.display_name.rsplit(".", 1)[0] if "." in source.display_name \

@@ -4,7 +4,7 @@ e.g. 'supervisor:<id of the unit's supervising body>'. And the other lookups in 
 read model of orgs, identity and files (kept by the consumers in events.py)."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from services.common.errors import Conflict
@@ -77,11 +77,29 @@ def candidate_group(session: Session, lane: str, instance: Instance) -> str:
 def holder_title(session: Session, group: str) -> str:
     """'归口单位：市科学技术委员会' for 'supervisor:<id>'; '申请人' for the applicant."""
     lane, _, org_id = group.partition(":")
-    title = LANE_TITLES.get(lane, lane)
+    org = session.get(OrgEntry, org_id) if lane != "person" else None
+    return _group_title(lane, org.name if org else None)
+
+
+def holder_titles(session: Session, groups: set[str]) -> dict[str, str]:
+    """`holder_title` of several groups (an inbox page's), their orgs' names in one statement
+    built once: a `session.get` per group, even with the org in the identity map, cost a
+    tenth of a list, and loading the whole org row a fifth."""
+    lanes = {group: group.partition(":") for group in groups}
+    wanted = sorted({org for lane, _, org in lanes.values() if lane != "person"})
+    names = dict(session.execute(_ORG_NAMES, {"ids": wanted}).all()) if wanted else {}
+    return {group: _group_title(lane, names.get(org)) for group, (lane, _, org) in lanes.items()}
+
+
+_ORG_NAMES = select(OrgEntry.org_id, OrgEntry.name).where(
+    OrgEntry.org_id.in_(bindparam("ids", expanding=True)))
+
+
+def _group_title(lane: str, org_name: str | None) -> str:
     if lane == "person":
         return LANE_TITLES["applicant"]
-    org = session.get(OrgEntry, org_id)
-    return f"{title}：{org.name}" if org else title
+    title = LANE_TITLES.get(lane, lane)
+    return f"{title}：{org_name}" if org_name is not None else title
 
 
 def shown_name(session: Session, claims) -> str:

@@ -8,7 +8,7 @@ import json
 import uuid
 from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,8 +17,8 @@ from services.common.db import Database, utcnow
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 from .. import forms
-from ..model import LANE_TITLES, AuditEntry, Instance, OrgEntry, SavedFilter, StaffMember, Task
-from ..routing import holder_title
+from ..model import AuditEntry, Instance, SavedFilter, StaffMember, Task
+from ..routing import holder_title, holder_titles
 from .base import (audit, audit_view, check_four_eyes, definition_of, instance_view,
                    visible_task)
 from .inbox_query import ON_INSTANCE, ON_TASK, Shape, parameters, statements
@@ -68,26 +68,10 @@ def inbox(db: Database, claims: Claims, query: dict) -> dict:
             result = {"total": total, "page": page, "per_page": per_page,
                       "next_cursor": _cursor(rows[-1][0])
                       if full and sort.endswith("created_at") else None}
-        titles = group_titles(session, {task.candidate_group for task, _ in rows})
+        titles = holder_titles(session, {task.candidate_group for task, _ in rows})
         result["items"] = [_summary(task, instance, now, titles[task.candidate_group])
                            for task, instance in rows]
     return result
-
-
-def group_titles(session: Session, groups: set[str]) -> dict[str, str]:
-    """`holder_title` of each group on a page, their orgs' names in one statement built once
-    (a page's tasks share a few groups; a `session.get` per group, even when the org was in
-    the identity map, cost a tenth of a list, and loading the whole org row a fifth)."""
-    lanes = {group: group.partition(":") for group in groups}
-    wanted = sorted({org for lane, _, org in lanes.values() if lane != "person"})
-    names = dict(session.execute(_ORG_NAMES, {"ids": wanted}).all()) if wanted else {}
-    return {group: LANE_TITLES["applicant"] if lane == "person" else
-            f"{LANE_TITLES.get(lane, lane)}：{names[org]}" if org in names else
-            LANE_TITLES.get(lane, lane) for group, (lane, _, org) in lanes.items()}
-
-
-_ORG_NAMES = select(OrgEntry.org_id, OrgEntry.name).where(
-    OrgEntry.org_id.in_(bindparam("ids", expanding=True)))
 
 
 def _cursor(task: Task) -> str:

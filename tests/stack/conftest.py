@@ -14,7 +14,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pika
@@ -56,6 +57,30 @@ def _unavailable(reason: str):
     if os.environ.get("CI") == "true":
         pytest.fail(f"the real-stack tier must run under CI, but {reason}")
     pytest.skip(f"real-stack tier skipped: {reason}")
+
+
+@contextmanager
+def scratch_databases(*prefixes: str) -> Iterator[list[str]]:
+    """An empty PostgreSQL database per prefix (a random suffix added), dropped afterwards;
+    the test is skipped (failed under CI) when PostgreSQL is unreachable."""
+    admin = create_engine(f"{PG_ADMIN_URL}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:  # noqa: BLE001 - any reason PostgreSQL is not there
+        admin.dispose()
+        _unavailable(f"PostgreSQL unreachable at {PG_ADMIN_URL}: {error}")
+    names = [f"{prefix}_{uuid.uuid4().hex[:8]}" for prefix in prefixes]
+    try:
+        with admin.connect() as connection:
+            for name in names:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield [f"{PG_ADMIN_URL}/{name}" for name in names]
+    finally:
+        with admin.connect() as connection:
+            for name in names:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def _free_port() -> int:

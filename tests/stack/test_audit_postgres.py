@@ -2,38 +2,22 @@
 entries over), concurrent writers on separate connections append one after another without
 forking the chain, and tampering shows."""
 import threading
-import uuid
 
 import pytest
-from sqlalchemy import create_engine, delete, text, update
+from sqlalchemy import delete, update
 
 from services.common import audit
 from services.common.auth import Claims
 from services.common.config import SERVICES
 from services.common.db import Database
 from services.common.migrate import upgrade
-from tests.stack.conftest import PG_ADMIN_URL, _unavailable
+from tests.stack.conftest import scratch_databases
 
 
 @pytest.fixture
 def databases():
-    admin = create_engine(f"{PG_ADMIN_URL}/postgres", isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception as error:  # noqa: BLE001 - any reason PostgreSQL is not there
-        admin.dispose()
-        _unavailable(f"PostgreSQL unreachable at {PG_ADMIN_URL}: {error}")
-    names = {service: f"rencai_audit_{service}_{uuid.uuid4().hex[:8]}" for service in SERVICES}
-    with admin.connect() as connection:
-        for name in names.values():
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    urls = {service: f"{PG_ADMIN_URL}/{name}" for service, name in names.items()}
-    yield urls
-    with admin.connect() as connection:
-        for name in names.values():
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_databases(*(f"rencai_audit_{service}" for service in SERVICES)) as urls:
+        yield dict(zip(SERVICES, urls))
 
 
 def test_the_chain_holds_under_concurrent_writers_and_shows_tampering(databases):

@@ -17,25 +17,13 @@ from services.common.bus.relay import RELAY_ROUND, OutboxRelay
 from services.common.db import Database, utcnow
 from services.common.migrate import alembic_config, upgrade
 from services.workflow.model import BUS
-from tests.stack.conftest import PG_ADMIN_URL, _unavailable
+from tests.stack.conftest import scratch_databases
 
 
 @pytest.fixture
 def workflow_url():
-    admin = create_engine(f"{PG_ADMIN_URL}/postgres", isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception as error:  # noqa: BLE001 - any reason PostgreSQL is not there
-        admin.dispose()
-        _unavailable(f"PostgreSQL unreachable at {PG_ADMIN_URL}: {error}")
-    name = f"rencai_writes_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield f"{PG_ADMIN_URL}/{name}"
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_databases("rencai_writes") as (url,):
+        yield url
 
 
 def storage(url: str) -> tuple[str, dict[str, str]]:
